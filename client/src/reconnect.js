@@ -1,0 +1,66 @@
+// What to do when the connection closes: retry with exponential backoff and
+// jitter (0.5 s up to 10 s), retry slowly when the server is full, stop on a
+// policy rejection. Pure: the viewer supplies close codes and owns the timers.
+import { CLOSE } from "./protocol.js";
+
+/** A full server (1013) is asked again no sooner than this (ms), plus jitter. */
+export const SERVER_FULL_RETRY_MS = 10000;
+
+export class Backoff {
+  constructor({ initial = 500, max = 10000, random = Math.random } = {}) {
+    this.initial = initial;
+    this.max = max;
+    this.random = random;
+    this.attempt = 0;
+  }
+
+  /**
+   * Delay before the next attempt, in ms: the ceiling doubles per attempt up
+   * to `max`; the delay is drawn between half the ceiling and the ceiling, so
+   * viewers dropped together do not come back in lockstep; never below `initial`.
+   */
+  next() {
+    const ceiling = Math.min(this.max, this.initial * 2 ** this.attempt);
+    this.attempt += 1;
+    return Math.round(Math.max(this.initial, ceiling * (0.5 + 0.5 * this.random())));
+  }
+
+  /** The connection got its hello: start again from the shortest delay. */
+  reset() {
+    this.attempt = 0;
+  }
+}
+
+/**
+ * @typedef {object} CloseDecision
+ * @property {"reconnecting"|"server full"|"rejected"|"closed"} state
+ * @property {number|null} retryIn  ms until the next attempt, null: do not retry
+ * @property {string} message       what the status bar says
+ */
+
+/**
+ * Decide what follows a close with `code` and `reason`.
+ * @param {{code: number, reason?: string, backoff: Backoff, stopped?: boolean, random?: () => number}} close
+ * @returns {CloseDecision}
+ */
+export function afterClose({ code, reason = "", backoff, stopped = false, random = Math.random }) {
+  if (stopped) return { state: "closed", retryIn: null, message: "closed" };
+  if (code === CLOSE.POLICY) {
+    return {
+      state: "rejected",
+      retryIn: null,
+      message: `rejected by server: ${reason || "policy violation"} (not retrying; check the token or origin, then reload)`,
+    };
+  }
+  if (code === CLOSE.TRY_AGAIN_LATER) {
+    const retryIn = Math.round(SERVER_FULL_RETRY_MS * (1 + 0.5 * random()));
+    return {
+      state: "server full",
+      retryIn,
+      message: `${reason || "server full"} (trying again in ${Math.round(retryIn / 1000)} s)`,
+    };
+  }
+  const retryIn = backoff.next();
+  const why = reason ? `${reason}; ` : "";
+  return { state: "reconnecting", retryIn, message: `reconnecting… (${why}next try in ${(retryIn / 1000).toFixed(1)} s)` };
+}

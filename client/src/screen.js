@@ -1,0 +1,141 @@
+// The viewer's model of the stream: which frame it shows (seq), its size and
+// rows, and whether it waits for a keyframe. `apply(msg)` says what to do
+// with a frame/delta/clear message; it never touches a terminal or a socket.
+
+/** Send `resync` again if still waiting for a keyframe this long after the last one (ms). */
+export const RESYNC_RETRY_MS = 2000;
+
+/**
+ * @typedef {object} Paint
+ * @property {"paint"} action
+ * @property {boolean} full      every row is repainted
+ * @property {boolean} resized   width/height changed: resize the grid first
+ * @property {Array<[number, string]>} rows  rows to rewrite, [index, line]
+ *
+ * @typedef {{action: "resync"}} Resync      send {"type":"resync"}
+ * @typedef {{action: "ignore", reason: string}} Ignore
+ */
+
+export class Screen {
+  constructor({ width = 80, height = 24, now = () => Date.now() } = {}) {
+    this.width = width;
+    this.height = height;
+    /** seq of the frame on screen; null before the first keyframe (or after a reconnect). */
+    this.seq = null;
+    this.lines = blank(height);
+    /** True between a seq gap (or a new connection) and the next keyframe. */
+    this.awaitingKeyframe = true;
+    this._now = now;
+    this._resyncSentAt = -Infinity;
+  }
+
+  /** A new connection: keep showing the old rows, but accept no delta until a keyframe. */
+  expectKeyframe() {
+    this.seq = null;
+    this.awaitingKeyframe = true;
+    this._resyncSentAt = -Infinity;
+  }
+
+  /** Size announced by `hello`: adopt it before the first frame arrives. */
+  resize(width, height) {
+    const resized = setSize(this, width, height);
+    return { action: "paint", full: true, resized, rows: this.allRows() };
+  }
+
+  /** @returns {Paint | Resync | Ignore} */
+  apply(msg) {
+    switch (msg.type) {
+      case "frame": return this._frame(msg);
+      case "delta": return this._delta(msg);
+      case "clear": return this._clear(msg);
+      default: return { action: "ignore", reason: `not a screen message: ${msg.type}` };
+    }
+  }
+
+  allRows() {
+    return this.lines.map((line, i) => [i, line]);
+  }
+
+  _frame(msg) {
+    const resized = setSize(this, msg.width ?? this.width, msg.height ?? this.height);
+    const lines = msg.lines ?? [];
+    this.lines = Array.from({ length: this.height }, (_, i) => clean(lines[i]));
+    this.seq = msg.seq;
+    this.awaitingKeyframe = false;
+    return { action: "paint", full: true, resized, rows: this.allRows() };
+  }
+
+  _delta(msg) {
+    if (this.awaitingKeyframe) {
+      // Deltas in flight after our resync request: useless, but if the
+      // keyframe does not come (request lost), ask again now and then.
+      if (this._now() - this._resyncSentAt >= RESYNC_RETRY_MS) return this._resync();
+      return { action: "ignore", reason: "waiting for keyframe" };
+    }
+    if (this.seq !== msg.base) return this._resync();
+    const resized = setSize(this, msg.width ?? this.width, msg.height ?? this.height);
+    const rows = [];
+    for (const [index, line] of msg.rows ?? []) {
+      if (!Number.isInteger(index) || index < 0 || index >= this.height) continue;
+      this.lines[index] = clean(line);
+      rows.push([index, this.lines[index]]);
+    }
+    this.seq = msg.seq;
+    if (resized) return { action: "paint", full: true, resized, rows: this.allRows() };
+    return { action: "paint", full: false, resized: false, rows };
+  }
+
+  _clear(msg) {
+    this.lines = blank(this.height);
+    if (msg.seq != null) this.seq = msg.seq;
+    return { action: "paint", full: true, resized: false, rows: this.allRows() };
+  }
+
+  _resync() {
+    this.awaitingKeyframe = true;
+    this._resyncSentAt = this._now();
+    return { action: "resync" };
+  }
+}
+
+function setSize(screen, width, height) {
+  width = Math.max(1, width | 0);
+  height = Math.max(1, height | 0);
+  if (width === screen.width && height === screen.height) return false;
+  screen.width = width;
+  screen.height = height;
+  screen.lines = Array.from({ length: height }, (_, i) => screen.lines[i] ?? "");
+  return true;
+}
+
+function blank(height) {
+  return Array.from({ length: height }, () => "");
+}
+
+// A row is one terminal line: a stray CR/LF would move xterm's cursor and
+// shift every row after it, so they are dropped.
+function clean(line) {
+  if (line == null) return "";
+  return String(line).replace(/[\r\n]/g, "");
+}
+
+const ESC = "\x1b";
+
+/**
+ * Terminal setup written once per (re)size: autowrap off, so an over-long row
+ * is clipped instead of wrapping and scrolling the grid; cursor hidden.
+ */
+export const TERMINAL_SETUP = `${ESC}[?7l${ESC}[?25l`;
+
+/**
+ * The bytes that repaint `rows` on an xterm grid: for each row, go to its
+ * start, reset attributes, erase it, write the line, reset attributes. The
+ * erase comes first: an erase after a full-width line would hit the last cell.
+ */
+export function paintRows(rows) {
+  let out = "";
+  for (const [index, line] of rows) {
+    out += `${ESC}[${index + 1};1H${ESC}[0m${ESC}[2K${line}${ESC}[0m`;
+  }
+  return out;
+}

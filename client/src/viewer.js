@@ -1,0 +1,435 @@
+// GlyphcastViewer: the glue between a glyphcast WebSocket stream and an
+// xterm.js terminal. Decoding, delta bookkeeping and reconnect policy live in
+// pure modules (protocol.js, screen.js, reconnect.js); this file only moves
+// messages between the socket, those modules and the terminal.
+import { Terminal } from "@xterm/xterm";
+import { FitAddon } from "@xterm/addon-fit";
+import {
+  PROTOCOL_VERSION,
+  ProtocolError,
+  codecName,
+  decodeMessage,
+  encodeMessage,
+  subprotocolsFor,
+  websocketUrl,
+} from "./protocol.js";
+import { Screen, TERMINAL_SETUP, paintRows } from "./screen.js";
+import { Backoff, afterClose } from "./reconnect.js";
+import { RateMeter } from "./meter.js";
+
+export const VERSION = "0.1.0";
+export const CLIENT_NAME = `glyphcast-viewer/${VERSION}`;
+
+const PING_INTERVAL_MS = 2000;
+const STATUS_INTERVAL_MS = 500;
+const MIN_FONT_PX = 4;
+const MAX_FONT_PX = 48;
+
+const FONT_FAMILY =
+  '"DejaVu Sans Mono", "Cascadia Mono", Menlo, Consolas, "Liberation Mono", "Noto Sans Mono", monospace';
+
+/**
+ * A viewer of one glyphcast stream inside `element`.
+ *
+ *   const viewer = new GlyphcastViewer(document.getElementById("screen"), {
+ *     url: "ws://127.0.0.1:8765/ws", // default: /ws on the page's own host
+ *     codec: "diff",                  // default: offer diff, binary, json
+ *     token: "...",                   // optional view/control token
+ *   });
+ *
+ * Events (it is an EventTarget): "statechange" (detail: {state, message}),
+ * "hello" (detail: the hello message), "paint" (detail: {seq}).
+ */
+export class GlyphcastViewer extends EventTarget {
+  constructor(element, options = {}) {
+    super();
+    if (!element) throw new Error("GlyphcastViewer needs an element to render into");
+    const {
+      url,
+      codec,
+      token,
+      autoConnect = true,
+      statusBar = true,
+      fontFamily = FONT_FAMILY,
+      WebSocket: WebSocketImpl = globalThis.WebSocket,
+    } = options;
+    this.element = element;
+    this.protocols = subprotocolsFor(codec);
+    this.url = url
+      ? withToken(url, token)
+      : websocketUrl(globalThis.location, { token });
+    this._WebSocket = WebSocketImpl;
+
+    /** Connection state: connecting, live, reconnecting, server full, rejected, closed. */
+    this.state = "idle";
+    this.message = "";
+    /** "viewer" (read-only) or "controller"; null before hello. */
+    this.role = null;
+    /** Negotiated codec name ("diff", "binary", "json"); null before connecting. */
+    this.codec = null;
+    this.server = null;
+    /** The last `state` message's payload (the engine's state snapshot). */
+    this.engineState = null;
+    this.lastError = null;
+    /** Round-trip time of the last ping, ms. */
+    this.latency = null;
+    /** seq of the newest frame xterm has finished parsing (see `settled()`). */
+    this.paintedSeq = null;
+    this.stats = {
+      messages: 0, bytes: 0, frames: 0, deltas: 0, clears: 0, resyncs: 0,
+      reconnects: 0, dropped: 0, ignored: 0, errors: 0, protocolErrors: 0,
+    };
+
+    this.screen = new Screen();
+    this._backoff = new Backoff();
+    this._fps = new RateMeter();
+    this._bps = new RateMeter();
+    this._dropNext = 0;
+    this._ws = null;
+    this._stopped = false;
+    this._timers = { retry: null, ping: null, status: null };
+    this._connectedOnce = false;
+
+    this._buildDom(statusBar, fontFamily);
+    if (autoConnect) this.connect();
+  }
+
+  /** seq of the frame the viewer's model is at (null: waiting for a keyframe). */
+  get seq() {
+    return this.screen.seq;
+  }
+
+  get width() {
+    return this.screen.width;
+  }
+
+  get height() {
+    return this.screen.height;
+  }
+
+  /** The terminal's rows as plain text (what a user would copy), right-trimmed. */
+  rows() {
+    const buffer = this.terminal.buffer.active;
+    const out = [];
+    for (let i = 0; i < this.terminal.rows; i++) {
+      const line = buffer.getLine(buffer.viewportY + i);
+      out.push(line ? line.translateToString(true) : "");
+    }
+    return out;
+  }
+
+  /** Resolves once xterm has parsed everything written so far. */
+  settled() {
+    return new Promise((resolve) => this.terminal.write("", resolve));
+  }
+
+  /** Test hook: drop the next `n` frame/delta/clear messages, as a lossy link would. */
+  dropNext(n = 1) {
+    this._dropNext += n;
+  }
+
+  /** Open the connection (again). Called by the constructor unless autoConnect is false. */
+  connect() {
+    this._stopped = false;
+    clearTimeout(this._timers.retry);
+    this._timers.retry = null;
+    if (this._connectedOnce) this.stats.reconnects += 1;
+    this._connectedOnce = true;
+    this.screen.expectKeyframe();
+    this._setState("connecting", `connecting to ${this.url}`);
+    let ws;
+    try {
+      ws = new this._WebSocket(this.url, this.protocols);
+    } catch (err) {
+      // A malformed URL cannot get better by retrying.
+      this._setState("rejected", `cannot connect: ${err.message}`);
+      return;
+    }
+    ws.binaryType = "arraybuffer";
+    this._ws = ws;
+    ws.onopen = () => ws === this._ws && this._onOpen(ws);
+    ws.onmessage = (ev) => ws === this._ws && this._onMessage(ev.data);
+    ws.onclose = (ev) => ws === this._ws && this._onClose(ev.code, ev.reason);
+    // onerror is always followed by onclose, which decides what happens next.
+  }
+
+  /** Close for good: no reconnect. */
+  close() {
+    this._stopped = true;
+    this._clearTimers();
+    if (this._ws) this._ws.close(1000, "viewer closed");
+    this._ws = null;
+    this._setState("closed", "closed");
+  }
+
+  dispose() {
+    this.close();
+    this._resizeObserver?.disconnect();
+    this.terminal.dispose();
+    this.element.replaceChildren();
+  }
+
+  /** Ask for the engine's state snapshot (answered with a `state` message). */
+  requestState() {
+    this.send({ type: "state_request" });
+  }
+
+  /** Controller only: ask the engine to resize the stream. */
+  requestResize(width, height) {
+    this._controllerOnly("resize");
+    this.send({ type: "resize", width, height });
+  }
+
+  /** Controller only: send an engine command. */
+  sendCommand(command) {
+    this._controllerOnly("command");
+    this.send({ type: "command", command });
+  }
+
+  send(msg) {
+    if (this._ws && this._ws.readyState === 1) this._ws.send(encodeMessage(msg));
+  }
+
+  // --- socket events --------------------------------------------------------
+
+  _onOpen(ws) {
+    this.codec = codecName(ws.protocol);
+    this._setState("connecting", "connected, waiting for hello");
+    const viewport = this._fitAddon.proposeDimensions();
+    const hello = { type: "hello", client: CLIENT_NAME };
+    if (viewport) hello.viewport = { width: viewport.cols, height: viewport.rows };
+    this.send(hello);
+    this._ping();
+    this._timers.ping = setInterval(() => this._ping(), PING_INTERVAL_MS);
+  }
+
+  _onMessage(data) {
+    const size = typeof data === "string" ? data.length : data.byteLength;
+    this.stats.messages += 1;
+    this.stats.bytes += size;
+    this._bps.add(size);
+    let msg;
+    try {
+      msg = decodeMessage(data);
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      this.stats.protocolErrors += 1;
+      this.lastError = { code: "protocol", message: err.message };
+      console.warn("glyphcast:", err.message);
+      return;
+    }
+    switch (msg.type) {
+      case "hello": return this._onHello(msg);
+      case "frame":
+      case "delta":
+      case "clear": return this._onScreenMessage(msg);
+      case "pong":
+        if (typeof msg.ts === "number") this.latency = performance.now() - msg.ts;
+        return;
+      case "state":
+        this.engineState = msg.state;
+        return;
+      case "error":
+        this.stats.errors += 1;
+        this.lastError = { code: msg.code, message: msg.message };
+        console.warn(`glyphcast server error ${msg.code}: ${msg.message}`);
+        this._renderStatus();
+        return;
+    }
+  }
+
+  _onHello(msg) {
+    if (msg.protocol !== PROTOCOL_VERSION) {
+      console.warn(`glyphcast: server speaks protocol ${msg.protocol}, this viewer ${PROTOCOL_VERSION}`);
+    }
+    this._backoff.reset();
+    this.server = msg.server ?? null;
+    if (msg.codec) this.codec = codecName(msg.codec) ?? msg.codec;
+    this.role = msg.role === "controller" ? "controller" : "viewer";
+    this.terminal.options.disableStdin = this.role !== "controller";
+    if (msg.width && msg.height) {
+      const paint = this.screen.resize(msg.width, msg.height);
+      if (paint.resized) this._paint(paint);
+    }
+    this._setState("live", "live");
+    this.dispatchEvent(new CustomEvent("hello", { detail: msg }));
+  }
+
+  _onScreenMessage(msg) {
+    if (this._dropNext > 0) {
+      this._dropNext -= 1;
+      this.stats.dropped += 1;
+      return;
+    }
+    const result = this.screen.apply(msg);
+    if (result.action === "resync") {
+      this.stats.resyncs += 1;
+      this.send({ type: "resync" });
+      return;
+    }
+    if (result.action === "ignore") {
+      this.stats.ignored += 1;
+      return;
+    }
+    if (msg.type === "frame") this.stats.frames += 1;
+    else if (msg.type === "delta") this.stats.deltas += 1;
+    else this.stats.clears += 1;
+    this._fps.add();
+    this._paint(result);
+  }
+
+  _onClose(code, reason) {
+    this._clearTimers();
+    this._ws = null;
+    const decision = afterClose({ code, reason, backoff: this._backoff, stopped: this._stopped });
+    this._setState(decision.state, decision.message, { code, reason });
+    if (decision.retryIn != null) {
+      this._retryAt = performance.now() + decision.retryIn;
+      this._timers.retry = setTimeout(() => this.connect(), decision.retryIn);
+    }
+  }
+
+  _ping() {
+    this.send({ type: "ping", ts: performance.now() });
+  }
+
+  // --- terminal -------------------------------------------------------------
+
+  _paint({ resized, rows }) {
+    let data = "";
+    if (resized) {
+      this.terminal.resize(this.screen.width, this.screen.height);
+      data += TERMINAL_SETUP;
+    }
+    data += paintRows(rows);
+    const seq = this.screen.seq;
+    this.terminal.write(data, () => {
+      this.paintedSeq = seq;
+      this.dispatchEvent(new CustomEvent("paint", { detail: { seq } }));
+    });
+    if (resized) this._fitFont();
+  }
+
+  _buildDom(statusBar, fontFamily) {
+    const el = this.element;
+    el.classList.add("glyphcast");
+    this._stage = document.createElement("div");
+    this._stage.className = "gc-stage";
+    el.append(this._stage);
+    if (statusBar) {
+      this._status = document.createElement("div");
+      this._status.className = "gc-status";
+      this._status.setAttribute("role", "status");
+      el.append(this._status);
+    }
+    this.terminal = new Terminal({
+      cols: this.screen.width,
+      rows: this.screen.height,
+      scrollback: 0,
+      fontFamily,
+      fontSize: 15,
+      cursorBlink: false,
+      cursorInactiveStyle: "none",
+      disableStdin: true,
+      theme: { background: "#000000", foreground: "#d0d0d0", cursor: "#00000000" },
+    });
+    this._fitAddon = new FitAddon();
+    this.terminal.loadAddon(this._fitAddon);
+    this.terminal.open(this._stage);
+    this.terminal.write(TERMINAL_SETUP);
+    // Keystrokes reach the engine only from a controller; xterm stays
+    // read-only (disableStdin) for viewers, so this fires only for controllers.
+    this.terminal.onData((data) => {
+      if (this.role === "controller") this.send({ type: "input", data });
+    });
+    this._resizeObserver = new ResizeObserver(() => this._fitFont());
+    this._resizeObserver.observe(this._stage);
+    this._timers.status = setInterval(() => this._renderStatus(), STATUS_INTERVAL_MS);
+    this._renderStatus();
+  }
+
+  /**
+   * Fit the grid to the stage by font size, never by cols/rows: the grid
+   * follows the stream. Scale the font by the stage/screen ratio, then step
+   * down until the fit addon confirms the whole grid fits.
+   */
+  _fitFont() {
+    const screenEl = this.terminal.element?.querySelector(".xterm-screen");
+    const stage = this._stage.getBoundingClientRect();
+    if (!screenEl || stage.width === 0 || stage.height === 0) return;
+    const current = this.terminal.options.fontSize;
+    const box = screenEl.getBoundingClientRect();
+    if (box.width === 0 || box.height === 0) return;
+    const scale = Math.min(stage.width / box.width, stage.height / box.height);
+    let size = clamp(Math.floor(current * scale * 2) / 2, MIN_FONT_PX, MAX_FONT_PX);
+    if (size !== current) this.terminal.options.fontSize = size;
+    for (let i = 0; i < 40 && size > MIN_FONT_PX && !this._gridFits(); i++) {
+      size -= 0.5;
+      this.terminal.options.fontSize = size;
+    }
+  }
+
+  _gridFits() {
+    const dims = this._fitAddon.proposeDimensions();
+    return !dims || (dims.cols >= this.terminal.cols && dims.rows >= this.terminal.rows);
+  }
+
+  // --- status ---------------------------------------------------------------
+
+  _setState(state, message, detail = {}) {
+    this.state = state;
+    this.message = message;
+    this._renderStatus();
+    this.dispatchEvent(new CustomEvent("statechange", { detail: { state, message, ...detail } }));
+  }
+
+  _renderStatus() {
+    if (!this._status) return;
+    const live = this.state === "live";
+    const parts = [
+      ["state", live ? "● live" : this.message || this.state],
+      ["codec", this.codec ?? "—"],
+      ["role", this.role === "controller" ? "controller" : this.role ? "read-only viewer" : "—"],
+      ["size", `${this.screen.width}×${this.screen.height}`],
+      ["fps", live ? `${this._fps.rate().toFixed(0)} fps` : "— fps"],
+      ["latency", live && this.latency != null ? `${this.latency.toFixed(0)} ms` : "— ms"],
+      ["rate", live ? `${(this._bps.rate() / 1000).toFixed(1)} kB/s` : "— kB/s"],
+    ];
+    if (this.engineState && typeof this.engineState === "object" && this.engineState.viewers != null) {
+      parts.push(["viewers", `${this.engineState.viewers} viewers`]);
+    }
+    if (this.lastError && live) parts.push(["error", `error: ${this.lastError.message}`]);
+    this._status.dataset.state = this.state.replace(/\s+/g, "-");
+    this._status.replaceChildren(
+      ...parts.map(([name, text]) => {
+        const span = document.createElement("span");
+        span.className = `gc-${name}`;
+        span.textContent = text;
+        return span;
+      }),
+    );
+  }
+
+  _controllerOnly(what) {
+    if (this.role !== "controller") {
+      throw new Error(`${what} needs the controller role; this viewer is read-only`);
+    }
+  }
+
+  _clearTimers() {
+    clearTimeout(this._timers.retry);
+    clearInterval(this._timers.ping);
+    this._timers.retry = this._timers.ping = null;
+  }
+}
+
+function withToken(url, token) {
+  if (!token) return url;
+  const u = new URL(url);
+  u.searchParams.set("token", token);
+  return u.toString();
+}
+
+function clamp(value, lo, hi) {
+  return Math.min(hi, Math.max(lo, value));
+}

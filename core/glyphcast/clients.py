@@ -1,0 +1,24 @@
+"""What event hooks are told about a connected client."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class ClientInfo:
+    """A client of a networked display (a browser viewer, a bot, a test).
+
+    ``id`` is unique within the process; ``role`` is "viewer" (read-only) or
+    "controller" (may send resize/command/input); ``codec`` is the negotiated
+    subprotocol; ``remote`` is "host:port"; ``display`` is the entry-point name
+    of the display that accepted it.
+    """
+
+    id: int
+    remote: str
+    codec: str
+    role: str
+    display: str = "websocket"
+    user_agent: str = ""
+    extra: dict[str, str] = field(default_factory=dict)

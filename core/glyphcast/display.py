@@ -1,0 +1,142 @@
+"""The Display protocol (the seed's interface) and a base class that implements it.
+
+Rule for every display: ``show()`` returns in O(1). It never waits on a socket,
+a disk or a client; a display that does I/O owns a worker and ``show()`` only
+hands the frame over.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Protocol, runtime_checkable
+
+from glyphcast.border import FrameMeter, render_border
+from glyphcast.frame import Frame
+
+
+@runtime_checkable
+class Display(Protocol):
+    """What an engine calls. Kept exactly as the seed's WebSocketDisplay had it."""
+
+    def init(self, width: int, height: int, reuse: bool = False) -> None:
+        """Set the size and start any I/O. ``reuse=True`` on a running display only resizes."""
+
+    def show(self, buffer: list[str], border: bool = False) -> None:
+        """Hand one frame over; must return in O(1)."""
+
+    def clear(self) -> None:
+        """Blank the screen."""
+
+    def cleanup(self) -> None:
+        """Stop all I/O and release resources. Safe to call twice."""
+
+    def get_dimensions(self) -> tuple[int, int]:
+        """(width, height) in character cells."""
+
+    def is_available(self) -> bool:
+        """Whether this display can work here (libraries present, terminal attached, ...)."""
+
+
+class DisplayError(RuntimeError):
+    """A display failed; the message says which and why."""
+
+
+class FrameDisplay:
+    """Base class for glyphcast's displays: the seed interface on top of ``show_frame``.
+
+    Subclasses implement ``show_frame(frame)`` (O(1): hand over, don't do I/O) and,
+    if they do I/O, ``start()``/``stop()``. A worker that hits an error calls
+    ``fail(error)``: the next ``show()`` raises it, so a :class:`~glyphcast.Stream`
+    disables the display and reports it instead of the error vanishing in a thread.
+
+    ``show()`` after ``cleanup()`` is ignored: engines often draw once more while
+    shutting down, and a closed display must not restart its I/O.
+    """
+
+    def __init__(self, width: int = 80, height: int = 24) -> None:
+        self.width = width
+        self.height = height
+        self.closed = False
+        self.started = False
+        self.frames_shown = 0
+        self._seq = 0
+        self._failure: BaseException | None = None
+        self._meter = FrameMeter()
+        self._lifecycle = threading.Lock()
+
+    # -- the seed interface -------------------------------------------------
+    def init(self, width: int, height: int, reuse: bool = False) -> None:
+        resized = (width, height) != (self.width, self.height)
+        self.width, self.height = width, height
+        with self._lifecycle:
+            if self.closed:
+                return
+            if not self.started:
+                self.start()
+                self.started = True
+                return
+        if resized:
+            self.resize(width, height)
+
+    def show(self, buffer: list[str], border: bool = False) -> None:
+        self._meter.tick()
+        if border:
+            buffer = render_border(
+                buffer, self.width, self.height, self._meter.fps, self._meter.interval_ms
+            )
+        self._seq += 1
+        self.show_frame(Frame.from_buffer(buffer, self.width, self.height, self._seq))
+
+    def clear(self) -> None:
+        """Default: nothing to blank. Displays with a screen override this."""
+
+    def cleanup(self) -> None:
+        with self._lifecycle:
+            if self.closed:
+                return
+            self.closed = True
+            was_started = self.started
+        if was_started:
+            self.stop()
+
+    def get_dimensions(self) -> tuple[int, int]:
+        return (self.width, self.height)
+
+    def is_available(self) -> bool:
+        return True
+
+    # -- for subclasses -----------------------------------------------------
+    def show_frame(self, frame: Frame) -> None:
+        """Hand ``frame`` over. Stream calls this directly so every display sees the same seq."""
+        self.raise_failure()
+        if self.closed:
+            return
+        if not self.started:
+            self.init(frame.width, frame.height)
+        elif (frame.width, frame.height) != (self.width, self.height):
+            self.width, self.height = frame.width, frame.height
+            self.resize(frame.width, frame.height)
+        self.frames_shown += 1
+        self.deliver(frame)
+
+    def deliver(self, frame: Frame) -> None:
+        """Take one frame (O(1)). Called by ``show_frame`` once the display is running."""
+        raise NotImplementedError
+
+    def start(self) -> None:
+        """Start I/O (servers, threads, files). Called once, by the first ``init``/``show``."""
+
+    def stop(self) -> None:
+        """Stop I/O and join workers. Called once, by the first ``cleanup``."""
+
+    def resize(self, width: int, height: int) -> None:
+        """The stream changed size while running."""
+
+    def fail(self, error: BaseException) -> None:
+        """Record a worker's error; the next ``show()`` raises it."""
+        if self._failure is None:
+            self._failure = error
+
+    def raise_failure(self) -> None:
+        if self._failure is not None:
+            raise DisplayError(f"{type(self).__name__} failed: {self._failure}") from self._failure

@@ -1,0 +1,39 @@
+"""Sources: where frames come from when glyphcast itself drives the loop (CLI, demos, replay)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+
+@dataclass(frozen=True, slots=True)
+class Cue:
+    """One step of a source.
+
+    ``rows`` is a frame to show (None for a step that only resizes, clears or marks).
+    ``at`` is when to show it, in seconds from the start of the source; None means
+    "paced by the runner's --fps". ``size`` resizes the stream first; ``clear``
+    blanks it first; ``marker`` labels this point (recordings write it as an "m" event).
+    """
+
+    rows: Sequence[str] | None = None
+    at: float | None = None
+    size: tuple[int, int] | None = None
+    clear: bool = False
+    marker: str | None = None
+
+
+@runtime_checkable
+class Source(Protocol):
+    """An iterable of :class:`Cue` with a starting size.
+
+    Registered through the ``register_sources`` hook as a factory called
+    ``factory(width=..., height=..., **options)``; a source that knows its own
+    size (a recording) may ignore the width and height it is offered.
+    """
+
+    width: int
+    height: int
+
+    def __iter__(self) -> Iterator[Cue]: ...

@@ -1,0 +1,169 @@
+"""Stream: one producer, many displays side by side on the same frames.
+
+A Stream is itself a Display, so an engine that knows one display can drive
+many. A display that raises is disabled, reported once (log + ``display_error``
+hook) and the others go on. Frames are looked up and delivered directly: no
+hook calls per frame.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from glyphcast.display import Display, FrameDisplay
+from glyphcast.frame import Frame
+
+log = logging.getLogger("glyphcast")
+
+
+@dataclass(slots=True)
+class Attached:
+    """A display in a stream, with its state."""
+
+    name: str
+    display: Display
+    deliver: Callable[[Frame], None]
+    error: BaseException | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def active(self) -> bool:
+        return self.error is None
+
+    @property
+    def state(self) -> str:
+        if self.error is not None:
+            return f"failed: {self.error}"
+        status = getattr(self.display, "status", None)
+        return str(status()) if callable(status) else "ok"
+
+
+def _deliverer(display: Display) -> Callable[[Frame], None]:
+    show_frame = getattr(display, "show_frame", None)
+    if callable(show_frame):
+        return show_frame
+
+    def show_rows(frame: Frame) -> None:
+        display.show(list(frame.rows))
+
+    return show_rows
+
+
+class Stream(FrameDisplay):
+    """Fans one frame stream out to many displays. Use as a context manager to clean up."""
+
+    def __init__(
+        self,
+        displays: Iterable[Display | tuple[str, Display]] = (),
+        width: int = 80,
+        height: int = 24,
+    ) -> None:
+        super().__init__(width, height)
+        self.current: Frame | None = None
+        self._attached: tuple[Attached, ...] = ()
+        self._lock = threading.Lock()
+        for item in displays:
+            if isinstance(item, tuple):
+                self.add(item[1], name=item[0])
+            else:
+                self.add(item)
+
+    # -- membership ---------------------------------------------------------
+    @property
+    def displays(self) -> tuple[Attached, ...]:
+        return self._attached
+
+    def add(self, display: Display, name: str | None = None) -> Attached:
+        """Attach a display; on a running stream it is initialised and gets the current frame."""
+        attached = Attached(name or type(display).__name__, display, _deliverer(display))
+        with self._lock:
+            self._attached = (*self._attached, attached)
+        if self.started and not self.closed:
+            self._guard(attached, display.init, self.width, self.height)
+            if self.current is not None:
+                self._guard(attached, attached.deliver, self.current)
+        return attached
+
+    def remove(self, display: Display) -> None:
+        """Detach a display (without cleaning it up)."""
+        with self._lock:
+            self._attached = tuple(a for a in self._attached if a.display is not display)
+
+    def _guard(self, attached: Attached, call: Callable[..., Any], *args: Any) -> None:
+        if attached.error is not None:
+            return
+        try:
+            call(*args)
+        except Exception as error:
+            self._disable(attached, error)
+
+    def _disable(self, attached: Attached, error: BaseException) -> None:
+        attached.error = error
+        log.error("display %r failed and was disabled: %s", attached.name, error)
+        from glyphcast.plugins import hook
+
+        try:
+            hook().display_error(name=attached.name, display=attached.display, error=error)
+        except Exception:
+            log.exception("a display_error hook raised while reporting %r", attached.name)
+
+    # -- FrameDisplay -------------------------------------------------------
+    def start(self) -> None:
+        for attached in self._attached:
+            self._guard(attached, attached.display.init, self.width, self.height)
+
+    def resize(self, width: int, height: int) -> None:
+        for attached in self._attached:
+            self._guard(attached, attached.display.init, width, height, True)
+
+    def deliver(self, frame: Frame) -> None:
+        self.current = frame
+        for attached in self._attached:
+            if attached.error is None:
+                try:
+                    attached.deliver(frame)
+                except Exception as error:
+                    self._disable(attached, error)
+
+    def show_frame(self, frame: Frame) -> None:
+        # The stream numbers frames itself when driven through show(); a frame handed
+        # in directly keeps its own seq.
+        super().show_frame(frame)
+
+    def clear(self) -> None:
+        for attached in self._attached:
+            self._guard(attached, attached.display.clear)
+
+    def marker(self, label: str) -> None:
+        """Label this point of the stream: recordings write an "m" event; the ``marker`` hook fires."""
+        from glyphcast.frame import now_ms
+        from glyphcast.plugins import hook
+
+        for attached in self._attached:
+            set_marker = getattr(attached.display, "marker", None)
+            if callable(set_marker):
+                self._guard(attached, set_marker, label)
+        hook().marker(label=label, ts=now_ms())
+
+    def stop(self) -> None:
+        for attached in self._attached:
+            try:
+                attached.display.cleanup()
+            except Exception as error:
+                log.error("display %r failed to clean up: %s", attached.name, error)
+
+    def is_available(self) -> bool:
+        return any(a.display.is_available() for a in self._attached)
+
+    def status(self) -> str:
+        return ", ".join(f"{a.name}: {a.state}" for a in self._attached)
+
+    def __enter__(self) -> Stream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.cleanup()

@@ -1,0 +1,68 @@
+"""Cell-width arithmetic for rows that carry ANSI escape sequences."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from wcwidth import wcwidth
+
+# CSI (colours, cursor moves) and OSC (titles, hyperlinks) sequences occupy no cells.
+ESCAPE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
+RESET = "\x1b[0m"
+
+
+def tokens(row: str) -> Iterator[tuple[str, bool]]:
+    """Split a row into (text, is_escape) pieces."""
+    pos = 0
+    for match in ESCAPE.finditer(row):
+        if match.start() > pos:
+            yield row[pos : match.start()], False
+        yield match.group(), True
+        pos = match.end()
+    if pos < len(row):
+        yield row[pos:], False
+
+
+def char_cells(char: str) -> int:
+    return max(wcwidth(char), 0)
+
+
+def cell_width(row: str) -> int:
+    """How many terminal cells ``row`` occupies, ignoring escape sequences."""
+    return sum(char_cells(c) for text, escape in tokens(row) if not escape for c in text)
+
+
+def strip_ansi(row: str) -> str:
+    return ESCAPE.sub("", row)
+
+
+def fit(row: str, width: int) -> str:
+    """Cut or pad ``row`` to exactly ``width`` cells, keeping its escape sequences.
+
+    A wide character that would straddle the edge is replaced by a space, as a
+    terminal would leave that cell.
+    """
+    out: list[str] = []
+    used = 0
+    styled = False
+    for text, escape in tokens(row):
+        if escape:
+            out.append(text)
+            styled = True
+            continue
+        for char in text:
+            cells = char_cells(char)
+            if used + cells > width:
+                out.append(" " * (width - used))
+                used = width
+                break
+            out.append(char)
+            used += cells
+        if used >= width:
+            break
+    if used < width:
+        out.append(" " * (width - used))
+    if styled:
+        out.append(RESET)
+    return "".join(out)
