@@ -164,6 +164,7 @@ export class GlyphcastViewer extends EventTarget {
 
   dispose() {
     this.close();
+    clearInterval(this._timers.status);
     this._resizeObserver?.disconnect();
     this.terminal.dispose();
     this.element.replaceChildren();

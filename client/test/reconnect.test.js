@@ -1,0 +1,57 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Backoff, SERVER_FULL_RETRY_MS, afterClose } from "../src/reconnect.js";
+import { RateMeter } from "../src/meter.js";
+
+test("backoff grows from 0.5 s to at most 10 s", () => {
+  const high = new Backoff({ random: () => 1 });
+  assert.deepEqual(Array.from({ length: 8 }, () => high.next()), [500, 1000, 2000, 4000, 8000, 10000, 10000, 10000]);
+  const low = new Backoff({ random: () => 0 });
+  assert.deepEqual(Array.from({ length: 7 }, () => low.next()), [500, 500, 1000, 2000, 4000, 5000, 5000]);
+});
+
+test("backoff is jittered and restarts after a good connection", () => {
+  const backoff = new Backoff();
+  const delays = new Set(Array.from({ length: 20 }, () => { backoff.reset(); backoff.attempt = 5; return backoff.next(); }));
+  assert.ok(delays.size > 1, "delays should vary");
+  for (const d of delays) assert.ok(d >= 5000 && d <= 10000, `${d} out of range`);
+  backoff.reset();
+  assert.equal(backoff.attempt, 0);
+});
+
+test("a dropped connection reconnects with backoff and says so", () => {
+  const backoff = new Backoff({ random: () => 1 });
+  const d = afterClose({ code: 1006, reason: "", backoff });
+  assert.equal(d.state, "reconnecting");
+  assert.equal(d.retryIn, 500);
+  assert.match(d.message, /^reconnecting…/);
+  assert.equal(afterClose({ code: 1001, reason: "server going away", backoff }).retryIn, 1000);
+});
+
+test("1008 policy close shows the reason and does not retry", () => {
+  const d = afterClose({ code: 1008, reason: "bad token", backoff: new Backoff() });
+  assert.equal(d.state, "rejected");
+  assert.equal(d.retryIn, null);
+  assert.match(d.message, /bad token/);
+});
+
+test("1013 server full shows the reason and retries slowly", () => {
+  const d = afterClose({ code: 1013, reason: "server full (1 clients max)", backoff: new Backoff(), random: () => 0 });
+  assert.equal(d.state, "server full");
+  assert.equal(d.retryIn, SERVER_FULL_RETRY_MS);
+  assert.match(d.message, /server full \(1 clients max\)/);
+  assert.ok(afterClose({ code: 1013, backoff: new Backoff(), random: () => 1 }).retryIn > SERVER_FULL_RETRY_MS);
+});
+
+test("a viewer closed on purpose stays closed", () => {
+  assert.equal(afterClose({ code: 1000, backoff: new Backoff(), stopped: true }).retryIn, null);
+});
+
+test("rate meter sums the events of its window per second", () => {
+  let now = 0;
+  const meter = new RateMeter({ windowMs: 2000, now: () => now });
+  for (let i = 0; i < 60; i++) { now += 1000 / 30; meter.add(); }
+  assert.ok(Math.abs(meter.rate() - 30) <= 0.5, String(meter.rate()));
+  now += 5000;
+  assert.equal(meter.rate(), 0);
+});
