@@ -1,19 +1,47 @@
-# The README's two commands. Everything is created here from the project's own
-# files: a fresh machine needs only Python 3.11+ and make (plus Node/npm for the viewer).
+# The README's two commands, `make demo` and `make test`. Everything is created here
+# from the project's own files: a fresh machine needs Python 3.11+, make, and
+# Node.js/npm for the viewer.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8765
+PLUGINS := websocket json binary diff record
+EDITABLES := -e . $(foreach p,$(PLUGINS),-e plugins/glyphcast-$(p))
+VIEWER := plugins/glyphcast-websocket/glyphcast_websocket/viewer/index.html
 
-.PHONY: demo test clean
+.PHONY: demo test bench bench-full viewer dev clean
 
+# Tools: tox with the uv backend (tox-uv also brings the uv binary used below).
 $(BIN)/tox:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet "tox>=4.11" "tox-uv>=1.11"
 
+# Every glyphcast package, editable, in .venv: what demo and bench run on.
+$(VENV)/.installed: $(BIN)/tox pyproject.toml $(wildcard plugins/*/pyproject.toml)
+	$(BIN)/uv pip install --quiet --python $(BIN)/python $(EDITABLES) "psutil>=5.9"
+	touch $@
+
+dev: $(VENV)/.installed
+
+# The browser viewer, bundled into the hub's packaged assets.
+$(VIEWER): client/package.json client/package-lock.json $(wildcard client/src/*)
+	npm ci --prefix client --no-audit --no-fund
+	npm run build --prefix client
+
+viewer: $(VIEWER)
+
+demo: $(VENV)/.installed $(VIEWER)
+	$(BIN)/glyphcast run --source demo --display websocket:port=$(PORT) --fps 30
+
 test: $(BIN)/tox
 	$(BIN)/tox run
 
+bench: $(VENV)/.installed
+	$(BIN)/python -m benchmarks --quick
+
+bench-full: $(VENV)/.installed
+	$(BIN)/python -m benchmarks --full
+
 clean:
-	rm -rf $(VENV) .tox
+	rm -rf $(VENV) .tox client/node_modules
