@@ -1,0 +1,7 @@
+"""glyphcast-diff: the ``glyphcast.diff.v1`` wire codec (msgpack keyframes + deltas)."""
+
+from __future__ import annotations
+
+from glyphcast_diff.codec import SUBPROTOCOL, DiffCodec
+
+__all__ = ["SUBPROTOCOL", "DiffCodec"]

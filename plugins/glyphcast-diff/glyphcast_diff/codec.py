@@ -1,0 +1,48 @@
+"""``glyphcast.diff.v1``: keyframes (``frame``) and deltas of the rows that changed (``delta``).
+
+Sans-I/O. A delta is valid only on top of frame ``base``; the hub picks the base
+per session (the frame that session last received) and caches the bytes per
+(codec, base, seq), so every session at the same point shares one encoding.
+
+Payloads are not compressed: measured on the benchmark workloads (see
+``benchmarks/``), zlib on a delta saves little on typical ANSI rows while
+costing CPU on every frame and a wire-protocol field every client would need.
+"""
+
+from __future__ import annotations
+
+from glyphcast import Frame
+from glyphcast_binary import MsgpackCodec
+
+SUBPROTOCOL = "glyphcast.diff.v1"
+
+
+class DiffCodec(MsgpackCodec):
+    """Keyframes + deltas as msgpack maps in binary WebSocket messages."""
+
+    subprotocol = SUBPROTOCOL
+    deltas = True
+
+    def encode_delta(self, frame: Frame, base: Frame) -> bytes:
+        """A ``delta`` from ``base`` to ``frame``; a keyframe where a delta cannot help.
+
+        Across a resize there is no delta, and when every row changed a delta only
+        adds row indexes; a ``frame`` is valid on any base, so send that instead.
+        """
+        if not frame.same_shape(base):
+            return self.encode_frame(frame)
+        changed = frame.changed_rows(base)
+        if len(changed) == frame.height:
+            return self.encode_frame(frame)
+        rows = frame.rows
+        return self.encode(
+            {
+                "type": "delta",
+                "seq": frame.seq,
+                "base": base.seq,
+                "ts": frame.ts,
+                "width": frame.width,
+                "height": frame.height,
+                "rows": [(index, rows[index]) for index in changed],
+            }
+        )
