@@ -113,7 +113,9 @@ export class GlyphcastViewer extends EventTarget {
     const out = [];
     for (let i = 0; i < this.terminal.rows; i++) {
       const line = buffer.getLine(buffer.viewportY + i);
-      out.push(line ? line.translateToString(true) : "");
+      // translateToString(true) trims only never-written cells; written
+      // trailing spaces are trimmed too, as a copy would be.
+      out.push(line ? line.translateToString(true).replace(/ +$/, "") : "");
     }
     return out;
   }

@@ -1,0 +1,255 @@
+"""Fixtures for the viewer's browser tests: real Chromium (apt's, via
+Playwright's Python API) against a real ``glyphcast run`` server.
+
+Needs: ``client/`` built (``npm run build --prefix client``), the packages
+installed (core, glyphcast-websocket and the codec plugins), ``playwright``
+from PyPI, and ``/usr/bin/chromium`` (or ``$GLYPHCAST_CHROMIUM``). Playwright's
+own browser download is never used. Locally a missing browser skips these
+tests; in CI (``CI=true``) it fails them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+VIEWER_DIR = ROOT / "plugins" / "glyphcast-websocket" / "glyphcast_websocket" / "viewer"
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+CHROMIUM = os.environ.get("GLYPHCAST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+SGR = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
+
+
+def unavailable(reason: str) -> None:
+    """A missing prerequisite: a failure in CI, a skip (with the reason) locally."""
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: browser tests must run, not skip)")
+    pytest.skip(reason)
+
+
+def plain(line: str) -> str:
+    """A row as xterm's translateToString(true) gives it back: no escapes, right-trimmed."""
+    return SGR.sub("", line).rstrip()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def glyphcast_cli() -> list[str]:
+    exe = Path(sys.executable).with_name("glyphcast")
+    if exe.exists():
+        return [str(exe)]
+    found = shutil.which("glyphcast")
+    if found:
+        return [found]
+    return [sys.executable, "-m", "glyphcast"]
+
+
+class GlyphcastServer:
+    """``glyphcast run --source demo --display websocket:...`` as a subprocess.
+
+    ``frames`` makes the demo stop after that many frames, so the last frame
+    stays put and the viewer's rows can be compared with it exactly.
+    """
+
+    def __init__(self, *, frames: int | None = None, fps: int = 30, options: dict[str, Any] | None = None):
+        self.port = free_port()
+        self.frames = frames
+        self.fps = fps
+        self.options = {"host": "127.0.0.1", "port": self.port, **(options or {})}
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log = ARTIFACTS / f"server-{self.port}.log"
+
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws"
+
+    def command(self) -> list[str]:
+        display = "websocket:" + ",".join(f"{k}={v}" for k, v in self.options.items())
+        cmd = [*glyphcast_cli(), "run", "--source", "demo", "--display", display, "--fps", str(self.fps)]
+        if self.frames is not None:
+            cmd += ["--frames", str(self.frames)]
+        return cmd
+
+    def start(self) -> GlyphcastServer:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        with self.log.open("ab") as log:
+            self.proc = subprocess.Popen(
+                self.command(), stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True
+            )
+        self._wait_ready()
+        return self
+
+    def _wait_ready(self, timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                raise RuntimeError(
+                    f"glyphcast run exited with {self.proc.returncode}: {self.log.read_text()[-2000:]}"
+                )
+            try:
+                with urllib.request.urlopen(f"{self.http_url}/healthz", timeout=1) as resp:
+                    if resp.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"glyphcast run not ready after {timeout} s: {self.log.read_text()[-2000:]}")
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+
+    def kill(self) -> None:
+        """Die without a goodbye, as a crashed server would."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def keyframe(self, timeout: float = 10.0) -> dict[str, Any]:
+        """The frame a fresh json-codec client gets: what the engine shows now."""
+        from websockets.sync.client import connect
+
+        with connect(self.ws_url, subprotocols=["glyphcast.json.v1"], open_timeout=timeout) as ws:
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                msg = json.loads(ws.recv(timeout=timeout))
+                if msg["type"] == "frame":
+                    return msg
+        raise AssertionError("no frame from the server")
+
+
+@pytest.fixture
+def server_factory() -> Iterator[Any]:
+    started: list[GlyphcastServer] = []
+
+    def make(**kwargs: Any) -> GlyphcastServer:
+        server = GlyphcastServer(**kwargs)
+        started.append(server)
+        return server.start()
+
+    yield make
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def viewer_built() -> None:
+    if not (VIEWER_DIR / "index.html").is_file():
+        pytest.fail(f"viewer not built: {VIEWER_DIR}/index.html is missing; run `npm ci --prefix client && npm run build --prefix client`")
+
+
+@pytest.fixture(scope="session")
+def browser(viewer_built: None) -> Iterator[Any]:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        unavailable("the playwright Python package is not installed (pip install playwright)")
+    if not os.access(CHROMIUM, os.X_OK):
+        unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class ViewerPage:
+    """One browser tab with the viewer, driven through ``window.glyphcast``."""
+
+    def __init__(self, page: Any):
+        self.page = page
+        self.errors: list[str] = []
+        page.on("pageerror", lambda err: self.errors.append(str(err)))
+
+    def open(self, url: str) -> ViewerPage:
+        self.page.goto(url)
+        self.page.wait_for_function("() => window.glyphcast !== undefined")
+        return self
+
+    def eval(self, js: str, arg: Any = None) -> Any:
+        return self.page.evaluate(js, arg)
+
+    def wait(self, js: str, arg: Any = None, timeout: float = 15.0) -> Any:
+        return self.page.wait_for_function(js, arg=arg, timeout=timeout * 1000).json_value()
+
+    def snapshot(self) -> dict[str, Any]:
+        return self.eval(
+            """async () => { const v = window.glyphcast; await v.settled();
+            return {state: v.state, message: v.message, seq: v.seq, paintedSeq: v.paintedSeq,
+                    codec: v.codec, role: v.role, width: v.width, height: v.height,
+                    stats: {...v.stats}, rows: v.rows(), model: [...v.screen.lines]}; }"""
+        )
+
+    def status_text(self) -> str:
+        return self.page.inner_text(".gc-status")
+
+    def wait_live(self, timeout: float = 15.0) -> None:
+        self.wait("() => glyphcast.state === 'live' && glyphcast.paintedSeq !== null", timeout=timeout)
+
+    def wait_still(self, quiet: float = 0.6, timeout: float = 20.0) -> dict[str, Any]:
+        """Wait until no new frame has been painted for ``quiet`` seconds (the stream ended)."""
+        deadline = time.monotonic() + timeout
+        last = self.snapshot()
+        since = time.monotonic()
+        while time.monotonic() < deadline:
+            self.page.wait_for_timeout(150)
+            now = self.snapshot()
+            if now["seq"] != last["seq"] or now["paintedSeq"] != last["paintedSeq"]:
+                last, since = now, time.monotonic()
+            elif time.monotonic() - since >= quiet and now["seq"] is not None:
+                return now
+        raise AssertionError(f"the stream did not settle: {last['seq']}")
+
+
+@pytest.fixture
+def open_viewer(browser: Any) -> Iterator[Any]:
+    contexts: list[Any] = []
+
+    def make(url: str, *, width: int = 1000, height: int = 560) -> ViewerPage:
+        context = browser.new_context(viewport={"width": width, "height": height})
+        contexts.append(context)
+        return ViewerPage(context.new_page()).open(url)
+
+    yield make
+    for context in contexts:
+        context.close()

@@ -1,0 +1,132 @@
+"""The viewer in real Chromium against a real ``glyphcast run`` server.
+
+Rows are read from xterm's buffer (``window.glyphcast.rows()``), never from
+pixels, and compared with the frame the engine shows, as a plain json-codec
+client receives it.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from conftest import ARTIFACTS, plain
+
+CODECS = ["json", "binary", "diff"]
+SUBPROTOCOL = {c: f"glyphcast.{c}.v1" for c in CODECS}
+
+
+def assert_shows(viewer, server) -> dict:
+    """Once the finite demo has ended, the viewer shows exactly the engine's last frame."""
+    snap = viewer.wait_still()
+    frame = server.keyframe()
+    assert snap["seq"] == frame["seq"], "the viewer stopped on another frame than the engine"
+    assert (snap["width"], snap["height"]) == (frame["width"], frame["height"])
+    assert snap["rows"] == [plain(line) for line in frame["lines"]]
+    return snap
+
+
+@pytest.mark.parametrize("codec", CODECS)
+def test_rows_in_xterm_equal_the_engine_frame(server_factory, open_viewer, codec):
+    server = server_factory(frames=45)
+    viewer = open_viewer(f"{server.http_url}/?codec={codec}")
+    viewer.wait_live()
+    snap = assert_shows(viewer, server)
+    assert snap["codec"] == codec
+    assert snap["stats"]["resyncs"] == 0
+    if codec == "diff":
+        assert snap["stats"]["deltas"] > 0, "the diff codec should have sent deltas"
+    else:
+        assert snap["stats"]["deltas"] == 0
+    status = viewer.status_text()
+    assert codec in status and "fps" in status and "kB/s" in status
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    viewer.page.screenshot(path=str(ARTIFACTS / f"demo-{codec}.png"))
+    assert viewer.errors == []
+
+
+def test_default_codec_is_diff(server_factory, open_viewer):
+    server = server_factory(frames=10)
+    viewer = open_viewer(f"{server.http_url}/")
+    viewer.wait_live()
+    assert viewer.eval("() => glyphcast.codec") == "diff"
+
+
+def test_seq_gap_triggers_resync_and_the_screen_heals(server_factory, open_viewer):
+    server = server_factory(frames=150)
+    viewer = open_viewer(f"{server.http_url}/?codec=diff")
+    viewer.wait_live()
+    viewer.wait("() => glyphcast.stats.deltas >= 5")
+    viewer.eval("() => glyphcast.dropNext(1)")
+    viewer.wait("() => glyphcast.stats.dropped === 1 && glyphcast.stats.resyncs >= 1")
+    keyframes = viewer.eval("() => glyphcast.stats.frames")
+    viewer.wait("(n) => glyphcast.stats.frames > n && glyphcast.stats.deltas > 0", keyframes)
+    snap = assert_shows(viewer, server)
+    assert snap["stats"]["resyncs"] >= 1
+
+
+def test_killed_server_is_reconnected_and_the_screen_heals(server_factory, open_viewer):
+    server = server_factory(frames=60)
+    viewer = open_viewer(f"{server.http_url}/?codec=diff")
+    viewer.wait_live()
+    server.kill()
+    viewer.wait("() => glyphcast.state === 'reconnecting'")
+    assert "reconnecting…" in viewer.status_text()
+    server.start()
+    viewer.wait("() => glyphcast.state === 'live' && glyphcast.stats.reconnects >= 1", timeout=20)
+    snap = assert_shows(viewer, server)
+    assert snap["stats"]["reconnects"] >= 1
+
+
+def test_second_viewer_mid_stream_sees_the_current_frame(server_factory, open_viewer):
+    server = server_factory(frames=120)
+    first = open_viewer(f"{server.http_url}/?codec=diff")
+    first.wait_live()
+    first.wait("() => glyphcast.stats.deltas >= 10")
+    second = open_viewer(f"{server.http_url}/?codec=diff")
+    second.wait_live()
+    assert_shows(first, server)
+    snap = assert_shows(second, server)
+    assert snap["stats"]["resyncs"] == 0
+
+
+def test_controller_keystrokes_reach_the_engine(server_factory, open_viewer):
+    server = server_factory(frames=600)
+    viewer = open_viewer(f"{server.http_url}/?codec=json")
+    viewer.wait_live()
+    assert viewer.eval("() => glyphcast.role") == "controller"
+    assert "controller" in viewer.status_text()
+    viewer.page.click(".xterm-screen")
+    viewer.page.keyboard.type("hi!")
+    viewer.page.keyboard.press("Enter")
+    wanted = ['input "h"', 'input "i"', 'input "!"', 'input "\\r"']
+    deadline = time.monotonic() + 10
+    while not all(w in server.output() for w in wanted) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert all(w in server.output() for w in wanted), server.output()[-500:]
+
+
+def test_server_full_close_reason_is_shown(server_factory, open_viewer):
+    server = server_factory(frames=600, options={"max_clients": 1})
+    first = open_viewer(f"{server.http_url}/")
+    first.wait_live()
+    second = open_viewer(f"{server.http_url}/")
+    second.wait("() => glyphcast.state === 'server full'")
+    status = second.status_text()
+    assert "full" in status and "trying again in" in status
+    # It does not hammer the server: the next try is at least 10 s away.
+    time.sleep(1.5)
+    assert second.eval("() => glyphcast.stats.reconnects") == 0
+    assert first.eval("() => glyphcast.state") == "live"
+
+
+def test_screenshot_of_the_demo(server_factory, open_viewer):
+    """Not an assertion on pixels: an artifact to look at (and docs/viewer.png's source)."""
+    server = server_factory(frames=90)
+    viewer = open_viewer(f"{server.http_url}/", width=1100, height=620)
+    viewer.wait_live()
+    viewer.wait_still()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / "viewer.png"
+    viewer.page.screenshot(path=str(path))
+    assert path.stat().st_size > 10_000
