@@ -130,3 +130,33 @@ def test_screenshot_of_the_demo(server_factory, open_viewer):
     path = ARTIFACTS / "viewer.png"
     viewer.page.screenshot(path=str(path))
     assert path.stat().st_size > 10_000
+
+
+def test_window_resize_scales_the_font_not_the_grid(server_factory, open_viewer):
+    server = server_factory(frames=600)
+    viewer = open_viewer(f"{server.http_url}/", width=1200, height=700)
+    viewer.wait_live()
+    fit = """() => { const v = glyphcast, t = v.terminal;
+        const stage = t.element.parentElement.getBoundingClientRect();
+        const grid = t.element.querySelector('.xterm-screen').getBoundingClientRect();
+        return {cols: t.cols, rows: t.rows, font: t.options.fontSize, width: v.width, height: v.height,
+                fits: grid.width <= stage.width + 0.5 && grid.height <= stage.height + 0.5,
+                fill: Math.max(grid.width / stage.width, grid.height / stage.height)}; }"""
+    big = viewer.eval(fit)
+    viewer.page.set_viewport_size({"width": 600, "height": 400})
+    viewer.wait("(font) => glyphcast.terminal.options.fontSize < font", big["font"])
+    small = viewer.eval(fit)
+    for state in (big, small):
+        assert (state["cols"], state["rows"]) == (state["width"], state["height"])
+        assert state["fits"], state
+        assert state["fill"] > 0.8, f"the grid should fill most of the window: {state}"
+
+
+def test_text_can_be_selected_and_copied(server_factory, open_viewer):
+    server = server_factory(frames=20)
+    viewer = open_viewer(f"{server.http_url}/")
+    viewer.wait_live()
+    snap = viewer.wait_still()
+    selected = viewer.eval("() => { glyphcast.terminal.selectAll(); return glyphcast.terminal.getSelection(); }")
+    copied = [line.rstrip() for line in selected.split("\n")]
+    assert copied[: len(snap["rows"])] == snap["rows"]
