@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -62,14 +61,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+PROBE_CLI = Path(__file__).resolve().with_name("probe_cli.py")
+
+
 def glyphcast_cli() -> list[str]:
-    exe = Path(sys.executable).with_name("glyphcast")
-    if exe.exists():
-        return [str(exe)]
-    found = shutil.which("glyphcast")
-    if found:
-        return [found]
-    return [sys.executable, "-m", "glyphcast"]
+    """The real CLI, with a probe plugin that prints the client hooks.
+
+    ``$GLYPHCAST_BROWSER_CLI`` replaces it (a path to a ``glyphcast``-like
+    command) to run these tests against another server.
+    """
+    override = os.environ.get("GLYPHCAST_BROWSER_CLI")
+    if override:
+        return [override]
+    return [sys.executable, str(PROBE_CLI)]
 
 
 class GlyphcastServer:

@@ -7,6 +7,7 @@ client receives it.
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -90,6 +91,13 @@ def test_second_viewer_mid_stream_sees_the_current_frame(server_factory, open_vi
     assert snap["stats"]["resyncs"] == 0
 
 
+def wait_for_output(server, wanted: list[str], timeout: float = 10.0) -> str:
+    deadline = time.monotonic() + timeout
+    while not all(w in server.output() for w in wanted) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return server.output()
+
+
 def test_controller_keystrokes_reach_the_engine(server_factory, open_viewer):
     server = server_factory(frames=600)
     viewer = open_viewer(f"{server.http_url}/?codec=json")
@@ -99,11 +107,39 @@ def test_controller_keystrokes_reach_the_engine(server_factory, open_viewer):
     viewer.page.click(".xterm-screen")
     viewer.page.keyboard.type("hi!")
     viewer.page.keyboard.press("Enter")
-    wanted = ['input "h"', 'input "i"', 'input "!"', 'input "\\r"']
-    deadline = time.monotonic() + 10
-    while not all(w in server.output() for w in wanted) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert all(w in server.output() for w in wanted), server.output()[-500:]
+    wanted = [f"client_input {json.dumps(key)} controller" for key in ("h", "i", "!", "\r")]
+    out = wait_for_output(server, wanted)
+    assert all(w in out for w in wanted), out[-800:]
+
+
+def test_viewer_without_control_token_is_read_only(server_factory, open_viewer):
+    server = server_factory(frames=600, options={"control_token": "s3cret"})
+    viewer = open_viewer(f"{server.http_url}/?codec=json")
+    viewer.wait_live()
+    assert viewer.eval("() => glyphcast.role") == "viewer"
+    assert "read-only" in viewer.status_text()
+    viewer.page.click(".xterm-screen")
+    viewer.page.keyboard.type("no")
+    controller = open_viewer(f"{server.http_url}/?codec=json&token=s3cret")
+    controller.wait_live()
+    assert controller.eval("() => glyphcast.role") == "controller"
+    controller.page.click(".xterm-screen")
+    controller.page.keyboard.type("y")
+    out = wait_for_output(server, ['client_input "y" controller'])
+    assert 'client_input "y" controller' in out
+    assert "client_input \"n\"" not in out and "client_input \"o\"" not in out
+    assert viewer.eval("() => glyphcast.stats.errors") == 0, "a viewer must not send controller messages"
+
+
+def test_policy_close_shows_the_reason_and_stops(server_factory, open_viewer):
+    server = server_factory(frames=600, options={"token": "letmein"})
+    viewer = open_viewer(f"{server.http_url}/")
+    viewer.wait("() => glyphcast.state === 'rejected'")
+    assert "rejected" in viewer.status_text()
+    time.sleep(2)
+    assert viewer.eval("() => [glyphcast.state, glyphcast.stats.reconnects]") == ["rejected", 0]
+    allowed = open_viewer(f"{server.http_url}/?token=letmein")
+    allowed.wait_live()
 
 
 def test_server_full_close_reason_is_shown(server_factory, open_viewer):
