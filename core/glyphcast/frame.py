@@ -52,7 +52,7 @@ class Frame:
         """Indexes of the rows that differ from ``base`` (every row if the shapes differ)."""
         if base is None or not self.same_shape(base):
             return list(range(self.height))
-        return [i for i, (old, new) in enumerate(zip(base.rows, self.rows)) if old != new]
+        return [i for i, (old, new) in enumerate(zip(base.rows, self.rows, strict=False)) if old != new]
 
     def delta(self, base: Frame) -> Delta:
         """The delta that turns ``base`` into this frame."""

@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     from glyphcast.clients import ClientInfo
     from glyphcast.codec import Codec
     from glyphcast.display import Display
-    from glyphcast.source import Source
 
 hookspec = pluggy.HookspecMarker("glyphcast")
 hookimpl = pluggy.HookimplMarker("glyphcast")

@@ -103,7 +103,7 @@ def bind_options(
     accepts_any = any(p.kind is p.VAR_KEYWORD for p in params.values())
     try:
         hints = typing.get_type_hints(factory)
-    except Exception:  # unresolvable annotations: fall back to defaults' types
+    except (NameError, TypeError, AttributeError):  # unresolvable annotations: fall back to defaults' types
         hints = {}
     bound: dict[str, Any] = {}
     for key, value in options.items():
@@ -114,5 +114,8 @@ def bind_options(
                 continue
             valid = ", ".join(option_names(factory, skip)) or "none"
             raise OptionError(f"{what} has no option {key!r}; valid options: {valid}")
-        bound[key] = convert(value, _target_type(param, hints), key) if isinstance(value, str) else value
+        try:
+            bound[key] = convert(value, _target_type(param, hints), key) if isinstance(value, str) else value
+        except OptionError as error:
+            raise OptionError(f"{what}: {error}") from None
     return bound

@@ -110,7 +110,7 @@ def _register(registry: Registry, plugin: object, name: str, module: str, versio
     pm = registry.manager
     try:
         pm.register(plugin, name=name)
-    except Exception as error:  # PluginValidationError, duplicate names, ...
+    except Exception as error:  # noqa: BLE001 - PluginValidationError, duplicate names...: named and skipped
         registry.skip(name, module, f"{type(error).__name__}: {error}", version)
         return
     unknown = [hc.name for hc in pm.get_hookcallers(plugin) or [] if not hc.has_spec()]
@@ -139,7 +139,7 @@ def _collect(registry: Registry) -> None:
             for impl in pm.hook.register_codecs.get_hookimpls():
                 if impl.plugin is plugin:
                     impl.function(register=_codec_registrar(registry, info))
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - a plugin may raise anything; it is named and skipped
             pm.unregister(plugin)
             _forget(registry, plugin_name)
             registry.skip(plugin_name, info.module, f"registration raised {type(error).__name__}: {error}", info.version)
@@ -195,7 +195,7 @@ def load_registry(extra_plugins: Iterable[tuple[str, object]] = ()) -> Registry:
             continue
         try:
             plugin = ep.load()
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - a broken plugin is named and skipped, the rest load
             registry.skip(ep.name, ep.value, f"import failed: {type(error).__name__}: {error}", _dist_version(ep))
             continue
         _register(registry, plugin, ep.name, ep.value, _dist_version(ep))

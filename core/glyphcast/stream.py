@@ -43,7 +43,7 @@ class Attached:
 
 
 def _deliverer(display: Display) -> Callable[[Frame], None]:
-    show_frame = getattr(display, "show_frame", None)
+    show_frame: Callable[[Frame], None] | None = getattr(display, "show_frame", None)
     if callable(show_frame):
         return show_frame
 
@@ -98,7 +98,7 @@ class Stream(FrameDisplay):
             return
         try:
             call(*args)
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - reported (log + hook) and the display disabled
             self._disable(attached, error)
 
     def _disable(self, attached: Attached, error: BaseException) -> None:
@@ -126,7 +126,7 @@ class Stream(FrameDisplay):
             if attached.error is None:
                 try:
                     attached.deliver(frame)
-                except Exception as error:
+                except Exception as error:  # noqa: BLE001 - reported (log + hook) and the display disabled
                     self._disable(attached, error)
 
     def show_frame(self, frame: Frame) -> None:
@@ -153,7 +153,7 @@ class Stream(FrameDisplay):
         for attached in self._attached:
             try:
                 attached.display.cleanup()
-            except Exception as error:
+            except Exception as error:  # noqa: BLE001 - logged; the other displays still get cleaned up
                 log.error("display %r failed to clean up: %s", attached.name, error)
 
     def is_available(self) -> bool:

@@ -1,0 +1,361 @@
+"""The ``glyphcast`` command: ``run``, ``replay`` and ``plugins``.
+
+Exit status: 0 when a run ends by itself (frames, duration, end of source),
+2 for a usage error (unknown name, bad option or value, a display that refuses
+to work here), 1 when every display failed, 130 after Ctrl-C and 143 after
+SIGTERM (128 + the signal number, as shells report it). Every way out stops
+the run cleanly and calls ``cleanup()`` on every display.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import shutil
+import signal
+import sys
+import time
+import warnings
+from collections.abc import Sequence
+from types import FrameType
+from typing import Any, NoReturn, TextIO
+
+from glyphcast import __version__, open_displays
+from glyphcast.display import DisplayError
+from glyphcast.options import OptionError, option_names, parse_spec
+from glyphcast.plugins import PluginWarning, Registry, get_registry, open_source
+from glyphcast.runner import Runner, RunStats
+from glyphcast.source import Source
+from glyphcast.stream import Stream
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 128 + signal.SIGINT
+EXIT_TERMINATED = 128 + signal.SIGTERM
+MAX_SIDE = 1000  # the wire protocol's limit for a resize; no display needs more
+REPLAY_PACKAGE = "glyphcast-record"
+
+log = logging.getLogger("glyphcast")
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived. A BaseException, like KeyboardInterrupt, so no display's
+    ``except Exception`` mistakes it for its own failure."""
+
+
+class UsageError(Exception):
+    """A mistake in the command line; the message is printed as one line and the exit status is 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with errors on one line (usage is one ``--help`` away)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+# -- argument types ------------------------------------------------------------
+def size_arg(text: str) -> tuple[int, int]:
+    width, x, height = text.lower().partition("x")
+    try:
+        size = (int(width), int(height)) if x else None
+    except ValueError:
+        size = None
+    if size is None or not all(1 <= side <= MAX_SIDE for side in size):
+        raise argparse.ArgumentTypeError(f"expected WxH like 80x24 (1..{MAX_SIDE} each), got {text!r}")
+    return size
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return value
+
+
+# -- the parser ----------------------------------------------------------------
+def _listing(registry: Registry) -> str:
+    def rows(table: dict[str, Any]) -> str:
+        return "\n".join(f"  {name:<18} {entry.description}" for name, entry in sorted(table.items()))
+
+    return f"installed displays:\n{rows(registry.displays)}\n\ninstalled sources:\n{rows(registry.sources)}"
+
+
+RUN_EXAMPLES = """\
+examples:
+  glyphcast run                                  the demo on the default display
+  glyphcast run --display terminal --frames 90   90 demo frames on this terminal
+  glyphcast run --display websocket:port=8000 --display record:path=demo.cast
+  glyphcast run --source demo:seed=7 --size 100x30 --fps 60 --duration 10
+"""
+
+
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--display",
+        action="append",
+        metavar="NAME[:k=v,...]",
+        help="a display to show the stream on; repeat for several side by side "
+        "(default: websocket if installed, else terminal)",
+    )
+    parser.add_argument("--size", type=size_arg, metavar="WxH", help="frame size in cells (default 80x24, "
+                        "or the terminal's size for the terminal display)")
+    parser.add_argument("--fps", type=positive_float, default=30.0, help="frames per second (default 30)")
+    limit = parser.add_mutually_exclusive_group()
+    limit.add_argument("--frames", type=positive_int, metavar="N", help="stop after N frames")
+    limit.add_argument("--duration", type=positive_float, metavar="S", help="stop after S seconds")
+
+
+def build_parser(registry: Registry) -> Parser:
+    listing = _listing(registry)
+    parser = Parser(
+        prog="glyphcast",
+        description="One stream of text frames, carried side by side to browsers, recordings, "
+        "terminals and plugins.",
+        epilog=f"{listing}\n\nRun `glyphcast COMMAND --help` for a command's options.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"glyphcast {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
+
+    run = commands.add_parser(
+        "run",
+        help="play a source (the demo by default) on one or more displays",
+        description="Play a source on one or more displays side by side.",
+        epilog=f"{RUN_EXAMPLES}\n{listing}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    run.add_argument("--source", default="demo", metavar="NAME[:k=v,...]", help="where frames come from "
+                     "(default: demo)")
+    _add_run_options(run)
+
+    replay = commands.add_parser(
+        "replay",
+        help="play an asciicast recording on displays (needs glyphcast-record)",
+        description="Play an asciicast v1/v2/v3 recording on displays: "
+        "a shortcut for `run --source replay:path=FILE,...`.",
+        epilog="examples:\n  glyphcast replay demo.cast --display terminal\n"
+        "  glyphcast replay talk.cast --speed 2 --idle-time-limit 1 --loop\n\n" + listing,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    replay.add_argument("file", metavar="FILE", help="the recording (.cast)")
+    replay.add_argument("--speed", type=positive_float, help="playback speed factor (default 1)")
+    replay.add_argument("--loop", action="store_true", help="start again at the end")
+    replay.add_argument("--idle-time-limit", type=positive_float, metavar="S",
+                        help="shorten pauses longer than S seconds")
+    _add_run_options(replay)
+
+    plugins = commands.add_parser(
+        "plugins",
+        help="list installed plugins: version, what they register, hooks, and skipped ones",
+        description="List every glyphcast plugin: version, displays/sources/codecs it registers, "
+        "the hooks it implements, and plugins that were skipped (with why).",
+    )
+    plugins.add_argument("--json", action="store_true", help="machine-readable output")
+    return parser
+
+
+# -- commands ------------------------------------------------------------------
+def cmd_plugins(registry: Registry, as_json: bool, out: TextIO) -> int:
+    infos = sorted(registry.plugins.values(), key=lambda p: (p.name != "glyphcast", p.name))
+    if as_json:
+        json.dump([info.as_dict() for info in infos], out, indent=2)
+        out.write("\n")
+        return EXIT_OK
+    for info in infos:
+        out.write(f"{info.name} {info.version}  ({info.module})\n")
+        if info.error is not None:
+            out.write(f"  SKIPPED   {info.error}\n")
+            continue
+        for label, names in (
+            ("displays", info.displays),
+            ("sources", info.sources),
+            ("codecs", info.codecs),
+            ("hooks", info.hooks),
+        ):
+            if names:
+                out.write(f"  {label:<9} {', '.join(names)}\n")
+    return EXIT_OK
+
+
+def _default_displays(registry: Registry) -> list[str]:
+    return ["websocket" if "websocket" in registry.displays else "terminal"]
+
+
+def _default_size(displays: Sequence[str]) -> tuple[int, int]:
+    uses_terminal = any(parse_spec(spec)[0] == "terminal" for spec in displays)
+    if uses_terminal and sys.stdout.isatty():
+        columns, lines = shutil.get_terminal_size((80, 24))
+        return max(1, min(columns, MAX_SIDE)), max(1, min(lines, MAX_SIDE))
+    return 80, 24
+
+
+def _open_source(spec: str, size: tuple[int, int], fps: float, extra: dict[str, Any] | None = None) -> Source:
+    name, spec_options = parse_spec(spec)
+    options: dict[str, Any] = {**spec_options, **(extra or {})}
+    entry = get_registry().sources.get(name)
+    # A source with a clock of its own (the demo) keeps time at the run's --fps unless told otherwise.
+    if entry is not None and "fps" in option_names(entry.factory) and "fps" not in options:
+        options["fps"] = fps
+    try:
+        return open_source(name, size[0], size[1], **options)
+    except (OptionError, DisplayError):
+        raise
+    except (TypeError, ValueError, OSError) as error:
+        raise UsageError(f"source {name!r}: {error}") from error
+
+
+class StatusLine:
+    """One line on stderr, rewritten about twice a second: fps, frames, each display's state."""
+
+    def __init__(self, stream: Stream, out: TextIO, interval: float = 0.5) -> None:
+        self.stream = stream
+        self.out = out
+        self.interval = interval
+        self._last = 0.0
+        self.shown = False
+
+    def __call__(self, stats: RunStats) -> None:
+        now = time.monotonic()
+        if now - self._last < self.interval:
+            return
+        self._last = now
+        self.write(stats)
+
+    def write(self, stats: RunStats) -> None:
+        text = f"{stats.fps:5.1f} fps  {stats.frames} frames  {self.stream.status()}"
+        width = shutil.get_terminal_size((80, 24)).columns - 1
+        self.out.write("\r\x1b[K" + text[:width])
+        self.out.flush()
+        self.shown = True
+
+    def finish(self, stats: RunStats) -> None:
+        if self.shown:
+            self.write(stats)
+            self.out.write("\n")
+            self.out.flush()
+
+
+def _raise_terminated(signum: int, frame: FrameType | None) -> None:
+    raise Terminated()
+
+
+def play(
+    source_spec: str,
+    display_specs: Sequence[str],
+    *,
+    size: tuple[int, int] | None,
+    fps: float,
+    frames: int | None,
+    duration: float | None,
+    source_options: dict[str, Any] | None = None,
+) -> int:
+    """The body of ``run`` and ``replay``: open everything, run, clean up whatever happens."""
+    size = size or _default_size(display_specs)
+    source = _open_source(source_spec, size, fps, source_options)
+    stream = open_displays(display_specs)
+    err = sys.stderr
+    # The terminal display draws on this terminal: a status line there would scribble over it.
+    draws_here = any(name == "terminal" for name in (a.name for a in stream.displays)) and sys.stdout.isatty()
+    status = StatusLine(stream, err) if err.isatty() and not draws_here else None
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    code = EXIT_OK
+    runner: Runner | None = None
+    try:
+        stream.init(source.width, source.height)
+        for attached in stream.displays:
+            url = getattr(attached.display, "url", None)
+            if url and attached.active:
+                print(f"glyphcast: {attached.name}: serving {url}", file=err, flush=True)
+        if stream.displays and not any(a.active for a in stream.displays):
+            print(f"glyphcast: error: every display failed: {stream.status()}", file=err)
+            return EXIT_FAILED
+        runner = Runner(source, stream, fps=fps, frames=frames, duration=duration, tick=status)
+        runner.run()
+    except KeyboardInterrupt:
+        code = EXIT_INTERRUPTED
+    except Terminated:
+        code = EXIT_TERMINATED
+    finally:
+        if status is not None and runner is not None:
+            status.finish(runner.stats)
+        stream.cleanup()
+        signal.signal(signal.SIGTERM, previous)
+        close = getattr(source, "close", None)
+        if callable(close):
+            close()
+    return code
+
+
+def cmd_run(args: argparse.Namespace, registry: Registry) -> int:
+    return play(
+        args.source,
+        args.display or _default_displays(registry),
+        size=args.size,
+        fps=args.fps,
+        frames=args.frames,
+        duration=args.duration,
+    )
+
+
+def cmd_replay(args: argparse.Namespace, registry: Registry) -> int:
+    if "replay" not in registry.sources:
+        raise UsageError(
+            f"replay needs the 'replay' source from the {REPLAY_PACKAGE} package, which is not installed: "
+            f"pip install {REPLAY_PACKAGE}"
+        )
+    options: dict[str, Any] = {"path": args.file}
+    if args.speed is not None:
+        options["speed"] = args.speed
+    if args.loop:
+        options["loop"] = True
+    if args.idle_time_limit is not None:
+        options["idle_time_limit"] = args.idle_time_limit
+    return play(
+        "replay",
+        args.display or _default_displays(registry),
+        size=args.size,
+        fps=args.fps,
+        frames=args.frames,
+        duration=args.duration,
+        source_options=options,
+    )
+
+
+def _quiet_plugin_warnings() -> None:
+    """Skipped plugins are logged (one line each, naming the plugin); don't repeat them as warnings."""
+    warnings.filterwarnings("ignore", category=PluginWarning)
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.WARNING, format="glyphcast: %(message)s")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``glyphcast`` command; returns the exit status."""
+    _quiet_plugin_warnings()
+    registry = get_registry()
+    parser = build_parser(registry)
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "plugins":
+            return cmd_plugins(registry, args.json, sys.stdout)
+        if args.command == "replay":
+            return cmd_replay(args, registry)
+        return cmd_run(args, registry)
+    except (OptionError, DisplayError, UsageError) as error:
+        print(f"glyphcast: error: {error}", file=sys.stderr)
+        return EXIT_USAGE

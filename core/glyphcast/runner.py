@@ -1,0 +1,162 @@
+"""Driving a :class:`~glyphcast.Source` into a :class:`~glyphcast.Stream` at the right times.
+
+The runner decides *when* each cue is due and *what* it does to the stream; the
+clock and the wait are injected (``clock``, ``wait``), so tests run it on a fake
+clock without sleeping. Due times are computed from a fixed anchor (``anchor +
+k / fps``), never by adding up sleeps, so pacing does not drift.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+from glyphcast.source import Cue
+
+#: Falling further behind than this (a stalled terminal, a suspended process)
+#: re-anchors the schedule instead of bursting every missed frame at once.
+MAX_LAG = 1.0
+
+
+class Target(Protocol):
+    """What the runner drives: a :class:`~glyphcast.Stream` (or any display with these)."""
+
+    def init(self, width: int, height: int, reuse: bool = False) -> None: ...
+
+    def show(self, buffer: list[str], border: bool = False) -> None: ...
+
+    def clear(self) -> None: ...
+
+    def marker(self, label: str) -> None: ...
+
+
+@dataclass(slots=True)
+class RunStats:
+    """How a run went; ``ended`` is "frames", "duration", "source" or "stopped"."""
+
+    frames: int = 0
+    started: float = 0.0
+    elapsed: float = 0.0
+    ended: str = ""
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.elapsed if self.elapsed > 0 else 0.0
+
+
+class Runner:
+    """Plays ``source`` into ``target``.
+
+    Cues with ``at=None`` are paced at ``fps``; cues with ``at`` are shown ``at``
+    seconds after the start. The run ends after ``frames`` frames, after
+    ``duration`` seconds, when the source ends, or when :meth:`stop` is called
+    (from any thread). ``tick(stats)`` is called after every frame and at least
+    every ``tick_interval`` seconds while waiting (for a status line).
+    """
+
+    def __init__(
+        self,
+        source: Iterable[Cue],
+        target: Target,
+        *,
+        fps: float = 30.0,
+        frames: int | None = None,
+        duration: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        wait: Callable[[float], bool] | None = None,
+        tick: Callable[[RunStats], None] | None = None,
+        tick_interval: float = 0.5,
+    ) -> None:
+        if fps <= 0:
+            raise ValueError(f"fps must be positive, not {fps}")
+        self.source = source
+        self.target = target
+        self.fps = fps
+        self.frames = frames
+        self.duration = duration
+        self.clock = clock
+        self._stopping = threading.Event()
+        # wait(seconds) returns True when the run should stop; the default wakes early on stop().
+        self._wait = wait or self._stopping.wait
+        self.tick = tick
+        self.tick_interval = tick_interval
+        self.stats = RunStats()
+
+    def stop(self) -> None:
+        """End the run at the next cue (or during the current wait)."""
+        self._stopping.set()
+
+    # -- the schedule (pure) ------------------------------------------------
+    def due(self, cue: Cue, anchor: float, paced: int) -> float:
+        """When ``cue`` is due: at its own time, or ``paced`` frame intervals after ``anchor``."""
+        if cue.at is not None:
+            return self.stats.started + cue.at
+        return anchor + paced / self.fps
+
+    # -- the loop -----------------------------------------------------------
+    def run(self) -> RunStats:
+        """Play until an end condition; returns the stats (``ended`` says why)."""
+        stats = self.stats
+        stats.started = self.clock()
+        anchor, paced = stats.started, 0
+        deadline = None if self.duration is None else stats.started + self.duration
+        stats.ended = "source"
+        if self.frames is not None and self.frames <= 0:
+            stats.ended = "frames"
+            return stats
+        for cue in self.source:
+            due = self.due(cue, anchor, paced)
+            if deadline is not None and due > deadline:
+                self._sleep_until(deadline)
+                stats.ended = "duration" if not self._stopping.is_set() else "stopped"
+                break
+            if not self._sleep_until(due):
+                stats.ended = "stopped"
+                break
+            now = self.clock()
+            if cue.at is not None:
+                # The next paced cue follows this timed one by one frame interval.
+                anchor, paced = due, 1
+            elif now - due > MAX_LAG:
+                anchor, paced = now, 1
+            else:
+                paced += 1
+            self.apply(cue)
+            if cue.rows is not None:
+                stats.frames += 1
+                stats.elapsed = self.clock() - stats.started
+                if self.tick is not None:
+                    self.tick(stats)
+                if self.frames is not None and stats.frames >= self.frames:
+                    stats.ended = "frames"
+                    break
+        stats.elapsed = self.clock() - stats.started
+        return stats
+
+    def apply(self, cue: Cue) -> None:
+        """Do what one cue says to the target: resize, clear, mark, then show."""
+        if cue.size is not None:
+            self.target.init(cue.size[0], cue.size[1], reuse=True)
+        if cue.clear:
+            self.target.clear()
+        if cue.marker is not None:
+            self.target.marker(cue.marker)
+        if cue.rows is not None:
+            self.target.show(list(cue.rows))
+
+    def _sleep_until(self, when: float) -> bool:
+        """Wait until ``when`` (waking for ticks); False if the run was stopped meanwhile."""
+        while True:
+            if self._stopping.is_set():
+                return False
+            remaining = when - self.clock()
+            if remaining <= 0:
+                return True
+            if self._wait(min(remaining, self.tick_interval)):
+                return False
+            if self.tick is not None and when - self.clock() > 0:
+                self.stats.elapsed = self.clock() - self.stats.started
+                self.tick(self.stats)
