@@ -1,0 +1,30 @@
+"""glyphcast-record: the stream as an asciicast recording, and any asciicast back as a stream.
+
+- display ``record`` (:class:`RecordDisplay`): asciicast v2 that ``asciinema play``
+  and asciinema-player play; lossless, written by its own thread, crash-safe.
+- source ``replay`` (:class:`ReplaySource`): asciicast v1/v2/v3 through a terminal
+  emulator (pyte), as frames with colours, at the recorded timing.
+"""
+
+from __future__ import annotations
+
+from glyphcast_record.asciicast import AsciicastError, CastEncoder, Event, Header, Recording, parse
+from glyphcast_record.recorder import RecordDisplay, RecordingError, open_record
+from glyphcast_record.replay import ReplaySource, open_replay, read_recording
+from glyphcast_record.terminal import Terminal
+
+__all__ = [
+    "AsciicastError",
+    "CastEncoder",
+    "Event",
+    "Header",
+    "RecordDisplay",
+    "Recording",
+    "RecordingError",
+    "ReplaySource",
+    "Terminal",
+    "open_record",
+    "open_replay",
+    "parse",
+    "read_recording",
+]

@@ -1,0 +1,327 @@
+"""asciicast, the format asciinema records and plays: writing ours (v2), reading anyone's (v1, v2, v3).
+
+Sans-I/O: text and frames in, text and events out. No files, threads or clocks
+here — the recorder and the replay source move the bytes and read the time.
+
+Formats (https://docs.asciinema.org/manual/asciicast/):
+
+- v1: one JSON object ``{"version": 1, "width", "height", "stdout": [[delay, data], ...]}``.
+- v2: a header line ``{"version": 2, "width", "height", ...}``, then one JSON array
+  per line ``[time, code, data]`` with ``time`` in seconds from the start.
+- v3: a header line ``{"version": 3, "term": {"cols", "rows"}, ...}``, then
+  ``[interval, code, data]`` lines where ``interval`` is the time since the
+  previous event; lines starting with ``#`` are comments.
+
+Event codes: ``o`` output, ``r`` resize (``"COLSxROWS"``), ``m`` marker; readers
+skip the rest (``i`` input, ``x`` exit, ...), as asciinema's own player does.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from glyphcast import Frame, OptionError
+from glyphcast.text import cell_width, fit
+
+TERM = "xterm-256color"
+#: Blank the screen: reset the style first so the erase uses the default background.
+CLEAR_SCREEN = "\x1b[0m\x1b[H\x1b[2J"
+#: The event codes a reader acts on; anything else is skipped.
+KNOWN_CODES = frozenset({"o", "r", "m"})
+
+
+class AsciicastError(OptionError):
+    """A recording cannot be read; the one-line message names the file, the line and the problem.
+
+    An :class:`glyphcast.OptionError` (so a ``ValueError``): the CLI reports it and exits 2.
+    """
+
+
+# -- writing (v2) -------------------------------------------------------------
+
+
+def header_line(
+    width: int,
+    height: int,
+    timestamp: int,
+    title: str | None = None,
+    idle_time_limit: float | None = None,
+) -> str:
+    """The v2 header line (with its newline) for a recording that starts at ``timestamp``."""
+    header: dict[str, Any] = {
+        "version": 2,
+        "width": width,
+        "height": height,
+        "timestamp": timestamp,
+        "env": {"TERM": TERM},
+    }
+    if title:
+        header["title"] = title
+    if idle_time_limit is not None:
+        header["idle_time_limit"] = idle_time_limit
+    return json.dumps(header, ensure_ascii=False) + "\n"
+
+
+def event_line(time: float, code: str, data: str) -> str:
+    """One v2 event line (with its newline). Time is rounded to microseconds, as asciinema does."""
+    return json.dumps([round(time, 6), code, data], ensure_ascii=False) + "\n"
+
+
+def draw_rows(rows: Iterable[tuple[int, str]], width: int) -> str:
+    """Terminal output that paints each ``(index, row)`` on its own line of the screen.
+
+    Each row is positioned absolutely (``CSI row;1H``), so a lost or reordered row
+    never shifts the others, and ends with ``CSI 0m CSI K``: reset the style, then
+    erase what an older, longer row left to the right. A row that fills the width
+    skips the erase — the cursor then sits on the last column and ``CSI K`` would
+    erase that cell. A row wider than the screen is cut, because a terminal would
+    otherwise wrap it over the next row.
+    """
+    out: list[str] = []
+    for index, row in rows:
+        cells = cell_width(row)
+        if cells > width:
+            row, cells = fit(row, width), width
+        out.append(f"\x1b[{index + 1};1H{row}\x1b[0m")
+        if cells < width:
+            out.append("\x1b[K")
+    return "".join(out)
+
+
+class CastEncoder:
+    """Turns a display's calls (frames, clears, resizes, markers) into asciicast v2 event lines.
+
+    ``start`` is the wall-clock second the recording's time 0 stands for and
+    ``offset`` the time of the first event (non-zero when appending to an earlier
+    recording). Event times never go backwards, even if the wall clock does.
+    The first frame, and the first after a clear or a resize, is a full redraw;
+    every other frame writes only its changed rows, one ``o`` event per frame.
+    """
+
+    def __init__(self, width: int, height: int, start: float, offset: float = 0.0) -> None:
+        self.width = width
+        self.height = height
+        self.start = start
+        self.offset = offset
+        self.last_time = offset
+        self.previous: Frame | None = None
+
+    def time_at(self, wall: float) -> float:
+        """The event time for wall-clock second ``wall``: never before the previous event."""
+        self.last_time = max(self.last_time, self.offset + wall - self.start)
+        return self.last_time
+
+    def frame(self, frame: Frame) -> str:
+        """The event lines for one frame: a resize first if its size changed, then one ``o`` event."""
+        lines = ""
+        if (frame.width, frame.height) != (self.width, self.height):
+            lines = self.resize(frame.width, frame.height, frame.ts / 1000.0)
+        time = self.time_at(frame.ts / 1000.0)
+        if self.previous is None:
+            data = CLEAR_SCREEN + draw_rows(((i, r) for i, r in enumerate(frame.rows) if r), self.width)
+        else:
+            changed = frame.changed_rows(self.previous)
+            data = draw_rows(((i, frame.rows[i]) for i in changed), self.width)
+        self.previous = frame
+        return lines + event_line(time, "o", data)
+
+    def clear(self, wall: float) -> str:
+        """A clear-screen ``o`` event; the next frame is drawn in full."""
+        self.previous = None
+        return event_line(self.time_at(wall), "o", CLEAR_SCREEN)
+
+    def resize(self, width: int, height: int, wall: float) -> str:
+        """An ``r`` event (none if the size is unchanged); the next frame is drawn in full."""
+        if (width, height) == (self.width, self.height):
+            return ""
+        self.width, self.height = width, height
+        self.previous = None
+        return event_line(self.time_at(wall), "r", f"{width}x{height}")
+
+    def marker(self, label: str, wall: float) -> str:
+        """An ``m`` event labelling this point of the recording."""
+        return event_line(self.time_at(wall), "m", label)
+
+
+# -- reading (v1, v2, v3) -------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    """What a reader needs from a recording's header, whatever its version."""
+
+    version: int
+    width: int
+    height: int
+    timestamp: int | None = None
+    title: str | None = None
+    idle_time_limit: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """An event at ``time`` seconds from the start (absolute, whatever the file's version)."""
+
+    time: float
+    code: str
+    data: str
+
+
+@dataclass(slots=True)
+class Recording:
+    """A parsed recording: its header and the events a reader acts on (``o``, ``r``, ``m``).
+
+    ``duration`` is the time of the last event of any code; ``size`` the terminal
+    size after the last resize; ``torn_line`` the number of an unreadable last line
+    that was skipped (a write cut short by a crash); ``skipped`` counts the events
+    of other codes by code.
+    """
+
+    header: Header
+    events: list[Event] = field(default_factory=list)
+    duration: float = 0.0
+    size: tuple[int, int] = (0, 0)
+    torn_line: int | None = None
+    skipped: Counter[str] = field(default_factory=Counter)
+
+
+def parse_size(data: str) -> tuple[int, int]:
+    """``"80x24"`` → ``(80, 24)``; raises ValueError on anything else."""
+    cols, sep, rows = data.partition("x")
+    width, height = int(cols), int(rows)
+    if not sep or width < 1 or height < 1:
+        raise ValueError(f"size {data!r} is not COLSxROWS")
+    return width, height
+
+
+def _positive_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _header(obj: Any, name: str, line: int) -> Header:
+    where = f"{name}:{line}"
+    if not isinstance(obj, dict):
+        raise AsciicastError(f"{where}: the header is not a JSON object; is this an asciicast file?")
+    version = obj.get("version")
+    if version == 2:
+        width, height = obj.get("width"), obj.get("height")
+    elif version == 3:
+        term = obj.get("term")
+        if not isinstance(term, dict):
+            raise AsciicastError(f'{where}: a version 3 header needs "term": {{"cols": ..., "rows": ...}}')
+        width, height = term.get("cols"), term.get("rows")
+    else:
+        raise AsciicastError(f"{where}: unsupported asciicast version {version!r} (readable: 1, 2, 3)")
+    if not (_positive_int(width) and _positive_int(height)):
+        raise AsciicastError(f"{where}: the header's terminal size {width!r}x{height!r} is not two positive integers")
+    limit = obj.get("idle_time_limit")
+    title = obj.get("title")
+    timestamp = obj.get("timestamp")
+    return Header(
+        version=version,
+        width=width,
+        height=height,
+        timestamp=timestamp if _number(timestamp) else None,
+        title=title if isinstance(title, str) else None,
+        idle_time_limit=float(limit) if _number(limit) and limit > 0 else None,
+    )
+
+
+def _add(recording: Recording, time: float, code: str, data: str, where: str) -> None:
+    recording.duration = time
+    if code not in KNOWN_CODES:
+        recording.skipped[code] += 1
+        return
+    if code == "r":
+        try:
+            recording.size = parse_size(data)
+        except ValueError as error:
+            raise AsciicastError(f"{where}: bad resize event: {error}") from None
+    recording.events.append(Event(time, code, data))
+
+
+def _parse_v1(text: str, name: str) -> Recording | None:
+    """The v1 recording in ``text``, or None if ``text`` is not one JSON object of version 1."""
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(obj, dict) or obj.get("version") != 1:
+        return None
+    width, height = obj.get("width"), obj.get("height")
+    if not (_positive_int(width) and _positive_int(height)):
+        raise AsciicastError(f"{name}:1: the v1 header's size {width!r}x{height!r} is not two positive integers")
+    stdout = obj.get("stdout")
+    if not isinstance(stdout, list):
+        raise AsciicastError(f'{name}:1: a version 1 recording needs a "stdout" list of [delay, data]')
+    title = obj.get("title")
+    recording = Recording(Header(1, width, height, title=title if isinstance(title, str) else None))
+    recording.size = (width, height)
+    time = 0.0
+    for index, item in enumerate(stdout):
+        if not (isinstance(item, list) and len(item) == 2 and _number(item[0]) and item[0] >= 0 and isinstance(item[1], str)):
+            raise AsciicastError(f"{name}: stdout[{index}] is {str(item)[:60]}, not [delay, text]")
+        time += item[0]
+        _add(recording, time, "o", item[1], f"{name}: stdout[{index}]")
+    return recording
+
+
+def parse(text: str, name: str = "<recording>") -> Recording:
+    """Parse an asciicast of any version. ``name`` (the file) goes into every error message.
+
+    An unreadable LAST line is skipped and reported in ``torn_line`` (a crash can
+    cut the last write short); an unreadable line anywhere else raises
+    :class:`AsciicastError` naming it. Unknown event codes are counted and skipped.
+    """
+    if not text.strip():
+        raise AsciicastError(f"{name}: the file is empty; expected an asciicast recording (asciinema rec)")
+    lines = text.split("\n")
+    first = next(i for i, line in enumerate(lines) if line.strip())
+    try:
+        header_obj = json.loads(lines[first])
+    except json.JSONDecodeError as error:
+        recording = _parse_v1(text, name)
+        if recording is not None:
+            return recording
+        raise AsciicastError(f"{name}:{first + 1}: the header is not valid JSON ({error.msg}); is this an asciicast file?") from None
+    if isinstance(header_obj, dict) and header_obj.get("version") == 1:
+        recording = _parse_v1(text, name)
+        if recording is not None:
+            return recording
+    recording = Recording(_header(header_obj, name, first + 1))
+    recording.size = (recording.header.width, recording.header.height)
+    relative = recording.header.version == 3
+    last = max(i for i, line in enumerate(lines) if line.strip())
+    time = 0.0
+    for index in range(first + 1, last + 1):
+        line = lines[index]
+        if not line.strip() or (relative and line.lstrip().startswith("#")):
+            continue
+        where = f"{name}:{index + 1}"
+        try:
+            item = json.loads(line)
+            if not isinstance(item, list) or len(item) != 3:
+                raise ValueError("an event is a JSON array [time, code, data]")
+            stamp, code, data = item
+            if not (_number(stamp) and stamp >= 0):
+                raise ValueError(f"the time {stamp!r} is not a number >= 0")
+            if not isinstance(code, str) or not isinstance(data, str):
+                raise ValueError("the code and the data must be strings")
+        except ValueError as error:  # JSONDecodeError is a ValueError
+            if index == last:
+                recording.torn_line = index + 1
+                break
+            raise AsciicastError(f"{where}: unreadable event ({error}): {line[:60]!r}") from None
+        # v2 times are absolute; a file with a time that steps back plays it at once.
+        time = time + stamp if relative else max(time, float(stamp))
+        _add(recording, time, code, data, where)
+    return recording

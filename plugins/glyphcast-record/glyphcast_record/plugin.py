@@ -1,0 +1,19 @@
+"""glyphcast-record's hooks: the ``record`` display and the ``replay`` source."""
+
+from __future__ import annotations
+
+from glyphcast import hookimpl
+from glyphcast.hookspecs import RegisterDisplay, RegisterSource
+
+from glyphcast_record.recorder import open_record
+from glyphcast_record.replay import open_replay
+
+
+@hookimpl
+def register_displays(register: RegisterDisplay) -> None:
+    register("record", open_record, "asciicast v2 file that asciinema plays (lossless, crash-safe)")
+
+
+@hookimpl
+def register_sources(register: RegisterSource) -> None:
+    register("replay", open_replay, "plays an asciicast recording (v1, v2, v3) at its recorded timing")
