@@ -1,0 +1,7 @@
+"""The ``glyphcast.json.v1`` wire codec: JSON objects in WebSocket text frames."""
+
+from __future__ import annotations
+
+from glyphcast_json.codec import SUBPROTOCOL, JsonCodec
+
+__all__ = ["SUBPROTOCOL", "JsonCodec"]

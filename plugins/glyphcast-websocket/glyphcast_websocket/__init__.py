@@ -1,0 +1,26 @@
+"""glyphcast's WebSocket hub: one port for the viewer page and the WebSocket, per-client sessions.
+
+Public surface::
+
+    from glyphcast_websocket import WebSocketDisplay, StreamingMode, display_factory
+"""
+
+from __future__ import annotations
+
+from glyphcast_websocket.display import (
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    HubDisplay,
+    StreamingMode,
+    WebSocketDisplay,
+    display_factory,
+)
+
+__all__ = [
+    "DEFAULT_HOST",
+    "DEFAULT_PORT",
+    "HubDisplay",
+    "StreamingMode",
+    "WebSocketDisplay",
+    "display_factory",
+]

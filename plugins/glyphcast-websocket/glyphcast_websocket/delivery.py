@@ -1,0 +1,180 @@
+"""What each session gets next, and the encoded bytes sessions share (sans-I/O).
+
+No sockets and no event loop here: the hub asks an :class:`Outbox` for the next
+message whenever that session's socket can take one, and the outbox answers
+from the newest frame. Latest-wins falls out of that: a session that was busy
+while frames 5, 6 and 7 were shown is asked once, and gets 7 (or, for a diff
+codec, the delta from exactly the frame it has to 7).
+
+:class:`EncodeCache` makes "encode once" true: every session at the same point
+(same codec, same base, same frame) gets the same :class:`Wire` object, already
+framed as a server->client WebSocket frame, so the hub writes the same bytes to
+each transport.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from glyphcast import Codec, Frame
+from websockets.frames import Opcode
+from websockets.frames import Frame as WireFrame
+
+
+@dataclass(frozen=True, slots=True)
+class Wire:
+    """One encoded message: its payload and the complete unmasked WebSocket frame carrying it.
+
+    Server->client frames are not masked, so with no per-connection extension
+    (the hub runs without permessage-deflate) ``framed`` is byte for byte what
+    every session at this point must receive.
+    """
+
+    payload: bytes
+    text: bool
+    framed: bytes
+
+    @classmethod
+    def of(cls, encoded: bytes | str) -> Wire:
+        """Wrap what a codec returned: ``str`` goes out as a text frame, ``bytes`` as binary."""
+        text = isinstance(encoded, str)
+        payload = encoded.encode("utf-8") if isinstance(encoded, str) else bytes(encoded)
+        framed = WireFrame(Opcode.TEXT if text else Opcode.BINARY, payload).serialize(mask=False, extensions=[])
+        return cls(payload, text, framed)
+
+    def __len__(self) -> int:
+        return len(self.framed)
+
+
+@dataclass(slots=True)
+class CacheStats:
+    encodes: int = 0
+    hits: int = 0
+
+
+class EncodeCache:
+    """Encoded frames and deltas keyed by (codec, base seq, seq), for the newest frame only.
+
+    Sessions are only ever given the newest frame, so entries for older frames
+    are dropped as soon as a newer one is asked for: the cache holds at most one
+    entry per (codec, base) among the sessions, never a history.
+    """
+
+    def __init__(self) -> None:
+        self._seq: int | None = None
+        self._entries: dict[tuple[str, int | None, int], Wire] = {}
+        self.stats = CacheStats()
+
+    def _lookup(self, key: tuple[str, int | None, int]) -> Wire | None:
+        if key[2] != self._seq:
+            self._entries.clear()
+            self._seq = key[2]
+        wire = self._entries.get(key)
+        if wire is not None:
+            self.stats.hits += 1
+        return wire
+
+    def _store(self, key: tuple[str, int | None, int], wire: Wire) -> Wire:
+        self.stats.encodes += 1
+        self._entries[key] = wire
+        return wire
+
+    def frame(self, codec: Codec, frame: Frame) -> Wire:
+        """The full ``frame`` message (a keyframe for diff codecs)."""
+        key = (codec.subprotocol, None, frame.seq)
+        return self._lookup(key) or self._store(key, Wire.of(codec.encode_frame(frame)))
+
+    def delta(self, codec: Codec, frame: Frame, base: Frame) -> Wire:
+        """The ``delta`` message from ``base`` to ``frame`` (same shape)."""
+        key = (codec.subprotocol, base.seq, frame.seq)
+        return self._lookup(key) or self._store(key, Wire.of(codec.encode_delta(frame, base)))
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+class ReplyOverflow(RuntimeError):
+    """A client keeps sending requests but does not read the replies."""
+
+
+@dataclass(slots=True)
+class OutboxStats:
+    frames: int = 0
+    deltas: int = 0
+    skipped: int = 0
+    keyframes: int = 0
+
+
+@dataclass(slots=True)
+class Outbox:
+    """The "what does this session get next" decision for one session.
+
+    Order: replies and notices first (hello, pong, error, clear, ... in the
+    order they were queued), then the newest broadcast ``state`` (latest wins),
+    then the newest frame if the session does not have it yet. ``shown`` is the
+    frame the client has on screen: a diff codec's delta is always computed
+    from exactly that frame.
+    """
+
+    codec: Codec
+    max_replies: int = 256
+    shown: Frame | None = None
+    keyframe_due: bool = True
+    replies: deque[Wire | dict[str, Any]] = field(default_factory=deque)
+    state: dict[str, Any] | None = None
+    stats: OutboxStats = field(default_factory=OutboxStats)
+
+    def reply(self, message: dict[str, Any] | Wire) -> None:
+        """Queue a message for this session only (encoded lazily, with its codec)."""
+        if len(self.replies) >= self.max_replies:
+            raise ReplyOverflow(f"{len(self.replies)} replies are waiting to be read")
+        self.replies.append(message)
+
+    def broadcast_state(self, state: dict[str, Any]) -> None:
+        """A newer broadcast state replaces one not yet sent: a slow client gets the newest."""
+        self.state = state
+
+    def resync(self) -> None:
+        """The client lost track: its next frame is a keyframe."""
+        self.keyframe_due = True
+
+    def cleared(self, notice: Wire | dict[str, Any]) -> None:
+        """The screen was blanked: send ``notice`` (a ``clear``), then a keyframe for the next frame."""
+        self.replies.append(notice)
+        self.shown = None
+        self.keyframe_due = True
+
+    def pending(self, latest: Frame | None) -> bool:
+        """Whether :meth:`next` would return something."""
+        return bool(self.replies) or self.state is not None or self._frame_due(latest)
+
+    def _frame_due(self, latest: Frame | None) -> bool:
+        if latest is None:
+            return False
+        return self.keyframe_due or self.shown is None or self.shown.seq != latest.seq
+
+    def next(self, latest: Frame | None, cache: EncodeCache) -> Wire | None:
+        """The next message for this session, or None if it is up to date."""
+        if self.replies:
+            item = self.replies.popleft()
+            return item if isinstance(item, Wire) else Wire.of(self.codec.encode(item))
+        if self.state is not None:
+            state, self.state = self.state, None
+            return Wire.of(self.codec.encode({"type": "state", "state": state}))
+        if latest is None or not self._frame_due(latest):
+            return None
+        shown = self.shown
+        if shown is not None and latest.seq > shown.seq + 1:
+            self.stats.skipped += latest.seq - shown.seq - 1
+        if self.codec.deltas and not self.keyframe_due and shown is not None and shown.same_shape(latest):
+            wire = cache.delta(self.codec, latest, shown)
+            self.stats.deltas += 1
+        else:
+            wire = cache.frame(self.codec, latest)
+            self.stats.keyframes += 1
+        self.stats.frames += 1
+        self.shown = latest
+        self.keyframe_due = False
+        return wire

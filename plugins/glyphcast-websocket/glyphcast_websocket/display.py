@@ -1,0 +1,304 @@
+"""The websocket-* displays: the seed's ``WebSocketDisplay`` interface on top of a shared hub.
+
+``websocket`` enables every installed codec; ``websocket-json`` (and the
+binary/diff plugins' displays, made with :func:`display_factory`) enable one.
+Displays with the same host and port share one hub and one server.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from enum import IntFlag
+from typing import Any
+
+from glyphcast import Codec, DisplayError, FrameDisplay, get_registry
+from glyphcast.frame import Frame
+
+from glyphcast_websocket import hub as hubs
+from glyphcast_websocket.hub import JSON_SUBPROTOCOL, Hub, Settings
+
+log = logging.getLogger("glyphcast.websocket")
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8765
+
+
+class StreamingMode(IntFlag):
+    """The seed's streaming modes, now names for codecs (see :meth:`WebSocketDisplay.set_streaming_mode`)."""
+
+    JSON = 0x01
+    BINARY = 0x02
+    DIFF = 0x04
+
+
+MODE_SUBPROTOCOLS = {
+    StreamingMode.DIFF: "glyphcast.diff.v1",
+    StreamingMode.BINARY: "glyphcast.binary.v1",
+    StreamingMode.JSON: JSON_SUBPROTOCOL,
+}
+
+
+def _installed_codecs(wanted: Iterable[str] | None) -> list[Codec]:
+    installed = get_registry().codecs
+    if wanted is None:
+        if not installed:
+            raise DisplayError(
+                "no WebSocket codec is installed: pip install glyphcast-json (or glyphcast-binary, glyphcast-diff)"
+            )
+        return list(installed.values())
+    chosen = []
+    for subprotocol in wanted:
+        codec = installed.get(subprotocol)
+        if codec is None:
+            raise DisplayError(
+                f"codec {subprotocol} is not installed (installed: {', '.join(sorted(installed)) or 'none'})"
+            )
+        chosen.append(codec)
+    return chosen
+
+
+class HubDisplay(FrameDisplay):
+    """A display that streams frames to WebSocket clients through the hub on (host, port).
+
+    ``show()``/``deliver()`` only schedule the frame on the hub's loop. Options:
+    ``token`` (needed to connect), ``control_token`` (makes a client a
+    controller; without it loopback clients control), ``allow_origin``
+    (browser origins besides the server's own; ``*`` for any), ``max_clients``.
+    ``port=0`` picks a free port: read :attr:`port` or :attr:`url` after ``init``.
+    """
+
+    def __init__(
+        self,
+        host: str = DEFAULT_HOST,
+        port: int = DEFAULT_PORT,
+        *,
+        codecs: Iterable[str] | None = None,
+        name: str = "websocket",
+        token: str = "",
+        control_token: str = "",
+        allow_origin: Iterable[str] = (),
+        max_clients: int = 256,
+        write_limit: int = 32 * 1024,
+        ping_interval: float = 20.0,
+        width: int = 80,
+        height: int = 24,
+    ) -> None:
+        super().__init__(width, height)
+        if max_clients < 1:
+            raise DisplayError(f"max_clients must be at least 1, not {max_clients}")
+        self.host = host
+        self.port = port
+        self.name = name
+        self.settings = Settings(
+            token=token,
+            control_token=control_token,
+            allow_origin=tuple(allow_origin),
+            max_clients=max_clients,
+            write_limit=write_limit,
+            ping_interval=ping_interval,
+            ping_timeout=ping_interval,
+        )
+        self.codecs = _installed_codecs(codecs)
+        self.subprotocols = frozenset(c.subprotocol for c in self.codecs)
+        self.hub: Hub | None = None
+        self.connected_callback: Callable[..., Any] | None = None
+        self.disconnected_callback: Callable[..., Any] | None = None
+        self.command_callback: Callable[..., Any] | None = None
+        self.resize_callback: Callable[..., Any] | None = None
+        self._controller: Any = None
+        self._frame_delay = 0.0
+
+    # -- FrameDisplay -------------------------------------------------------
+    def start(self) -> None:
+        self.hub = hubs.acquire(self, self.host, self.port, self.settings, self.codecs)
+        self.port = self.hub.port
+
+    def stop(self) -> None:
+        hub, self.hub = self.hub, None
+        if hub is not None:
+            hubs.release(self, hub, self.codecs)
+
+    def deliver(self, frame: Frame) -> None:
+        hub = self.hub
+        if hub is not None:
+            hub.deliver(frame)
+
+    def clear(self) -> None:
+        """Blank every client's screen (a ``clear`` message); the next frame is a keyframe."""
+        hub = self.hub
+        if hub is not None:
+            hub.call(hub.clear)
+
+    def is_available(self) -> bool:
+        return True
+
+    @property
+    def url(self) -> str:
+        """The viewer's address, e.g. ``http://127.0.0.1:8765/`` (the bound port once started)."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}/"
+
+    @property
+    def ws_url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"ws://{host}:{self.port}/ws"
+
+    def status(self) -> str:
+        hub = self.hub
+        return f"{self.url} ({len(hub.sessions) if hub else 0} clients)"
+
+    # -- the seed's interface ------------------------------------------------
+    def client_count(self) -> int:
+        """Connected clients using one of this display's codecs."""
+        hub = self.hub
+        if hub is None:
+            return 0
+        return sum(1 for s in hub.sessions if s.codec.subprotocol in self.subprotocols)
+
+    def get_ws_port(self) -> int:
+        return self.port
+
+    def get_http_port(self) -> int:
+        """HTTP and WebSocket share one port now."""
+        return self.port
+
+    def set_frame_delay(self, delay: float) -> None:
+        """Stored for engines that read it back (as the seed did); the hub itself never sleeps."""
+        self._frame_delay = delay
+
+    def get_frame_delay(self) -> float:
+        return self._frame_delay
+
+    def set_client_connected_callback(self, callback: Callable[..., Any] | None) -> None:
+        """``callback(client: glyphcast.ClientInfo)`` on the hub's thread when a client joins."""
+        self.connected_callback = callback
+
+    def set_client_disconnected_callback(self, callback: Callable[..., Any] | None) -> None:
+        """``callback(client: glyphcast.ClientInfo)`` on the hub's thread when a client leaves."""
+        self.disconnected_callback = callback
+
+    def set_command_callback(self, callback: Callable[..., Any] | None) -> None:
+        """``callback(command)`` on the hub's thread for a controller's ``command`` message."""
+        self.command_callback = callback
+
+    def set_resize_callback(self, callback: Callable[..., Any] | None) -> None:
+        """``callback(width, height)`` on the hub's thread for a controller's ``resize`` message."""
+        self.resize_callback = callback
+
+    def set_controller(self, controller: Any) -> None:
+        """An object whose state answers ``state_request`` (stages, presets, selected stage)."""
+        self._controller = controller
+
+    def broadcast_state(self, state: dict[str, Any]) -> None:
+        """Send ``{"type": "state", "state": state}`` to every client (a slow one gets the newest)."""
+        hub = self.hub
+        if hub is not None:
+            hub.call(hub.broadcast_state, dict(state))
+
+    def client_resized(self, width: int, height: int) -> None:
+        """A controller's ``resize``: the new size is what ``get_dimensions()`` reports (as in the seed)."""
+        self.width, self.height = width, height
+        if self.resize_callback is not None:
+            hubs.call_safely("resize callback", self.resize_callback, width, height)
+
+    def _get_state_snapshot(self) -> dict[str, Any] | None:
+        """The seed's snapshot of the controller: stages, preset(s), selected stage."""
+        controller = self._controller
+        if controller is None:
+            return None
+        state: dict[str, Any] = {}
+        if hasattr(controller, "stages"):
+            state["stages"] = {
+                name: {"enabled": ctrl.enabled, "params": ctrl.params, "selected": ctrl.selected}
+                for name, ctrl in controller.stages.items()
+            }
+        if hasattr(controller, "_current_preset"):
+            state["preset"] = controller._current_preset
+        if hasattr(controller, "_presets"):
+            state["presets"] = controller._presets
+        if hasattr(controller, "selected_stage"):
+            state["selected_stage"] = controller.selected_stage
+        return state
+
+
+class WebSocketDisplay(HubDisplay):
+    """The seed's class, kept call-compatible: every public method still works.
+
+    Differences a seed user may notice: it binds 127.0.0.1 unless asked
+    otherwise; ``http_port`` is accepted and ignored (HTTP and WebSocket share
+    ``port``); callbacks receive a :class:`glyphcast.ClientInfo` instead of the
+    raw socket; streaming modes name codecs (see :meth:`set_streaming_mode`).
+    """
+
+    def __init__(
+        self,
+        host: str = DEFAULT_HOST,
+        port: int = DEFAULT_PORT,
+        http_port: int | None = None,
+        streaming_mode: StreamingMode = StreamingMode.JSON,
+        **options: Any,
+    ) -> None:
+        super().__init__(host, port, **options)
+        self.http_port = http_port
+        self._streaming_mode = streaming_mode
+
+    def start(self) -> None:
+        super().start()
+        self._apply_streaming_mode()
+
+    def set_streaming_mode(self, mode: StreamingMode) -> None:
+        """Choose the codec for clients that offer no subprotocol (the seed's clients).
+
+        The highest enabled mode wins (DIFF, then BINARY, then JSON); clients that
+        offer subprotocols always get the first one they offer that is enabled.
+        """
+        self._streaming_mode = StreamingMode(mode)
+        self._apply_streaming_mode()
+
+    def get_streaming_mode(self) -> StreamingMode:
+        return self._streaming_mode
+
+    def _apply_streaming_mode(self) -> None:
+        hub = self.hub
+        if hub is None:
+            return
+        for mode, subprotocol in MODE_SUBPROTOCOLS.items():
+            if mode & self._streaming_mode and subprotocol in self.subprotocols:
+                hub.default_subprotocol = subprotocol
+                return
+        hub.default_subprotocol = JSON_SUBPROTOCOL
+
+
+def display_factory(subprotocol: str | None, name: str | None = None) -> Callable[..., HubDisplay]:
+    """A display factory for ``register_displays`` that enables one codec (None: every installed one).
+
+    A codec plugin registers its display in one line::
+
+        register("websocket-diff", display_factory("glyphcast.diff.v1"), "browsers, keyframes + deltas")
+    """
+    codecs = None if subprotocol is None else (subprotocol,)
+    display_name = name or ("websocket" if subprotocol is None else "websocket-" + subprotocol.split(".")[1])
+
+    def factory(
+        host: str = DEFAULT_HOST,
+        port: int = DEFAULT_PORT,
+        token: str = "",
+        control_token: str = "",
+        allow_origin: tuple[str, ...] = (),
+        max_clients: int = 256,
+    ) -> HubDisplay:
+        return WebSocketDisplay(
+            host,
+            port,
+            codecs=codecs,
+            name=display_name,
+            token=token,
+            control_token=control_token,
+            allow_origin=allow_origin,
+            max_clients=max_clients,
+        )
+
+    factory.__name__ = f"open_{display_name.replace('-', '_')}"
+    factory.__doc__ = f"The {display_name} display (codecs: {subprotocol or 'every installed one'})."
+    return factory
