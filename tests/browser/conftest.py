@@ -77,19 +77,23 @@ def glyphcast_cli() -> list[str]:
 
 
 class GlyphcastServer:
-    """``glyphcast run --source demo --display websocket:...`` as a subprocess.
+    """``glyphcast run --source demo --display websocket:... --display frame-log:...``.
 
-    ``frames`` makes the demo stop after that many frames, so the last frame
-    stays put and the viewer's rows can be compared with it exactly.
+    The ``frame-log`` display (from probe_cli.py) runs side by side with the
+    hub on the same stream and logs every frame the engine shows, so
+    :meth:`frame` gives the exact rows of any seq a viewer reports. The demo
+    runs for ``duration`` seconds at most, so a leaked server ends by itself.
     """
 
-    def __init__(self, *, frames: int | None = None, fps: int = 30, options: dict[str, Any] | None = None):
+    def __init__(self, *, fps: int = 30, duration: float = 120, options: dict[str, Any] | None = None):
         self.port = free_port()
-        self.frames = frames
         self.fps = fps
+        self.duration = duration
         self.options = {"host": "127.0.0.1", "port": self.port, **(options or {})}
         self.proc: subprocess.Popen[bytes] | None = None
+        self.starts = 0
         self.log = ARTIFACTS / f"server-{self.port}.log"
+        self.frame_log = self.log
 
     @property
     def http_url(self) -> str:
@@ -101,13 +105,17 @@ class GlyphcastServer:
 
     def command(self) -> list[str]:
         display = "websocket:" + ",".join(f"{k}={v}" for k, v in self.options.items())
-        cmd = [*glyphcast_cli(), "run", "--source", "demo", "--display", display, "--fps", str(self.fps)]
-        if self.frames is not None:
-            cmd += ["--frames", str(self.frames)]
-        return cmd
+        return [
+            *glyphcast_cli(), "run", "--source", "demo", "--fps", str(self.fps), "--duration", str(self.duration),
+            "--display", display, "--display", f"frame-log:path={self.frame_log}",
+        ]
 
     def start(self) -> GlyphcastServer:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        self.starts += 1
+        # seq starts again at 1 in a new process: one frame log per start.
+        self.frame_log = ARTIFACTS / f"frames-{self.port}-{self.starts}.jsonl"
+        self.frame_log.unlink(missing_ok=True)
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
                 self.command(), stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True
@@ -120,16 +128,14 @@ class GlyphcastServer:
         while time.monotonic() < deadline:
             assert self.proc is not None
             if self.proc.poll() is not None:
-                raise RuntimeError(
-                    f"glyphcast run exited with {self.proc.returncode}: {self.log.read_text()[-2000:]}"
-                )
+                raise RuntimeError(f"glyphcast run exited with {self.proc.returncode}: {self.output()[-2000:]}")
             try:
                 with urllib.request.urlopen(f"{self.http_url}/healthz", timeout=1) as resp:
                     if resp.status == 200:
                         return
             except OSError:
                 time.sleep(0.1)
-        raise RuntimeError(f"glyphcast run not ready after {timeout} s: {self.log.read_text()[-2000:]}")
+        raise RuntimeError(f"glyphcast run not ready after {timeout} s: {self.output()[-2000:]}")
 
     def stop(self) -> None:
         if self.proc is None or self.proc.poll() is not None:
@@ -148,19 +154,19 @@ class GlyphcastServer:
             self.proc.wait(timeout=5)
 
     def output(self) -> str:
-        return self.log.read_text(errors="replace")
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
 
-    def keyframe(self, timeout: float = 10.0) -> dict[str, Any]:
-        """The frame a fresh json-codec client gets: what the engine shows now."""
-        from websockets.sync.client import connect
-
-        with connect(self.ws_url, subprotocols=["glyphcast.json.v1"], open_timeout=timeout) as ws:
-            deadline = time.monotonic() + timeout
-            while time.monotonic() < deadline:
-                msg = json.loads(ws.recv(timeout=timeout))
-                if msg["type"] == "frame":
-                    return msg
-        raise AssertionError("no frame from the server")
+    def frame(self, seq: int, timeout: float = 5.0) -> dict[str, Any]:
+        """The frame the engine showed as ``seq`` in the current run (from the frame log)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.frame_log.exists():
+                for line in self.frame_log.read_text(encoding="utf-8").splitlines():
+                    if line.startswith('{"seq": %d,' % seq):
+                        return json.loads(line)
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the engine never showed frame {seq} (log: {self.frame_log})")
+            time.sleep(0.05)
 
 
 @pytest.fixture
@@ -217,11 +223,15 @@ class ViewerPage:
         return self.page.wait_for_function(js, arg=arg, timeout=timeout * 1000).json_value()
 
     def snapshot(self) -> dict[str, Any]:
+        """The viewer's state in one synchronous look: the rows xterm holds are
+        exactly frame ``paintedSeq`` (xterm parses whole writes, and each
+        write's callback sets ``paintedSeq`` before anything else runs)."""
         return self.eval(
-            """async () => { const v = window.glyphcast; await v.settled();
+            """() => { const v = window.glyphcast;
             return {state: v.state, message: v.message, seq: v.seq, paintedSeq: v.paintedSeq,
                     codec: v.codec, role: v.role, width: v.width, height: v.height,
-                    stats: {...v.stats}, rows: v.rows(), model: [...v.screen.lines]}; }"""
+                    cols: v.terminal.cols, rows_: v.terminal.rows,
+                    stats: {...v.stats}, rows: v.rows()}; }"""
         )
 
     def status_text(self) -> str:
@@ -229,20 +239,6 @@ class ViewerPage:
 
     def wait_live(self, timeout: float = 15.0) -> None:
         self.wait("() => glyphcast.state === 'live' && glyphcast.paintedSeq !== null", timeout=timeout)
-
-    def wait_still(self, quiet: float = 0.6, timeout: float = 20.0) -> dict[str, Any]:
-        """Wait until no new frame has been painted for ``quiet`` seconds (the stream ended)."""
-        deadline = time.monotonic() + timeout
-        last = self.snapshot()
-        since = time.monotonic()
-        while time.monotonic() < deadline:
-            self.page.wait_for_timeout(150)
-            now = self.snapshot()
-            if now["seq"] != last["seq"] or now["paintedSeq"] != last["paintedSeq"]:
-                last, since = now, time.monotonic()
-            elif time.monotonic() - since >= quiet and now["seq"] is not None:
-                return now
-        raise AssertionError(f"the stream did not settle: {last['seq']}")
 
 
 @pytest.fixture

@@ -1,9 +1,13 @@
-"""``glyphcast`` CLI with one extra plugin that prints the client event hooks.
+"""``glyphcast`` CLI with one extra plugin: the browser tests' eyes inside the server.
 
 The browser tests start the server through this script instead of the
-``glyphcast`` console script, so they can see what reached the engine's hooks
-(a controller's keystrokes, commands, resizes) on the server's stdout. Every
-other part is the real CLI, run in-process with the real plugin registry.
+``glyphcast`` console script. Everything is the real CLI, run in-process with
+the real plugin registry, plus a ``browser-probe`` plugin that
+- prints the client event hooks on stdout (``client_input "h" controller``),
+  so a test sees what reached the engine;
+- registers a ``frame-log`` display, shown side by side with the websocket
+  display on the same stream: it appends every frame (seq, size, rows) to a
+  JSON-lines file, so a test can look up the exact frame a viewer shows.
 """
 
 from __future__ import annotations
@@ -13,15 +17,43 @@ import sys
 from typing import Any
 
 from glyphcast import hookimpl
+from glyphcast.display import FrameDisplay
+from glyphcast.frame import Frame
 from glyphcast.plugins import load_registry, reset_registry
 
 
+class FrameLog(FrameDisplay):
+    """Appends each frame as one JSON line: {"seq", "width", "height", "rows"}."""
+
+    def __init__(self, width: int = 80, height: int = 24, path: str = "frames.jsonl") -> None:
+        super().__init__(width, height)
+        self.path = path
+        self._file: Any = None
+
+    def start(self) -> None:
+        self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - closed in stop()
+
+    def deliver(self, frame: Frame) -> None:
+        # A test probe, not a real display: a small buffered write per frame is fine here.
+        record = {"seq": frame.seq, "width": frame.width, "height": frame.height, "rows": list(frame.rows)}
+        self._file.write(json.dumps(record) + "\n")
+        self._file.flush()
+
+    def stop(self) -> None:
+        if self._file is not None:
+            self._file.close()
+
+
 class BrowserProbe:
-    """Prints one line per client event: ``hook <json payload> <role>``."""
+    """Prints one line per client event, ``hook <json payload> <role>``; adds ``frame-log``."""
 
     @staticmethod
     def _say(hook: str, payload: Any, role: str) -> None:
         print(f"{hook} {json.dumps(payload)} {role}", flush=True)
+
+    @hookimpl
+    def register_displays(self, register: Any) -> None:
+        register("frame-log", FrameLog, "appends every frame to a JSON-lines file (browser tests)")
 
     @hookimpl
     def client_input(self, data: str, client: Any) -> None:
