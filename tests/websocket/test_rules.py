@@ -1,0 +1,107 @@
+"""Client-message checks, the rate limit and the access policy, without sockets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from glyphcast_json import JsonCodec
+from glyphcast_websocket import messages
+from glyphcast_websocket.security import Policy, is_loopback
+
+REJECTED: list[tuple[Any, str, str]] = [
+    ([1, 2], "viewer", "bad_message"),
+    ({"no": "type"}, "viewer", "bad_message"),
+    ({"type": 7}, "viewer", "bad_message"),
+    ({"type": "dance"}, "controller", "unknown_type"),
+    ({"type": "ping"}, "viewer", "bad_field"),
+    ({"type": "ping", "ts": "now"}, "viewer", "bad_field"),
+    ({"type": "ping", "ts": True}, "viewer", "bad_field"),
+    ({"type": "hello", "client": 5}, "viewer", "bad_field"),
+    ({"type": "hello", "viewport": [1, 2]}, "viewer", "bad_field"),
+    ({"type": "resize", "width": "80", "height": 24}, "controller", "bad_field"),
+    ({"type": "resize", "width": 80.5, "height": 24}, "controller", "bad_field"),
+    ({"type": "resize", "width": 0, "height": 24}, "controller", "out_of_range"),
+    ({"type": "resize", "width": 80, "height": 1001}, "controller", "out_of_range"),
+    ({"type": "resize", "width": 80, "height": 24}, "viewer", "forbidden"),
+    ({"type": "command", "command": "next"}, "viewer", "forbidden"),
+    ({"type": "input", "data": "q"}, "viewer", "forbidden"),
+    ({"type": "command"}, "controller", "bad_field"),
+    ({"type": "input", "data": 3}, "controller", "bad_field"),
+]
+
+
+@pytest.mark.parametrize(("message", "role", "code"), REJECTED)
+def test_each_bad_message_is_rejected_with_its_code(message: Any, role: str, code: str) -> None:
+    with pytest.raises(messages.Rejected) as caught:
+        messages.check(message, role)
+    assert caught.value.code == code
+    assert caught.value.as_error()["type"] == "error" and caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("message", "role"),
+    [
+        ({"type": "hello", "client": "x", "viewport": {"width": 800, "height": 600}}, "viewer"),
+        ({"type": "ping", "ts": 12.5}, "viewer"),
+        ({"type": "state_request"}, "viewer"),
+        ({"type": "resync"}, "viewer"),
+        ({"type": "resize", "width": 1000, "height": 1}, "controller"),
+        ({"type": "command", "command": {"action": "next"}}, "controller"),
+        ({"type": "input", "data": "\x1b[A"}, "controller"),
+    ],
+)
+def test_good_messages_pass_unchanged(message: dict[str, Any], role: str) -> None:
+    assert messages.check(message, role) is message
+
+
+def test_malformed_json_and_binary_are_bad_messages() -> None:
+    for data in ("{not json", b"\xff\xfe"):
+        with pytest.raises(messages.Rejected) as caught:
+            messages.decode(data, JsonCodec())
+        assert caught.value.code == "bad_message"
+
+
+def test_token_bucket_allows_a_burst_then_the_rate() -> None:
+    now = [0.0]
+    bucket = messages.TokenBucket(rate=50, burst=100, clock=lambda: now[0])
+    assert sum(bucket.take() for _ in range(150)) == 100
+    now[0] += 0.1  # 5 tokens come back in 100 ms
+    assert sum(bucket.take() for _ in range(20)) == 5
+    assert bucket.rejection().code == "rate_limited"
+
+
+@pytest.mark.parametrize(
+    ("origin", "host", "allowed", "ok"),
+    [
+        (None, "127.0.0.1:8765", (), True),  # not a browser
+        ("http://127.0.0.1:8765", "127.0.0.1:8765", (), True),
+        ("http://evil.example", "127.0.0.1:8765", (), False),
+        ("http://127.0.0.1:9999", "127.0.0.1:8765", (), False),
+        ("null", "127.0.0.1:8765", (), False),
+        ("http://app.example", "127.0.0.1:8765", ("http://app.example",), True),
+        ("http://evil.example", "127.0.0.1:8765", ("*",), True),
+    ],
+)
+def test_origin_must_match_host_unless_allowed(origin: str | None, host: str, allowed: tuple[str, ...], ok: bool) -> None:
+    assert Policy(allow_origin=allowed).origin_allowed(origin, host) is ok
+
+
+def test_roles_loopback_controls_unless_a_control_token_is_set() -> None:
+    assert Policy().role(None, "127.0.0.1") == "controller"
+    assert Policy().role(None, "::1") == "controller"
+    assert Policy().role(None, "192.0.2.7") == "viewer"
+    with_control = Policy(control_token="c")
+    assert with_control.role(None, "127.0.0.1") == "viewer"
+    assert with_control.role("c", "192.0.2.7") == "controller"
+    assert with_control.role("wrong", "127.0.0.1") == "viewer"
+
+
+def test_view_token_is_required_when_set_and_the_control_token_also_admits() -> None:
+    policy = Policy(token="v", control_token="c")
+    assert policy.role(None, "127.0.0.1") is None
+    assert policy.role("nope", "127.0.0.1") is None
+    assert policy.role("v", "127.0.0.1") == "viewer"
+    assert policy.role("c", "192.0.2.7") == "controller"
+    assert is_loopback("127.0.0.2") and not is_loopback("10.0.0.1")
