@@ -113,8 +113,8 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
         help="a display to show the stream on; repeat for several side by side "
         "(default: websocket if installed, else terminal)",
     )
-    parser.add_argument("--size", type=size_arg, metavar="WxH", help="frame size in cells (default 80x24, "
-                        "or the terminal's size for the terminal display)")
+    parser.add_argument("--size", type=size_arg, metavar="WxH", help="frame size in cells (default 80x24; on the terminal "
+                        "display, the terminal's size less one line)")
     parser.add_argument("--fps", type=positive_float, default=30.0, help="frames per second (default 30)")
     limit = parser.add_mutually_exclusive_group()
     limit.add_argument("--frames", type=positive_int, metavar="N", help="stop after N frames")
@@ -201,7 +201,9 @@ def _default_size(displays: Sequence[str]) -> tuple[int, int]:
     uses_terminal = any(parse_spec(spec)[0] == "terminal" for spec in displays)
     if uses_terminal and sys.stdout.isatty():
         columns, lines = shutil.get_terminal_size((80, 24))
-        return max(1, min(columns, MAX_SIDE)), max(1, min(lines, MAX_SIDE))
+        # One line less than the terminal: the shell prompt gets the last line afterwards
+        # without scrolling the frame's first row away.
+        return max(1, min(columns, MAX_SIDE)), max(1, min(lines - 1, MAX_SIDE))
     return 80, 24
 
 

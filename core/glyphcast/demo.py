@@ -84,7 +84,7 @@ class DemoSource:
     def frame(self, n: int) -> list[str]:
         """The rows of frame ``n`` (0-based)."""
         top, bottom = self._static
-        arena_height = self.height - len(top) - len(bottom) - 2
+        arena_height = self.height - len(top) - len(bottom) - 3  # title, ticker, footer
         if arena_height < 1:  # too small for the full layout: title, ball, ticker
             arena = self._arena(n, max(self.height - 2, 1))
             rows = [self._title(n), *arena, self._ticker(n)]

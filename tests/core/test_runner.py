@@ -1,0 +1,149 @@
+"""The runner on a fake clock: pacing without drift, timed cues, what each cue does, when a run ends."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from glyphcast import Cue, Stream
+from glyphcast.displays import MemoryDisplay
+from glyphcast.runner import Runner
+
+
+class FakeTime:
+    """A clock that only moves when the runner waits (or when the target says work took time)."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def clock(self) -> float:
+        return self.now
+
+    def wait(self, seconds: float) -> bool:
+        self.now += seconds
+        return False
+
+
+class Target:
+    """Records what the runner did, and when; each show() costs ``work`` seconds of fake time."""
+
+    def __init__(self, time: FakeTime, work: float = 0.0) -> None:
+        self.time = time
+        self.work = work
+        self.log: list[tuple[float, str]] = []
+
+    def init(self, width: int, height: int, reuse: bool = False) -> None:
+        self.log.append((self.time.now, f"init {width}x{height} reuse={reuse}"))
+
+    def show(self, buffer: list[str], border: bool = False) -> None:
+        self.log.append((self.time.now, f"show {buffer[0]}"))
+        self.time.now += self.work
+
+    def clear(self) -> None:
+        self.log.append((self.time.now, "clear"))
+
+    def marker(self, label: str) -> None:
+        self.log.append((self.time.now, f"marker {label}"))
+
+    def shows(self) -> list[float]:
+        return [round(t - 100.0, 6) for t, what in self.log if what.startswith("show")]
+
+
+def endless() -> Iterator[Cue]:
+    for n in itertools.count():
+        yield Cue(rows=[str(n)])
+
+
+def test_paced_cues_are_shown_at_fps_from_the_start() -> None:
+    fake = FakeTime()
+    target = Target(fake)
+    stats = Runner(endless(), target, fps=10, frames=5, clock=fake.clock, wait=fake.wait).run()
+    assert target.shows() == [0.0, 0.1, 0.2, 0.3, 0.4]
+    assert stats.frames == 5 and stats.ended == "frames"
+
+
+def test_time_spent_drawing_does_not_make_the_schedule_drift() -> None:
+    fake = FakeTime()
+    target = Target(fake, work=0.03)  # each frame costs 30 ms of a 40 ms interval
+    Runner(endless(), target, fps=25, frames=50, clock=fake.clock, wait=fake.wait).run()
+    shows = target.shows()
+    assert shows[-1] == pytest.approx(49 / 25)
+    assert all(abs(t - k / 25) < 1e-9 for k, t in enumerate(shows))
+
+
+def test_timed_cues_are_shown_at_their_time_and_paced_ones_follow() -> None:
+    fake = FakeTime()
+    target = Target(fake)
+    cues = [Cue(rows=["a"], at=0.5), Cue(rows=["b"], at=2.0), Cue(rows=["c"]), Cue(rows=["d"])]
+    stats = Runner(cues, target, fps=4, clock=fake.clock, wait=fake.wait).run()
+    assert target.shows() == [0.5, 2.0, 2.25, 2.5]
+    assert stats.ended == "source"
+
+
+def test_a_late_schedule_re_anchors_instead_of_bursting() -> None:
+    fake = FakeTime()
+    target = Target(fake)
+    stalled = iter([Cue(rows=["0"]), Cue(rows=["1"]), Cue(rows=["2"]), Cue(rows=["3"])])
+
+    def cues() -> Iterator[Cue]:
+        yield next(stalled)
+        fake.now += 5.0  # the process was suspended for five seconds
+        yield from stalled
+
+    Runner(cues(), target, fps=10, clock=fake.clock, wait=fake.wait).run()
+    assert target.shows() == [0.0, 5.0, 5.1, 5.2]
+
+
+def test_size_clear_and_marker_cues_act_on_the_target_before_their_rows() -> None:
+    fake = FakeTime()
+    target = Target(fake)
+    cues = [Cue(size=(40, 10), clear=True, marker="start", rows=["x"])]
+    Runner(cues, target, clock=fake.clock, wait=fake.wait).run()
+    assert [what for _, what in target.log] == ["init 40x10 reuse=True", "clear", "marker start", "show x"]
+
+
+def test_cues_without_rows_do_not_count_as_frames() -> None:
+    fake = FakeTime()
+    target = Target(fake)
+    cues = [Cue(marker="m"), Cue(rows=["a"]), Cue(clear=True), Cue(rows=["b"]), Cue(rows=["c"])]
+    stats = Runner(cues, target, frames=2, clock=fake.clock, wait=fake.wait).run()
+    assert stats.frames == 2
+    assert [what for _, what in target.log] == ["marker m", "show a", "clear", "show b"]
+
+
+def test_duration_ends_the_run_without_showing_frames_due_later() -> None:
+    fake = FakeTime()
+    target = Target(fake)
+    stats = Runner(endless(), target, fps=10, duration=1.0, clock=fake.clock, wait=fake.wait).run()
+    assert target.shows() == pytest.approx([k / 10 for k in range(11)])
+    assert stats.ended == "duration"
+    assert fake.now - 100.0 == pytest.approx(1.0)
+
+
+def test_tick_reports_progress_while_waiting_for_a_far_cue() -> None:
+    fake = FakeTime()
+    ticks: list[int] = []
+    cues = [Cue(rows=["a"]), Cue(rows=["b"], at=3.0)]
+    Runner(cues, Target(fake), clock=fake.clock, wait=fake.wait, tick=lambda s: ticks.append(s.frames)).run()
+    assert ticks.count(1) >= 5  # waited 3 s in ticks of at most 0.5 s
+
+
+def test_stop_from_another_thread_ends_a_real_run_promptly() -> None:
+    memory = MemoryDisplay()
+    with Stream([memory]) as stream:
+        runner = Runner(endless(), stream, fps=50)
+        threading.Timer(0.2, runner.stop).start()
+        begin = time.monotonic()
+        stats = runner.run()
+    assert stats.ended == "stopped"
+    assert time.monotonic() - begin < 5
+    assert 1 <= len(memory.frames) == stats.frames
+
+
+def test_fps_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="fps"):
+        Runner([], Target(FakeTime()), fps=0)

@@ -1,0 +1,1 @@
+"""Deliberately broken glyphcast plugins, for glyphcast's tests."""

@@ -1,0 +1,1 @@
+"""An example third-party glyphcast plugin (installed as a real distribution by the tests)."""
