@@ -61,10 +61,11 @@ def test_seq_gap_triggers_resync_and_the_screen_heals(server_factory, open_viewe
     viewer = open_viewer(f"{server.http_url}/?codec=diff")
     viewer.wait_live()
     viewer.wait("() => glyphcast.stats.deltas >= 5")
-    viewer.eval("() => glyphcast.dropNext(1)")
+    keyframes = viewer.eval("() => { glyphcast.dropNext(1); return glyphcast.stats.frames; }")
     viewer.wait("() => glyphcast.stats.dropped === 1 && glyphcast.stats.resyncs >= 1")
-    keyframes = viewer.eval("() => glyphcast.stats.frames")
-    viewer.wait("(n) => glyphcast.stats.frames > n && glyphcast.stats.deltas > 0", keyframes)
+    # The keyframe answering the resync, then deltas on top of it again.
+    deltas = viewer.eval("() => glyphcast.stats.deltas")
+    viewer.wait("([f, d]) => glyphcast.stats.frames > f && glyphcast.stats.deltas > d", [keyframes, deltas])
     snap = assert_shows_engine_frames(viewer, server)
     assert snap["stats"]["resyncs"] >= 1
 
