@@ -98,9 +98,28 @@ class Terminal:
         self.stream.feed(data)
 
     def resize(self, width: int, height: int) -> None:
-        self.screen.resize(lines=height, columns=width)
+        """Resize as terminals do: fewer lines drop from the bottom, unless the cursor would fall off.
+
+        pyte alone drops lines from the top, which loses what a recording wrote
+        at the top of a screen that then shrank (asciinema-player keeps it).
+        """
+        screen = self.screen
+        if height < screen.lines:
+            drop = max(0, screen.cursor.y - (height - 1))
+            buffer = screen.buffer
+            for y in range(height):
+                if y + drop in buffer:
+                    buffer[y] = buffer[y + drop]
+                else:
+                    buffer.pop(y, None)
+            for y in range(height, screen.lines):
+                buffer.pop(y, None)
+            screen.cursor.y -= drop
+            screen.lines = height  # so pyte's resize below changes only the columns
+        screen.resize(lines=height, columns=width)
+        screen.set_margins()
         self._rows = [""] * height
-        self.screen.dirty.update(range(height))
+        screen.dirty.update(range(height))
 
     def reset(self, width: int, height: int) -> None:
         """A blank screen of this size, as at the start of a recording."""
