@@ -7,9 +7,8 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import pytest
-
 import glyphcast
+import pytest
 from glyphcast.plugins import load_registry, reset_registry
 from glyphcast_websocket import HubDisplay
 

@@ -7,8 +7,6 @@ import time
 from typing import Any
 
 import pytest
-from websockets.exceptions import ConnectionClosed, InvalidStatus
-
 from glyphcast import Stream
 from glyphcast_websocket.testing import (
     connect,
@@ -16,8 +14,8 @@ from glyphcast_websocket.testing import (
     receive_frame,
     receive_until,
     send,
-    wait_for,
 )
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 JSON = "glyphcast.json.v1"
 pytestmark = pytest.mark.timeout(30)

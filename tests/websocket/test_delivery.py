@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import pytest
 from glyphcast import Frame
 from glyphcast.testing import make_frames
 from glyphcast_json import JsonCodec
 from glyphcast_websocket.delivery import EncodeCache, Outbox, ReplyOverflow, Wire
 from websockets.frames import Frame as WireFrame
 from websockets.frames import Opcode
-
-import json
-
-import pytest
 
 
 class RowsCodec:

@@ -8,16 +8,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pytest
-from websockets.exceptions import ConnectionClosed
-
 import glyphcast
+import pytest
+from conftest import free_port
 from glyphcast import DisplayError
 from glyphcast_websocket import WebSocketDisplay
 from glyphcast_websocket.assets import Assets
 from glyphcast_websocket.testing import connect, http_get, receive
-
-from conftest import free_port
+from websockets.exceptions import ConnectionClosed
 
 JSON = "glyphcast.json.v1"
 pytestmark = pytest.mark.timeout(30)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from glyphcast_json import JsonCodec
 from glyphcast_websocket import messages
 from glyphcast_websocket.security import Policy, is_loopback

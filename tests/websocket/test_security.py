@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from websockets.exceptions import ConnectionClosed, InvalidStatus
-
 from glyphcast_websocket.testing import connect, raw_upgrade, receive, receive_until, send
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 JSON = "glyphcast.json.v1"
 pytestmark = pytest.mark.timeout(30)

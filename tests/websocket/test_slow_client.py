@@ -8,7 +8,6 @@ import time
 from typing import Any
 
 import pytest
-
 from glyphcast_websocket.testing import connect, receive, receive_frame, stalled_client, wait_for
 
 JSON = "glyphcast.json.v1"

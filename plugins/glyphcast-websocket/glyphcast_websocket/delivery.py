@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from glyphcast import Codec, Frame
-from websockets.frames import Opcode
 from websockets.frames import Frame as WireFrame
+from websockets.frames import Opcode
 
 
 @dataclass(frozen=True, slots=True)
