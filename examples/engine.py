@@ -10,7 +10,7 @@ import time
 
 from glyphcast import open_displays
 
-WIDTH, HEIGHT, FRAMES, FPS = 60, 12, 120, 30
+WIDTH, HEIGHT, FRAMES, FPS = 60, 12, 60, 30
 
 
 def render(t: int) -> list[str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 
 import pytest
-
 from glyphcast import Frame, open_source
 from glyphcast.demo import DemoSource, bounce, clock
 from glyphcast.text import cell_width, strip_ansi

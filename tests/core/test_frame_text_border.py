@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-
 from glyphcast import Delta, Frame
 from glyphcast.border import FrameMeter, render_border
 from glyphcast.text import cell_width, fit, strip_ansi
+from hypothesis import given
+from hypothesis import strategies as st
 
 
 def frame(rows: list[str], seq: int = 1, width: int = 10) -> Frame:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from glyphcast import OptionError
 from glyphcast.options import bind_options, convert, parse_spec
 

@@ -8,7 +8,6 @@ import time
 from collections.abc import Iterator
 
 import pytest
-
 from glyphcast import Cue, Stream
 from glyphcast.displays import MemoryDisplay
 from glyphcast.runner import Runner

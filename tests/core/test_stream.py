@@ -6,7 +6,6 @@ import logging
 from typing import Any
 
 import pytest
-
 from glyphcast import Display, FrameDisplay, Stream, hookimpl, open_displays
 from glyphcast.displays import MemoryDisplay
 from glyphcast.frame import Frame

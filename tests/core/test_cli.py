@@ -1,0 +1,186 @@
+"""The glyphcast command: clear usage errors, the demo in a real terminal, and clean stops on signals."""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import time
+
+import pytest
+from core_helpers import ROOT, PtyRun, run_cli
+from glyphcast import cli
+from glyphcast.terminal import HIDE_CURSOR, SHOW_CURSOR, SYNC_BEGIN, SYNC_END
+
+
+def one_line_error(result: object) -> str:
+    stderr = result.stderr
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, f"expected one line on stderr, got: {stderr!r}"
+    return lines[0]
+
+
+# -- usage errors: exit 2, one line, the valid choices ----------------------------------
+def test_an_unknown_display_exits_2_naming_the_available_ones() -> None:
+    result = run_cli("run", "--display", "nosuch", "--frames", "1")
+    assert result.returncode == 2
+    line = one_line_error(result)
+    assert "unknown display 'nosuch'" in line
+    assert re.search(r"available displays: .*memory.*null.*terminal", line)
+
+
+def test_an_unknown_source_exits_2_naming_the_available_ones() -> None:
+    result = run_cli("run", "--source", "nosuch", "--display", "null")
+    assert result.returncode == 2
+    assert "available sources: demo" in one_line_error(result)
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--size", "80"], "expected WxH like 80x24"),
+        (["--size", "0x10"], "expected WxH like 80x24"),
+        (["--size", "axb"], "expected WxH like 80x24"),
+        (["--fps", "0"], "expected a positive number"),
+        (["--fps", "fast"], "expected a positive number"),
+        (["--frames", "-3"], "expected a whole number >= 1"),
+        (["--duration", "soon"], "expected a positive number"),
+        (["--frames", "3", "--duration", "1"], "not allowed with argument"),
+    ],
+)
+def test_bad_values_exit_2_with_one_line_saying_what_is_wrong(args: list[str], expected: str) -> None:
+    result = run_cli("run", "--display", "null", *args)
+    assert result.returncode == 2
+    assert expected in one_line_error(result)
+
+
+def test_a_bad_display_option_exits_2_listing_the_valid_options() -> None:
+    result = run_cli("run", "--display", "memory:limt=3", "--frames", "1")
+    assert result.returncode == 2
+    assert "display 'memory' has no option 'limt'; valid options: width, height, limit" in one_line_error(result)
+
+
+def test_a_bad_source_option_value_exits_2() -> None:
+    result = run_cli("run", "--source", "demo:seed=abc", "--display", "null", "--frames", "1")
+    assert result.returncode == 2
+    assert "source 'demo': option seed='abc': not a valid int" in one_line_error(result)
+
+
+def test_the_terminal_display_refuses_a_stdout_that_is_not_a_terminal() -> None:
+    result = run_cli("run", "--display", "terminal", "--frames", "3")
+    assert result.returncode == 2
+    assert "terminal:force=true" in one_line_error(result)
+    assert result.stdout == ""
+
+
+def test_forced_onto_a_pipe_the_terminal_display_writes_balanced_frames() -> None:
+    result = run_cli("run", "--display", "terminal:force=true", "--frames", "5", "--fps", "100", "--size", "40x12")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count(SYNC_BEGIN) == result.stdout.count(SYNC_END) >= 1
+    assert result.stdout.startswith(HIDE_CURSOR) and result.stdout.endswith(SHOW_CURSOR)
+
+
+def test_without_display_run_picks_websocket_if_installed_else_terminal() -> None:
+    from glyphcast.plugins import get_registry
+
+    expected = "websocket" if "websocket" in get_registry().displays else "terminal"
+    assert cli._default_displays(get_registry()) == [expected]
+
+
+def test_replay_without_glyphcast_record_says_which_package_to_install() -> None:
+    from glyphcast.plugins import get_registry
+
+    if "replay" in get_registry().sources:
+        pytest.skip("glyphcast-record is installed here")
+    result = run_cli("replay", "demo.cast", "--display", "null")
+    assert result.returncode == 2
+    assert "pip install glyphcast-record" in one_line_error(result)
+
+
+def test_help_shows_examples_and_the_installed_displays_and_sources() -> None:
+    result = run_cli("run", "--help")
+    assert result.returncode == 0
+    assert "examples:" in result.stdout and "glyphcast run --display terminal --frames 90" in result.stdout
+    assert re.search(r"installed displays:\n(.*\n)*  terminal ", result.stdout)
+    assert re.search(r"installed sources:\n  demo ", result.stdout)
+
+
+def test_python_dash_m_glyphcast_runs_a_finite_demo_on_memory() -> None:
+    begin = time.monotonic()
+    result = run_cli("run", "--display", "memory", "--display", "null", "--frames", "20", "--fps", "50")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""  # not a terminal: no status line
+    assert time.monotonic() - begin >= 19 / 50  # paced, not as fast as possible
+
+
+def test_plugins_lists_the_builtins_with_version_registrations_and_hooks() -> None:
+    text = run_cli("plugins")
+    assert text.returncode == 0
+    assert text.stdout.startswith("glyphcast 0.1.0")
+    assert re.search(r"displays\s+terminal, null, memory", text.stdout)
+    assert re.search(r"hooks\s+register_displays, register_sources", text.stdout)
+    listed = json.loads(run_cli("plugins", "--json").stdout)
+    core = next(p for p in listed if p["name"] == "glyphcast")
+    assert core["sources"] == ["demo"] and core["error"] is None and core["version"] == "0.1.0"
+
+
+# -- a real terminal (pty), read back with pyte ----------------------------------------
+def test_run_draws_the_demo_in_a_terminal_and_leaves_it_as_found(in_pty: object) -> None:
+    run: PtyRun = in_pty("run", "--display", "terminal", "--frames", "90", "--fps", "120")  # type: ignore[operator]
+    assert run.finish() == 0, bytes(run.output)[-500:]
+    out = bytes(run.output).decode()
+    assert out.count(SYNC_BEGIN) == out.count(SYNC_END) >= 1
+    assert out.index(HIDE_CURSOR) < out.index(SYNC_BEGIN) and out.rstrip().endswith(SHOW_CURSOR)
+    screen = run.screen()
+    assert not screen.cursor.hidden
+    assert screen.cursor.y == 23 and screen.cursor.x == 0  # below the 80x23 frame
+    assert screen.cursor.attrs.fg == "default" and not screen.cursor.attrs.bold
+    rows = screen.display
+    assert "◆ glyphcast demo" in rows[0] and "frame 000089" in rows[0] and "00:00.7" in rows[0]  # 89 frames at 120 fps
+    assert any("漢字" in row and "🚀" in row for row in rows)
+    assert "seed 0 · 80x23" in rows[22]
+
+
+@pytest.mark.parametrize(("signum", "status"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_a_signal_mid_run_stops_cleanly_and_restores_the_terminal(
+    in_pty: object, signum: int, status: int
+) -> None:
+    run: PtyRun = in_pty("run", "--display", "terminal", "--fps", "60")  # type: ignore[operator]
+    run.read_until(lambda out: out.count(SYNC_END.encode()) >= 5)
+    run.proc.send_signal(signum)
+    assert run.finish() == status
+    out = bytes(run.output).decode()
+    assert out.count(SYNC_BEGIN) == out.count(SYNC_END)
+    assert out.rstrip().endswith(SHOW_CURSOR)
+    screen = run.screen()
+    assert not screen.cursor.hidden and "glyphcast demo" in screen.display[0]
+    assert "Traceback" not in out
+
+
+def test_the_status_line_shows_fps_frames_and_each_displays_state_on_a_terminal(in_pty: object) -> None:
+    run: PtyRun = in_pty("run", "--display", "memory", "--display", "null", "--frames", "40", "--fps", "40")  # type: ignore[operator]
+    assert run.finish() == 0
+    last = run.screen().display
+    status = next(row for row in last if "fps" in row)
+    assert re.search(r"\d+\.\d fps\s+40 frames\s+memory: ok, null: ok", status)
+
+
+def test_the_example_engine_selects_displays_by_name() -> None:
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "engine.py"), "memory", "null"],
+        capture_output=True, text=True, timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_example_engine_draws_on_a_terminal(in_pty: object) -> None:
+    import sys
+
+    run: PtyRun = in_pty(command=[sys.executable, str(ROOT / "examples" / "engine.py")])  # type: ignore[operator]
+    assert run.finish() == 0
+    screen = run.screen()
+    assert not screen.cursor.hidden
+    assert sum(row.count("*") for row in screen.display) == 60  # one star per column of the wave
