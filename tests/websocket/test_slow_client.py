@@ -33,7 +33,7 @@ def test_a_stalled_client_does_not_delay_the_engine_or_a_reading_client(open_hub
     display = open_hub(width=WIDTH, height=HEIGHT)
     hub = display.hub
     baseline = timed_shows(display, 1, 200)  # nobody connected
-    with stalled_client(display, JSON) as stalled, connect(display, JSON, max_queue=None) as reader:
+    with stalled_client(display, JSON) as stalled, connect(display, JSON, max_queue=4096) as reader:
         assert receive(reader)["type"] == "hello"
         assert wait_for(lambda: len(hub.sessions) == 2)
         stalled_port = stalled.getsockname()[1]

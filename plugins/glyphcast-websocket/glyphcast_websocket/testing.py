@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection
 from websockets.sync.client import connect as ws_connect
 
@@ -98,6 +99,20 @@ def receive_frame(ws: ClientConnection, seq: int | None = None, timeout: float =
         lambda m: m.get("type") in ("frame", "delta") and (seq is None or m["seq"] >= seq),
         timeout,
     )
+
+
+def expect_close(ws: ClientConnection, timeout: float = 5.0) -> tuple[int | None, str]:
+    """Read (and drop) messages until the server closes; return its close code and reason."""
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"the server did not close within {timeout} s")
+            ws.recv(timeout=left)
+    except ConnectionClosed as closed:
+        frame = closed.rcvd
+        return (frame.code, frame.reason) if frame is not None else (None, "")
 
 
 def send(ws: ClientConnection, message: Message) -> None:
