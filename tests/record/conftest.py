@@ -105,3 +105,11 @@ def glyphcast_cli() -> list[str]:
 
 def event_lines(path: Path) -> list[str]:
     return path.read_text(encoding="utf-8").splitlines()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every record test stops within a minute, even if a subprocess or a pipe hangs."""
+    here = Path(__file__).resolve().parent
+    for item in items:
+        if here in Path(str(item.fspath)).resolve().parents and item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(60))
