@@ -85,9 +85,12 @@ class GlyphcastServer:
     runs for ``duration`` seconds at most, so a leaked server ends by itself.
     """
 
-    def __init__(self, *, fps: int = 30, duration: float = 120, options: dict[str, Any] | None = None):
+    def __init__(
+        self, *, fps: int = 30, duration: float = 120, size: str | None = None, options: dict[str, Any] | None = None
+    ):
         self.port = free_port()
         self.fps = fps
+        self.size = size
         self.duration = duration
         self.options = {"host": "127.0.0.1", "port": self.port, **(options or {})}
         self.proc: subprocess.Popen[bytes] | None = None
@@ -105,10 +108,11 @@ class GlyphcastServer:
 
     def command(self) -> list[str]:
         display = "websocket:" + ",".join(f"{k}={v}" for k, v in self.options.items())
-        return [
+        cmd = [
             *glyphcast_cli(), "run", "--source", "demo", "--fps", str(self.fps), "--duration", str(self.duration),
             "--display", display, "--display", f"frame-log:path={self.frame_log}",
         ]
+        return cmd + (["--size", self.size] if self.size else [])
 
     def start(self) -> GlyphcastServer:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)

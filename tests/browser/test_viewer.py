@@ -13,6 +13,9 @@ import time
 import pytest
 from conftest import ARTIFACTS, plain
 
+# A hung browser or server must not hang the suite.
+pytestmark = pytest.mark.timeout(120)
+
 CODECS = ["json", "binary", "diff"]
 SUBPROTOCOL = {c: f"glyphcast.{c}.v1" for c in CODECS}
 
@@ -47,6 +50,15 @@ def test_rows_in_xterm_equal_the_engine_frame(server_factory, open_viewer, codec
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     viewer.page.screenshot(path=str(ARTIFACTS / f"demo-{codec}.png"))
     assert viewer.errors == []
+
+
+def test_grid_follows_the_stream_size(server_factory, open_viewer):
+    server = server_factory(size="100x30")
+    viewer = open_viewer(f"{server.http_url}/?codec=binary")
+    viewer.wait_live()
+    snap = assert_shows_engine_frames(viewer, server, samples=1)
+    assert (snap["cols"], snap["rows_"]) == (100, 30)
+    assert "100×30" in viewer.status_text()
 
 
 def test_default_codec_is_diff(server_factory, open_viewer):
