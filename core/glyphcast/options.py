@@ -102,7 +102,8 @@ def bind_options(
     params = signature.parameters
     accepts_any = any(p.kind is p.VAR_KEYWORD for p in params.values())
     try:
-        hints = typing.get_type_hints(factory)
+        # A class's own annotations are its attributes; its options are __init__'s parameters.
+        hints = typing.get_type_hints(factory.__init__ if inspect.isclass(factory) else factory)
     except (NameError, TypeError, AttributeError):  # unresolvable annotations: fall back to defaults' types
         hints = {}
     bound: dict[str, Any] = {}

@@ -68,3 +68,16 @@ def test_a_bad_value_says_which_option_and_what_is_expected(key: str, value: str
 
 def test_convert_reads_booleans_loosely() -> None:
     assert [convert(v, bool, "k") for v in ("1", "on", "TRUE", "0", "off", "No")] == [True] * 3 + [False] * 3
+
+
+class ClassFactory:
+    """Displays are often registered as their class: its options are __init__'s parameters."""
+
+    label: str  # a class attribute annotation, not an option
+
+    def __init__(self, path: Path | None = None, level: int | None = None) -> None:
+        self.path = path
+
+
+def test_a_class_factorys_options_are_converted_by_its_init_annotations() -> None:
+    assert bind_options(ClassFactory, {"path": "a.txt", "level": "3"}, what="x") == {"path": Path("a.txt"), "level": 3}
