@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pytest
 from core_helpers import ROOT, run_cli
-
 from glyphcast import PluginWarning, hookimpl
 from glyphcast.displays import MemoryDisplay
 from glyphcast.plugins import load_registry
