@@ -6,10 +6,13 @@ import json
 import re
 import signal
 import time
+from collections.abc import Callable
 
 import pytest
 from core_helpers import ROOT, PtyRun, run_cli
-from glyphcast import cli
+from glyphcast import cli, hookimpl
+from glyphcast.displays import MemoryDisplay
+from glyphcast.plugins import load_registry, reset_registry
 from glyphcast.terminal import HIDE_CURSOR, SHOW_CURSOR, SYNC_BEGIN, SYNC_END
 
 
@@ -184,3 +187,47 @@ def test_the_example_engine_draws_on_a_terminal(in_pty: object) -> None:
     screen = run.screen()
     assert not screen.cursor.hidden
     assert sum(row.count("*") for row in screen.display) == 60  # one star per column of the wave
+
+
+# -- in process: what the CLI tells the user about its displays ---------------------------
+class Served(MemoryDisplay):
+    """A display that serves something once started, as the websocket display does."""
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{40000 + self.width}/"
+
+
+class NeverStarts(MemoryDisplay):
+    def start(self) -> None:
+        raise OSError("address already in use")
+
+
+class Offers:
+    @hookimpl
+    def register_displays(self, register: Callable[..., None]) -> None:
+        register("served", Served)
+        register("never-starts", NeverStarts)
+
+
+def test_a_display_that_serves_something_prints_where(capsys: pytest.CaptureFixture[str]) -> None:
+    reset_registry(load_registry(extra_plugins=[("offers", Offers())]))
+    assert cli.main(["run", "--display", "served", "--size", "40x10", "--frames", "2", "--fps", "100"]) == 0
+    assert "served: serving http://127.0.0.1:40040/" in capsys.readouterr().err
+
+
+def test_when_every_display_fails_to_start_run_exits_1_saying_why(capsys: pytest.CaptureFixture[str]) -> None:
+    reset_registry(load_registry(extra_plugins=[("offers", Offers())]))
+    assert cli.main(["run", "--display", "never-starts", "--frames", "2"]) == 1
+    err = capsys.readouterr().err
+    assert "every display failed" in err and "address already in use" in err
+
+
+def test_one_display_failing_to_start_leaves_the_others_running(
+    capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    reset_registry(load_registry(extra_plugins=[("offers", Offers())]))
+    code = cli.main(["run", "--display", "never-starts", "--display", "served", "--frames", "3", "--fps", "100"])
+    assert code == 0
+    assert "'never-starts' failed and was disabled: address already in use" in caplog.text
+    assert "served: serving" in capsys.readouterr().err
