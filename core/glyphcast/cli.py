@@ -294,6 +294,8 @@ def play(
     except Terminated:
         code = EXIT_TERMINATED
     finally:
+        # A second SIGTERM must not cut cleanup short: the terminal would stay without a cursor.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         if status is not None and runner is not None:
             status.finish(runner.stats)
         stream.cleanup()
@@ -361,3 +363,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OptionError, DisplayError, UsageError) as error:
         print(f"glyphcast: error: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except KeyboardInterrupt:  # Ctrl-C before the run started (while opening displays)
+        return EXIT_INTERRUPTED

@@ -73,6 +73,7 @@ class DemoSource:
         self._vy = pick.uniform(0.25, 0.45)
         self._ticker0 = pick.randrange(len(TICKER))
         self._static = self._static_rows()
+        self._floor = fit(DIM + "".join("\u00b7" if x % 4 == 0 else " " for x in range(width)) + RESET, width)
 
     def __iter__(self) -> Iterator[Cue]:
         n = 0
@@ -83,14 +84,15 @@ class DemoSource:
     # -- one frame ----------------------------------------------------------
     def frame(self, n: int) -> list[str]:
         """The rows of frame ``n`` (0-based)."""
-        top, bottom = self._static
+        top, bottom, footer = self._static
         arena_height = self.height - len(top) - len(bottom) - 3  # title, ticker, footer
         if arena_height < 1:  # too small for the full layout: title, ball, ticker
             arena = self._arena(n, max(self.height - 2, 1))
-            rows = [self._title(n), *arena, self._ticker(n)]
-            return [fit(row, self.width) for row in rows[: self.height]]
-        rows = [self._title(n), *top, *self._arena(n, arena_height), *bottom, self._ticker(n), self._footer()]
-        return [fit(row, self.width) for row in rows]
+            rows = [fit(self._title(n), self.width), *arena, fit(self._ticker(n), self.width)]
+            return rows[: self.height]
+        # Static rows were fitted once; only the rows that move are built and fitted per frame.
+        title, ticker = fit(self._title(n), self.width), fit(self._ticker(n), self.width)
+        return [title, *top, *self._arena(n, arena_height), *bottom, ticker, footer]
 
     def _title(self, n: int) -> str:
         accent = rgb(self._hue, 0.55)
@@ -99,7 +101,7 @@ class DemoSource:
         gap = self.width - cell_width(left) - cell_width(right)
         return left + " " * max(gap, 1) + right + RESET
 
-    def _static_rows(self) -> tuple[list[str], list[str]]:
+    def _static_rows(self) -> tuple[list[str], list[str], str]:
         w = self.width
         label = 13
         cells = max(w - label, 1)
@@ -120,13 +122,13 @@ class DemoSource:
             rule,
         ]
         bottom = [rule]
-        return top, bottom
+        footer = f"{DIM}seed {self.seed} \u00b7 {w}x{self.height} \u00b7 glyphcast run --help{RESET}"
+        return [fit(r, w) for r in top], [fit(r, w) for r in bottom], fit(footer, w)
 
     def _arena(self, n: int, height: int) -> list[str]:
         """The bouncing ball over a dotted floor; only the rows the ball (and its trail) touch change."""
         w = self.width
-        floor = DIM + "".join("\u00b7" if x % 4 == 0 else " " for x in range(w)) + RESET
-        rows = [floor] * height
+        rows = [self._floor] * height
         trail = [(n - k, k) for k in (3, 2, 1, 0) if n - k >= 0]
         marks: dict[int, list[tuple[int, str]]] = {}
         for step, age in trail:
@@ -140,7 +142,7 @@ class DemoSource:
             styled = [f"{DIM}{c}{RESET}" if c != " " else c for c in cells]
             for x, glyph in placed:
                 styled[x] = glyph
-            rows[y] = "".join(styled)
+            rows[y] = fit("".join(styled), w)
         return rows
 
     def _ticker(self, n: int) -> str:
@@ -148,8 +150,6 @@ class DemoSource:
         start = (self._ticker0 + n) % len(TICKER)
         return f"{fg(rgb(self._hue + 0.5, 0.45))}{text[start : start + self.width]}{RESET}"
 
-    def _footer(self) -> str:
-        return f"{DIM}seed {self.seed} \u00b7 {self.width}x{self.height} \u00b7 glyphcast run --help{RESET}"
 
 
 def open_demo(width: int = 80, height: int = 24, seed: int = 0, fps: float = 30.0) -> DemoSource:
