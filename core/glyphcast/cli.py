@@ -90,10 +90,22 @@ def positive_int(text: str) -> int:
 
 # -- the parser ----------------------------------------------------------------
 def _listing(registry: Registry) -> str:
-    def rows(table: dict[str, Any]) -> str:
-        return "\n".join(f"  {name:<18} {entry.description}" for name, entry in sorted(table.items()))
+    def options(entry: Any) -> str:
+        try:
+            names = option_names(entry.factory, skip=("width", "height"))
+        except (TypeError, ValueError):  # a factory without a signature (a builtin): no options to show
+            return ""
+        return f" [{', '.join(names)}]" if names else ""
 
-    return f"installed displays:\n{rows(registry.displays)}\n\ninstalled sources:\n{rows(registry.sources)}"
+    def rows(table: dict[str, Any]) -> str:
+        return "\n".join(
+            f"  {name:<18} {entry.description}{options(entry)}" for name, entry in sorted(table.items())
+        )
+
+    return (
+        f"installed displays [their options, as NAME:key=value,...]:\n{rows(registry.displays)}\n\n"
+        f"installed sources:\n{rows(registry.sources)}"
+    )
 
 
 RUN_EXAMPLES = """\

@@ -104,7 +104,7 @@ def test_help_shows_examples_and_the_installed_displays_and_sources() -> None:
     result = run_cli("run", "--help")
     assert result.returncode == 0
     assert "examples:" in result.stdout and "glyphcast run --display terminal --frames 90" in result.stdout
-    assert re.search(r"installed displays:\n(.*\n)*  terminal ", result.stdout)
+    assert re.search(r"installed displays.*:\n(.*\n)*  terminal .*\[force, alt_screen\]", result.stdout)
     assert re.search(r"installed sources:\n  demo ", result.stdout)
 
 
@@ -231,3 +231,15 @@ def test_one_display_failing_to_start_leaves_the_others_running(
     assert code == 0
     assert "'never-starts' failed and was disabled: address already in use" in caplog.text
     assert "served: serving" in capsys.readouterr().err
+
+
+def test_an_engine_without_signal_handling_still_restores_the_terminal_on_sigterm(in_pty: object) -> None:
+    import sys
+
+    run: PtyRun = in_pty(command=[sys.executable, str(ROOT / "examples" / "engine.py")])  # type: ignore[operator]
+    run.read_until(lambda out: out.count(SYNC_END.encode()) >= 3)
+    run.proc.send_signal(signal.SIGTERM)
+    assert run.finish() == 143  # the terminal display turned SIGTERM into SystemExit(143)
+    out = bytes(run.output).decode()
+    assert out.rstrip().endswith(SHOW_CURSOR) and not run.screen().cursor.hidden
+    assert "Traceback" not in out
