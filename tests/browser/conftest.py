@@ -95,6 +95,7 @@ class GlyphcastServer:
         self.options = {"host": "127.0.0.1", "port": self.port, **(options or {})}
         self.proc: subprocess.Popen[bytes] | None = None
         self.starts = 0
+        self.frame_logs: list[Path] = []
         self.log = ARTIFACTS / f"server-{self.port}.log"
         self.frame_log = self.log
 
@@ -120,6 +121,7 @@ class GlyphcastServer:
         # seq starts again at 1 in a new process: one frame log per start.
         self.frame_log = ARTIFACTS / f"frames-{self.port}-{self.starts}.jsonl"
         self.frame_log.unlink(missing_ok=True)
+        self.frame_logs.append(self.frame_log)
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
                 self.command(), stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True
@@ -185,6 +187,9 @@ def server_factory() -> Iterator[Any]:
     yield make
     for server in started:
         server.stop()
+        # Frame logs grow ~0.3 MB/s; the server log stays as the artifact.
+        for log in server.frame_logs:
+            log.unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="session")
