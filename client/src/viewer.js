@@ -75,6 +75,7 @@ export class GlyphcastViewer extends EventTarget {
     this.latency = null;
     /** seq of the newest frame xterm has finished parsing (see `settled()`). */
     this.paintedSeq = null;
+    // reconnects counts attempts after the first connection, successful or not.
     this.stats = {
       messages: 0, bytes: 0, frames: 0, deltas: 0, clears: 0, resyncs: 0,
       reconnects: 0, dropped: 0, ignored: 0, errors: 0, protocolErrors: 0,
@@ -287,7 +288,6 @@ export class GlyphcastViewer extends EventTarget {
     const decision = afterClose({ code, reason, backoff: this._backoff, stopped: this._stopped });
     this._setState(decision.state, decision.message, { code, reason });
     if (decision.retryIn != null) {
-      this._retryAt = performance.now() + decision.retryIn;
       this._timers.retry = setTimeout(() => this.connect(), decision.retryIn);
     }
   }
