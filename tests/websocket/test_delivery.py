@@ -10,8 +10,12 @@ from glyphcast import Frame
 from glyphcast.testing import make_frames
 from glyphcast_json import JsonCodec
 from glyphcast_websocket.delivery import EncodeCache, Outbox, ReplyOverflow, Wire
+from hypothesis import given
+from hypothesis import strategies as st
 from websockets.frames import Frame as WireFrame
 from websockets.frames import Opcode
+
+pytestmark = pytest.mark.timeout(60)
 
 
 class RowsCodec:
@@ -142,3 +146,59 @@ def test_broadcast_state_is_latest_wins_and_replies_are_bounded() -> None:
         outbox.reply({"type": "pong"})
     with pytest.raises(ReplyOverflow):
         outbox.reply({"type": "pong"})
+
+
+@given(
+    steps=st.lists(
+        st.tuples(
+            st.booleans(),  # the engine shows a new frame
+            st.sampled_from(["read", "stall", "resync", "clear"]),
+            st.lists(st.tuples(st.integers(0, 3), st.text(max_size=3)), max_size=3),
+            st.booleans(),  # the frame is wider (a shape change)
+        ),
+        max_size=60,
+    )
+)
+def test_property_a_diff_client_always_shows_a_frame_really_shown_and_the_last_once_idle(
+    steps: list[tuple[bool, str, list[tuple[int, str]], bool]],
+) -> None:
+    from glyphcast_websocket.testing import Screen
+
+    cache, outbox, screen = EncodeCache(), Outbox(RowsCodec()), Screen()
+    shown: dict[int, tuple[str, ...]] = {}
+    rows = ["", "", "", ""]
+    latest: Frame | None = None
+    seq = 0
+
+    def read_all() -> None:
+        for _ in range(100):  # a correct outbox is up to date after a handful of messages
+            wire = outbox.next(latest, cache)
+            if wire is None:
+                return
+            message = msg(wire)
+            if message["type"] == "delta":
+                message.update(width=4, height=4, rows=[list(r) for r in message["rows"]])
+            elif message["type"] == "frame":
+                message.update(width=4, height=4)
+            assert screen.apply(message), "a delta arrived whose base is not the frame on screen"
+            if message["type"] != "clear":
+                assert tuple(screen.lines) == shown[screen.seq]
+        raise AssertionError("the outbox never ran out of messages")
+
+    for new_frame, action, changes, wider in steps:
+        if new_frame:
+            seq += 1
+            for index, text in changes:
+                rows[index] = text
+            latest = Frame(tuple(rows), 5 if wider else 4, 4, seq, 0.0)
+            shown[seq] = latest.rows
+        if action == "read":
+            read_all()
+        elif action == "resync":
+            outbox.resync()
+        elif action == "clear":
+            outbox.cleared({"type": "clear", "seq": seq})
+            latest = None
+    read_all()
+    if latest is not None:
+        assert screen.seq == latest.seq and tuple(screen.lines) == latest.rows

@@ -186,3 +186,13 @@ def test_without_a_built_viewer_root_says_how_to_build_it_and_ws_still_works(
             assert receive(ws)["type"] == "hello"
     finally:
         display.cleanup()
+
+
+def test_cli_style_options_are_converted_by_the_display_factory() -> None:
+    display = glyphcast.open_display(
+        "websocket-json:port=0,allow_origin=http://a.example,http://b.example,max_clients=3,token=t"
+    )
+    assert display.settings.allow_origin == ("http://a.example", "http://b.example")
+    assert display.settings.max_clients == 3 and display.settings.token == "t"
+    assert display.subprotocols == {JSON} and display.name == "websocket-json"
+    display.cleanup()
