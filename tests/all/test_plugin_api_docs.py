@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from glyphcast import hookspecs
 
 ROOT = Path(__file__).resolve().parents[2]
