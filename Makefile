@@ -24,10 +24,10 @@ $(VENV)/.installed: $(BIN)/tox pyproject.toml $(wildcard plugins/*/pyproject.tom
 
 dev: $(VENV)/.installed
 
-# The browser viewer, bundled into the hub's packaged assets.
+# The browser viewer, bundled into the hub's packaged assets. (npm runs inside
+# client/: --prefix would also move npm's global config, CA settings included.)
 $(VIEWER): client/package.json client/package-lock.json $(wildcard client/src/*)
-	npm ci --prefix client --no-audit --no-fund
-	npm run build --prefix client
+	cd client && npm ci --no-audit --no-fund && npm run build
 
 viewer: $(VIEWER)
 

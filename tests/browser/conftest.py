@@ -195,7 +195,7 @@ def server_factory() -> Iterator[Any]:
 @pytest.fixture(scope="session")
 def viewer_built() -> None:
     if not (VIEWER_DIR / "index.html").is_file():
-        pytest.fail(f"viewer not built: {VIEWER_DIR}/index.html is missing; run `npm ci --prefix client && npm run build --prefix client`")
+        pytest.fail(f"viewer not built: {VIEWER_DIR}/index.html is missing; run `cd client && npm ci && npm run build`")
 
 
 @pytest.fixture(scope="session")

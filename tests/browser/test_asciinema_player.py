@@ -1,7 +1,7 @@
 """asciinema-player (npm, a player nobody here wrote) loads a ``record`` file in real Chromium
 and shows the same text the engine showed. Owned by glyphcast-record (issue 5).
 
-Needs glyphcast-record installed, ``npm ci --prefix client`` (asciinema-player is a
+Needs glyphcast-record installed, ``cd client && npm ci`` (asciinema-player is a
 devDependency of the viewer), playwright from PyPI and /usr/bin/chromium. Locally a
 missing prerequisite skips; in CI (CI=true) it fails.
 """
@@ -64,7 +64,7 @@ def served(tmp_path: Path) -> Iterator[str]:
     """A directory with the player, a page and our recording, served on a free loopback port."""
     for name in ("asciinema-player.min.js", "asciinema-player.css"):
         if not (PLAYER / name).is_file():
-            unavailable(f"asciinema-player is not installed ({PLAYER / name} missing): npm ci --prefix client")
+            unavailable(f"asciinema-player is not installed ({PLAYER / name} missing): cd client && npm ci")
         shutil.copy(PLAYER / name, tmp_path / name)
     (tmp_path / "index.html").write_text(PAGE, encoding="utf-8")
     record_frames(tmp_path / "recording.cast")
