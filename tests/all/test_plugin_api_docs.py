@@ -38,7 +38,7 @@ def test_hook_is_exercised_by_a_test(hook: str) -> None:
     """Some test implements the hook (``def hook(``) or checks it fires (``hook().hook`` / ``.hook.hook``)."""
     pattern = re.compile(rf"def {hook}\(|\.{hook}\b")
     this_file = Path(__file__).resolve()
-    for path in (ROOT / "tests").rglob("test_*.py"):
+    for path in (ROOT / "tests").rglob("*.py"):
         if path.resolve() != this_file and pattern.search(path.read_text(encoding="utf-8")):
             return
     pytest.fail(f"no test under tests/ implements or fires hook {hook}")
