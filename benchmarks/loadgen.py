@@ -17,6 +17,7 @@ import base64
 import json
 import os
 import resource
+import socket
 import struct
 import time
 from array import array
@@ -27,6 +28,7 @@ from typing import Any
 import msgpack
 
 OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0x1, 0x2, 0x8, 0x9, 0xA
+STALLED_RECEIVE_BUFFER = 16 * 1024
 
 
 def _masked_frame(opcode: int, payload: bytes) -> bytes:
@@ -186,8 +188,15 @@ async def _run(conn: Connection, host: str, port: int, subprotocol: str | None, 
         async with gate:
             for attempt in range(5):
                 try:
+                    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                    if s.stalled:
+                        # A stalled viewer on a real link has a small window; loopback would
+                        # otherwise buffer megabytes in the kernel and hide the stall from the server.
+                        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, STALLED_RECEIVE_BUFFER)
+                    sock.setblocking(False)
+                    await loop.sock_connect(sock, (host, port))
                     _, client = await loop.create_connection(
-                        lambda: Client(host, port, subprotocol, s), host, port
+                        lambda: Client(host, port, subprotocol, s), sock=sock
                     )
                     await asyncio.wait_for(client.opened, 10)
                     clients.append(client)

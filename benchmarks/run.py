@@ -15,12 +15,14 @@ import math
 import multiprocessing as mp
 import os
 import platform
+import shutil
 import socket
 import statistics
+import subprocess
 import sys
 import time
 from array import array
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -106,7 +108,7 @@ def _recv(conn: Any, timeout: float, what: str) -> Any:
 
 
 def run_row(kind: str, workload: str, clients: int, mode: Mode, stalled: int = 0,
-            seconds: float | None = None) -> Row:
+            seconds: float | None = None, profile: Path | None = None) -> Row:
     """One contender, one workload, one client count: a fresh server and fresh clients."""
     ctx = mp.get_context("fork")
     seconds = seconds or mode.seconds
@@ -120,7 +122,7 @@ def run_row(kind: str, workload: str, clients: int, mode: Mode, stalled: int = 0
     server.start()
     loaders: list[tuple[Any, Any]] = []
     try:
-        _recv(server_conn, 60, f"{kind} server start")
+        _, server_pid = _recv(server_conn, 60, f"{kind} server start")
         processes = math.ceil(clients / CLIENTS_PER_PROCESS)
         for index in range(processes):
             share = clients // processes + (1 if index < clients % processes else 0)
@@ -133,8 +135,11 @@ def run_row(kind: str, workload: str, clients: int, mode: Mode, stalled: int = 0
         row.connected = sum(_recv(parent, 120, "clients connecting")[1] for parent, _ in loaders)
         for parent, _ in loaders:
             parent.send(("go", mode.stall_at, mode.stall_for if stalled else 0.0))
+        spy = _start_profiler(server_pid, profile, seconds) if profile else None
         server_conn.send(("go",))
         _, result = _recv(server_conn, seconds + mode.grace + 60, f"{kind} server run")
+        if spy is not None:
+            spy.wait(30)
         client_cpu, per_client = 0.0, []
         for parent, _ in loaders:
             parent.send(("stop",))
@@ -156,6 +161,37 @@ def run_row(kind: str, workload: str, clients: int, mode: Mode, stalled: int = 0
             server.kill()
     row.wall_s = round(time.perf_counter() - started, 2)
     return row
+
+
+def _start_profiler(pid: int, out: Path, seconds: float) -> subprocess.Popen[bytes]:
+    """py-spy on the server process for the measured window (collapsed stacks, one line per stack)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    return subprocess.Popen(
+        [spy, "record", "--pid", str(pid), "--duration", str(max(1, int(seconds))), "--rate", "250",
+         "--format", "raw", "--threads", "--output", str(out), "--nonblocking"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+
+
+def top_functions(collapsed: Path, limit: int = 15) -> list[tuple[str, float, float]]:
+    """(function, self %, total %) from a py-spy raw profile."""
+    own: dict[str, int] = {}
+    total: dict[str, int] = {}
+    samples = 0
+    for line in collapsed.read_text().splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack:
+            continue
+        count = int(count_text)
+        samples += count
+        frames = [f.split(" (")[0] + " (" + f.split(" (")[1].split(":")[0].rsplit("/", 1)[-1] + ")"
+                  if " (" in f else f for f in stack.split(";")]
+        own[frames[-1]] = own.get(frames[-1], 0) + count
+        for name in set(frames):
+            total[name] = total.get(name, 0) + count
+    ranked = sorted(own, key=lambda n: own[n], reverse=True)[:limit]
+    return [(name, 100 * own[name] / samples, 100 * total[name] / samples) for name in ranked]
 
 
 def _summarise(row: Row, server: dict[str, Any], per_client: list[tuple], client_cpu: float, seconds: float,
@@ -315,7 +351,7 @@ def machine() -> dict[str, Any]:
             versions[dist] = version(dist)
         except PackageNotFoundError:
             versions[dist] = None
-    return {"nproc": os.cpu_count(), "cpu": model, "python": platform.python_version(),
+    return {"nproc": os.cpu_count(), "cpu": model, "loadavg_before": os.getloadavg(), "python": platform.python_version(),
             "platform": platform.platform(), "versions": versions}
 
 
@@ -325,10 +361,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default="baseline,json,binary,diff,ideal",
                         help="comma-separated contenders (default: all)")
     parser.add_argument("--workloads", default=",".join(WORKLOADS), help="comma-separated workloads")
+    parser.add_argument("--clients", default="", help="comma-separated client counts (default: the mode's)")
     parser.add_argument("--no-stall", action="store_true", help="skip the stall scenario")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where the JSON results go")
+    parser.add_argument("--profile", action="store_true",
+                        help="py-spy each server during its row; top functions printed, raw stacks in --out")
     args = parser.parse_args(argv)
     mode = FULL if args.full else QUICK
+    if args.clients:
+        mode = replace(mode, clients=tuple(int(n) for n in args.clients.split(",")))
     kinds = [k for k in args.only.split(",") if k]
     unknown = [k for k in kinds if k not in SUBPROTOCOLS]
     if unknown:
@@ -347,8 +388,12 @@ def main(argv: list[str] | None = None) -> int:
     for kind, workload, clients in plan(mode, kinds):
         if workload not in workloads:
             continue
-        row = run_row(kind, workload, clients, mode)
+        profile = args.out / f"profile-{kind}-{workload.replace(' ', '-')}-{clients}.txt" if args.profile else None
+        row = run_row(kind, workload, clients, mode, profile=profile)
         rows.append(row)
+        if profile is not None and profile.exists():
+            print(f"    py-spy, {profile.name}: " + "; ".join(
+                f"{name} {own:.0f}%/{tot:.0f}%" for name, own, tot in top_functions(profile, 8)), file=sys.stderr)
         print(f"  {workload:13} {clients:5} {kind:8} show p50 {_fmt(row.show_p50_us, 1):>7} µs  "
               f"cpu/frame {_fmt(row.server_cpu_us_per_frame, 1):>7} µs  p99 {_fmt(row.latency_p99_ms, 1):>6} ms  "
               f"({row.wall_s} s){'  ' + '; '.join(row.errors) if row.errors else ''}", file=sys.stderr)
@@ -362,6 +407,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  stall scenario {label:14} p99 {_fmt(row.latency_p99_ms, 1)} ms  "
                       f"RSS +{_fmt(row.rss_growth_kb)} KB ({row.wall_s} s)", file=sys.stderr)
     checks = check_targets(rows, stall_rows, mode)
+    facts["loadavg_after"] = os.getloadavg()
     elapsed = time.perf_counter() - began
 
     report = [f"### Fan-out, {mode.name} mode ({mode.seconds:g} s per row at {mode.fps:g} fps)", "", table(rows)]
@@ -376,6 +422,8 @@ def main(argv: list[str] | None = None) -> int:
     report += ["", f"Machine: {facts['nproc']} CPUs, {facts['cpu']}, Python {facts['python']}, "
                f"websockets {facts['versions']['websockets']}, msgpack {facts['versions']['msgpack']}, "
                f"uvloop {facts['versions']['uvloop'] or 'not installed'}. Demo frames: {origin}. "
+               f"Load average before/after: {facts['loadavg_before'][0]:.1f}/{facts['loadavg_after'][0]:.1f} "
+               "(other work on the machine shows up as latency outliers). "
                f"Run took {elapsed:.0f} s. Reproduce: `python -m benchmarks{' --full' if args.full else ''}`."]
     text = "\n".join(report)
     print(text)
