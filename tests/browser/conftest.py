@@ -168,7 +168,7 @@ class GlyphcastServer:
         while True:
             if self.frame_log.exists():
                 for line in self.frame_log.read_text(encoding="utf-8").splitlines():
-                    if line.startswith('{"seq": %d,' % seq):
+                    if line.startswith(f'{{"seq": {seq},'):
                         return json.loads(line)
             if time.monotonic() > deadline:
                 raise AssertionError(f"the engine never showed frame {seq} (log: {self.frame_log})")
