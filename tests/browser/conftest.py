@@ -1,7 +1,7 @@
 """Fixtures for the viewer's browser tests: real Chromium (apt's, via
 Playwright's Python API) against a real ``glyphcast run`` server.
 
-Needs: ``client/`` built (``npm run build --prefix client``), the packages
+Needs: ``client/`` built (``cd client && npm run build``), the packages
 installed (core, glyphcast-websocket and the codec plugins), ``playwright``
 from PyPI, and ``/usr/bin/chromium`` (or ``$GLYPHCAST_CHROMIUM``). Playwright's
 own browser download is never used. Locally a missing browser skips these
@@ -199,7 +199,8 @@ def viewer_built() -> None:
 
 
 @pytest.fixture(scope="session")
-def browser(viewer_built: None) -> Iterator[Any]:
+def chromium() -> Iterator[Any]:
+    """apt's Chromium driven by Playwright (never Playwright's own browser download)."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -208,8 +209,16 @@ def browser(viewer_built: None) -> Iterator[Any]:
         unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture(scope="session")
+def browser(viewer_built: None, chromium: Any) -> Any:
+    """Chromium, for tests of the viewer (which must have been built)."""
+    return chromium
 
 
 class ViewerPage:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import http.server
-import os
 import shutil
 import threading
 from collections.abc import Iterator
@@ -18,11 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import unavailable
 
 ROOT = Path(__file__).resolve().parents[2]
 PLAYER = ROOT / "client" / "node_modules" / "asciinema-player" / "dist" / "bundle"
-CHROMIUM = os.environ.get("GLYPHCAST_CHROMIUM", "/usr/bin/chromium")
-IN_CI = os.environ.get("CI", "").lower() == "true"
 
 PAGE = """<!doctype html>
 <meta charset="utf-8">
@@ -53,10 +51,6 @@ FRAMES = [
 ]
 
 
-def unavailable(reason: str) -> None:
-    if IN_CI:
-        pytest.fail(f"{reason} (CI=true: browser tests must run, not skip)")
-    pytest.skip(reason)
 
 
 @pytest.fixture
@@ -91,22 +85,6 @@ def record_frames(path: Path) -> None:
         stream.init(40, 4)
         for rows in FRAMES:
             stream.show(rows)
-
-
-@pytest.fixture
-def chromium() -> Iterator[Any]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        unavailable("the playwright Python package is not installed (pip install playwright)")
-    if not os.access(CHROMIUM, os.X_OK):
-        unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"])
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def test_asciinema_player_plays_our_recording_to_the_last_frame(served: str, chromium: Any) -> None:

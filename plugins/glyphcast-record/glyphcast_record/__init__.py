@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 from glyphcast_record.asciicast import AsciicastError, CastEncoder, Event, Header, Recording, parse
-from glyphcast_record.recorder import RecordDisplay, RecordingError, open_record
+from glyphcast_record.recorder import RecordDisplay, RecordingError
 from glyphcast_record.replay import ReplaySource, open_replay, read_recording
 from glyphcast_record.terminal import Terminal
 
@@ -23,7 +23,6 @@ __all__ = [
     "RecordingError",
     "ReplaySource",
     "Terminal",
-    "open_record",
     "open_replay",
     "parse",
     "read_recording",

@@ -5,13 +5,13 @@ from __future__ import annotations
 from glyphcast import hookimpl
 from glyphcast.hookspecs import RegisterDisplay, RegisterSource
 
-from glyphcast_record.recorder import open_record
+from glyphcast_record.recorder import RecordDisplay
 from glyphcast_record.replay import open_replay
 
 
 @hookimpl
 def register_displays(register: RegisterDisplay) -> None:
-    register("record", open_record, "asciicast v2 file that asciinema plays (lossless, crash-safe)")
+    register("record", RecordDisplay, "asciicast v2 file that asciinema plays (lossless, crash-safe)")
 
 
 @hookimpl

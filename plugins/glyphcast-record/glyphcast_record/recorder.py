@@ -88,6 +88,9 @@ class RecordDisplay(FrameDisplay):
     stream's). ``queue_frames`` bounds the frames waiting for the disk.
     """
 
+    #: How long cleanup() waits for the writer to drain the queue to disk.
+    close_timeout = 30.0
+
     def __init__(
         self,
         path: str = "",
@@ -96,7 +99,6 @@ class RecordDisplay(FrameDisplay):
         append: bool = False,
         overwrite: bool = False,
         queue_frames: int = 1024,
-        close_timeout: float = 30.0,
     ) -> None:
         super().__init__()
         if not path:
@@ -106,7 +108,6 @@ class RecordDisplay(FrameDisplay):
         self.idle_time_limit = idle_time_limit
         self.append = append
         self.overwrite = overwrite
-        self.close_timeout = close_timeout
         if append and overwrite:
             raise RecordingError(f"record {self.path}: choose append=true or overwrite=true, not both")
         if idle_time_limit is not None and not idle_time_limit > 0:
@@ -341,21 +342,3 @@ class RecordDisplay(FrameDisplay):
             except queue.Empty:
                 break
 
-
-def open_record(
-    path: str = "",
-    title: str | None = None,
-    idle_time_limit: float | None = None,
-    append: bool = False,
-    overwrite: bool = False,
-    queue_frames: int = 1024,
-) -> RecordDisplay:
-    """Factory for the ``record`` display (``--display record:path=FILE.cast,...``)."""
-    return RecordDisplay(
-        path=path,
-        title=title,
-        idle_time_limit=idle_time_limit,
-        append=append,
-        overwrite=overwrite,
-        queue_frames=queue_frames,
-    )
