@@ -364,10 +364,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", default="", help="comma-separated client counts (default: the mode's)")
     parser.add_argument("--no-stall", action="store_true", help="skip the stall scenario")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where the JSON results go")
+    parser.add_argument("--no-uvloop", action="store_true", help="keep the hub on asyncio's own loop even if uvloop is installed")
     parser.add_argument("--profile", action="store_true",
                         help="py-spy each server during its row; top functions printed, raw stacks in --out")
     args = parser.parse_args(argv)
     mode = FULL if args.full else QUICK
+    if args.no_uvloop:
+        os.environ["GLYPHCAST_BENCH_UVLOOP"] = "0"
     if args.clients:
         mode = replace(mode, clients=tuple(int(n) for n in args.clients.split(",")))
     kinds = [k for k in args.only.split(",") if k]
@@ -421,7 +424,7 @@ def main(argv: list[str] | None = None) -> int:
     report += [f"| {t} | {m} | {v} |" for t, m, v in checks]
     report += ["", f"Machine: {facts['nproc']} CPUs, {facts['cpu']}, Python {facts['python']}, "
                f"websockets {facts['versions']['websockets']}, msgpack {facts['versions']['msgpack']}, "
-               f"uvloop {facts['versions']['uvloop'] or 'not installed'}. Demo frames: {origin}. "
+               f"uvloop {facts['versions']['uvloop'] or 'not installed'}{' (disabled)' if args.no_uvloop else ''}. Demo frames: {origin}. "
                f"Load average before/after: {facts['loadavg_before'][0]:.1f}/{facts['loadavg_after'][0]:.1f} "
                "(other work on the machine shows up as latency outliers). "
                f"Run took {elapsed:.0f} s. Reproduce: `python -m benchmarks{' --full' if args.full else ''}`."]

@@ -21,6 +21,7 @@ import json
 import logging
 import os
 import resource
+import sys
 import threading
 import time
 from multiprocessing.connection import Connection
@@ -169,6 +170,8 @@ def serve(conn: Connection, kind: str, workload: str, count: int, fps: float, po
           max_clients: int) -> None:
     """Process entry point: serve ``kind`` on ``port``, then on "go" pace ``count`` frames at ``fps``."""
     logging.basicConfig(level=logging.WARNING)
+    if os.environ.get("GLYPHCAST_BENCH_UVLOOP") == "0":
+        sys.modules["uvloop"] = None  # type: ignore[assignment]  # the hub falls back to asyncio's loop
     threading.current_thread().name = f"bench-{kind}"
     try:
         if kind in ("baseline", "ideal"):
