@@ -111,16 +111,21 @@ def test_a_delta_never_crosses_a_resize(stream: glyphcast.Stream) -> None:
         assert message["lines"] == ["small", "screen", "", ""]
 
 
-def test_a_stalled_client_catches_up_with_one_delta_to_the_newest_frame() -> None:
+def test_a_stalled_client_skips_to_the_newest_frame_and_the_server_holds_little_for_it() -> None:
     with open_stream(width=200, height=30) as stream:
+        display = hub_display(stream)
         tall = [f"{y:02d} " + "x" * 190 for y in range(30)]
-        client = DiffClient("127.0.0.1", hub_display(stream).port)
-        shrink_server_send_buffers(hub_display(stream))
+        client = DiffClient("127.0.0.1", display.port)
+        shrink_server_send_buffers(display)
         try:
             stream.show(tall)
             client.read_until(lambda: client.screen.seq == 1)
-            for seq in range(2, 201):  # ~8 KB keyframes while the client does not read
+            for seq in range(2, 201):  # ~8 KB keyframes (every row changes) while the client does not read
                 stream.show([f"{seq:04d}" + row for row in tall])
+            time.sleep(0.2)  # let the hub write what the socket takes
+            buffered = display.hub.sessions[0].connection.transport.get_write_buffer_size()
+            # At most the write limit plus the one frame that crossed it: not 199 queued frames.
+            assert buffered <= display.settings.write_limit + 16 * 1024, f"{buffered} bytes held for one client"
             client.read_until(lambda: client.screen.seq == 200)
             assert client.screen.lines == [f"{200:04d}" + row for row in tall]
             assert client.misfits == 0
