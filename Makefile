@@ -19,7 +19,7 @@ $(BIN)/tox:
 
 # Every glyphcast package, editable, in .venv: what demo and bench run on.
 $(VENV)/.installed: $(BIN)/tox pyproject.toml $(wildcard plugins/*/pyproject.toml)
-	$(BIN)/uv pip install --quiet --python $(BIN)/python $(EDITABLES) "psutil>=5.9"
+	$(BIN)/uv pip install --quiet --python $(BIN)/python $(EDITABLES)
 	touch $@
 
 dev: $(VENV)/.installed
@@ -37,10 +37,15 @@ demo: $(VENV)/.installed $(VIEWER)
 test: $(BIN)/tox
 	$(BIN)/tox run
 
-bench: $(VENV)/.installed
-	$(BIN)/python -m benchmarks --quick
+# The benchmark's own tools (psutil, py-spy, uvloop) stay out of the demo's setup.
+$(VENV)/.bench: $(VENV)/.installed benchmarks/requirements.txt
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r benchmarks/requirements.txt
+	touch $@
 
-bench-full: $(VENV)/.installed
+bench: $(VENV)/.bench
+	$(BIN)/python -m benchmarks
+
+bench-full: $(VENV)/.bench
 	$(BIN)/python -m benchmarks --full
 
 clean:
