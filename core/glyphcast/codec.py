@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol, runtime_checkable
 
-from glyphcast.frame import Frame
+from glyphcast.frame import Delta, Frame
 
 
 class CodecError(ValueError):
@@ -38,3 +38,28 @@ class Codec(Protocol):
 
     def decode(self, data: bytes | str) -> dict[str, Any]:
         """Decode one client->server message; raise :class:`CodecError` if malformed."""
+
+
+def frame_message(frame: Frame) -> dict[str, Any]:
+    """Wire protocol v1 ``frame`` message: the full frame (also a diff codec's keyframe)."""
+    return {
+        "type": "frame",
+        "seq": frame.seq,
+        "ts": frame.ts,
+        "width": frame.width,
+        "height": frame.height,
+        "lines": frame.rows,
+    }
+
+
+def delta_message(delta: Delta) -> dict[str, Any]:
+    """Wire protocol v1 ``delta`` message: changed rows as ``[index, line]``, valid only on frame ``base``."""
+    return {
+        "type": "delta",
+        "seq": delta.seq,
+        "base": delta.base,
+        "ts": delta.ts,
+        "width": delta.width,
+        "height": delta.height,
+        "rows": delta.rows,
+    }

@@ -13,6 +13,7 @@ from typing import Any
 
 import msgpack
 from glyphcast import CodecError, Frame
+from glyphcast.codec import frame_message
 
 SUBPROTOCOL = "glyphcast.binary.v1"
 
@@ -83,16 +84,7 @@ class MsgpackCodec:
 
     def encode_frame(self, frame: Frame) -> bytes:
         """A ``frame`` message: the full frame."""
-        return _pack(
-            {
-                "type": "frame",
-                "seq": frame.seq,
-                "ts": frame.ts,
-                "width": frame.width,
-                "height": frame.height,
-                "lines": frame.rows,
-            }
-        )
+        return _pack(frame_message(frame))
 
     def encode_delta(self, frame: Frame, base: Frame) -> bytes:
         """Full-frame codecs have no deltas: every update is the full frame."""

@@ -12,6 +12,7 @@ costing CPU on every frame and a wire-protocol field every client would need.
 from __future__ import annotations
 
 from glyphcast import Frame
+from glyphcast.codec import delta_message
 from glyphcast_binary import MsgpackCodec
 
 SUBPROTOCOL = "glyphcast.diff.v1"
@@ -31,18 +32,7 @@ class DiffCodec(MsgpackCodec):
         """
         if not frame.same_shape(base):
             return self.encode_frame(frame)
-        changed = frame.changed_rows(base)
-        if len(changed) == frame.height:
+        delta = frame.delta(base)
+        if len(delta.rows) == frame.height:
             return self.encode_frame(frame)
-        rows = frame.rows
-        return self.encode(
-            {
-                "type": "delta",
-                "seq": frame.seq,
-                "base": base.seq,
-                "ts": frame.ts,
-                "width": frame.width,
-                "height": frame.height,
-                "rows": [(index, rows[index]) for index in changed],
-            }
-        )
+        return self.encode(delta_message(delta))

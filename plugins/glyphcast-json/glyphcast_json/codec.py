@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from glyphcast import CodecError, Frame
+from glyphcast.codec import frame_message
 
 SUBPROTOCOL = "glyphcast.json.v1"
 
@@ -28,16 +29,7 @@ class JsonCodec:
         return _dumps(message)
 
     def encode_frame(self, frame: Frame) -> str:
-        return _dumps(
-            {
-                "type": "frame",
-                "seq": frame.seq,
-                "ts": frame.ts,
-                "width": frame.width,
-                "height": frame.height,
-                "lines": list(frame.rows),
-            }
-        )
+        return _dumps(frame_message(frame))
 
     def encode_delta(self, frame: Frame, base: Frame) -> str:
         """No deltas in this codec: a full frame is always a valid answer."""
