@@ -33,21 +33,38 @@ class LatestSlot(Generic[T]):
         #: Items overwritten before the worker took them (frames a slow consumer skipped).
         self.dropped = 0
 
-    def put(self, item: T) -> None:
-        """Offer ``item``, replacing any item not taken yet. O(1), never waits on the consumer."""
+    def put(self, item: T) -> bool:
+        """Offer ``item``, replacing any item not taken yet. O(1), never waits on the consumer.
+
+        Returns True when the slot was empty: a consumer that is not blocked in
+        :meth:`take` (an event loop) needs one wake-up for it, and only one,
+        however many items replace it before it runs.
+        """
         with self._ready:
             if self._closed:
-                return
-            if self._full:
+                return False
+            was_full = self._full
+            if was_full:
                 self.dropped += 1
             self._item = item
             self._full = True
             self._ready.notify()
+            return not was_full
 
     def take(self, timeout: float | None = None) -> T | None:
         """The newest item, waiting up to ``timeout`` seconds; None once closed and empty (or timed out)."""
         with self._ready:
             self._ready.wait_for(lambda: self._full or self._closed, timeout)
+            if not self._full:
+                return None
+            item = self._item
+            self._item = None
+            self._full = False
+            return item
+
+    def take_nowait(self) -> T | None:
+        """The newest item, or None if there is none; never waits (for event-loop consumers)."""
+        with self._ready:
             if not self._full:
                 return None
             item = self._item

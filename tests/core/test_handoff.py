@@ -56,3 +56,16 @@ def test_close_wakes_the_worker_after_it_takes_what_was_left() -> None:
     assert taken[-1] is None
     slot.put("after close")
     assert not slot.pending
+
+
+def test_put_asks_for_one_wakeup_per_empty_slot_and_take_nowait_never_waits() -> None:
+    slot: LatestSlot[int] = LatestSlot()
+    assert slot.take_nowait() is None
+    assert slot.put(1) is True  # empty -> the consumer needs a wake-up
+    assert slot.put(2) is False  # already due: the same wake-up will take the newest
+    assert slot.take_nowait() == 2
+    assert slot.put(3) is True
+    slot.close()
+    assert slot.put(4) is False
+    assert slot.take_nowait() == 3
+    assert slot.take_nowait() is None
