@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 import pytest
-from glyphcast import Stream
+from glyphcast import Frame, Stream
 from glyphcast_websocket.testing import (
     connect,
     expect_close,
@@ -223,3 +223,35 @@ def test_two_displays_on_one_stream_send_each_frame_once(open_hub: Any) -> None:
                 seqs.append(receive_frame(ws)["seq"])
             assert len(seqs) == len(set(seqs))
             assert both.hub.frames == 5
+
+
+def test_one_thread_hop_per_frame_per_hub_however_many_displays_share_it(open_hub: Any) -> None:
+    from conftest import free_port
+
+    port = free_port()
+    both = open_hub("websocket", port=port)
+    json_only = open_hub("websocket-json", port=port)
+    hub = both.hub
+    hops: list[Any] = []
+    handover = hub.thread.call
+    hub.thread.call = lambda function, *args: (hops.append(function), handover(function, *args))  # type: ignore[method-assign]
+    with Stream([("websocket", both), ("websocket-json", json_only)], width=20, height=5) as stream:
+        for n in range(1, 21):
+            stream.show([f"n{n}"])
+            time.sleep(0.005)  # let the loop take each one
+    assert hub.frames == 20
+    frame_hops = [f for f in hops if getattr(f, "__name__", "") == "_take_incoming"]
+    assert len(frame_hops) == 20  # not 40: the second display finds the frame already handed over
+
+
+def test_clients_see_the_streams_own_seq_and_a_restarted_numbering_as_a_keyframe(open_hub: Any) -> None:
+    display = open_hub()
+    with connect(display, JSON) as ws:
+        receive(ws)
+        display.show_frame(Frame.from_buffer(["a"], 20, 5, seq=100))
+        assert receive_frame(ws)["seq"] == 100
+        display.show_frame(Frame.from_buffer(["b"], 20, 5, seq=101))
+        assert receive_frame(ws)["seq"] == 101
+        display.show_frame(Frame.from_buffer(["again"], 20, 5, seq=1))  # a new producer
+        restarted = receive_frame(ws)
+        assert (restarted["type"], restarted["seq"], restarted["lines"][0]) == ("frame", 1, "again")

@@ -85,7 +85,7 @@ def test_displays_on_one_port_share_a_server_and_the_last_one_stops_it() -> None
         with connect(second, JSON) as ws:  # still served: second holds the hub
             assert receive(ws)["type"] == "hello"
         second.cleanup()
-        assert hub._thread is not None and not hub._thread.is_alive()
+        assert not hub.thread.alive
         assert can_listen(port)
     finally:
         for display in (first, second, other):
@@ -172,7 +172,7 @@ def test_no_directory_listing(open_hub: Any, tmp_path: Path) -> None:
 def test_without_a_built_viewer_root_says_how_to_build_it_and_ws_still_works(
     tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import glyphcast_websocket.hub as hub_module
+    import glyphcast_websocket.server as hub_module
 
     monkeypatch.setattr(hub_module, "Assets", lambda: Assets(tmp_path / "missing"))
     display = WebSocketDisplay(port=0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import socket
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,7 @@ SEED_METHODS = [
     "client_count", "get_ws_port", "get_http_port", "set_frame_delay", "get_frame_delay",
     "set_client_connected_callback", "set_client_disconnected_callback", "set_command_callback",
     "set_controller", "broadcast_state", "get_dimensions",
+    "start_server", "stop_server", "start_http_server", "stop_http_server",
 ]
 
 
@@ -136,5 +138,23 @@ def test_a_seed_client_reads_plain_json_text() -> None:
             texts = [ws.recv(timeout=5), ws.recv(timeout=5)]
         assert all(isinstance(t, str) for t in texts)
         assert json.loads(texts[1])["lines"] == ["ab", "cd"]
+    finally:
+        display.cleanup()
+
+
+@pytest.mark.parametrize("stop, start", [("cleanup", "init"), ("stop_server", "start_server")])
+def test_the_seed_serves_again_after_it_was_stopped(stop: str, start: str) -> None:
+    display = WebSocketDisplay(port=0)
+    try:
+        display.init(8, 2)
+        port = display.get_ws_port()
+        getattr(display, stop)()
+        with pytest.raises(OSError):  # really stopped: nothing listens on the port
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        getattr(display, start)(*((8, 2) if start == "init" else ()))
+        display.show(["again"])
+        with connect(display, None) as ws:
+            assert receive(ws)["type"] == "hello"
+            assert receive_frame(ws)["lines"][0] == "again"
     finally:
         display.cleanup()

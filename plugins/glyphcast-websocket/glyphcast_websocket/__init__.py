@@ -7,14 +7,9 @@ Public surface::
 
 from __future__ import annotations
 
-from glyphcast_websocket.display import (
-    DEFAULT_HOST,
-    DEFAULT_PORT,
-    HubDisplay,
-    StreamingMode,
-    WebSocketDisplay,
-    display_factory,
-)
+from glyphcast_websocket.display import DEFAULT_HOST, DEFAULT_PORT, HubDisplay
+from glyphcast_websocket.plugin import display_factory
+from glyphcast_websocket.seed import StreamingMode, WebSocketDisplay
 
 __all__ = [
     "DEFAULT_HOST",

@@ -1,42 +1,28 @@
-"""The websocket-* displays: the seed's ``WebSocketDisplay`` interface on top of a shared hub.
+"""HubDisplay: a display that streams frames to WebSocket clients through a shared hub.
 
-``websocket`` enables every installed codec; ``websocket-json`` (and the
-binary/diff plugins' displays, made with :func:`display_factory`) enable one.
-Displays with the same host and port share one hub and one server.
+Displays with the same host and port share one hub and one server. The
+seed-compatible ``WebSocketDisplay`` (:mod:`.seed`) builds on this class, and
+:func:`~glyphcast_websocket.plugin.display_factory` makes the registered
+``websocket-*`` displays.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from enum import IntFlag
 from typing import Any
 
-from glyphcast import Codec, DisplayError, FrameDisplay, get_registry
+from glyphcast import ClientInfo, Codec, DisplayError, FrameDisplay, get_registry
 from glyphcast.frame import Frame
 
-from glyphcast_websocket import hub as hubs
-from glyphcast_websocket.hub import JSON_SUBPROTOCOL, Hub, Settings
+from glyphcast_websocket import registry
+from glyphcast_websocket.server import Hub
+from glyphcast_websocket.settings import Settings
 
 log = logging.getLogger("glyphcast.websocket")
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
-
-
-class StreamingMode(IntFlag):
-    """The seed's streaming modes, now names for codecs (see :meth:`WebSocketDisplay.set_streaming_mode`)."""
-
-    JSON = 0x01
-    BINARY = 0x02
-    DIFF = 0x04
-
-
-MODE_SUBPROTOCOLS = {
-    StreamingMode.DIFF: "glyphcast.diff.v1",
-    StreamingMode.BINARY: "glyphcast.binary.v1",
-    StreamingMode.JSON: JSON_SUBPROTOCOL,
-}
 
 
 def _installed_codecs(wanted: Iterable[str] | None) -> list[Codec]:
@@ -110,14 +96,21 @@ class HubDisplay(FrameDisplay):
         self._frame_delay = 0.0
 
     # -- FrameDisplay -------------------------------------------------------
+    def init(self, width: int, height: int, reuse: bool = False) -> None:
+        """Start serving (again, after ``cleanup()``: the seed's engines restart a display)."""
+        with self._lifecycle:
+            if self.closed:
+                self.closed = self.started = False
+        super().init(width, height, reuse)
+
     def start(self) -> None:
-        self.hub = hubs.acquire(self, self.host, self.port, self.settings, self.codecs)
+        self.hub = registry.acquire(self, self.host, self.port, self.settings, self.codecs)
         self.port = self.hub.port
 
     def stop(self) -> None:
         hub, self.hub = self.hub, None
         if hub is not None:
-            hubs.release(self, hub, self.codecs)
+            registry.release(self, hub, self.codecs)
 
     def deliver(self, frame: Frame) -> None:
         hub = self.hub
@@ -196,13 +189,29 @@ class HubDisplay(FrameDisplay):
         if hub is not None:
             hub.call(hub.broadcast_state, dict(state))
 
-    def client_resized(self, width: int, height: int) -> None:
+    # -- what the hub tells this display (glyphcast_websocket.events.HubListener) --
+    def on_client_connected(self, client: ClientInfo) -> None:
+        if self.connected_callback is not None:
+            self.connected_callback(client)
+
+    def on_client_disconnected(self, client: ClientInfo) -> None:
+        if self.disconnected_callback is not None:
+            self.disconnected_callback(client)
+
+    def on_client_command(self, command: Any, client: ClientInfo) -> None:
+        if self.command_callback is not None:
+            self.command_callback(command)
+
+    def on_client_resize(self, width: int, height: int, client: ClientInfo) -> None:
         """A controller's ``resize``: the new size is what ``get_dimensions()`` reports (as in the seed)."""
         self.width, self.height = width, height
         if self.resize_callback is not None:
-            hubs.call_safely("resize callback", self.resize_callback, width, height)
+            self.resize_callback(width, height)
 
-    def _get_state_snapshot(self) -> dict[str, Any] | None:
+    def on_hub_failed(self, error: BaseException) -> None:
+        self.fail(error)
+
+    def state_snapshot(self) -> dict[str, Any] | None:
         """The seed's snapshot of the controller: stages, preset(s), selected stage."""
         controller = self._controller
         if controller is None:
@@ -220,85 +229,3 @@ class HubDisplay(FrameDisplay):
         if hasattr(controller, "selected_stage"):
             state["selected_stage"] = controller.selected_stage
         return state
-
-
-class WebSocketDisplay(HubDisplay):
-    """The seed's class, kept call-compatible: every public method still works.
-
-    Differences a seed user may notice: it binds 127.0.0.1 unless asked
-    otherwise; ``http_port`` is accepted and ignored (HTTP and WebSocket share
-    ``port``); callbacks receive a :class:`glyphcast.ClientInfo` instead of the
-    raw socket; streaming modes name codecs (see :meth:`set_streaming_mode`).
-    """
-
-    def __init__(
-        self,
-        host: str = DEFAULT_HOST,
-        port: int = DEFAULT_PORT,
-        http_port: int | None = None,
-        streaming_mode: StreamingMode = StreamingMode.JSON,
-        **options: Any,
-    ) -> None:
-        super().__init__(host, port, **options)
-        self.http_port = http_port
-        self._streaming_mode = streaming_mode
-
-    def start(self) -> None:
-        super().start()
-        self._apply_streaming_mode()
-
-    def set_streaming_mode(self, mode: StreamingMode) -> None:
-        """Choose the codec for clients that offer no subprotocol (the seed's clients).
-
-        The highest enabled mode wins (DIFF, then BINARY, then JSON); clients that
-        offer subprotocols always get the first one they offer that is enabled.
-        """
-        self._streaming_mode = StreamingMode(mode)
-        self._apply_streaming_mode()
-
-    def get_streaming_mode(self) -> StreamingMode:
-        return self._streaming_mode
-
-    def _apply_streaming_mode(self) -> None:
-        hub = self.hub
-        if hub is None:
-            return
-        for mode, subprotocol in MODE_SUBPROTOCOLS.items():
-            if mode & self._streaming_mode and subprotocol in self.subprotocols:
-                hub.default_subprotocol = subprotocol
-                return
-        hub.default_subprotocol = JSON_SUBPROTOCOL
-
-
-def display_factory(subprotocol: str | None, name: str | None = None) -> Callable[..., HubDisplay]:
-    """A display factory for ``register_displays`` that enables one codec (None: every installed one).
-
-    A codec plugin registers its display in one line::
-
-        register("websocket-diff", display_factory("glyphcast.diff.v1"), "browsers, keyframes + deltas")
-    """
-    codecs = None if subprotocol is None else (subprotocol,)
-    display_name = name or ("websocket" if subprotocol is None else "websocket-" + subprotocol.split(".")[1])
-
-    def factory(
-        host: str = DEFAULT_HOST,
-        port: int = DEFAULT_PORT,
-        token: str = "",
-        control_token: str = "",
-        allow_origin: tuple[str, ...] = (),
-        max_clients: int = 256,
-    ) -> HubDisplay:
-        return WebSocketDisplay(
-            host,
-            port,
-            codecs=codecs,
-            name=display_name,
-            token=token,
-            control_token=control_token,
-            allow_origin=allow_origin,
-            max_clients=max_clients,
-        )
-
-    factory.__name__ = f"open_{display_name.replace('-', '_')}"
-    factory.__doc__ = f"The {display_name} display (codecs: {subprotocol or 'every installed one'})."
-    return factory

@@ -1,0 +1,144 @@
+"""Fan-out on the hub's loop: the newest frame, the sessions, and the writes (the hot path).
+
+:meth:`FanOut.publish` writes to every session whose socket is below its write
+limit; a full socket gets one drain waiter, which writes the newest frame when
+it drains. The one function that writes frames is :meth:`FanOut.pump`; what it
+writes is decided by each session's sans-I/O protocol and the shared
+:class:`~glyphcast_websocket.delivery.EncodeCache`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from glyphcast import ClientInfo, Codec, Frame
+
+from glyphcast_websocket.delivery import EncodeCache, Outbox, Wire
+from glyphcast_websocket.session import SessionProtocol
+from glyphcast_websocket.wsio import Connection
+
+log = logging.getLogger("glyphcast.websocket")
+
+CLOSE_INTERNAL = 1011
+
+
+class Session:
+    """One connected client: its connection, its sans-I/O protocol, its drain waiter."""
+
+    __slots__ = ("connection", "protocol", "drainer", "bytes_sent", "closing")
+
+    def __init__(self, connection: Connection, protocol: SessionProtocol) -> None:
+        self.connection = connection
+        self.protocol = protocol
+        self.drainer: asyncio.Task[None] | None = None
+        self.bytes_sent = 0
+        self.closing = False
+
+    @property
+    def info(self) -> ClientInfo:
+        return self.protocol.info
+
+    @property
+    def codec(self) -> Codec:
+        return self.protocol.codec
+
+    @property
+    def outbox(self) -> Outbox:
+        return self.protocol.outbox
+
+
+class FanOut:
+    """The sessions of one hub and the newest frame; every method runs on the hub's loop."""
+
+    def __init__(self) -> None:
+        self.sessions: tuple[Session, ...] = ()
+        self.latest: Frame | None = None
+        self.cache = EncodeCache()
+
+    def add(self, s: Session) -> None:
+        self.sessions = (*self.sessions, s)
+        self.pump(s)
+
+    def remove(self, s: Session) -> None:
+        self.sessions = tuple(x for x in self.sessions if x is not s)
+        if s.drainer is not None:
+            s.drainer.cancel()
+
+    def publish(self, frame: Frame) -> None:
+        """Make ``frame`` the newest and write it to every session that can take it now.
+
+        A frame whose seq does not follow the newest one starts a new numbering
+        (another producer, or a restarted one): every session gets it as a
+        keyframe, with its own seq.
+        """
+        latest = self.latest
+        if latest is not None and frame.seq <= latest.seq:
+            self.cache = EncodeCache()
+            for s in self.sessions:
+                s.protocol.restart()
+        self.latest = frame
+        self._pump_all()
+
+    def clear(self) -> None:
+        """Blank every client's screen; the next frame goes out as a keyframe."""
+        seq = self.latest.seq if self.latest is not None else 0
+        self.latest = None
+        notices: dict[str, Wire] = {}
+        for s in self.sessions:
+            codec = s.codec
+            notice = notices.get(codec.subprotocol)
+            if notice is None:
+                notice = notices[codec.subprotocol] = Wire.of(codec.encode({"type": "clear", "seq": seq}))
+            s.protocol.clear(notice)
+        self._pump_all()
+
+    def broadcast_state(self, state: dict[str, Any]) -> None:
+        for s in self.sessions:
+            s.outbox.broadcast_state(state)
+        self._pump_all()
+
+    def _pump_all(self) -> None:
+        for s in self.sessions:
+            if s.drainer is None:
+                self.pump(s)
+
+    def pump(self, s: Session) -> None:
+        """THE hot path: write what ``s`` gets next for as long as its socket takes it.
+
+        The bytes are the shared, pre-framed :class:`Wire` from the encode
+        cache (:mod:`.wsio` says why writing them directly is exact). Once the
+        socket is above its write limit, one drain waiter picks up the newest
+        frame when it drains.
+        """
+        connection = s.connection
+        try:
+            while connection.writable and not s.closing:
+                wire = s.protocol.next(self.latest, self.cache)
+                if wire is None:
+                    return
+                connection.write_framed(wire.framed)
+                s.bytes_sent += len(wire.framed)
+        except Exception as error:
+            log.exception("could not send to client %s; closing it", s.info.id)
+            self.close(s, CLOSE_INTERNAL, f"server error: {type(error).__name__}")
+            return
+        if not s.closing and s.drainer is None and s.protocol.pending(self.latest):
+            s.drainer = asyncio.get_running_loop().create_task(self._drain(s))
+
+    async def _drain(self, s: Session) -> None:
+        try:
+            await s.connection.drain()
+        except OSError as error:  # the connection died while full; its handler cleans up
+            log.debug("client %s went away while its socket was full: %s", s.info.id, error)
+            return
+        finally:
+            s.drainer = None
+        self.pump(s)
+
+    def close(self, s: Session, code: int, reason: str) -> None:
+        """Start closing ``s`` (once); nothing more is written to it."""
+        if not s.closing:
+            s.closing = True
+            asyncio.get_running_loop().create_task(s.connection.close(code, reason))

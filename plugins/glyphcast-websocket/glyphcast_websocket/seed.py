@@ -1,0 +1,92 @@
+"""The seed's ``WebSocketDisplay``, call-compatible: an engine written for the seed swaps it in unedited."""
+
+from __future__ import annotations
+
+from enum import IntFlag
+from typing import Any
+
+from glyphcast_websocket.display import DEFAULT_HOST, DEFAULT_PORT, HubDisplay
+from glyphcast_websocket.server import JSON_SUBPROTOCOL
+
+
+class StreamingMode(IntFlag):
+    """The seed's streaming modes, now names for codecs (see :meth:`WebSocketDisplay.set_streaming_mode`)."""
+
+    JSON = 0x01
+    BINARY = 0x02
+    DIFF = 0x04
+
+
+MODE_SUBPROTOCOLS = {
+    StreamingMode.DIFF: "glyphcast.diff.v1",
+    StreamingMode.BINARY: "glyphcast.binary.v1",
+    StreamingMode.JSON: JSON_SUBPROTOCOL,
+}
+
+
+class WebSocketDisplay(HubDisplay):
+    """The seed's class, kept call-compatible: every public method still works.
+
+    Differences a seed user may notice: it binds 127.0.0.1 unless asked
+    otherwise; ``http_port`` is accepted and ignored (HTTP and WebSocket share
+    ``port``); callbacks receive a :class:`glyphcast.ClientInfo` instead of the
+    raw socket; streaming modes name codecs (see :meth:`set_streaming_mode`).
+    """
+
+    def __init__(
+        self,
+        host: str = DEFAULT_HOST,
+        port: int = DEFAULT_PORT,
+        http_port: int | None = None,
+        streaming_mode: StreamingMode = StreamingMode.JSON,
+        **options: Any,
+    ) -> None:
+        super().__init__(host, port, **options)
+        self.http_port = http_port
+        self._streaming_mode = streaming_mode
+
+    def start(self) -> None:
+        super().start()
+        self._apply_streaming_mode()
+
+    def set_streaming_mode(self, mode: StreamingMode) -> None:
+        """Choose the codec for clients that offer no subprotocol (the seed's clients).
+
+        The highest enabled mode wins (DIFF, then BINARY, then JSON); clients that
+        offer subprotocols always get the first one they offer that is enabled.
+        """
+        self._streaming_mode = StreamingMode(mode)
+        self._apply_streaming_mode()
+
+    def get_streaming_mode(self) -> StreamingMode:
+        return self._streaming_mode
+
+    def start_server(self) -> None:
+        """Serve the viewer and the WebSocket (what ``init`` does; nothing if already serving)."""
+        self.init(self.width, self.height)
+
+    def stop_server(self) -> None:
+        """Close every client with 1001 and free the port; ``start_server()`` or ``init()`` serves again."""
+        self.cleanup()
+
+    def start_http_server(self) -> None:
+        """HTTP and WebSocket share one port now: the same as :meth:`start_server`."""
+        self.start_server()
+
+    def stop_http_server(self) -> None:
+        """HTTP and WebSocket share one port now: the same as :meth:`stop_server`."""
+        self.stop_server()
+
+    def _get_state_snapshot(self) -> dict[str, Any] | None:
+        """The seed's name for :meth:`state_snapshot`."""
+        return self.state_snapshot()
+
+    def _apply_streaming_mode(self) -> None:
+        hub = self.hub
+        if hub is None:
+            return
+        for mode, subprotocol in MODE_SUBPROTOCOLS.items():
+            if mode & self._streaming_mode and subprotocol in self.subprotocols:
+                hub.default_subprotocol = subprotocol
+                return
+        hub.default_subprotocol = JSON_SUBPROTOCOL

@@ -1,0 +1,285 @@
+"""The hub's server: one per (host, port), on a thread of its own; it accepts, writes and drains.
+
+Every decision is made elsewhere, without sockets: which codec a client gets
+(:mod:`.handshake`), what a page request gets (:mod:`.pages`), what a client
+message means and what a session is sent next (:mod:`.session`,
+:mod:`.delivery`). :class:`Hub` moves bytes between those and the sockets:
+the writes themselves are :mod:`.fanout`'s, the thread :mod:`.loopthread`'s.
+
+Frames reach the loop through one :class:`~glyphcast.handoff.LatestSlot`: a
+frame shown while the loop is busy replaces the one waiting, so the engine
+pays one thread hop per frame per hub however many displays share the hub.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import errno
+import http
+import itertools
+import logging
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from glyphcast import ClientInfo, Codec, DisplayError, Frame, __version__
+from glyphcast.handoff import LatestSlot
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.exceptions import ConnectionClosed, NegotiationError
+from websockets.http11 import Request, Response
+from websockets.typing import Subprotocol
+
+from glyphcast_websocket import pages
+from glyphcast_websocket.assets import NOT_BUILT_HINT, Assets
+from glyphcast_websocket.delivery import EncodeCache
+from glyphcast_websocket.events import HubListener, Listeners
+from glyphcast_websocket.fanout import FanOut, Session
+from glyphcast_websocket.handshake import EnabledCodecs, NoCodec, choose_subprotocol
+from glyphcast_websocket.loopthread import STOP_TIMEOUT, LoopThread
+from glyphcast_websocket.session import Close, Command, Input, Limits, Resize, SessionProtocol, StateRequested
+from glyphcast_websocket.settings import Settings
+from glyphcast_websocket.wsio import Connection, Handshakes, connection_class
+
+log = logging.getLogger("glyphcast.websocket")
+
+JSON_SUBPROTOCOL = "glyphcast.json.v1"
+MAX_MESSAGE = 64 * 1024
+CLOSE_POLICY = 1008
+CLOSE_TRY_AGAIN_LATER = 1013
+SERVER_NAME = f"glyphcast/{__version__}"
+
+_client_ids = itertools.count(1)
+
+
+class Hub:
+    """One server on one (host, port): its sessions, its codecs and the newest frame."""
+
+    def __init__(self, host: str, port: int, settings: Settings) -> None:
+        self.host = host
+        self.requested_port = port
+        self.port = port
+        self.settings = settings
+        self.policy = settings.policy
+        self.assets = Assets()
+        self.listeners = Listeners()
+        self.codecs = EnabledCodecs()
+        self.default_subprotocol = JSON_SUBPROTOCOL
+        self.fanout = FanOut()
+        #: Frames handed to this hub (frames shown while the loop was busy are skipped, not sent).
+        self.frames = 0
+        self.started_at = time.monotonic()
+        self.handshakes = Handshakes(settings.max_handshakes)
+        self.thread = LoopThread(f"glyphcast-hub-{host}:{port}", self.listeners.failed)
+        self._incoming: LatestSlot[Frame] = LatestSlot()
+        self._offered: Frame | None = None
+        self._limits = Limits(settings.rate, settings.burst)
+        self._server: Server | None = None
+
+    @property
+    def sessions(self) -> tuple[Session, ...]:
+        return self.fanout.sessions
+
+    @property
+    def latest(self) -> Frame | None:
+        return self.fanout.latest
+
+    @property
+    def cache(self) -> EncodeCache:
+        return self.fanout.cache
+
+    # -- displays (any thread) ------------------------------------------------
+    def attach(self, listener: HubListener, codecs: Iterable[Codec]) -> None:
+        """Add a display and the codecs it enables (counted across displays)."""
+        self.codecs.add(codecs)
+        self.listeners.add(listener)
+
+    def detach(self, listener: HubListener, codecs: Iterable[Codec]) -> None:
+        self.codecs.remove(codecs)
+        self.listeners.remove(listener)
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}/"
+
+    # -- lifecycle (engine thread) --------------------------------------------
+    def start(self) -> None:
+        """Bind and serve on a new thread; raise DisplayError (one line) if the port is taken."""
+        try:
+            self.port = self.thread.start(self._serve)
+        except OSError as error:
+            reason = "address already in use" if error.errno == errno.EADDRINUSE else str(error)
+            raise DisplayError(
+                f"cannot listen on {self.host}:{self.requested_port}: {reason} "
+                f"(choose another port, e.g. --display websocket:port={self.requested_port + 1})"
+            ) from None
+        if not self.assets.built:
+            log.warning("glyphcast websocket on %s: %s", self.url, NOT_BUILT_HINT)
+
+    async def _serve(self, ready: concurrent.futures.Future[int], stopped: asyncio.Event) -> None:
+        s = self.settings
+        self._server = await serve(
+            self._handle,
+            self.host,
+            self.requested_port,
+            create_connection=connection_class(self.handshakes),
+            process_request=self._process_request,
+            select_subprotocol=self._select_subprotocol,
+            compression=None,  # per-connection deflate would defeat encode-once and frame-once
+            max_size=MAX_MESSAGE,
+            write_limit=s.write_limit,
+            open_timeout=s.open_timeout,
+            ping_interval=s.ping_interval,
+            ping_timeout=s.ping_timeout,
+            close_timeout=1.0,
+            server_header=SERVER_NAME,
+        )
+        sockets = self._server.sockets
+        ready.set_result(int(sockets[0].getsockname()[1]) if sockets else self.requested_port)
+        await stopped.wait()
+        self._server.close(close_connections=True)  # closes every client with 1001
+        try:
+            await asyncio.wait_for(self._server.wait_closed(), STOP_TIMEOUT - 0.5)
+        except TimeoutError:
+            log.warning("clients of %s did not close in time; dropping them", self.url)
+
+    def stop(self) -> None:
+        """Close every client with 1001, stop serving and join the thread (within 2 s)."""
+        self._incoming.close()
+        self.thread.stop()
+
+    # -- from displays (any thread): O(1), hand over to the loop -------------
+    def deliver(self, frame: Frame) -> None:
+        """Hand ``frame`` to the loop: at most one wake-up is pending, the newest frame wins.
+
+        Displays sharing this hub are shown the same Frame object; the first
+        one hands it over and the others find it already offered.
+        """
+        if frame is self._offered:
+            return
+        self._offered = frame
+        self.frames += 1
+        if self._incoming.put(frame):
+            self.thread.call(self._take_incoming)
+
+    def call(self, function: Callable[..., Any], *args: Any) -> None:
+        """Run ``function(*args)`` on the hub's loop (clear, broadcast_state, ...)."""
+        self.thread.call(function, *args)
+
+    def clear(self) -> None:
+        """On the loop: blank every client's screen; the next frame goes out as a keyframe."""
+        self._offered = None
+        self.fanout.clear()
+
+    def broadcast_state(self, state: dict[str, Any]) -> None:
+        self.fanout.broadcast_state(state)
+
+    def _take_incoming(self) -> None:
+        frame = self._incoming.take_nowait()
+        if frame is not None:
+            self.fanout.publish(frame)
+
+    # -- HTTP and handshake -----------------------------------------------------
+    def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        path = urlsplit(request.path).path
+        upgrade = "websocket" in request.headers.get("Upgrade", "").lower()
+        if upgrade and path in pages.WEBSOCKET_PATHS:
+            origin = request.headers.get("Origin")
+            if not self.policy.origin_allowed(origin, request.headers.get("Host")):
+                log.warning("refused a WebSocket from origin %r (host %r)", origin, request.headers.get("Host"))
+                return connection.respond(
+                    http.HTTPStatus.FORBIDDEN,
+                    f"origin {origin} is not allowed: open the viewer from this server, "
+                    "or start it with allow_origin=<origin>\n",
+                )
+            return None
+        return pages.page(path, self.assets, self.health)
+
+    def _select_subprotocol(self, connection: ServerConnection, offered: Sequence[Subprotocol]) -> Subprotocol | None:
+        try:
+            chosen = choose_subprotocol(list(offered), self.codecs.by_subprotocol, self.default_subprotocol)
+        except NoCodec as error:
+            raise NegotiationError(str(error)) from None
+        return None if chosen is None else Subprotocol(chosen)
+
+    def health(self) -> dict[str, Any]:
+        clients: dict[str, int] = dict.fromkeys(self.codecs.by_subprotocol, 0)
+        for s in self.sessions:
+            clients[s.codec.subprotocol] = clients.get(s.codec.subprotocol, 0) + 1
+        return {
+            "status": "ok",
+            "server": SERVER_NAME,
+            "clients": clients,
+            "clients_total": len(self.sessions),
+            "frames": self.frames,
+            "seq": self.latest.seq if self.latest is not None else None,
+            "uptime_s": round(time.monotonic() - self.started_at, 3),
+            "codecs": sorted(self.codecs.by_subprotocol),
+            "viewer": self.assets.built,
+        }
+
+    # -- one connection ---------------------------------------------------------
+    async def _handle(self, connection: ServerConnection) -> None:
+        assert isinstance(connection, Connection)
+        connection.opened()
+        request = connection.request
+        assert request is not None
+        query = parse_qs(urlsplit(request.path).query)
+        remote = connection.remote_address
+        remote_host = str(remote[0]) if remote else ""
+        role = self.policy.role(query.get("token", [""])[0], remote_host)
+        if role is None:
+            await connection.close(CLOSE_POLICY, "missing or invalid token")
+            return
+        if len(self.sessions) >= self.settings.max_clients:
+            await connection.close(
+                CLOSE_TRY_AGAIN_LATER, f"server full ({self.settings.max_clients} clients); try again later"
+            )
+            return
+        codec = self.codecs.by_subprotocol.get(connection.subprotocol or self.default_subprotocol)
+        if codec is None:  # the display enabling it detached during the handshake
+            await connection.close(CLOSE_TRY_AGAIN_LATER, "codec no longer enabled; reconnect")
+            return
+        info = ClientInfo(
+            id=next(_client_ids),
+            remote=f"{remote_host}:{remote[1]}" if remote else "",
+            codec=codec.subprotocol,
+            role=role,
+            display=self.listeners.display_name(codec.subprotocol),
+            user_agent=request.headers.get("User-Agent", ""),
+        )
+        s = Session(connection, SessionProtocol(info, codec, self._limits))
+        latest = self.latest
+        width, height = (latest.width, latest.height) if latest else self.listeners.dimensions()
+        s.protocol.hello(server=SERVER_NAME, width=width, height=height)
+        log.info("client %s connected from %s (%s, %s)", info.id, info.remote, info.codec, role)
+        try:
+            self.fanout.add(s)
+            self.listeners.connected(info)
+            async for data in connection:
+                self._receive(s, data)
+        except ConnectionClosed as closed:
+            log.debug("client %s closed: %s", info.id, closed)
+        finally:
+            self.fanout.remove(s)
+            log.info("client %s disconnected", info.id)
+            self.listeners.disconnected(info)
+
+    def _receive(self, s: Session, data: str | bytes) -> None:
+        event = s.protocol.receive(data)
+        info = s.info
+        if isinstance(event, Close):
+            self.fanout.close(s, event.code, event.reason)
+            return
+        if isinstance(event, StateRequested):
+            s.protocol.state(self.listeners.state())
+        elif isinstance(event, Resize):
+            self.listeners.resize(event.width, event.height, info)
+        elif isinstance(event, Command):
+            self.listeners.command(event.command, info)
+        elif isinstance(event, Input):
+            self.listeners.input(event.data, info)
+        if s.drainer is None:
+            self.fanout.pump(s)

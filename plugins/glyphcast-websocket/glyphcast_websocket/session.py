@@ -1,0 +1,164 @@
+"""One client's side of the wire protocol, without sockets (as websockets' ``ServerProtocol``).
+
+A :class:`SessionProtocol` is made for a connection the handshake admitted. It
+queues the ``hello``, turns each client message into a reply (queued in its
+:class:`~glyphcast_websocket.delivery.Outbox`) and, for what the hub must act
+on, an event; :meth:`SessionProtocol.next` says which bytes go out next. The
+server only moves those bytes::
+
+    session = SessionProtocol(info, codec, limits)
+    session.hello(width=80, height=24, codecs=[...])
+    event = session.receive(data)          # Resize | Command | Input | StateRequested | Close | None
+    wire = session.next(latest, cache)     # the Wire to write, or None when up to date
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from glyphcast import ClientInfo, Codec, Frame
+from glyphcast.frame import now_ms
+
+from glyphcast_websocket import messages
+from glyphcast_websocket.delivery import EncodeCache, Outbox, ReplyOverflow, Wire
+from glyphcast_websocket.security import CONTROLLER
+
+PROTOCOL_VERSION = 1
+CLOSE_POLICY = 1008
+
+
+@dataclass(frozen=True, slots=True)
+class Resize:
+    """A controller asked for a new stream size."""
+
+    width: int
+    height: int
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A controller's ``command`` (any JSON value)."""
+
+    command: Any
+
+
+@dataclass(frozen=True, slots=True)
+class Input:
+    """A controller's keystrokes."""
+
+    data: str
+
+
+@dataclass(frozen=True, slots=True)
+class StateRequested:
+    """The client asked for the state; the hub answers with :meth:`SessionProtocol.state`."""
+
+
+@dataclass(frozen=True, slots=True)
+class Close:
+    """The connection must be closed with ``code`` (the client broke a bound)."""
+
+    code: int
+    reason: str
+
+
+Event = Resize | Command | Input | StateRequested | Close
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """How much a client may send (messages per second, burst) and leave unread (replies)."""
+
+    rate: float = 50.0
+    burst: float = 100.0
+    max_replies: int = 256
+
+
+class SessionProtocol:
+    """What one client has been sent and may send next; no I/O."""
+
+    def __init__(self, info: ClientInfo, codec: Codec, limits: Limits = Limits()) -> None:
+        self.info = info
+        self.codec = codec
+        self.outbox = Outbox(codec, max_replies=limits.max_replies)
+        self.bucket = messages.TokenBucket(limits.rate, limits.burst)
+        #: What the client said about itself in its ``hello`` (name, viewport), if anything.
+        self.client_name = ""
+        self.viewport: dict[str, Any] | None = None
+
+    def hello(self, *, server: str, width: int, height: int) -> None:
+        """Queue the server's ``hello``: the first message every client gets."""
+        self.outbox.reply(
+            {
+                "type": "hello",
+                "protocol": PROTOCOL_VERSION,
+                "server": server,
+                "codec": self.codec.subprotocol,
+                "width": width,
+                "height": height,
+                "role": self.info.role,
+            }
+        )
+
+    def receive(self, data: str | bytes) -> Event | None:
+        """Check one client message, queue its reply, and return what the hub must act on."""
+        event: Event | None = None
+        reply: dict[str, Any] | None = None
+        try:
+            if not self.bucket.take():
+                raise self.bucket.rejection()
+            message = messages.check(messages.decode(data, self.codec), self.info.role)
+            reply, event = self._answer(message)
+        except messages.Rejected as rejected:
+            reply = rejected.as_error()
+        if reply is not None:
+            try:
+                self.outbox.reply(reply)
+            except ReplyOverflow as overflow:
+                return Close(CLOSE_POLICY, f"client does not read its replies ({overflow})")
+        return event
+
+    def _answer(self, message: dict[str, Any]) -> tuple[dict[str, Any] | None, Event | None]:
+        kind = message["type"]
+        if kind == "ping":
+            return {"type": "pong", "ts": message["ts"], "server_ts": now_ms()}, None
+        if kind == "hello":
+            self.client_name = message.get("client", "")
+            self.viewport = message.get("viewport")
+            return None, None
+        if kind == "resync":
+            self.outbox.resync()
+            return None, None
+        if kind == "state_request":
+            return None, StateRequested()
+        assert self.info.role == CONTROLLER  # messages.check refused the others
+        if kind == "resize":
+            return None, Resize(message["width"], message["height"])
+        if kind == "command":
+            return None, Command(message["command"])
+        return None, Input(message["data"])
+
+    def state(self, state: dict[str, Any]) -> None:
+        """Answer a :class:`StateRequested` with the hub's state snapshot."""
+        try:
+            self.outbox.reply({"type": "state", "state": state})
+        except ReplyOverflow:
+            self.outbox.broadcast_state(state)  # the newest state replaces a pending one
+
+    def clear(self, notice: Wire) -> None:
+        """The stream was blanked: send ``notice`` (a ``clear``), then a keyframe."""
+        self.outbox.cleared(notice)
+
+    def restart(self) -> None:
+        """The stream's numbering restarted (a new producer): the next frame is a keyframe."""
+        self.outbox.shown = None
+        self.outbox.keyframe_due = True
+
+    def pending(self, latest: Frame | None) -> bool:
+        """Whether :meth:`next` has something to send."""
+        return self.outbox.pending(latest)
+
+    def next(self, latest: Frame | None, cache: EncodeCache) -> Wire | None:
+        """The bytes this client gets next (replies first, then the newest frame), or None."""
+        return self.outbox.next(latest, cache)

@@ -1,0 +1,35 @@
+"""A hub's settings: what every display sharing one host and port must agree on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from glyphcast_websocket.security import Policy
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Per-hub settings; displays sharing a hub must agree on them.
+
+    ``write_limit`` is the socket write buffer above which a session waits for
+    the socket to drain (and then gets the newest frame); ``rate``/``burst``
+    bound the messages a client may send; ``max_clients`` counts upgraded
+    connections; ``max_handshakes`` caps connections that have not finished
+    their handshake (over it, the oldest one is dropped).
+    """
+
+    token: str = ""
+    control_token: str = ""
+    allow_origin: tuple[str, ...] = ()
+    max_clients: int = 256
+    max_handshakes: int = 64
+    write_limit: int = 32 * 1024
+    open_timeout: float = 10.0
+    ping_interval: float = 20.0
+    ping_timeout: float = 20.0
+    rate: float = 50.0
+    burst: float = 100.0
+
+    @property
+    def policy(self) -> Policy:
+        return Policy(self.token, self.control_token, self.allow_origin)

@@ -1,0 +1,131 @@
+"""The one place the hub reaches into python-websockets' internals, and why.
+
+The hub writes the same pre-framed bytes to every session (see
+:class:`~glyphcast_websocket.delivery.Wire`), which ``connection.send`` cannot
+do: it frames (and would compress) per connection. So the hub needs four
+things websockets does not offer as public API, all on
+``websockets.asyncio.connection.Connection``:
+
+- ``transport.write(bytes)``: write an already-framed server message. Server
+  frames are unmasked and the hub runs without extensions, so these are the
+  bytes ``send`` would have written.
+- ``paused``: set by asyncio flow control (``pause_writing``) while the
+  socket's write buffer is above ``write_limit``; the hub stops writing then.
+- ``protocol.state``: the hub must not write once the closing handshake began.
+- ``drain()``: wait until flow control resumes writing.
+
+:class:`Connection` also enforces two bounds websockets leaves open: the
+library answers every ping with a pong written straight to the transport, so a
+client that floods pings and never reads would grow the write buffer without
+limit; and connections still in the opening handshake are capped (over the
+cap, the oldest is dropped, so slow or idle handshakes cannot starve a real
+client of file descriptors).
+
+``tests/websocket/test_wsio.py`` fails if a websockets upgrade breaks any of this.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from websockets.asyncio.server import ServerConnection
+from websockets.protocol import State
+
+log = logging.getLogger("glyphcast.websocket")
+
+#: Bytes the library may queue for a client that is not reading (pongs, close frames)
+#: before the connection is dropped.
+CONTROL_BACKLOG_LIMIT = 64 * 1024
+
+
+class Handshakes:
+    """Connections that have not finished their opening handshake, oldest first, at most ``limit``."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._waiting: dict[Connection, None] = {}
+        #: Connections dropped to make room for newer ones.
+        self.dropped = 0
+
+    def add(self, connection: Connection) -> Connection | None:
+        """Track ``connection``; return the oldest one to drop if the cap is exceeded."""
+        self._waiting[connection] = None
+        if len(self._waiting) <= self.limit:
+            return None
+        oldest = next(iter(self._waiting))
+        del self._waiting[oldest]
+        self.dropped += 1
+        return oldest
+
+    def discard(self, connection: Connection) -> None:
+        self._waiting.pop(connection, None)
+
+    def __len__(self) -> int:
+        return len(self._waiting)
+
+
+class Connection(ServerConnection):
+    """A server connection the hub can write shared frames to, with bounded memory.
+
+    Made by :func:`connection_class`, which binds the hub's :class:`Handshakes`.
+    ``admission`` carries what the hub's request check decided (the role) from
+    the handshake to the connection handler.
+    """
+
+    handshakes: Handshakes
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.admission: Any = None
+        self.control_backlog = 0
+
+    # -- bounds ---------------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        oldest = self.handshakes.add(self)
+        if oldest is not None:
+            log.debug("too many connections in the handshake; dropping the oldest")
+            oldest.transport.abort()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.handshakes.discard(self)
+        super().connection_lost(exc)
+
+    def opened(self) -> None:
+        """The handshake completed: this connection no longer counts against the handshake cap."""
+        self.handshakes.discard(self)
+
+    def data_received(self, data: bytes) -> None:
+        before = self.transport.get_write_buffer_size()
+        super().data_received(data)  # may write pongs (or a close frame) to the transport
+        if self.paused:  # the client is not reading: count what the library queued for it
+            self.control_backlog += max(0, self.transport.get_write_buffer_size() - before)
+            if self.control_backlog > CONTROL_BACKLOG_LIMIT:
+                log.debug("a client floods control frames without reading; dropping it")
+                self.transport.abort()
+
+    def resume_writing(self) -> None:
+        super().resume_writing()
+        self.control_backlog = 0
+
+    # -- what the hub uses to write -------------------------------------------
+    @property
+    def writable(self) -> bool:
+        """Open and below its write limit: a write now goes out without queueing up."""
+        return not self.paused and self.protocol.state is State.OPEN
+
+    def write_framed(self, framed: bytes) -> None:
+        """Write one complete, unmasked server frame (shared bytes, see the module docstring)."""
+        self.transport.write(framed)
+
+    @property
+    def buffered(self) -> int:
+        """Bytes waiting in the socket's write buffer."""
+        return int(self.transport.get_write_buffer_size())
+
+
+def connection_class(handshakes: Handshakes) -> type[Connection]:
+    """The ``create_connection`` class for one hub's ``serve()``: its connections share ``handshakes``."""
+    return type("HubConnection", (Connection,), {"handshakes": handshakes})

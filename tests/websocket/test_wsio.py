@@ -1,0 +1,143 @@
+"""The websockets internals the hub relies on (glyphcast_websocket.wsio), on real loopback sockets.
+
+If a websockets upgrade renames or changes ``transport``, ``paused``,
+``protocol.state``, ``drain()`` or the ``create_connection`` hook, these fail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Awaitable, Callable
+
+import pytest
+from glyphcast_websocket.delivery import Wire
+from glyphcast_websocket.wsio import CONTROL_BACKLOG_LIMIT, Connection, Handshakes, connection_class
+from websockets.asyncio.client import connect
+from websockets.asyncio.server import ServerConnection, serve
+
+pytestmark = pytest.mark.timeout(30)
+
+Handler = Callable[[Connection], Awaitable[None]]
+
+
+async def with_server(handler: Handler, body: Callable[[int, list[Connection]], Awaitable[None]], **kw: int) -> None:
+    opened: list[Connection] = []
+
+    async def handle(connection: ServerConnection) -> None:
+        assert isinstance(connection, Connection)
+        connection.opened()
+        opened.append(connection)
+        await handler(connection)
+
+    handshakes = Handshakes(kw.pop("max_handshakes", 8))
+    async with serve(
+        handle, "127.0.0.1", 0, create_connection=connection_class(handshakes), compression=None, **kw
+    ) as server:
+        port = server.sockets[0].getsockname()[1]
+        await body(port, opened)
+
+
+def test_preframed_bytes_written_to_the_transport_arrive_as_the_message() -> None:
+    async def handler(connection: Connection) -> None:
+        assert connection.writable
+        connection.write_framed(Wire.of("héllo").framed)
+        connection.write_framed(Wire.of(b"\x01\x02").framed)
+        await connection.wait_closed()
+
+    async def body(port: int, opened: list[Connection]) -> None:
+        async with connect(f"ws://127.0.0.1:{port}", compression=None) as ws:
+            assert await ws.recv() == "héllo"
+            assert await ws.recv() == b"\x01\x02"
+
+    asyncio.run(with_server(handler, body))
+
+
+def test_paused_above_the_write_limit_drain_resumes_and_closing_stops_writes() -> None:
+    observed: dict[str, object] = {}
+
+    async def handler(connection: Connection) -> None:
+        connection.transport.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 8192)
+        chunk = Wire.of(b"x" * 16384).framed
+        while connection.writable:
+            connection.write_framed(chunk)
+        observed["paused"] = connection.paused
+        observed["buffered"] = connection.buffered
+        await asyncio.wait_for(connection.drain(), 10)  # the client reads everything
+        observed["resumed"] = connection.writable
+        await connection.close()
+        observed["after_close"] = connection.writable
+
+    async def body(port: int, opened: list[Connection]) -> None:
+        async with connect(f"ws://127.0.0.1:{port}", compression=None, max_size=None) as ws:
+            await asyncio.sleep(0.3)  # let the server fill up before reading
+            async for _ in ws:
+                pass
+
+    asyncio.run(with_server(handler, body, write_limit=4096))
+    assert observed["paused"] is True and int(observed["buffered"]) > 4096  # type: ignore[call-overload]
+    assert observed["resumed"] is True
+    assert observed["after_close"] is False
+
+
+def test_a_client_flooding_pings_without_reading_is_dropped() -> None:
+    async def handler(connection: Connection) -> None:
+        connection.transport.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+        await connection.wait_closed()
+
+    async def body(port: int, opened: list[Connection]) -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.transport.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        writer.write(
+            b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        )
+        await reader.readuntil(b"\r\n\r\n")
+        ping = bytes([0x89, 0x80 | 125]) + b"\0\0\0\0" + b"p" * 125  # masked, zero mask key
+        sent = 0
+        try:
+            for _ in range(20000):  # ~2.6 MB of pings, never reading a pong
+                writer.write(ping * 10)
+                sent += 10
+                await writer.drain()
+        except (ConnectionResetError, BrokenPipeError):
+            pass
+        await asyncio.sleep(0.2)
+        (connection,) = opened
+        assert connection.transport.is_closing()
+        assert connection.buffered <= connection.transport.get_write_buffer_limits()[1] + CONTROL_BACKLOG_LIMIT + 4096
+        writer.close()
+
+    asyncio.run(with_server(handler, body, write_limit=4096, max_queue=4))
+
+
+def test_over_the_handshake_cap_the_oldest_pending_connection_is_dropped() -> None:
+    async def handler(connection: Connection) -> None:
+        await connection.send("hi")
+        await connection.wait_closed()
+
+    async def body(port: int, opened: list[Connection]) -> None:
+        idle = [await asyncio.open_connection("127.0.0.1", port) for _ in range(6)]  # never send a request
+        await asyncio.sleep(0.1)
+        async with connect(f"ws://127.0.0.1:{port}", compression=None, open_timeout=2) as ws:
+            assert await ws.recv() == "hi"  # a real client still gets in
+        dropped = 0
+        for reader, writer in idle:
+            try:
+                if await asyncio.wait_for(reader.read(1), 0.5) == b"":
+                    dropped += 1
+            except TimeoutError:
+                pass
+            writer.close()
+        assert dropped >= 3  # cap 4: the oldest idle ones made room
+
+    asyncio.run(with_server(handler, body, max_handshakes=4))
+
+
+def test_handshakes_track_the_oldest_first() -> None:
+    handshakes = Handshakes(2)
+    a, b, c = (object() for _ in range(3))
+    assert handshakes.add(a) is None and handshakes.add(b) is None  # type: ignore[arg-type]
+    assert handshakes.add(c) is a  # type: ignore[arg-type]
+    handshakes.discard(b)  # type: ignore[arg-type]
+    assert len(handshakes) == 1 and handshakes.dropped == 1
