@@ -11,14 +11,15 @@ from collections.abc import Iterable
 from typing import Any
 
 from glyphcast.clients import ClientInfo
+
+# CodecError comes from codec.py, which is to import it from errors.py (one class, under GlyphcastError).
 from glyphcast.codec import Codec, CodecError
-from glyphcast.display import Display, DisplayError, FrameDisplay
+from glyphcast.display import Display, FrameDisplay
+from glyphcast.errors import DisplayError, GlyphcastError, OptionError, UnknownNameError
 from glyphcast.frame import Delta, Frame
 from glyphcast.hookspecs import hookimpl
-from glyphcast.options import OptionError
 from glyphcast.plugins import (
     PluginWarning,
-    UnknownNameError,
     available_displays,
     available_sources,
     get_registry,
@@ -61,6 +62,7 @@ __all__ = [
     "DisplayError",
     "Frame",
     "FrameDisplay",
+    "GlyphcastError",
     "OptionError",
     "PluginWarning",
     "Source",

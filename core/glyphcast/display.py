@@ -11,6 +11,7 @@ import threading
 from typing import Protocol, runtime_checkable
 
 from glyphcast.border import FrameMeter, render_border
+from glyphcast.errors import DisplayError as DisplayError  # old import path, still public
 from glyphcast.frame import Frame
 
 
@@ -35,10 +36,6 @@ class Display(Protocol):
 
     def is_available(self) -> bool:
         """Whether this display can work here (libraries present, terminal attached, ...)."""
-
-
-class DisplayError(RuntimeError):
-    """A display failed; the message says which and why."""
 
 
 class FrameDisplay:

@@ -191,3 +191,11 @@ def test_malformed_recordings_raise_one_line_errors_naming_file_and_line(text: s
     assert message.startswith(expected), message
     assert "\n" not in message
     assert isinstance(caught.value, OptionError), "the CLI maps OptionError to exit 2"
+
+
+def test_record_errors_sit_under_glyphcast_error_as_option_errors() -> None:
+    from glyphcast import GlyphcastError
+    from glyphcast_record import RecordingError
+
+    for error in (AsciicastError, RecordingError):
+        assert issubclass(error, OptionError) and issubclass(error, GlyphcastError), error
