@@ -29,6 +29,7 @@ from glyphcast.plugins import (
 from glyphcast.source import Cue, Source
 from glyphcast.stream import Stream
 
+#: The one place the version is written: hatch builds the distribution's metadata from it.
 __version__ = "0.1.0"
 
 
