@@ -41,8 +41,12 @@ class Display(Protocol):
 class FrameDisplay:
     """Base class for glyphcast's displays: the seed interface on top of ``show_frame``.
 
-    Subclasses implement ``show_frame(frame)`` (O(1): hand over, don't do I/O) and,
-    if they do I/O, ``start()``/``stop()``. A worker that hits an error calls
+    Subclasses implement ``deliver(frame)`` (O(1): hand over, don't do I/O; see
+    :mod:`glyphcast.handoff`) and, if they do I/O, ``start()``/``stop()``.
+    ``show()`` numbers the frame and calls ``show_frame(frame)`` once, which
+    starts or resizes the display as needed and calls ``deliver``; a
+    :class:`~glyphcast.Stream` calls each display's ``show_frame`` once per frame,
+    so every display sees the stream's seq. A worker that hits an error calls
     ``fail(error)``: the next ``show()`` raises it, so a :class:`~glyphcast.Stream`
     disables the display and reports it instead of the error vanishing in a thread.
 

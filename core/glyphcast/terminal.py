@@ -72,10 +72,6 @@ class TerminalPainter:
         self.painted_height = height
         return "".join(out)
 
-    def forget(self) -> None:
-        """The screen is unknown (it was cleared): the next frame redraws everything."""
-        self._rows = None
-
     def end(self, lines: int) -> str:
         """Give the terminal back: attributes reset, cursor below the frame and visible again."""
         if self.alt_screen:
