@@ -22,7 +22,7 @@ import json
 import math
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 from glyphcast import Frame, OptionError
 from glyphcast.paint import CLEAR_SCREEN, paint_rows
@@ -175,11 +175,11 @@ def parse_size(data: str) -> tuple[int, int]:
     return width, height
 
 
-def _positive_int(value: Any) -> bool:
+def _positive_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
-def _number(value: Any) -> bool:
+def _number(value: object) -> TypeGuard[float]:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
@@ -206,7 +206,7 @@ def _header(obj: Any, name: str, line: int) -> Header:
         version=version,
         width=width,
         height=height,
-        timestamp=timestamp if _number(timestamp) else None,
+        timestamp=int(timestamp) if _number(timestamp) else None,
         title=title if isinstance(title, str) else None,
         idle_time_limit=float(limit) if _number(limit) and limit > 0 else None,
     )
