@@ -11,14 +11,15 @@ from collections.abc import Iterable
 from typing import Any
 
 from glyphcast.clients import ClientInfo
+
+# CodecError comes from codec.py, which is to import it from errors.py (one class, under GlyphcastError).
 from glyphcast.codec import Codec, CodecError
-from glyphcast.display import Display, DisplayError, FrameDisplay
+from glyphcast.display import Display, FrameDisplay
+from glyphcast.errors import DisplayError, GlyphcastError, OptionError, UnknownNameError
 from glyphcast.frame import Delta, Frame
 from glyphcast.hookspecs import hookimpl
-from glyphcast.options import OptionError
 from glyphcast.plugins import (
     PluginWarning,
-    UnknownNameError,
     available_displays,
     available_sources,
     get_registry,
@@ -28,6 +29,7 @@ from glyphcast.plugins import (
 from glyphcast.source import Cue, Source
 from glyphcast.stream import Stream
 
+#: The one place the version is written: hatch builds the distribution's metadata from it.
 __version__ = "0.1.0"
 
 
@@ -61,6 +63,7 @@ __all__ = [
     "DisplayError",
     "Frame",
     "FrameDisplay",
+    "GlyphcastError",
     "OptionError",
     "PluginWarning",
     "Source",

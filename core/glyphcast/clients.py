@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,4 +21,3 @@ class ClientInfo:
     role: str
     display: str = "websocket"
     user_agent: str = ""
-    extra: dict[str, str] = field(default_factory=dict)

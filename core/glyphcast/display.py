@@ -11,6 +11,7 @@ import threading
 from typing import Protocol, runtime_checkable
 
 from glyphcast.border import FrameMeter, render_border
+from glyphcast.errors import DisplayError as DisplayError  # old import path, still public
 from glyphcast.frame import Frame
 
 
@@ -37,15 +38,15 @@ class Display(Protocol):
         """Whether this display can work here (libraries present, terminal attached, ...)."""
 
 
-class DisplayError(RuntimeError):
-    """A display failed; the message says which and why."""
-
-
 class FrameDisplay:
     """Base class for glyphcast's displays: the seed interface on top of ``show_frame``.
 
-    Subclasses implement ``show_frame(frame)`` (O(1): hand over, don't do I/O) and,
-    if they do I/O, ``start()``/``stop()``. A worker that hits an error calls
+    Subclasses implement ``deliver(frame)`` (O(1): hand over, don't do I/O; see
+    :mod:`glyphcast.handoff`) and, if they do I/O, ``start()``/``stop()``.
+    ``show()`` numbers the frame and calls ``show_frame(frame)`` once, which
+    starts or resizes the display as needed and calls ``deliver``; a
+    :class:`~glyphcast.Stream` calls each display's ``show_frame`` once per frame,
+    so every display sees the stream's seq. A worker that hits an error calls
     ``fail(error)``: the next ``show()`` raises it, so a :class:`~glyphcast.Stream`
     disables the display and reports it instead of the error vanishing in a thread.
 

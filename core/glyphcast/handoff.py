@@ -1,13 +1,22 @@
-"""Handing frames from the engine's thread to a display's worker without ever blocking the engine.
+"""Handing frames from the engine's thread to a display's worker: the two ways glyphcast has.
 
-A live view only ever needs the newest frame: :class:`LatestSlot` holds one item,
-a new ``put()`` replaces an item the worker has not taken yet (latest wins), so
-memory stays O(1) and the producer never waits on a slow consumer.
+- :class:`LatestSlot`, for live views (a terminal, a browser): one item, a new
+  ``put()`` replaces an item the worker has not taken yet (latest wins), so memory
+  stays O(1) and the engine never waits on a slow consumer; skipped items are
+  counted.
+- :class:`LosslessQueue`, for recordings: every item is kept, in order, up to a
+  bound; only when the consumer is a whole bound behind does ``put()`` wait for
+  room (each wait counted), because losing a frame is worse than a slow engine.
+
+Both are closed by the producer's side (``close()``: the consumer still gets what
+was handed over, then ``None``) and wake a consumer blocked in ``take()``.
 """
 
 from __future__ import annotations
 
 import threading
+import time
+from collections import deque
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -86,3 +95,98 @@ class LatestSlot(Generic[T]):
     def pending(self) -> bool:
         """Whether an item is waiting to be taken."""
         return self._full
+
+
+class LosslessQueue(Generic[T]):
+    """A bounded first-in first-out queue that never drops an item.
+
+    ``put()`` is O(1) while fewer than ``bound`` items wait; at the bound it
+    waits until the consumer takes one (``waits`` and ``wait_seconds`` count
+    those waits, so a display can report "the disk is too slow").
+    Typical worker loop::
+
+        while (item := queue.take()) is not None:
+            write(item)
+
+    Ending it:
+
+    - ``close()`` (the producer is done): ``put()`` refuses new items, the
+      consumer takes every item already queued, then ``take()`` returns None.
+    - ``abandon()`` (the consumer gave up, e.g. the disk failed): the queued
+      items are dropped and a producer waiting for room is woken; ``put()``
+      returns False from then on.
+    """
+
+    def __init__(self, bound: int) -> None:
+        if bound < 1:
+            raise ValueError(f"a LosslessQueue needs a bound of at least 1, not {bound}")
+        self.bound = bound
+        self._items: deque[T] = deque()
+        lock = threading.Lock()
+        self._not_empty = threading.Condition(lock)  # the consumer waits on this
+        self._not_full = threading.Condition(lock)  # a producer at the bound waits on this
+        self._closed = False
+        #: How many times ``put()`` had to wait for room, and for how long in total.
+        self.waits = 0
+        self.wait_seconds = 0.0
+
+    def put(self, item: T) -> bool:
+        """Queue ``item``; at the bound, wait for room. False (item refused) once closed or abandoned."""
+        with self._not_full:
+            if self._closed:
+                return False
+            if len(self._items) >= self.bound:
+                self.waits += 1
+                began = time.perf_counter()
+                self._not_full.wait_for(lambda: len(self._items) < self.bound or self._closed)
+                self.wait_seconds += time.perf_counter() - began
+                if self._closed:
+                    return False
+            self._items.append(item)
+            self._not_empty.notify()
+            return True
+
+    def take(self, timeout: float | None = None) -> T | None:
+        """The oldest item, waiting up to ``timeout`` seconds.
+
+        None when it timed out, or when the queue is closed and every item was
+        taken (then :attr:`drained` is True).
+        """
+        with self._not_empty:
+            self._not_empty.wait_for(lambda: bool(self._items) or self._closed, timeout)
+            if not self._items:
+                return None
+            item = self._items.popleft()
+            self._not_full.notify()
+            return item
+
+    def close(self) -> None:
+        """The producer is done: refuse new items; the consumer still takes the queued ones."""
+        with self._not_empty:
+            self._closed = True
+            self._not_empty.notify_all()
+            self._not_full.notify_all()
+
+    def abandon(self) -> int:
+        """The consumer is done: close, drop the queued items and wake a waiting producer. Returns how many were dropped."""
+        with self._not_empty:
+            self._closed = True
+            dropped = len(self._items)
+            self._items.clear()
+            self._not_empty.notify_all()
+            self._not_full.notify_all()
+            return dropped
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def drained(self) -> bool:
+        """Closed and empty: ``take()`` will never return an item again."""
+        with self._not_empty:
+            return self._closed and not self._items
+
+    def __len__(self) -> int:
+        """How many items wait to be taken."""
+        return len(self._items)

@@ -9,12 +9,10 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from glyphcast.errors import OptionError as OptionError  # old import path, still public
+
 TRUE = {"1", "true", "yes", "on"}
 FALSE = {"0", "false", "no", "off"}
-
-
-class OptionError(ValueError):
-    """A selection or option value is wrong; the message says what is valid."""
 
 
 def parse_spec(spec: str) -> tuple[str, dict[str, str]]:

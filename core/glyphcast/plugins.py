@@ -21,7 +21,8 @@ import pluggy
 from glyphcast import hookspecs
 from glyphcast.codec import Codec
 from glyphcast.display import Display
-from glyphcast.options import OptionError, bind_options, parse_spec
+from glyphcast.errors import UnknownNameError as UnknownNameError  # old import path, still public
+from glyphcast.options import bind_options, parse_spec
 from glyphcast.source import Source
 
 log = logging.getLogger("glyphcast")
@@ -33,10 +34,6 @@ CORE_PLUGIN = "glyphcast"
 
 class PluginWarning(UserWarning):
     """A plugin was skipped; the message names it and says why."""
-
-
-class UnknownNameError(OptionError):
-    """No display/source with that name; the message lists the available ones."""
 
 
 @dataclass(frozen=True, slots=True)

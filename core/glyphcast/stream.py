@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from glyphcast.display import Display, FrameDisplay
@@ -28,7 +28,6 @@ class Attached:
     display: Display
     deliver: Callable[[Frame], None]
     error: BaseException | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def active(self) -> bool:
@@ -128,11 +127,6 @@ class Stream(FrameDisplay):
                     attached.deliver(frame)
                 except Exception as error:  # noqa: BLE001 - reported (log + hook) and the display disabled
                     self._disable(attached, error)
-
-    def show_frame(self, frame: Frame) -> None:
-        # The stream numbers frames itself when driven through show(); a frame handed
-        # in directly keeps its own seq.
-        super().show_frame(frame)
 
     def clear(self) -> None:
         for attached in self._attached:

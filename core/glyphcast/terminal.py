@@ -22,19 +22,16 @@ from typing import Any, BinaryIO
 from glyphcast.display import DisplayError, FrameDisplay
 from glyphcast.frame import Frame
 from glyphcast.handoff import LatestSlot
-from glyphcast.text import fit
+from glyphcast.paint import CLEAR_SCREEN, CSI, RESET, paint_rows
 
 log = logging.getLogger("glyphcast")
 
-CSI = "\x1b["
 SYNC_BEGIN = CSI + "?2026h"
 SYNC_END = CSI + "?2026l"
 HIDE_CURSOR = CSI + "?25l"
 SHOW_CURSOR = CSI + "?25h"
 ALT_SCREEN_ON = CSI + "?1049h"
 ALT_SCREEN_OFF = CSI + "?1049l"
-RESET = CSI + "0m"
-HOME_CLEAR = CSI + "H" + CSI + "2J"
 
 
 class TerminalPainter:
@@ -43,7 +40,8 @@ class TerminalPainter:
     The first frame (and any frame after a change of size) clears the screen and
     draws every row; later frames rewrite only the rows that differ from the last
     painted frame. Rows are cut to the terminal's size, so a frame larger than
-    the terminal never scrolls it.
+    the terminal never scrolls it. Rows are painted by :func:`glyphcast.paint.paint_rows`,
+    as recordings paint them.
     """
 
     def __init__(self, alt_screen: bool = False) -> None:
@@ -63,25 +61,16 @@ class TerminalPainter:
         rows = frame.rows[:height]
         out = [SYNC_BEGIN]
         if self._rows is None or self._shape != (width, height):
-            out.append(RESET + HOME_CLEAR)
+            out.append(CLEAR_SCREEN)
             changed: list[int] = list(range(height))
         else:
             last = self._rows
             changed = [y for y in range(height) if rows[y] != last[y]]
-        # Erasing to the end of the line only when the frame is narrower than the
-        # terminal: after the last column the cursor waits to wrap, and EL there
-        # would erase the row's last cell.
-        erase = CSI + "K" if width < columns else ""
-        for y in changed:
-            out.append(f"{CSI}{y + 1};1H{fit(rows[y], width)}{RESET}{erase}")
+        out.append(paint_rows(((y, rows[y]) for y in changed), width, columns))
         out.append(SYNC_END)
         self._rows, self._shape = rows, (width, height)
         self.painted_height = height
         return "".join(out)
-
-    def forget(self) -> None:
-        """The screen is unknown (it was cleared): the next frame redraws everything."""
-        self._rows = None
 
     def end(self, lines: int) -> str:
         """Give the terminal back: attributes reset, cursor below the frame and visible again."""

@@ -85,6 +85,55 @@ def test_frames_get_increasing_seq_numbers_shared_by_every_display() -> None:
     assert a.frames[0] is b.frames[0]
 
 
+class Counting(FrameDisplay):
+    """Counts the show_frame calls it gets and the seqs delivered."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.show_frame_calls = 0
+        self.seqs: list[int] = []
+
+    def show_frame(self, frame: Frame) -> None:
+        self.show_frame_calls += 1
+        super().show_frame(frame)
+
+    def deliver(self, frame: Frame) -> None:
+        self.seqs.append(frame.seq)
+
+
+class CountingStream(Stream):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.show_frame_calls = 0
+
+    def show_frame(self, frame: Frame) -> None:
+        self.show_frame_calls += 1
+        super().show_frame(frame)
+
+
+def test_show_frame_runs_once_per_frame_on_the_stream_and_on_each_display_even_nested() -> None:
+    a, b, inner_display = Counting(), Counting(), Counting()
+    inner = CountingStream([("inner", inner_display)])
+    with CountingStream([("a", a), ("b", b), ("inner", inner)]) as stream:
+        stream.init(10, 2)
+        for n in range(7):
+            stream.show([f"frame {n}"])
+    assert stream.show_frame_calls == inner.show_frame_calls == 7
+    assert a.show_frame_calls == b.show_frame_calls == inner_display.show_frame_calls == 7
+    assert a.seqs == b.seqs == inner_display.seqs == [1, 2, 3, 4, 5, 6, 7]
+
+
+def test_a_removed_display_gets_no_more_frames_and_is_not_cleaned_up() -> None:
+    kept, removed = MemoryDisplay(), MemoryDisplay()
+    with Stream([("kept", kept), ("removed", removed)]) as stream:
+        stream.show(["one"])
+        stream.remove(removed)
+        stream.show(["two"])
+        assert [a.name for a in stream.displays] == ["kept"]
+    assert len(kept.frames) == 2 and len(removed.frames) == 1
+    assert not removed.closed
+
+
 def test_a_failing_display_is_disabled_and_reported_once_while_others_go_on(
     witness: Witness, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -168,3 +217,15 @@ def test_open_displays_selects_by_name_and_options() -> None:
         memory: Any = stream.displays[0].display
         assert [a.name for a in stream.displays] == ["memory", "null"]
         assert [f.rows[0] for f in memory.frames] == ["b", "c"]
+
+
+def test_the_testing_helper_show_frames_drives_a_display_through_the_seed_interface() -> None:
+    from glyphcast.testing import make_frames, show_frames
+
+    seed, memory = SeedStyle(), MemoryDisplay()
+    frames = list(make_frames(4, width=12, height=3))
+    show_frames(seed, frames)
+    show_frames(memory, frames)
+    assert seed.size == (12, 3) and seed.shown == [list(f.rows) for f in frames]
+    assert [f.rows for f in memory.frames] == [f.rows for f in frames]
+    memory.cleanup()

@@ -7,11 +7,10 @@ import json
 import pyte
 import pytest
 from glyphcast import Frame, OptionError
+from glyphcast.paint import CLEAR_SCREEN
 from glyphcast_record.asciicast import (
-    CLEAR_SCREEN,
     AsciicastError,
     CastEncoder,
-    draw_rows,
     event_line,
     header_line,
     parse,
@@ -61,20 +60,6 @@ def test_an_unchanged_frame_still_gets_its_event_so_every_frame_is_in_the_file()
     encoder = CastEncoder(10, 3, start=0.0)
     encoder.frame(frame(["a"], 1, 0.0))
     assert events(encoder.frame(frame(["a"], 2, 40.0))) == [[0.04, "o", ""]]
-
-
-def test_a_full_width_row_skips_the_erase_that_would_wipe_its_last_cell() -> None:
-    assert draw_rows([(0, "0123456789")], 10) == "\x1b[1;1H0123456789\x1b[0m"
-    # Wide characters count two cells: 5 of them fill 10 columns.
-    assert draw_rows([(0, "漢字漢字漢")], 10) == "\x1b[1;1H漢字漢字漢\x1b[0m"
-    assert draw_rows([(0, "012345678")], 10).endswith("\x1b[K")
-
-
-def test_a_row_wider_than_the_screen_is_cut_instead_of_wrapping_over_the_next_row() -> None:
-    data = draw_rows([(0, "x" * 15), (1, "keep")], 10)
-    screen = pyte.Screen(10, 2)
-    pyte.Stream(screen).feed(data)
-    assert screen.display == ["x" * 10, "keep      "]
 
 
 def test_resize_becomes_an_r_event_then_a_full_redraw() -> None:
@@ -191,3 +176,11 @@ def test_malformed_recordings_raise_one_line_errors_naming_file_and_line(text: s
     assert message.startswith(expected), message
     assert "\n" not in message
     assert isinstance(caught.value, OptionError), "the CLI maps OptionError to exit 2"
+
+
+def test_record_errors_sit_under_glyphcast_error_as_option_errors() -> None:
+    from glyphcast import GlyphcastError
+    from glyphcast_record import RecordingError
+
+    for error in (AsciicastError, RecordingError):
+        assert issubclass(error, OptionError) and issubclass(error, GlyphcastError), error

@@ -250,3 +250,15 @@ def test_status_counts_frames_and_queue(tmp_path: Path) -> None:
             time.sleep(0.01)
         status = stream.status()
     assert "recording" in status and "25 frames written" in status and "queue 0/1024" in status
+
+
+def test_the_version_is_written_once_in_the_package_and_the_metadata_follows_it() -> None:
+    import tomllib
+    from importlib.metadata import version
+
+    import glyphcast_record
+
+    assert version("glyphcast-record") == glyphcast_record.__version__
+    pyproject = Path(glyphcast_record.__file__).parents[1] / "pyproject.toml"
+    project = tomllib.loads(pyproject.read_text())
+    assert "version" not in project["project"] and "version" in project["project"]["dynamic"]

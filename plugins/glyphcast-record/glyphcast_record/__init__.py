@@ -13,6 +13,9 @@ from glyphcast_record.recorder import RecordDisplay, RecordingError
 from glyphcast_record.replay import ReplaySource, open_replay, read_recording
 from glyphcast_record.terminal import Terminal
 
+#: The one place the version is written: hatch builds the distribution's metadata from it.
+__version__ = "0.1.0"
+
 __all__ = [
     "AsciicastError",
     "CastEncoder",
@@ -23,6 +26,7 @@ __all__ = [
     "RecordingError",
     "ReplaySource",
     "Terminal",
+    "__version__",
     "open_replay",
     "parse",
     "read_recording",

@@ -21,16 +21,13 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 from glyphcast import Frame, OptionError
-from glyphcast.text import cell_width, fit
+from glyphcast.paint import CLEAR_SCREEN, paint_rows
 
 TERM = "xterm-256color"
-#: Blank the screen: reset the style first so the erase uses the default background.
-CLEAR_SCREEN = "\x1b[0m\x1b[H\x1b[2J"
 #: The event codes a reader acts on; anything else is skipped.
 KNOWN_CODES = frozenset({"o", "r", "m"})
 
@@ -72,27 +69,6 @@ def event_line(time: float, code: str, data: str) -> str:
     return json.dumps([round(time, 6), code, data], ensure_ascii=False) + "\n"
 
 
-def draw_rows(rows: Iterable[tuple[int, str]], width: int) -> str:
-    """Terminal output that paints each ``(index, row)`` on its own line of the screen.
-
-    Each row is positioned absolutely (``CSI row;1H``), so a lost or reordered row
-    never shifts the others, and ends with ``CSI 0m CSI K``: reset the style, then
-    erase what an older, longer row left to the right. A row that fills the width
-    skips the erase — the cursor then sits on the last column and ``CSI K`` would
-    erase that cell. A row wider than the screen is cut, because a terminal would
-    otherwise wrap it over the next row.
-    """
-    out: list[str] = []
-    for index, row in rows:
-        cells = cell_width(row)
-        if cells > width:
-            row, cells = fit(row, width), width
-        out.append(f"\x1b[{index + 1};1H{row}\x1b[0m")
-        if cells < width:
-            out.append("\x1b[K")
-    return "".join(out)
-
-
 class CastEncoder:
     """Turns a display's calls (frames, clears, resizes, markers) into asciicast v2 event lines.
 
@@ -123,10 +99,10 @@ class CastEncoder:
             lines = self.resize(frame.width, frame.height, frame.ts / 1000.0)
         time = self.time_at(frame.ts / 1000.0)
         if self.previous is None:
-            data = CLEAR_SCREEN + draw_rows(((i, r) for i, r in enumerate(frame.rows) if r), self.width)
+            data = CLEAR_SCREEN + paint_rows(((i, r) for i, r in enumerate(frame.rows) if r), self.width)
         else:
             changed = frame.changed_rows(self.previous)
-            data = draw_rows(((i, frame.rows[i]) for i in changed), self.width)
+            data = paint_rows(((i, frame.rows[i]) for i in changed), self.width)
         self.previous = frame
         return lines + event_line(time, "o", data)
 
@@ -199,11 +175,11 @@ def parse_size(data: str) -> tuple[int, int]:
     return width, height
 
 
-def _positive_int(value: Any) -> bool:
+def _positive_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
-def _number(value: Any) -> bool:
+def _number(value: object) -> TypeGuard[float]:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
@@ -230,7 +206,7 @@ def _header(obj: Any, name: str, line: int) -> Header:
         version=version,
         width=width,
         height=height,
-        timestamp=timestamp if _number(timestamp) else None,
+        timestamp=int(timestamp) if _number(timestamp) else None,
         title=title if isinstance(title, str) else None,
         idle_time_limit=float(limit) if _number(limit) and limit > 0 else None,
     )

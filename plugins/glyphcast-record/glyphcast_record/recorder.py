@@ -1,6 +1,7 @@
 """The ``record`` display: the stream as an asciicast v2 file, lossless and crash-safe.
 
-``show()`` only puts the frame on a bounded queue; a writer thread encodes
+``show()`` only hands the frame over on core's bounded lossless queue
+(:class:`glyphcast.handoff.LosslessQueue`); a writer thread encodes
 (:class:`~glyphcast_record.asciicast.CastEncoder`) and writes.
 
 Backpressure, by design: a recording is lossless, so when the disk is slower
@@ -22,13 +23,13 @@ import atexit
 import errno
 import logging
 import os
-import queue
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from glyphcast import Frame, FrameDisplay, OptionError
+from glyphcast.handoff import LosslessQueue
 
 from glyphcast_record.asciicast import AsciicastError, CastEncoder, header_line, parse
 
@@ -62,12 +63,7 @@ class _Marker:
     wall: float
 
 
-class _Stop:
-    pass
-
-
-_STOP = _Stop()
-_Item = Frame | _Clear | _Resize | _Marker | _Stop
+_Event = Frame | _Clear | _Resize | _Marker
 
 
 def _advice(error: OSError) -> str:
@@ -124,9 +120,7 @@ class RecordDisplay(FrameDisplay):
             )
         self.queue_frames = queue_frames
         self.frames_recorded = 0
-        self.waits = 0
-        self.wait_seconds = 0.0
-        self._queue: queue.Queue[_Item] = queue.Queue(maxsize=queue_frames)
+        self._events: LosslessQueue[_Event] = LosslessQueue(queue_frames)
         self._fd: int | None = None
         self._encoder: CastEncoder | None = None
         self._writer: threading.Thread | None = None
@@ -158,49 +152,41 @@ class RecordDisplay(FrameDisplay):
 
     def stop(self) -> None:
         atexit.unregister(self.cleanup)
+        # The writer still writes every event queued so far, then closes the file.
+        self._events.close()
         writer = self._writer
         if writer is None:
             return
-        while writer.is_alive():
-            try:
-                self._queue.put(_STOP, timeout=0.1)
-                break
-            except queue.Full:
-                continue
         writer.join(self.close_timeout)
         if writer.is_alive():
             log.error(
                 "recording %s: the disk took more than %.0f s to take the last %d events; the file may end early",
-                self.path, self.close_timeout, self._queue.qsize(),
+                self.path, self.close_timeout, len(self._events),
             )
+
+    @property
+    def waits(self) -> int:
+        """How many times ``show()`` waited for the disk (the queue was full)."""
+        return self._events.waits
+
+    @property
+    def wait_seconds(self) -> float:
+        """How long ``show()`` waited for the disk in total."""
+        return self._events.wait_seconds
 
     def status(self) -> str:
         return (
             f"recording {self.path}: {self.frames_recorded} frames written, "
-            f"queue {self._queue.qsize()}/{self.queue_frames}, "
+            f"queue {len(self._events)}/{self.queue_frames}, "
             f"show() waited for the disk {self.waits} times ({self.wait_seconds:.2f} s)"
         )
 
     # -- the engine's side ----------------------------------------------------------
-    def _put(self, item: _Item) -> None:
-        try:
-            self._queue.put_nowait(item)
-            return
-        except queue.Full:
-            pass
-        # The disk is behind by a whole queue: wait rather than lose a frame (lossless).
-        self.waits += 1
-        began = time.perf_counter()
-        try:
-            while True:
-                self.raise_failure()
-                try:
-                    self._queue.put(item, timeout=0.05)
-                    return
-                except queue.Full:
-                    continue
-        finally:
-            self.wait_seconds += time.perf_counter() - began
+    def _put(self, event: _Event) -> None:
+        """Queue ``event``; when the disk is a whole queue behind, wait rather than lose it."""
+        if not self._events.put(event):
+            # Refused: the writer failed (raise its error now) or the recording was closed.
+            self.raise_failure()
 
     # -- the writer's side ----------------------------------------------------------
     def _open(self) -> tuple[int, CastEncoder]:
@@ -267,7 +253,7 @@ class RecordDisplay(FrameDisplay):
             written = os.write(fd, view)
             view = view[written:]
 
-    def _encode(self, item: _Item) -> str:
+    def _encode(self, item: _Event) -> str:
         encoder = self._encoder
         assert encoder is not None
         if isinstance(item, Frame):
@@ -279,26 +265,24 @@ class RecordDisplay(FrameDisplay):
             return encoder.clear(item.wall)
         if isinstance(item, _Marker):
             return encoder.marker(item.label, item.wall)
-        raise TypeError(f"unexpected queue item {item!r}")
+        raise TypeError(f"unexpected event {item!r}")
 
     def _write_events(self) -> None:
         fd = self._fd
         assert fd is not None
+        events = self._events
         pending = bytearray()
         flushed_at = time.monotonic()
         try:
             while True:
                 timeout = max(0.0, FLUSH_INTERVAL - (time.monotonic() - flushed_at)) if pending else None
-                try:
-                    item = self._queue.get(timeout=timeout)
-                except queue.Empty:
-                    item = None
-                if isinstance(item, _Stop):
-                    break
+                item = events.take(timeout)
+                if item is None and events.drained:
+                    break  # closed, and every event handed over is in ``pending``
                 if item is not None:
                     pending += self._encode(item).encode()
                 if pending and (
-                    self._queue.empty()
+                    len(events) == 0
                     or len(pending) >= FLUSH_BYTES
                     or time.monotonic() - flushed_at >= FLUSH_INTERVAL
                 ):
@@ -334,11 +318,7 @@ class RecordDisplay(FrameDisplay):
         )
         log.error("%s", message)
         self.fail(RecordingError(message))
-        # Free the frames still queued: nothing will write them, and the engine's
-        # next show() raises the failure instead of waiting for room.
-        while True:
-            try:
-                self._queue.get_nowait()
-            except queue.Empty:
-                break
+        # Free the frames still queued: nothing will write them, and a show() waiting
+        # for room raises the failure (recorded first, above) instead of waiting forever.
+        self._events.abandon()
 
