@@ -11,11 +11,14 @@ from glyphcast_websocket.display import DEFAULT_HOST, DEFAULT_PORT, HubDisplay
 from glyphcast_websocket.plugin import display_factory
 from glyphcast_websocket.seed import StreamingMode, WebSocketDisplay
 
+__version__ = "0.1.0"
+
 __all__ = [
     "DEFAULT_HOST",
     "DEFAULT_PORT",
     "HubDisplay",
     "StreamingMode",
     "WebSocketDisplay",
+    "__version__",
     "display_factory",
 ]
