@@ -195,7 +195,8 @@ class Hub:
                     "or start it with allow_origin=<origin>\n",
                 )
             return None
-        return pages.page(path, self.assets, self.health)
+        method = getattr(request, "method", "GET")  # websockets < 16 only hands GET requests over
+        return pages.page(method, path, self.assets, self.health, self.settings.frame_ancestors)
 
     def _select_subprotocol(self, connection: ServerConnection, offered: Sequence[Subprotocol]) -> Subprotocol | None:
         try:

@@ -21,6 +21,7 @@ class Settings:
     token: str = ""
     control_token: str = ""
     allow_origin: tuple[str, ...] = ()
+    frame_ancestors: tuple[str, ...] = ()
     max_clients: int = 256
     max_handshakes: int = 64
     write_limit: int = 32 * 1024
