@@ -19,7 +19,6 @@ Chromium skips; in CI (``CI=true``) it fails.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import secrets
@@ -347,6 +346,9 @@ def start_caddy(config: Path, tmp: Path, port: int, upstream: int) -> tuple[subp
 	https_port {port}
 	default_bind 127.0.0.1
 	auto_https disable_redirects
+	servers {{
+		protocols h1 h2
+	}}
 	local_certs
 	skip_install_trust
 	storage file_system {{
@@ -446,22 +448,6 @@ def page(chromium: Any) -> Iterator[Any]:
         context.close()
 
 
-async def _hello(
-    url: str, *, context: ssl.SSLContext, connect_to: tuple[str, int] | None, headers: Mapping[str, str]
-) -> dict[str, Any]:
-    from websockets.asyncio.client import connect
-
-    extra: dict[str, Any] = {"host": connect_to[0], "port": connect_to[1]} if connect_to else {}
-    async with connect(
-        url, ssl=context, subprotocols=[SUBPROTOCOL], additional_headers=dict(headers), open_timeout=10, **extra
-    ) as ws:
-        while True:
-            data = await asyncio.wait_for(ws.recv(), 10)
-            message = json.loads(data)
-            if message.get("type") == "hello":
-                return dict(message)
-
-
 def hello(
     url: str,
     *,
@@ -469,6 +455,31 @@ def hello(
     connect_to: tuple[str, int] | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The ``hello`` a json-codec WebSocket client gets at ``url`` (over TLS trusting ``context``);
-    ``connect_to`` is where the TCP connection goes when the URL's name is not in DNS."""
-    return asyncio.run(_hello(url, context=context, connect_to=connect_to, headers=headers or {}))
+    """The ``hello`` a json-codec WebSocket client gets at ``url`` over TLS
+    trusting ``context``; ``connect_to`` is where the TCP connection goes when
+    the URL's name is not in DNS (the name still goes in SNI and Host).
+
+    websockets' threaded client: Playwright's sync API keeps an event loop
+    running in this thread, so asyncio.run() is not an option here.
+    """
+    from urllib.parse import urlsplit
+
+    from websockets.sync.client import connect
+
+    parts = urlsplit(url)
+    address = connect_to or (parts.hostname or "", parts.port or 443)
+    sock = socket.create_connection(address, timeout=10)
+    with connect(
+        url,
+        sock=sock,
+        ssl=context,
+        server_hostname=parts.hostname,
+        subprotocols=[SUBPROTOCOL],  # type: ignore[list-item]
+        additional_headers=dict(headers or {}),
+        open_timeout=10,
+    ) as ws:
+        deadline = time.monotonic() + 10
+        while True:
+            message = json.loads(ws.recv(timeout=max(deadline - time.monotonic(), 0.1)))
+            if message.get("type") == "hello":
+                return dict(message)

@@ -23,11 +23,12 @@ pytestmark = pytest.mark.timeout(120)
 LIVE = "() => window.glyphcast !== undefined && glyphcast.state === 'live' && glyphcast.paintedSeq !== null"
 
 
-def https_get(deployment: Deployment, path: str) -> tuple[int, dict[str, str], bytes]:
-    """One GET through the proxy as a client that resolved the public name to 127.0.0.1."""
+def https_get(deployment: Deployment, path: str, host: str | None = None) -> tuple[int, dict[str, str], bytes]:
+    """One GET through the proxy as a client that resolved the public name to
+    127.0.0.1 (``host``: another Host header than the public name)."""
     with socket.create_connection(("127.0.0.1", deployment.port), timeout=10) as raw:
         with deployment.context.wrap_socket(raw, server_hostname=deployment.name) as tls:
-            request = f"GET {path} HTTP/1.1\r\nHost: {deployment.name}:{deployment.port}\r\nConnection: close\r\n\r\n"
+            request = f"GET {path} HTTP/1.1\r\nHost: {host or deployment.name}:{deployment.port}\r\nConnection: close\r\n\r\n"
             tls.sendall(request.encode())
             data = b""
             while chunk := tls.recv(65536):
@@ -141,3 +142,12 @@ def test_health_and_page_headers_pass_through_the_proxy(deployment: Deployment) 
         assert status in (301, 302, 307, 308), status
         assert headers["location"].endswith(deployment.path), headers
 
+
+
+def test_a_host_glyphcast_was_not_told_about_is_refused_behind_the_proxy(deployment: Deployment) -> None:
+    """DNS rebinding through the proxy: nginx forwards any Host to its only
+    server; glyphcast itself must refuse a name not in ``allowed_hosts``."""
+    status, _, body = https_get(deployment, f"{deployment.path}healthz", host="rebound.example.net")
+    assert b"uptime_s" not in body, (status, body)
+    if deployment.proxy == "nginx":
+        assert status == 421, (status, body)
