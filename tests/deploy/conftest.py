@@ -185,8 +185,9 @@ def certificate(workdir: Path) -> Certificate:
 class Glyphcast:
     """``glyphcast run --source demo --display websocket:...`` on a free loopback port.
 
-    ``options`` is the display spec without host/port. The demo stops by
-    itself after ``duration`` seconds, so a leaked server ends anyway.
+    ``display`` is a documented spec (``websocket:port=8765,...``): it runs on
+    127.0.0.1 and a free port instead. The demo ends by itself after 300 s, so a
+    leaked server goes away anyway.
     """
 
     def __init__(self, display: str, *, scheme: str = "http", context: ssl.SSLContext | None = None):
