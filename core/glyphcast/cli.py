@@ -2,7 +2,8 @@
 
 Exit status: 0 when a run ends by itself (frames, duration, end of source),
 2 for a usage error (unknown name, bad option or value, a display that refuses
-to work here), 1 when every display failed, 130 after Ctrl-C and 143 after
+to work here), 1 when a display could not start (a port in use, a bad
+certificate) or every display failed, 130 after Ctrl-C and 143 after
 SIGTERM (128 + the signal number, as shells report it). Every way out stops
 the run cleanly and calls ``cleanup()`` on every display.
 """
@@ -292,13 +293,15 @@ def play(
     runner: Runner | None = None
     try:
         stream.init(source.width, source.height)
-        for attached in stream.displays:
-            url = getattr(attached.display, "url", None)
-            if url and attached.active:
-                print(f"glyphcast: {attached.name}: serving {url}", file=err, flush=True)
         if stream.displays and not any(a.active for a in stream.displays):
             print(f"glyphcast: error: every display failed: {stream.status()}", file=err)
             return EXIT_FAILED
+        failed = [a for a in stream.displays if not a.active]
+        for attached in failed:
+            print(f"glyphcast: error: display {attached.name!r} could not start: {attached.error}", file=err)
+        if failed:
+            return EXIT_FAILED
+        _print_addresses(stream, err)
         runner = Runner(source, stream, fps=fps, frames=frames, duration=duration, tick=status)
         runner.run()
     except KeyboardInterrupt:
@@ -316,6 +319,24 @@ def play(
         if callable(close):
             close()
     return code
+
+
+def _print_addresses(stream: Stream, err: TextIO) -> None:
+    """Where each serving display is, and (once per link) the controller link a display offers."""
+    shown: set[str] = set()
+    for attached in stream.displays:
+        url = getattr(attached.display, "url", None)
+        if url:
+            print(f"glyphcast: {attached.name}: serving {url}", file=err, flush=True)
+        controller = getattr(attached.display, "controller_url", None)
+        if controller and controller not in shown:
+            shown.add(controller)
+            print(
+                f"glyphcast: {attached.name}: to control it, open {controller}\n"
+                "glyphcast:   (this link lets whoever has it type into the stream: share it only with them)",
+                file=err,
+                flush=True,
+            )
 
 
 def cmd_run(args: argparse.Namespace, registry: Registry) -> int:

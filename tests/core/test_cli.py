@@ -223,14 +223,16 @@ def test_when_every_display_fails_to_start_run_exits_1_saying_why(capsys: pytest
     assert "every display failed" in err and "address already in use" in err
 
 
-def test_one_display_failing_to_start_leaves_the_others_running(
-    capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+def test_one_display_failing_to_start_stops_the_run_with_exit_1_naming_it(
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
+    """A viewer that cannot be served is not a run anyone wants: say so and stop, don't run on half-blind."""
     reset_registry(load_registry(extra_plugins=[("offers", Offers())]))
     code = cli.main(["run", "--display", "never-starts", "--display", "served", "--frames", "3", "--fps", "100"])
-    assert code == 0
-    assert "'never-starts' failed and was disabled: address already in use" in caplog.text
-    assert "served: serving" in capsys.readouterr().err
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "display 'never-starts' could not start: address already in use" in err
+    assert "serving" not in err
 
 
 def test_an_engine_without_signal_handling_still_restores_the_terminal_on_sigterm(in_pty: object) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 from glyphcast import ClientInfo, Codec, DisplayError, FrameDisplay, get_registry
@@ -64,6 +65,11 @@ class HubDisplay(FrameDisplay):
         token: str = "",
         control_token: str = "",
         allow_origin: Iterable[str] = (),
+        allowed_hosts: Iterable[str] = (),
+        public_url: str = "",
+        frame_ancestors: Iterable[str] = (),
+        certfile: str | Path = "",
+        keyfile: str | Path = "",
         max_clients: int = 256,
         write_limit: int = 32 * 1024,
         ping_interval: float = 20.0,
@@ -73,6 +79,8 @@ class HubDisplay(FrameDisplay):
         super().__init__(width, height)
         if max_clients < 1:
             raise DisplayError(f"max_clients must be at least 1, not {max_clients}")
+        if bool(certfile) != bool(keyfile):
+            raise DisplayError("TLS needs both certfile and keyfile (the certificate and its private key)")
         self.host = host
         self.port = port
         self.name = name
@@ -80,6 +88,11 @@ class HubDisplay(FrameDisplay):
             token=token,
             control_token=control_token,
             allow_origin=tuple(allow_origin),
+            allowed_hosts=tuple(allowed_hosts),
+            public_url=public_url,
+            frame_ancestors=tuple(frame_ancestors),
+            certfile=str(certfile),
+            keyfile=str(keyfile),
             max_clients=max_clients,
             write_limit=write_limit,
             ping_interval=ping_interval,
@@ -128,18 +141,38 @@ class HubDisplay(FrameDisplay):
 
     @property
     def url(self) -> str:
-        """The viewer's address, e.g. ``http://127.0.0.1:8765/`` (the bound port once started)."""
+        """The viewer's address, e.g. ``http://127.0.0.1:8765/`` (the bound port once started).
+
+        ``public_url`` when set (behind a reverse proxy); with a view token, it
+        carries it in the fragment, which browsers never send to a server.
+        """
+        base = self.settings.public_url or self.local_url
+        return f"{base}#token={self.settings.token}" if self.settings.token else base
+
+    @property
+    def local_url(self) -> str:
+        """Where this server listens: ``http(s)://host:port/``."""
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}/"
+        scheme = "https" if self.settings.certfile else "http"
+        return f"{scheme}://{host}:{self.port}/"
+
+    @property
+    def controller_url(self) -> str | None:
+        """The viewer's address with the control token in the fragment; None when nobody may control.
+
+        Whoever opens it can type into the stream: share it only with them.
+        """
+        token = self.settings.control_token
+        return f"{self.settings.public_url or self.local_url}#control={token}" if token else None
 
     @property
     def ws_url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"ws://{host}:{self.port}/ws"
+        return f"{'wss' if self.settings.certfile else 'ws'}://{host}:{self.port}/ws"
 
     def status(self) -> str:
         hub = self.hub
-        return f"{self.url} ({len(hub.sessions) if hub else 0} clients)"
+        return f"{self.local_url} ({len(hub.sessions) if hub else 0} clients)"
 
     # -- the seed's interface ------------------------------------------------
     def client_count(self) -> int:

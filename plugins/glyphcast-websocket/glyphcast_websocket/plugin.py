@@ -4,10 +4,12 @@ factory codec plugins register their ``websocket-*`` displays with."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from glyphcast import hookimpl
 from glyphcast.hookspecs import RegisterDisplay
 
+from glyphcast_websocket import tokens
 from glyphcast_websocket.display import DEFAULT_HOST, DEFAULT_PORT, HubDisplay
 from glyphcast_websocket.seed import WebSocketDisplay
 
@@ -18,6 +20,12 @@ def display_factory(subprotocol: str | None, name: str | None = None) -> Callabl
     A codec plugin registers its display in one line::
 
         register("websocket-diff", display_factory("glyphcast.diff.v1"), "browsers, keyframes + deltas")
+
+    Displays made this way have a control token unless ``control=false``: the
+    given one (``control_token``, ``control_token_file`` or the environment
+    variable ``GLYPHCAST_CONTROL_TOKEN``) or one made at random per run; their
+    :attr:`~HubDisplay.controller_url` carries it. ``token``/``token_file``/
+    ``GLYPHCAST_TOKEN`` set a view token that every client needs.
     """
     codecs = None if subprotocol is None else (subprotocol,)
     display_name = name or ("websocket" if subprotocol is None else "websocket-" + subprotocol.split(".")[1])
@@ -26,18 +34,37 @@ def display_factory(subprotocol: str | None, name: str | None = None) -> Callabl
         host: str = DEFAULT_HOST,
         port: int = DEFAULT_PORT,
         token: str = "",
+        token_file: Path | None = None,
         control_token: str = "",
+        control_token_file: Path | None = None,
+        control: bool = True,
         allow_origin: tuple[str, ...] = (),
+        allowed_hosts: tuple[str, ...] = (),
+        public_url: str = "",
+        frame_ancestors: tuple[str, ...] = (),
+        certfile: Path | None = None,
+        keyfile: Path | None = None,
         max_clients: int = 256,
     ) -> HubDisplay:
+        view = tokens.resolve(token, token_file, tokens.VIEW_ENV, "token")
+        controlling = tokens.resolve(control_token, control_token_file, tokens.CONTROL_ENV, "control_token")
+        if not control:
+            controlling = ""
+        elif not controlling:
+            controlling = tokens.run_control_token()
         return WebSocketDisplay(
             host,
             port,
             codecs=codecs,
             name=display_name,
-            token=token,
-            control_token=control_token,
+            token=view,
+            control_token=controlling,
             allow_origin=allow_origin,
+            allowed_hosts=allowed_hosts,
+            public_url=public_url,
+            frame_ancestors=frame_ancestors,
+            certfile=certfile or "",
+            keyfile=keyfile or "",
             max_clients=max_clients,
         )
 

@@ -19,6 +19,7 @@ import errno
 import http
 import itertools
 import logging
+import ssl
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -53,6 +54,24 @@ SERVER_NAME = f"glyphcast/{__version__}"
 _client_ids = itertools.count(1)
 
 
+def tls_context(certfile: str, keyfile: str) -> ssl.SSLContext | None:
+    """The server's TLS context (https and wss on the same port), or None without a certificate.
+
+    The files are read once, here: restart the server after renewing them.
+    """
+    if not certfile:
+        return None
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        context.load_cert_chain(certfile, keyfile)
+    except (OSError, ssl.SSLError) as error:
+        raise DisplayError(
+            f"cannot use certfile={certfile} keyfile={keyfile}: {getattr(error, 'strerror', None) or error}"
+        ) from None
+    return context
+
+
 class Hub:
     """One server on one (host, port): its sessions, its codecs and the newest frame."""
 
@@ -76,6 +95,7 @@ class Hub:
         self._offered: Frame | None = None
         self._limits = Limits(settings.rate, settings.burst)
         self._server: Server | None = None
+        self._tls: ssl.SSLContext | None = None
 
     @property
     def sessions(self) -> tuple[Session, ...]:
@@ -102,11 +122,12 @@ class Hub:
     @property
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}/"
+        return f"{'https' if self.settings.certfile else 'http'}://{host}:{self.port}/"
 
     # -- lifecycle (engine thread) --------------------------------------------
     def start(self) -> None:
         """Bind and serve on a new thread; raise DisplayError (one line) if the port is taken."""
+        self._tls = tls_context(self.settings.certfile, self.settings.keyfile)
         try:
             self.port = self.thread.start(self._serve)
         except OSError as error:
@@ -124,6 +145,7 @@ class Hub:
             self._handle,
             self.host,
             self.requested_port,
+            ssl=self._tls,
             create_connection=connection_class(self.handshakes),
             process_request=self._process_request,
             select_subprotocol=self._select_subprotocol,

@@ -21,7 +21,11 @@ class Settings:
     token: str = ""
     control_token: str = ""
     allow_origin: tuple[str, ...] = ()
+    allowed_hosts: tuple[str, ...] = ()
+    public_url: str = ""
     frame_ancestors: tuple[str, ...] = ()
+    certfile: str = ""
+    keyfile: str = ""
     max_clients: int = 256
     max_handshakes: int = 64
     write_limit: int = 32 * 1024
