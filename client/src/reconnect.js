@@ -1,6 +1,7 @@
 // What to do when the connection closes: retry with exponential backoff and
 // jitter (0.5 s up to 10 s), retry slowly when the server is full, stop on a
-// policy rejection. Pure: the viewer supplies close codes and owns the timers.
+// policy rejection or when the stream ended. Pure: the viewer supplies close
+// codes and owns the timers.
 import { CLOSE } from "./protocol.js";
 
 /** A full server (1013) is asked again no sooner than this (ms), plus jitter. */
@@ -33,18 +34,27 @@ export class Backoff {
 
 /**
  * @typedef {object} CloseDecision
- * @property {"reconnecting"|"server full"|"rejected"|"closed"} state
+ * @property {"reconnecting"|"server full"|"rejected"|"ended"|"closed"} state
  * @property {number|null} retryIn  ms until the next attempt, null: do not retry
  * @property {string} message       what the status bar says
  */
 
 /**
- * Decide what follows a close with `code` and `reason`.
- * @param {{code: number, reason?: string, backoff: Backoff, stopped?: boolean, random?: () => number}} close
+ * Decide what follows a close with `code` and `reason`. `ended` is true once
+ * the server sent `end` (v1.1); `opened` is false when the socket closed before
+ * it ever opened (the handshake was refused or the server is unreachable).
+ * @param {{code: number, reason?: string, backoff: Backoff, stopped?: boolean, ended?: string|boolean,
+ *          opened?: boolean, random?: () => number}} close
  * @returns {CloseDecision}
  */
-export function afterClose({ code, reason = "", backoff, stopped = false, random = Math.random }) {
+export function afterClose({
+  code, reason = "", backoff, stopped = false, ended = false, opened = true, random = Math.random,
+}) {
   if (stopped) return { state: "closed", retryIn: null, message: "closed" };
+  if (ended || code === CLOSE.NORMAL) {
+    const why = typeof ended === "string" && ended ? ended : reason;
+    return { state: "ended", retryIn: null, message: why ? `stream ended: ${why}` : "stream ended" };
+  }
   if (code === CLOSE.POLICY) {
     return {
       state: "rejected",
@@ -61,6 +71,7 @@ export function afterClose({ code, reason = "", backoff, stopped = false, random
     };
   }
   const retryIn = backoff.next();
-  const why = reason ? `${reason}; ` : "";
+  const why = reason ? `${reason}; `
+    : opened ? "" : "no connection: server down, or it refused the handshake (token?); ";
   return { state: "reconnecting", retryIn, message: `reconnecting… (${why}next try in ${(retryIn / 1000).toFixed(1)} s)` };
 }

@@ -55,3 +55,22 @@ test("rate meter sums the events of its window per second", () => {
   now += 5000;
   assert.equal(meter.rate(), 0);
 });
+
+test("after end (or a 1000 close) the stream has ended: no reconnect", () => {
+  const backoff = new Backoff({ random: () => 1 });
+  const afterEnd = afterClose({ code: 1000, reason: "", backoff, ended: "replay finished" });
+  assert.deepEqual(afterEnd, { state: "ended", retryIn: null, message: "stream ended: replay finished" });
+  assert.equal(afterClose({ code: 1000, reason: "", backoff }).message, "stream ended");
+  // end arrived, then the connection dropped instead of closing cleanly: still ended.
+  assert.equal(afterClose({ code: 1006, reason: "", backoff, ended: true }).retryIn, null);
+  assert.equal(backoff.attempt, 0, "no backoff step was spent");
+  // 1001 (server going away) is not an end: viewers come back.
+  assert.equal(afterClose({ code: 1001, reason: "restart", backoff }).state, "reconnecting");
+});
+
+test("a socket that never opened says the handshake may have been refused", () => {
+  const backoff = new Backoff({ random: () => 1 });
+  const d = afterClose({ code: 1006, reason: "", backoff, opened: false });
+  assert.equal(d.state, "reconnecting");
+  assert.match(d.message, /refused the handshake \(token\?\)/);
+});
