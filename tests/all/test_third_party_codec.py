@@ -71,7 +71,10 @@ def test_the_example_meets_the_codec_protocol(plugin: types.ModuleType) -> None:
         codec.decode(b"\xff")
 
 
-def test_plugin_registers_its_codec_and_display(registry_with_example: None) -> None:
+def test_plugin_registers_its_codec_and_display(plugin: types.ModuleType, registry_with_example: None) -> None:
+    registered: list[glyphcast.Codec] = []
+    plugin.register_codecs(register=registered.append)
+    assert [codec.subprotocol for codec in registered] == [SUBPROTOCOL]
     info = get_registry().plugins["jsondiff"]
     assert info.codecs == [SUBPROTOCOL]
     assert {"register_codecs", "register_displays"} <= set(info.hooks)
