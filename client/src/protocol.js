@@ -145,12 +145,18 @@ export function websocketUrl(location, { path = "ws" } = {}) {
   return url.toString();
 }
 
+/** The same URL over HTTP(S): ws://h/x/ws -> http://h/x/ws (to ask why a handshake was refused). */
+export function httpUrl(wsUrl) {
+  const url = new URL(wsUrl);
+  url.protocol = url.protocol === "wss:" ? "https:" : "http:";
+  url.hash = "";
+  return url.toString();
+}
+
 /** The server's /healthz next to a WebSocket URL (ws://h/x/ws -> http://h/x/healthz). */
 export function healthUrl(wsUrl) {
-  const url = new URL("healthz", wsUrl);
-  url.protocol = url.protocol === "wss:" ? "https:" : "http:";
+  const url = new URL("healthz", httpUrl(wsUrl));
   url.search = "";
-  url.hash = "";
   return url.toString();
 }
 

@@ -75,3 +75,37 @@ export function afterClose({
     : opened ? "" : "no connection: server down, or it refused the handshake (token?); ";
   return { state: "reconnecting", retryIn, message: `reconnecting… (${why}next try in ${(retryIn / 1000).toFixed(1)} s)` };
 }
+
+/**
+ * A browser never sees why a WebSocket handshake was refused (the socket just
+ * closes with 1006). The viewer then asks the same URL over plain HTTP with
+ * the same token (`Authorization: Bearer`), and the server's status says why:
+ * this decides what follows. Returns null for a status that explains nothing
+ * (the caller keeps its backoff).
+ * @param {{status: number, reason?: string, retryAfter?: number|null, backoff: Backoff, random?: () => number}} refusal
+ * @returns {CloseDecision|null}
+ */
+export function afterRefusal({ status, reason = "", retryAfter = null, backoff, random = Math.random }) {
+  const why = reason.trim().split("\n")[0].slice(0, 200);
+  if (status === 403 || status === 421) {
+    const guess = status === 403 ? "missing or wrong token, or this page's origin is not allowed" : "this host name is not allowed";
+    return {
+      state: "rejected",
+      retryIn: null,
+      message: `refused by server (${status}): ${why || guess} (not retrying; check the #control=/#token= link, then reload)`,
+    };
+  }
+  if (status === 429) {
+    const retryIn = Math.max(backoff.next(), (retryAfter ?? 0) * 1000);
+    return {
+      state: "reconnecting",
+      retryIn,
+      message: `too many refused attempts${why ? `: ${why}` : ""} (next try in ${Math.round(retryIn / 1000)} s)`,
+    };
+  }
+  if (status === 503) {
+    const retryIn = Math.max(Math.round(SERVER_FULL_RETRY_MS * (1 + 0.5 * random())), (retryAfter ?? 0) * 1000);
+    return { state: "server full", retryIn, message: `${why || "server full"} (trying again in ${Math.round(retryIn / 1000)} s)` };
+  }
+  return null;
+}

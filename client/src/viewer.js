@@ -11,13 +11,14 @@ import {
   decodeMessage,
   encodeMessage,
   healthUrl,
+  httpUrl,
   isKnownServerType,
   subprotocolsFor,
   tokenSubprotocol,
   websocketUrl,
 } from "./protocol.js";
 import { Screen, TERMINAL_SETUP, paintRows } from "./screen.js";
-import { Backoff, afterClose } from "./reconnect.js";
+import { Backoff, afterClose, afterRefusal } from "./reconnect.js";
 import { RateMeter } from "./meter.js";
 
 export const VERSION = "0.1.0";
@@ -64,6 +65,7 @@ export class GlyphcastViewer extends EventTarget {
     this._forcedCodec = codec;
     // Checked here, so a bad ?codec= fails at once with a readable message.
     subprotocolsFor(codec);
+    this._token = token || null;
     this._tokenEntry = token ? tokenSubprotocol(token) : null;
     /** Codecs the server said it offers (hello's `codecs` or /healthz); null: not told yet. */
     this.serverCodecs = null;
@@ -378,8 +380,41 @@ export class GlyphcastViewer extends EventTarget {
     this._setState(decision.state, decision.message, { code, reason });
     if (decision.retryIn != null) {
       this._timers.retry = setTimeout(() => this.connect(), decision.retryIn);
-      if (!opened) this._learnServerCodecs();
+      if (!opened) this._whyRefused();
     }
+  }
+
+  /** The socket never opened: ask over HTTP why (see afterRefusal), else which codecs there are. */
+  async _whyRefused() {
+    if (!this._fetch) return;
+    const attempt = this.stats.reconnects;
+    let decision = null;
+    try {
+      const response = await this._fetch(httpUrl(this.url), {
+        credentials: "omit",
+        cache: "no-store",
+        headers: this._token ? { Authorization: `Bearer ${this._token}` } : {},
+      });
+      const retryAfter = Number.parseInt(response.headers.get("Retry-After") ?? "", 10);
+      decision = afterRefusal({
+        status: response.status,
+        reason: response.status >= 400 ? await response.text() : "",
+        retryAfter: Number.isFinite(retryAfter) ? retryAfter : null,
+        backoff: this._backoff,
+      });
+    } catch (err) {
+      console.debug("glyphcast: could not ask the server why it refused:", err.message);
+    }
+    // Only if nothing happened meanwhile (a new attempt, close(), a live connection).
+    if (this._stopped || this._ws || attempt !== this.stats.reconnects) return;
+    if (decision) {
+      clearTimeout(this._timers.retry);
+      this._timers.retry = null;
+      this._setState(decision.state, decision.message, { status: "refused" });
+      if (decision.retryIn != null) this._timers.retry = setTimeout(() => this.connect(), decision.retryIn);
+      return;
+    }
+    await this._learnServerCodecs();
   }
 
   /**

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { encode } from "@msgpack/msgpack";
 import {
-  CLOSE, ProtocolError, SUBPROTOCOLS, codecName, decodeMessage, encodeMessage, healthUrl,
+  CLOSE, ProtocolError, SUBPROTOCOLS, codecName, decodeMessage, encodeMessage, healthUrl, httpUrl,
   isKnownServerType, subprotocolsFor, tokenFromFragment, tokenSubprotocol, websocketUrl,
 } from "../src/protocol.js";
 
@@ -106,6 +106,11 @@ test("the websocket URL is 'ws' next to the page: host, scheme and sub-path foll
   assert.equal(websocketUrl({ href: "https://example.test/x/y/" }), "wss://example.test/x/y/ws");
   assert.equal(websocketUrl({ href: "http://h:1/s/demo/index.html?codec=json#control=abc" }), "ws://h:1/s/demo/ws");
   assert.equal(websocketUrl({ href: "http://h:1/s/demo/?token=abc" }), "ws://h:1/s/demo/ws", "never a token in the URL");
+});
+
+test("the websocket URL over HTTP, to ask why a handshake was refused", () => {
+  assert.equal(httpUrl("wss://h/x/ws"), "https://h/x/ws");
+  assert.equal(httpUrl("ws://h:1/ws"), "http://h:1/ws");
 });
 
 test("healthz sits next to the websocket", () => {

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Backoff, SERVER_FULL_RETRY_MS, afterClose } from "../src/reconnect.js";
+import { Backoff, SERVER_FULL_RETRY_MS, afterClose, afterRefusal } from "../src/reconnect.js";
 import { RateMeter } from "../src/meter.js";
 
 test("backoff grows from 0.5 s to at most 10 s", () => {
@@ -73,4 +73,20 @@ test("a socket that never opened says the handshake may have been refused", () =
   const d = afterClose({ code: 1006, reason: "", backoff, opened: false });
   assert.equal(d.state, "reconnecting");
   assert.match(d.message, /refused the handshake \(token\?\)/);
+});
+
+test("a refused handshake explained over HTTP: 403/421 stop, 429 waits, 503 is server full, others keep the backoff", () => {
+  const backoff = new Backoff({ random: () => 1 });
+  const forbidden = afterRefusal({ status: 403, reason: "wrong token: use #control=TOKEN\n", backoff });
+  assert.equal(forbidden.state, "rejected");
+  assert.equal(forbidden.retryIn, null);
+  assert.match(forbidden.message, /^refused by server \(403\): wrong token: use #control=TOKEN \(not retrying/);
+  assert.match(afterRefusal({ status: 403, backoff }).message, /missing or wrong token/);
+  assert.equal(afterRefusal({ status: 421, backoff }).state, "rejected");
+  const throttled = afterRefusal({ status: 429, retryAfter: 7, backoff });
+  assert.equal(throttled.state, "reconnecting");
+  assert.equal(throttled.retryIn, 7000);
+  const full = afterRefusal({ status: 503, retryAfter: 30, backoff, random: () => 0 });
+  assert.deepEqual([full.state, full.retryIn], ["server full", 30000]);
+  for (const status of [200, 400, 404, 426, 500]) assert.equal(afterRefusal({ status, backoff }), null, String(status));
 });
