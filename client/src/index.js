@@ -4,5 +4,9 @@
 //   import "@glyphcast/viewer/style.css";
 //   const viewer = new GlyphcastViewer(el, { url: "ws://127.0.0.1:8765/ws" });
 export { GlyphcastViewer, VERSION, CLIENT_NAME } from "./viewer.js";
-export { SUBPROTOCOLS, DEFAULT_CODECS, CLOSE, decodeMessage, subprotocolsFor, websocketUrl } from "./protocol.js";
+export {
+  SUBPROTOCOLS, DEFAULT_CODECS, CLOSE, SERVER_TYPES, decodeMessage, subprotocolsFor, tokenFromFragment,
+  tokenSubprotocol, websocketUrl,
+} from "./protocol.js";
+export { takeToken } from "./session.js";
 export { Screen, paintRows } from "./screen.js";

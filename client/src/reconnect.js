@@ -1,6 +1,7 @@
 // What to do when the connection closes: retry with exponential backoff and
 // jitter (0.5 s up to 10 s), retry slowly when the server is full, stop on a
-// policy rejection. Pure: the viewer supplies close codes and owns the timers.
+// policy rejection or when the stream ended. Pure: the viewer supplies close
+// codes and owns the timers.
 import { CLOSE } from "./protocol.js";
 
 /** A full server (1013) is asked again no sooner than this (ms), plus jitter. */
@@ -33,18 +34,27 @@ export class Backoff {
 
 /**
  * @typedef {object} CloseDecision
- * @property {"reconnecting"|"server full"|"rejected"|"closed"} state
+ * @property {"reconnecting"|"server full"|"rejected"|"ended"|"closed"} state
  * @property {number|null} retryIn  ms until the next attempt, null: do not retry
  * @property {string} message       what the status bar says
  */
 
 /**
- * Decide what follows a close with `code` and `reason`.
- * @param {{code: number, reason?: string, backoff: Backoff, stopped?: boolean, random?: () => number}} close
+ * Decide what follows a close with `code` and `reason`. `ended` is true once
+ * the server sent `end` (v1.1); `opened` is false when the socket closed before
+ * it ever opened (the handshake was refused or the server is unreachable).
+ * @param {{code: number, reason?: string, backoff: Backoff, stopped?: boolean, ended?: string|boolean,
+ *          opened?: boolean, random?: () => number}} close
  * @returns {CloseDecision}
  */
-export function afterClose({ code, reason = "", backoff, stopped = false, random = Math.random }) {
+export function afterClose({
+  code, reason = "", backoff, stopped = false, ended = false, opened = true, random = Math.random,
+}) {
   if (stopped) return { state: "closed", retryIn: null, message: "closed" };
+  if (ended || code === CLOSE.NORMAL) {
+    const why = typeof ended === "string" && ended ? ended : reason;
+    return { state: "ended", retryIn: null, message: why ? `stream ended: ${why}` : "stream ended" };
+  }
   if (code === CLOSE.POLICY) {
     return {
       state: "rejected",
@@ -61,6 +71,41 @@ export function afterClose({ code, reason = "", backoff, stopped = false, random
     };
   }
   const retryIn = backoff.next();
-  const why = reason ? `${reason}; ` : "";
+  const why = reason ? `${reason}; `
+    : opened ? "" : "no connection: server down, or it refused the handshake (token?); ";
   return { state: "reconnecting", retryIn, message: `reconnecting… (${why}next try in ${(retryIn / 1000).toFixed(1)} s)` };
+}
+
+/**
+ * A browser never sees why a WebSocket handshake was refused (the socket just
+ * closes with 1006). The viewer then asks the same URL over plain HTTP with
+ * the same token (`Authorization: Bearer`), and the server's status says why:
+ * this decides what follows. Returns null for a status that explains nothing
+ * (the caller keeps its backoff).
+ * @param {{status: number, reason?: string, retryAfter?: number|null, backoff: Backoff, random?: () => number}} refusal
+ * @returns {CloseDecision|null}
+ */
+export function afterRefusal({ status, reason = "", retryAfter = null, backoff, random = Math.random }) {
+  const why = reason.trim().split("\n")[0].slice(0, 200);
+  if (status === 403 || status === 421) {
+    const guess = status === 403 ? "missing or wrong token, or this page's origin is not allowed" : "this host name is not allowed";
+    return {
+      state: "rejected",
+      retryIn: null,
+      message: `refused by server (${status}): ${why || guess} (not retrying; check the #control=/#token= link, then reload)`,
+    };
+  }
+  if (status === 429) {
+    const retryIn = Math.max(backoff.next(), (retryAfter ?? 0) * 1000);
+    return {
+      state: "reconnecting",
+      retryIn,
+      message: `too many refused attempts${why ? `: ${why}` : ""} (next try in ${Math.round(retryIn / 1000)} s)`,
+    };
+  }
+  if (status === 503) {
+    const retryIn = Math.max(Math.round(SERVER_FULL_RETRY_MS * (1 + 0.5 * random())), (retryAfter ?? 0) * 1000);
+    return { state: "server full", retryIn, message: `${why || "server full"} (trying again in ${Math.round(retryIn / 1000)} s)` };
+  }
+  return null;
 }

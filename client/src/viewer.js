@@ -10,11 +10,15 @@ import {
   codecName,
   decodeMessage,
   encodeMessage,
+  healthUrl,
+  httpUrl,
+  isKnownServerType,
   subprotocolsFor,
+  tokenSubprotocol,
   websocketUrl,
 } from "./protocol.js";
 import { Screen, TERMINAL_SETUP, paintRows } from "./screen.js";
-import { Backoff, afterClose } from "./reconnect.js";
+import { Backoff, afterClose, afterRefusal } from "./reconnect.js";
 import { RateMeter } from "./meter.js";
 
 export const VERSION = "0.1.0";
@@ -25,6 +29,9 @@ const STATUS_INTERVAL_MS = 500;
 const MIN_FONT_PX = 4;
 const MAX_FONT_PX = 48;
 
+/** States that stop the viewer for good: their message is shown over the screen too. */
+const NOTICE_STATES = new Set(["ended", "rejected", "unsupported codec"]);
+
 const FONT_FAMILY =
   '"DejaVu Sans Mono", "Cascadia Mono", Menlo, Consolas, "Liberation Mono", "Noto Sans Mono", monospace';
 
@@ -32,13 +39,14 @@ const FONT_FAMILY =
  * A viewer of one glyphcast stream inside `element`.
  *
  *   const viewer = new GlyphcastViewer(document.getElementById("screen"), {
- *     url: "ws://127.0.0.1:8765/ws", // default: /ws on the page's own host
- *     codec: "diff",                  // default: offer diff, binary, json
- *     token: "...",                   // optional view/control token
+ *     url: "ws://127.0.0.1:8765/ws", // default: "ws" next to the page (/x/y/ -> /x/y/ws)
+ *     codec: "diff",                  // default: offer diff, binary, json (+ what the server lists)
+ *     token: "...",                   // optional view/control token (sent as a subprotocol entry)
  *   });
  *
  * Events (it is an EventTarget): "statechange" (detail: {state, message}),
- * "hello" (detail: the hello message), "paint" (detail: {seq}).
+ * "hello" (detail: the hello message), "paint" (detail: {seq}),
+ * "presence" (detail: {viewers, controllers}), "end" (detail: the end message).
  */
 export class GlyphcastViewer extends EventTarget {
   constructor(element, options = {}) {
@@ -54,13 +62,20 @@ export class GlyphcastViewer extends EventTarget {
       WebSocket: WebSocketImpl = globalThis.WebSocket,
     } = options;
     this.element = element;
-    this.protocols = subprotocolsFor(codec);
-    this.url = url
-      ? withToken(url, token)
-      : websocketUrl(globalThis.location, { token });
+    this._forcedCodec = codec;
+    // Checked here, so a bad ?codec= fails at once with a readable message.
+    subprotocolsFor(codec);
+    this._token = token || null;
+    this._tokenEntry = token ? tokenSubprotocol(token) : null;
+    /** Codecs the server said it offers (hello's `codecs` or /healthz); null: not told yet. */
+    this.serverCodecs = null;
+    /** Codecs whose messages this viewer could not decode; never offered again. */
+    this.undecodable = [];
+    this.url = url || websocketUrl(globalThis.location);
     this._WebSocket = WebSocketImpl;
+    this._fetch = options.fetch ?? globalThis.fetch?.bind(globalThis);
 
-    /** Connection state: connecting, live, reconnecting, server full, rejected, closed. */
+    /** Connection state: connecting, live, reconnecting, server full, rejected, ended, unsupported codec, closed. */
     this.state = "idle";
     this.message = "";
     /** "viewer" (read-only) or "controller"; null before hello. */
@@ -73,12 +88,16 @@ export class GlyphcastViewer extends EventTarget {
     this.lastError = null;
     /** Round-trip time of the last ping, ms. */
     this.latency = null;
+    /** The last `presence` (v1.1): {viewers, controllers}; null until the server sends one. */
+    this.presence = null;
+    /** The `end` message once the stream ended (v1.1); the viewer does not reconnect after it. */
+    this.ended = null;
     /** seq of the newest frame xterm has finished parsing (see `settled()`). */
     this.paintedSeq = null;
     // reconnects counts attempts after the first connection, successful or not.
     this.stats = {
       messages: 0, bytes: 0, frames: 0, deltas: 0, clears: 0, resyncs: 0,
-      reconnects: 0, dropped: 0, ignored: 0, errors: 0, protocolErrors: 0,
+      reconnects: 0, dropped: 0, ignored: 0, errors: 0, protocolErrors: 0, unknown: 0,
     };
 
     this.screen = new Screen();
@@ -90,6 +109,10 @@ export class GlyphcastViewer extends EventTarget {
     this._stopped = false;
     this._timers = { retry: null, ping: null, status: null };
     this._connectedOnce = false;
+    this._opened = false;
+    this._gotHello = false;
+    this._probedHealth = false;
+    this._detail = "";
 
     this._buildDom(statusBar, fontFamily);
     if (autoConnect) this.connect();
@@ -131,18 +154,36 @@ export class GlyphcastViewer extends EventTarget {
     this._dropNext += n;
   }
 
+  /**
+   * The Sec-WebSocket-Protocol list of the next connection: the codecs (best
+   * first), then the token entry if there is a token. The server selects a
+   * codec and never the token entry.
+   */
+  get protocols() {
+    const codecs = subprotocolsFor(this._forcedCodec, { serverCodecs: this.serverCodecs, skip: this.undecodable });
+    return this._tokenEntry ? [...codecs, this._tokenEntry] : codecs;
+  }
+
   /** Open the connection (again). Called by the constructor unless autoConnect is false. */
   connect() {
     this._stopped = false;
     clearTimeout(this._timers.retry);
     this._timers.retry = null;
+    this.ended = null;
+    const protocols = this.protocols;
+    if (protocols.length === (this._tokenEntry ? 1 : 0)) {
+      this._unsupported();
+      return;
+    }
     if (this._connectedOnce) this.stats.reconnects += 1;
     this._connectedOnce = true;
+    this._opened = false;
+    this._gotHello = false;
     this.screen.expectKeyframe();
     this._setState("connecting", `connecting to ${this.url}`);
     let ws;
     try {
-      ws = new this._WebSocket(this.url, this.protocols);
+      ws = new this._WebSocket(this.url, protocols);
     } catch (err) {
       // A malformed URL cannot get better by retrying.
       this._setState("rejected", `cannot connect: ${err.message}`);
@@ -197,6 +238,7 @@ export class GlyphcastViewer extends EventTarget {
   // --- socket events --------------------------------------------------------
 
   _onOpen(ws) {
+    this._opened = true;
     this.codec = codecName(ws.protocol);
     this._setState("connecting", "connected, waiting for hello");
     const viewport = this._fitAddon.proposeDimensions();
@@ -220,6 +262,13 @@ export class GlyphcastViewer extends EventTarget {
       this.stats.protocolErrors += 1;
       this.lastError = { code: "protocol", message: err.message };
       console.warn("glyphcast:", err.message);
+      // The first message is hello: if that cannot be read, nothing on this codec can.
+      if (!this._gotHello) this._undecodableCodec(err.message);
+      return;
+    }
+    if (!isKnownServerType(msg.type)) {
+      // A newer server's message type: v1 clients ignore what they do not know.
+      this.stats.unknown += 1;
       return;
     }
     switch (msg.type) {
@@ -239,7 +288,44 @@ export class GlyphcastViewer extends EventTarget {
         console.warn(`glyphcast server error ${msg.code}: ${msg.message}`);
         this._renderStatus();
         return;
+      case "presence":
+        this.presence = { viewers: msg.viewers, controllers: msg.controllers };
+        this._renderStatus();
+        this.dispatchEvent(new CustomEvent("presence", { detail: this.presence }));
+        return;
+      case "end":
+        return this._onEnd(msg);
     }
+  }
+
+  _onEnd(msg) {
+    this.ended = msg;
+    this._clearTimers();
+    const reason = typeof msg.reason === "string" && msg.reason ? msg.reason : "";
+    this._setState("ended", reason ? `stream ended: ${reason}` : "stream ended");
+    this.dispatchEvent(new CustomEvent("end", { detail: msg }));
+  }
+
+  /** The negotiated codec sends what this viewer cannot decode: try another, or say so and stop. */
+  _undecodableCodec(why) {
+    const subprotocol = this._ws?.protocol || "glyphcast.json.v1";
+    if (!this.undecodable.includes(subprotocol)) this.undecodable.push(subprotocol);
+    this._detail = why;
+    const ws = this._ws;
+    this._ws = null;
+    this._clearTimers();
+    ws?.close(1000, "codec not supported by this viewer");
+    this.connect();
+  }
+
+  _unsupported() {
+    const tried = this.undecodable.length ? this.undecodable.join(", ") : "the offered codec";
+    const offers = this.serverCodecs ? ` The server offers ${this.serverCodecs.join(", ")}.` : "";
+    this._setState(
+      "unsupported codec",
+      `this viewer cannot decode ${tried} (it reads JSON text and msgpack binary maps${this._detail ? `; ${this._detail}` : ""}).${offers}`
+        + " Try ?codec=json, or a viewer made for that codec.",
+    );
   }
 
   _onHello(msg) {
@@ -247,8 +333,11 @@ export class GlyphcastViewer extends EventTarget {
       console.warn(`glyphcast: server speaks protocol ${msg.protocol}, this viewer ${PROTOCOL_VERSION}`);
     }
     this._backoff.reset();
+    this._gotHello = true;
     this.server = msg.server ?? null;
     if (msg.codec) this.codec = codecName(msg.codec) ?? msg.codec;
+    // v1.1: every codec the server offers, so a reconnect may offer those too.
+    if (Array.isArray(msg.codecs)) this.serverCodecs = msg.codecs.filter((c) => typeof c === "string");
     this.role = msg.role === "controller" ? "controller" : "viewer";
     this.terminal.options.disableStdin = this.role !== "controller";
     if (msg.width && msg.height) {
@@ -285,11 +374,70 @@ export class GlyphcastViewer extends EventTarget {
   _onClose(code, reason) {
     this._clearTimers();
     this._ws = null;
-    const decision = afterClose({ code, reason, backoff: this._backoff, stopped: this._stopped });
+    const opened = this._opened;
+    const ended = this.ended ? (this.ended.reason || true) : false;
+    const decision = afterClose({ code, reason, backoff: this._backoff, stopped: this._stopped, ended, opened });
     this._setState(decision.state, decision.message, { code, reason });
     if (decision.retryIn != null) {
       this._timers.retry = setTimeout(() => this.connect(), decision.retryIn);
+      if (!opened) this._whyRefused();
     }
+  }
+
+  /** The socket never opened: ask over HTTP why (see afterRefusal), else which codecs there are. */
+  async _whyRefused() {
+    if (!this._fetch) return;
+    const attempt = this.stats.reconnects;
+    let decision = null;
+    try {
+      const response = await this._fetch(httpUrl(this.url), {
+        credentials: "omit",
+        cache: "no-store",
+        headers: this._token ? { Authorization: `Bearer ${this._token}` } : {},
+      });
+      const retryAfter = Number.parseInt(response.headers.get("Retry-After") ?? "", 10);
+      decision = afterRefusal({
+        status: response.status,
+        reason: response.status >= 400 ? await response.text() : "",
+        retryAfter: Number.isFinite(retryAfter) ? retryAfter : null,
+        backoff: this._backoff,
+      });
+    } catch (err) {
+      console.debug("glyphcast: could not ask the server why it refused:", err.message);
+    }
+    // Only if nothing happened meanwhile (a new attempt, close(), a live connection).
+    if (this._stopped || this._ws || attempt !== this.stats.reconnects) return;
+    if (decision) {
+      clearTimeout(this._timers.retry);
+      this._timers.retry = null;
+      this._setState(decision.state, decision.message, { status: "refused" });
+      if (decision.retryIn != null) this._timers.retry = setTimeout(() => this.connect(), decision.retryIn);
+      return;
+    }
+    await this._learnServerCodecs();
+  }
+
+  /**
+   * The handshake failed before any hello: perhaps the server offers none of
+   * the codecs offered. A browser cannot read the refusal, so ask /healthz
+   * which codecs there are, and if that changes the offer, try again at once.
+   */
+  async _learnServerCodecs() {
+    if (this._probedHealth || this.serverCodecs != null || this._forcedCodec || !this._fetch) return;
+    this._probedHealth = true;
+    const before = this.protocols.join(",");
+    let codecs;
+    try {
+      const response = await this._fetch(healthUrl(this.url), { credentials: "omit", cache: "no-store" });
+      if (!response.ok) return;
+      codecs = (await response.json())?.codecs;
+    } catch (err) {
+      console.debug("glyphcast: /healthz not readable:", err.message);
+      return;
+    }
+    if (!Array.isArray(codecs) || this._stopped || this._ws) return;
+    this.serverCodecs = codecs.filter((c) => typeof c === "string");
+    if (this.protocols.join(",") !== before) this.connect();
   }
 
   _ping() {
@@ -319,6 +467,11 @@ export class GlyphcastViewer extends EventTarget {
     this._stage = document.createElement("div");
     this._stage.className = "gc-stage";
     el.append(this._stage);
+    // Says in the page, not only in the status bar, why the stream stopped.
+    this._notice = document.createElement("div");
+    this._notice.className = "gc-notice";
+    this._notice.hidden = true;
+    el.append(this._notice);
     if (statusBar) {
       this._status = document.createElement("div");
       this._status.className = "gc-status";
@@ -382,6 +535,10 @@ export class GlyphcastViewer extends EventTarget {
   _setState(state, message, detail = {}) {
     this.state = state;
     this.message = message;
+    if (this._notice) {
+      this._notice.hidden = !NOTICE_STATES.has(state);
+      this._notice.textContent = this._notice.hidden ? "" : message;
+    }
     this._renderStatus();
     this.dispatchEvent(new CustomEvent("statechange", { detail: { state, message, ...detail } }));
   }
@@ -398,7 +555,11 @@ export class GlyphcastViewer extends EventTarget {
       ["latency", live && this.latency != null ? `${this.latency.toFixed(0)} ms` : "— ms"],
       ["rate", live ? `${(this._bps.rate() / 1000).toFixed(1)} kB/s` : "— kB/s"],
     ];
-    if (this.engineState && typeof this.engineState === "object" && this.engineState.viewers != null) {
+    if (this.presence && Number.isFinite(this.presence.viewers)) {
+      const { viewers, controllers } = this.presence;
+      const also = Number.isFinite(controllers) && controllers > 0 ? ` (${controllers} controlling)` : "";
+      parts.push(["viewers", `${viewers} ${viewers === 1 ? "viewer" : "viewers"}${also}`]);
+    } else if (this.engineState && typeof this.engineState === "object" && this.engineState.viewers != null) {
       parts.push(["viewers", `${this.engineState.viewers} viewers`]);
     }
     if (this.lastError && live) parts.push(["error", `error: ${this.lastError.message}`]);
@@ -424,13 +585,6 @@ export class GlyphcastViewer extends EventTarget {
     clearInterval(this._timers.ping);
     this._timers.retry = this._timers.ping = null;
   }
-}
-
-function withToken(url, token) {
-  if (!token) return url;
-  const u = new URL(url);
-  u.searchParams.set("token", token);
-  return u.toString();
 }
 
 function clamp(value, lo, hi) {

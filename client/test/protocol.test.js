@@ -2,8 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { encode } from "@msgpack/msgpack";
 import {
-  ProtocolError, SUBPROTOCOLS, codecName, decodeMessage, encodeMessage,
-  subprotocolsFor, websocketUrl,
+  CLOSE, ProtocolError, SUBPROTOCOLS, codecName, decodeMessage, encodeMessage, healthUrl, httpUrl,
+  isKnownServerType, subprotocolsFor, tokenFromFragment, tokenSubprotocol, websocketUrl,
 } from "../src/protocol.js";
 
 const frame = { type: "frame", seq: 7, ts: 1700000000123.5, width: 4, height: 2, lines: ["\x1b[31mab\x1b[0m", "界"] };
@@ -36,19 +36,33 @@ test("every server message type decodes", () => {
     { type: "state", state: { scene: "demo" } },
     { type: "pong", ts: 12.5, server_ts: 1700000000000 },
     { type: "error", code: "forbidden", message: "viewers are read-only" },
+    { type: "end", seq: 41, reason: "program exited with status 0" },
+    { type: "presence", viewers: 3, controllers: 1 },
+    { type: "hello", protocol: 1, server: "s", codec: "x.v1", width: 1, height: 1, role: "viewer",
+      stream: "main", codecs: ["glyphcast.json.v1", "x.v1"] },
   ]) {
     assert.deepEqual(decodeMessage(JSON.stringify(msg)), msg);
     assert.deepEqual(decodeMessage(encode(msg)), msg);
   }
 });
 
-test("garbage, non-maps and unknown types are protocol errors", () => {
-  assert.throws(() => decodeMessage("{not json"), ProtocolError);
+test("garbage and non-maps are protocol errors that say which decoding failed", () => {
+  assert.throws(() => decodeMessage("{not json"), /not a JSON text message/);
   assert.throws(() => decodeMessage("[1,2]"), ProtocolError);
   assert.throws(() => decodeMessage("null"), ProtocolError);
-  assert.throws(() => decodeMessage(JSON.stringify({ type: "bogus" })), ProtocolError);
-  assert.throws(() => decodeMessage(new Uint8Array([0xc1])), ProtocolError);
+  assert.throws(() => decodeMessage(JSON.stringify({ type: 5 })), /no string type/);
+  assert.throws(() => decodeMessage(new Uint8Array([0xc1])), /not a msgpack binary message/);
   assert.throws(() => decodeMessage(encode([1, 2])), ProtocolError);
+  // CBOR {"type": "frame"}: a binary codec the viewer cannot read fails cleanly.
+  assert.throws(() => decodeMessage(new Uint8Array([0xa1, 0x64, 0x74, 0x79, 0x70, 0x65, 0x65, 0x66, 0x72, 0x61, 0x6d, 0x65])),
+    ProtocolError);
+});
+
+test("a message type from a newer protocol decodes and is marked unknown, not an error", () => {
+  const msg = decodeMessage(JSON.stringify({ type: "cursor-shape", shape: "bar" }));
+  assert.equal(msg.type, "cursor-shape");
+  assert.equal(isKnownServerType(msg.type), false);
+  for (const type of ["hello", "frame", "delta", "end", "presence"]) assert.ok(isKnownServerType(type), type);
 });
 
 test("offers diff, binary, json unless a codec is forced", () => {
@@ -56,19 +70,74 @@ test("offers diff, binary, json unless a codec is forced", () => {
   assert.deepEqual(subprotocolsFor("json"), [SUBPROTOCOLS.json]);
   assert.deepEqual(subprotocolsFor("BINARY"), [SUBPROTOCOLS.binary]);
   assert.deepEqual(subprotocolsFor("glyphcast.diff.v1"), [SUBPROTOCOLS.diff]);
-  assert.throws(() => subprotocolsFor("zip"), /unknown codec "zip": use one of diff, binary, json/);
+});
+
+test("?codec= takes any subprotocol name, and refuses what cannot be one", () => {
+  assert.deepEqual(subprotocolsFor("example.jsondiff.v1"), ["example.jsondiff.v1"]);
+  assert.deepEqual(subprotocolsFor("cbor"), ["cbor"]);
+  assert.throws(() => subprotocolsFor("a b"), /"a b" is not a codec name: use diff, binary, json or a subprotocol/);
+  assert.throws(() => subprotocolsFor("x,y"), ProtocolError);
+  assert.throws(() => subprotocolsFor("glyphcast.token.abc"), ProtocolError);
+});
+
+test("codecs the server lists are offered after the known ones, best known first", () => {
+  const serverCodecs = ["example.jsondiff.v1", "glyphcast.json.v1", "glyphcast.diff.v1", "glyphcast.token.x", "bad name"];
+  assert.deepEqual(subprotocolsFor(undefined, { serverCodecs }),
+    ["glyphcast.diff.v1", "glyphcast.json.v1", "example.jsondiff.v1"]);
+  assert.deepEqual(subprotocolsFor(undefined, { serverCodecs: ["example.cbor.v1"] }), ["example.cbor.v1"]);
+});
+
+test("codecs the viewer could not decode are not offered again", () => {
+  assert.deepEqual(subprotocolsFor(undefined, { serverCodecs: ["example.cbor.v1", "glyphcast.json.v1"], skip: ["example.cbor.v1"] }),
+    ["glyphcast.json.v1"]);
+  assert.deepEqual(subprotocolsFor("example.cbor.v1", { skip: ["example.cbor.v1"] }), []);
+  assert.deepEqual(subprotocolsFor(undefined, { skip: ["glyphcast.diff.v1"] }), ["glyphcast.binary.v1", "glyphcast.json.v1"]);
 });
 
 test("codec names come from subprotocols; none negotiated means json", () => {
   assert.equal(codecName("glyphcast.binary.v1"), "binary");
   assert.equal(codecName(""), "json");
-  assert.equal(codecName("diff"), "diff");
+  assert.equal(codecName("example.jsondiff.v1"), "example.jsondiff.v1");
 });
 
-test("the websocket URL follows the page's host and scheme and carries the token", () => {
-  assert.equal(websocketUrl({ protocol: "http:", host: "127.0.0.1:8765" }), "ws://127.0.0.1:8765/ws");
-  assert.equal(websocketUrl({ protocol: "https:", host: "example.test" }), "wss://example.test/ws");
-  assert.equal(websocketUrl({ protocol: "http:", host: "h:1" }, { token: "a b&c" }), "ws://h:1/ws?token=a%20b%26c");
+test("the websocket URL is 'ws' next to the page: host, scheme and sub-path follow the page", () => {
+  assert.equal(websocketUrl({ href: "http://127.0.0.1:8765/" }), "ws://127.0.0.1:8765/ws");
+  assert.equal(websocketUrl({ href: "https://example.test/" }), "wss://example.test/ws");
+  assert.equal(websocketUrl({ href: "https://example.test/x/y/" }), "wss://example.test/x/y/ws");
+  assert.equal(websocketUrl({ href: "http://h:1/s/demo/index.html?codec=json#control=abc" }), "ws://h:1/s/demo/ws");
+  assert.equal(websocketUrl({ href: "http://h:1/s/demo/?token=abc" }), "ws://h:1/s/demo/ws", "never a token in the URL");
+});
+
+test("the websocket URL over HTTP, to ask why a handshake was refused", () => {
+  assert.equal(httpUrl("wss://h/x/ws"), "https://h/x/ws");
+  assert.equal(httpUrl("ws://h:1/ws"), "http://h:1/ws");
+});
+
+test("healthz sits next to the websocket", () => {
+  assert.equal(healthUrl("ws://h:1/x/y/ws"), "http://h:1/x/y/healthz");
+  assert.equal(healthUrl("wss://h/ws"), "https://h/healthz");
+});
+
+test("a token is offered as glyphcast.token.<base64url, no padding>, like glyphcast.protocol.token_subprotocol", () => {
+  assert.equal(tokenSubprotocol("s3cret"), "glyphcast.token.czNjcmV0");  // tests/all/test_protocol.py checks the same
+  assert.equal(tokenSubprotocol("a"), "glyphcast.token.YQ");
+  assert.equal(tokenSubprotocol("??>"), "glyphcast.token.Pz8-");
+  const utf8 = tokenSubprotocol("ключ");
+  assert.match(utf8, /^glyphcast\.token\.[A-Za-z0-9_-]+$/);
+  assert.equal(Buffer.from(utf8.slice("glyphcast.token.".length), "base64url").toString("utf8"), "ключ");
+});
+
+test("tokens come from the fragment: control wins, the rest of the fragment is kept", () => {
+  assert.deepEqual(tokenFromFragment("#control=abc"), { token: "abc", kind: "control", rest: "" });
+  assert.deepEqual(tokenFromFragment("#token=v%20w"), { token: "v w", kind: "token", rest: "" });
+  assert.deepEqual(tokenFromFragment("#token=v&control=c&x=1"), { token: "c", kind: "control", rest: "x=1" });
+  assert.deepEqual(tokenFromFragment(""), { token: null, kind: null, rest: "" });
+  assert.deepEqual(tokenFromFragment("#control="), { token: null, kind: null, rest: "" });
+});
+
+test("close codes include 1000 stream ended and 1011 internal", () => {
+  assert.equal(CLOSE.NORMAL, 1000);
+  assert.equal(CLOSE.INTERNAL, 1011);
 });
 
 test("client messages are JSON text", () => {

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Backoff, SERVER_FULL_RETRY_MS, afterClose } from "../src/reconnect.js";
+import { Backoff, SERVER_FULL_RETRY_MS, afterClose, afterRefusal } from "../src/reconnect.js";
 import { RateMeter } from "../src/meter.js";
 
 test("backoff grows from 0.5 s to at most 10 s", () => {
@@ -54,4 +54,39 @@ test("rate meter sums the events of its window per second", () => {
   assert.ok(Math.abs(meter.rate() - 30) <= 0.5, String(meter.rate()));
   now += 5000;
   assert.equal(meter.rate(), 0);
+});
+
+test("after end (or a 1000 close) the stream has ended: no reconnect", () => {
+  const backoff = new Backoff({ random: () => 1 });
+  const afterEnd = afterClose({ code: 1000, reason: "", backoff, ended: "replay finished" });
+  assert.deepEqual(afterEnd, { state: "ended", retryIn: null, message: "stream ended: replay finished" });
+  assert.equal(afterClose({ code: 1000, reason: "", backoff }).message, "stream ended");
+  // end arrived, then the connection dropped instead of closing cleanly: still ended.
+  assert.equal(afterClose({ code: 1006, reason: "", backoff, ended: true }).retryIn, null);
+  assert.equal(backoff.attempt, 0, "no backoff step was spent");
+  // 1001 (server going away) is not an end: viewers come back.
+  assert.equal(afterClose({ code: 1001, reason: "restart", backoff }).state, "reconnecting");
+});
+
+test("a socket that never opened says the handshake may have been refused", () => {
+  const backoff = new Backoff({ random: () => 1 });
+  const d = afterClose({ code: 1006, reason: "", backoff, opened: false });
+  assert.equal(d.state, "reconnecting");
+  assert.match(d.message, /refused the handshake \(token\?\)/);
+});
+
+test("a refused handshake explained over HTTP: 403/421 stop, 429 waits, 503 is server full, others keep the backoff", () => {
+  const backoff = new Backoff({ random: () => 1 });
+  const forbidden = afterRefusal({ status: 403, reason: "wrong token: use #control=TOKEN\n", backoff });
+  assert.equal(forbidden.state, "rejected");
+  assert.equal(forbidden.retryIn, null);
+  assert.match(forbidden.message, /^refused by server \(403\): wrong token: use #control=TOKEN \(not retrying/);
+  assert.match(afterRefusal({ status: 403, backoff }).message, /missing or wrong token/);
+  assert.equal(afterRefusal({ status: 421, backoff }).state, "rejected");
+  const throttled = afterRefusal({ status: 429, retryAfter: 7, backoff });
+  assert.equal(throttled.state, "reconnecting");
+  assert.equal(throttled.retryIn, 7000);
+  const full = afterRefusal({ status: 503, retryAfter: 30, backoff, random: () => 0 });
+  assert.deepEqual([full.state, full.retryIn], ["server full", 30000]);
+  for (const status of [200, 400, 404, 426, 500]) assert.equal(afterRefusal({ status, backoff }), null, String(status));
 });

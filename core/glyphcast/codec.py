@@ -1,15 +1,16 @@
-"""The wire codec contract: how frames become WebSocket messages and back.
+"""The wire codec contract: how protocol messages become WebSocket frames and back.
 
-Codecs are pure (sans-I/O): messages and frames in, ``bytes``/``str`` out. The
-WebSocket hub negotiates one per connection by ``Sec-WebSocket-Protocol`` and
-encodes each (codec, base, seq) once for every session at that point.
+A codec is pure (sans-I/O) and only serializes maps: the messages themselves
+are built by :mod:`glyphcast.protocol`. The WebSocket hub negotiates one codec
+per connection by ``Sec-WebSocket-Protocol`` and encodes each (codec, base,
+seq) once for every session at that point.
 """
 
 from __future__ import annotations
 
 from typing import Any, Protocol, runtime_checkable
 
-from glyphcast.frame import Delta, Frame
+from glyphcast.frame import Frame
 
 
 class CodecError(ValueError):
@@ -18,48 +19,49 @@ class CodecError(ValueError):
 
 @runtime_checkable
 class Codec(Protocol):
-    """One wire codec, e.g. ``glyphcast.json.v1``."""
+    """One wire codec, e.g. ``glyphcast.json.v1``.
 
-    #: The WebSocket subprotocol name, e.g. "glyphcast.json.v1".
+    What the hub does with a codec, and nothing more:
+
+    - Server -> client: every message goes through :meth:`encode` (``hello``,
+      ``clear``, ``state``, ``pong``, ``error``, ...), every full frame through
+      :meth:`encode_frame`, and, only if :attr:`deltas` is true, every update of
+      a session that holds an earlier frame of the same size through
+      :meth:`encode_delta`. The return type picks the WebSocket frame: ``str``
+      goes out as a text frame, ``bytes`` as a binary frame.
+    - Client -> server: a client's **text** frames are always JSON and never
+      reach the codec (:func:`glyphcast.protocol.decode_json` reads them). Its
+      **binary** frames go to :meth:`decode`.
+    - The result of encoding is cached and shared by every session at the same
+      point, so encoding must depend only on its arguments.
+    """
+
+    #: The WebSocket subprotocol name, e.g. "glyphcast.json.v1"; also the name
+    #: ``register_codecs`` registers it under and ``display_factory`` enables.
     subprotocol: str
-    #: True if messages travel as binary WebSocket frames, False for text frames.
-    binary: bool
-    #: True if the codec sends ``delta`` messages on top of keyframes.
+    #: True: the hub sends a session the changes since the frame it last received
+    #: (``encode_delta``); False: every update is a full frame (``encode_frame``).
     deltas: bool
 
     def encode(self, message: dict[str, Any]) -> bytes | str:
-        """Encode one server->client message (a map with ``type``)."""
+        """Encode one server->client message (a map with ``type``); ``str`` = text frame, ``bytes`` = binary."""
 
     def encode_frame(self, frame: Frame) -> bytes | str:
-        """Encode a full ``frame`` message."""
+        """Encode a full ``frame`` message (:func:`glyphcast.protocol.frame_message`)."""
 
     def encode_delta(self, frame: Frame, base: Frame) -> bytes | str:
-        """Encode a ``delta`` from ``base`` to ``frame`` (same shape)."""
+        """Encode the update from ``base`` to ``frame`` (same width and height).
 
-    def decode(self, data: bytes | str) -> dict[str, Any]:
-        """Decode one client->server message; raise :class:`CodecError` if malformed."""
+        Called only when :attr:`deltas` is true. A ``delta`` message
+        (:func:`glyphcast.protocol.delta_message` of ``frame.delta(base)``) or,
+        where a delta does not pay, a full frame: a ``frame`` is valid on any base.
+        """
 
+    def decode(self, data: bytes) -> Any:
+        """Decode one client->server **binary** frame into the message's value.
 
-def frame_message(frame: Frame) -> dict[str, Any]:
-    """Wire protocol v1 ``frame`` message: the full frame (also a diff codec's keyframe)."""
-    return {
-        "type": "frame",
-        "seq": frame.seq,
-        "ts": frame.ts,
-        "width": frame.width,
-        "height": frame.height,
-        "lines": frame.rows,
-    }
-
-
-def delta_message(delta: Delta) -> dict[str, Any]:
-    """Wire protocol v1 ``delta`` message: changed rows as ``[index, line]``, valid only on frame ``base``."""
-    return {
-        "type": "delta",
-        "seq": delta.seq,
-        "base": delta.base,
-        "ts": delta.ts,
-        "width": delta.width,
-        "height": delta.height,
-        "rows": delta.rows,
-    }
+        Return what the bytes hold (the hub's message schema then checks that it
+        is a map with a known ``type`` and valid fields); raise
+        :class:`CodecError` with a one-line reason for anything that cannot be
+        decoded. Never let another exception escape: a client controls these bytes.
+        """

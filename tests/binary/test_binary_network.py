@@ -32,7 +32,7 @@ def hub_display(stream: glyphcast.Stream) -> HubDisplay:
 
 def test_plugin_registers_the_codec_and_the_websocket_binary_display() -> None:
     registry = glyphcast.get_registry()
-    assert registry.codecs[BINARY].binary is True
+    assert registry.codecs[BINARY].deltas is False
     assert registry.displays["websocket-binary"].plugin == "binary"
 
 
@@ -81,8 +81,16 @@ def test_ping_is_answered_with_a_msgpack_pong_whether_sent_as_msgpack_or_json(st
 
 @pytest.mark.parametrize(
     "bad",
-    [b"\xc1", b"\x81\xa4type", msgpack.packb([1, 2]), msgpack.packb({"no": "type"})],
-    ids=["invalid-byte", "truncated", "array", "no-type"],
+    [
+        b"\xc1",
+        b"\x81\xa4type",
+        msgpack.packb([1, 2]),
+        msgpack.packb({"no": "type"}),
+        b"\x91" * 5000 + b"\x00",
+        b"\x82\xa4type\xa4ping\x91\x01\x02",
+        msgpack.packb({"type": "ping", "ts": float("nan")}),
+    ],
+    ids=["invalid-byte", "truncated", "array", "no-type", "deeply-nested", "list-key", "nan"],
 )
 def test_malformed_msgpack_gets_an_error_reply_and_the_connection_stays_up(stream: glyphcast.Stream, bad: bytes) -> None:
     with connect(hub_display(stream), BINARY) as ws:

@@ -7,6 +7,12 @@ one place.
 
 from __future__ import annotations
 
-from glyphcast_binary.codec import SUBPROTOCOL, BinaryCodec, MsgpackCodec, decode_client_message
+from glyphcast_binary.codec import (
+    SUBPROTOCOL,
+    UNPACK_LIMITS,
+    BinaryCodec,
+    MsgpackCodec,
+    unpack_client_message,
+)
 
-__all__ = ["SUBPROTOCOL", "BinaryCodec", "MsgpackCodec", "decode_client_message"]
+__all__ = ["SUBPROTOCOL", "UNPACK_LIMITS", "BinaryCodec", "MsgpackCodec", "unpack_client_message"]

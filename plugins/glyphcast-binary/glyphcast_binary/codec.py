@@ -1,27 +1,28 @@
-"""Msgpack wire codecs, sans-I/O: messages and frames in, bytes out; client bytes in, maps out.
+"""Msgpack wire codecs, sans-I/O: messages and frames in, bytes out; client bytes in, values out.
 
 Server -> client messages are msgpack maps (``use_bin_type=True``: text rows
-travel as msgpack str, so any msgpack decoder yields strings). Clients may send
-either msgpack maps (binary WebSocket messages) or JSON text — the viewer sends
-JSON text on every codec — and both decode to the same map.
+travel as msgpack str, so any msgpack decoder yields strings). A client's
+binary frames are msgpack maps; its text frames are JSON and never reach this
+codec (the hub decodes them with :func:`glyphcast.protocol.decode_json`).
 """
 
 from __future__ import annotations
 
-import json
+import math
 from typing import Any
 
 import msgpack
 from glyphcast import CodecError, Frame
-from glyphcast.codec import frame_message
+from glyphcast.protocol import BINARY_SUBPROTOCOL, MAX_CLIENT_MESSAGE, frame_message
 
-SUBPROTOCOL = "glyphcast.binary.v1"
+SUBPROTOCOL = BINARY_SUBPROTOCOL
 
-# The hub caps client messages at 64 KiB before they reach a codec; these limits
-# only keep a hostile payload from building huge containers inside that cap.
-_UNPACK_LIMITS = {
-    "max_str_len": 64 * 1024,
-    "max_bin_len": 64 * 1024,
+# The hub caps client messages at MAX_CLIENT_MESSAGE bytes before they reach a
+# codec; these limits keep a hostile payload from building huge containers
+# inside that cap. Nesting is bounded by msgpack's own parser stack (StackError).
+UNPACK_LIMITS: dict[str, int] = {
+    "max_str_len": MAX_CLIENT_MESSAGE,
+    "max_bin_len": MAX_CLIENT_MESSAGE,
     "max_array_len": 4096,
     "max_map_len": 256,
     "max_ext_len": 0,
@@ -29,53 +30,61 @@ _UNPACK_LIMITS = {
 
 
 def _pack(message: dict[str, Any]) -> bytes:
-    return msgpack.packb(message, use_bin_type=True)
+    packed: bytes = msgpack.packb(message, use_bin_type=True)
+    return packed
 
 
-def _as_message(value: object, what: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise CodecError(f"{what} must be a map with a 'type', got {type(value).__name__}")
-    kind = value.get("type")
-    if not isinstance(kind, str):
-        raise CodecError(f"{what} map has no string 'type' field")
-    if not all(isinstance(key, str) for key in value):
-        raise CodecError(f"{what} map keys must all be strings")
-    return value
+def _check_json_model(value: Any) -> None:
+    """Refuse what JSON cannot say, so the schema sees the same values from either decoder.
+
+    Map keys must be strings, floats finite, and no ``bin`` (bytes). Iterative:
+    msgpack allows nesting deeper than Python's recursion limit.
+    """
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            for key, inner in item.items():
+                if not isinstance(key, str):
+                    raise CodecError(f"map keys must be strings, got {type(key).__name__}")
+                pending.append(inner)
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise CodecError(f"numbers must be finite, got {item}")
+        elif isinstance(item, bytes):
+            raise CodecError("msgpack bin is not allowed; send text as msgpack str")
 
 
-def decode_client_message(data: bytes | str) -> dict[str, Any]:
-    """Decode one client->server message: JSON text, or a msgpack map in a binary message.
+def unpack_client_message(data: bytes) -> Any:
+    """Decode one client binary frame as msgpack (strict: one value, limits, JSON's data model).
 
     Raises :class:`glyphcast.CodecError` with a one-line reason for anything else.
     """
-    if isinstance(data, str):
-        try:
-            value = json.loads(data)
-        except ValueError as error:
-            raise CodecError(f"malformed JSON message: {error}") from error
-        return _as_message(value, "JSON message")
     if not isinstance(data, bytes | bytearray | memoryview):
-        raise CodecError(f"cannot decode a {type(data).__name__} message")
+        raise CodecError(f"cannot decode a {type(data).__name__} as msgpack")
     if not data:
         raise CodecError("empty binary message (expected a msgpack map)")
     try:
-        value = msgpack.unpackb(data, raw=False, strict_map_key=False, **_UNPACK_LIMITS)
-    except (ValueError, msgpack.UnpackException) as error:
-        # ExtraData, FormatError, StackError, UnicodeDecodeError and limit errors
-        # are all ValueError subclasses or UnpackException.
-        raise CodecError(f"malformed msgpack message: {error}") from error
-    return _as_message(value, "msgpack message")
+        value = msgpack.unpackb(data, raw=False, **UNPACK_LIMITS)
+    except (ValueError, TypeError, msgpack.UnpackException) as failure:
+        # ExtraData, FormatError, StackError (too deep), UnicodeDecodeError, limit
+        # errors and keys other than str/bytes (strict_map_key) are ValueError or
+        # UnpackException; TypeError covers unhashable keys should strict_map_key
+        # ever be relaxed, and payload types unpackb does not take.
+        raise CodecError(f"malformed msgpack message: {failure}") from None
+    _check_json_model(value)
+    return value
 
 
 class MsgpackCodec:
-    """Base for msgpack codecs: binary messages, full frames, JSON-or-msgpack client messages.
+    """Base for msgpack codecs: binary messages, full frames, msgpack client messages.
 
     Subclasses set ``subprotocol`` and, for keyframes + deltas, ``deltas = True``
     and override :meth:`encode_delta`.
     """
 
     subprotocol: str = ""
-    binary: bool = True
     deltas: bool = False
 
     def encode(self, message: dict[str, Any]) -> bytes:
@@ -87,12 +96,12 @@ class MsgpackCodec:
         return _pack(frame_message(frame))
 
     def encode_delta(self, frame: Frame, base: Frame) -> bytes:
-        """Full-frame codecs have no deltas: every update is the full frame."""
+        """Full-frame codecs have no deltas (the hub never asks): a full frame is valid on any base."""
         return self.encode_frame(frame)
 
-    def decode(self, data: bytes | str) -> dict[str, Any]:
-        """Decode one client->server message; raise :class:`glyphcast.CodecError` if malformed."""
-        return decode_client_message(data)
+    def decode(self, data: bytes) -> Any:
+        """Decode one client binary frame; raise :class:`glyphcast.CodecError` if malformed."""
+        return unpack_client_message(data)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.subprotocol}>"

@@ -12,10 +12,10 @@ costing CPU on every frame and a wire-protocol field every client would need.
 from __future__ import annotations
 
 from glyphcast import Frame
-from glyphcast.codec import delta_message
+from glyphcast.protocol import DIFF_SUBPROTOCOL, delta_message
 from glyphcast_binary import MsgpackCodec
 
-SUBPROTOCOL = "glyphcast.diff.v1"
+SUBPROTOCOL = DIFF_SUBPROTOCOL
 
 
 class DiffCodec(MsgpackCodec):

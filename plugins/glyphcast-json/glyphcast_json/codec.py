@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from glyphcast import CodecError, Frame
-from glyphcast.codec import frame_message
+from glyphcast import Frame
+from glyphcast.protocol import JSON_SUBPROTOCOL, decode_json, frame_message
 
-SUBPROTOCOL = "glyphcast.json.v1"
+SUBPROTOCOL = JSON_SUBPROTOCOL
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
@@ -22,24 +22,23 @@ class JsonCodec:
     """JSON text frames, full frames only."""
 
     subprotocol = SUBPROTOCOL
-    binary = False
     deltas = False
 
     def encode(self, message: dict[str, Any]) -> str:
+        """One message as a compact JSON object (UTF-8 text, not ``\\u`` escapes)."""
         return _dumps(message)
 
     def encode_frame(self, frame: Frame) -> str:
+        """A ``frame`` message."""
         return _dumps(frame_message(frame))
 
     def encode_delta(self, frame: Frame, base: Frame) -> str:
-        """No deltas in this codec: a full frame is always a valid answer."""
+        """No deltas in this codec (the hub never asks): a full frame is valid on any base."""
         return self.encode_frame(frame)
 
-    def decode(self, data: bytes | str) -> dict[str, Any]:
-        try:
-            message = json.loads(data)
-        except ValueError as error:
-            raise CodecError(f"not valid JSON: {error}") from None
-        if not isinstance(message, dict):
-            raise CodecError('a message must be a JSON object with a "type" field')
-        return message
+    def decode(self, data: bytes) -> Any:
+        """A binary frame on this codec is UTF-8 JSON too."""
+        return decode_json(data)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.subprotocol}>"
