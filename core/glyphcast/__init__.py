@@ -11,8 +11,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from glyphcast.clients import ClientInfo
-
-# CodecError comes from codec.py, which is to import it from errors.py (one class, under GlyphcastError).
 from glyphcast.codec import Codec, CodecError
 from glyphcast.display import Display, FrameDisplay
 from glyphcast.errors import DisplayError, GlyphcastError, OptionError, UnknownNameError

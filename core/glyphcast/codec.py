@@ -10,11 +10,8 @@ from __future__ import annotations
 
 from typing import Any, Protocol, runtime_checkable
 
+from glyphcast.errors import CodecError as CodecError
 from glyphcast.frame import Frame
-
-
-class CodecError(ValueError):
-    """A client message could not be decoded; the text is sent back in an ``error`` reply."""
 
 
 @runtime_checkable

@@ -42,11 +42,6 @@ def test_glyphcast_exports_the_codec_error_that_codecs_raise() -> None:
     assert CodecError is codec.CodecError
 
 
-@pytest.mark.xfail(
-    not issubclass(CodecError, GlyphcastError),
-    reason="glyphcast/codec.py still defines its own CodecError; it is to import glyphcast.errors.CodecError",
-    strict=True,
-)
 def test_a_codec_error_is_a_glyphcast_error() -> None:
     assert issubclass(CodecError, GlyphcastError) and issubclass(CodecError, ValueError)
     assert CodecError is errors.CodecError
