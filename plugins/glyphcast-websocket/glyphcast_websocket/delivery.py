@@ -162,7 +162,7 @@ class Outbox:
             return item if isinstance(item, Wire) else Wire.of(self.codec.encode(item))
         if self.state is not None:
             state, self.state = self.state, None
-            return Wire.of(self.codec.encode({"type": "state", "state": state}))
+            return Wire.of(self.codec.encode(protocol.state(state)))
         if latest is None or not self._frame_due(latest):
             return None
         shown = self.shown

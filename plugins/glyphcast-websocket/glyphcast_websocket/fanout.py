@@ -13,15 +13,13 @@ import asyncio
 import logging
 from typing import Any
 
-from glyphcast import ClientInfo, Codec, Frame
+from glyphcast import ClientInfo, Codec, Frame, protocol
 
 from glyphcast_websocket.delivery import EncodeCache, Outbox, Wire
 from glyphcast_websocket.session import SessionProtocol
 from glyphcast_websocket.wsio import Connection
 
 log = logging.getLogger("glyphcast.websocket")
-
-CLOSE_INTERNAL = 1011
 
 
 class Session:
@@ -90,7 +88,7 @@ class FanOut:
             codec = s.codec
             notice = notices.get(codec.subprotocol)
             if notice is None:
-                notice = notices[codec.subprotocol] = Wire.of(codec.encode({"type": "clear", "seq": seq}))
+                notice = notices[codec.subprotocol] = Wire.of(codec.encode(protocol.clear(seq)))
             s.protocol.clear(notice)
         self._pump_all()
 
@@ -122,7 +120,7 @@ class FanOut:
                 s.bytes_sent += len(wire.framed)
         except Exception as error:
             log.exception("could not send to client %s; closing it", s.info.id)
-            self.close(s, CLOSE_INTERNAL, f"server error: {type(error).__name__}")
+            self.close(s, protocol.CLOSE_INTERNAL, f"server error: {type(error).__name__}")
             return
         if not s.closing and s.drainer is None and s.protocol.pending(self.latest):
             s.drainer = asyncio.get_running_loop().create_task(self._drain(s))

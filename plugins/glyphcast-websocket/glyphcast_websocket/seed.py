@@ -5,8 +5,9 @@ from __future__ import annotations
 from enum import IntFlag
 from typing import Any
 
+from glyphcast import protocol
+
 from glyphcast_websocket.display import DEFAULT_HOST, DEFAULT_PORT, HubDisplay
-from glyphcast_websocket.server import JSON_SUBPROTOCOL
 
 
 class StreamingMode(IntFlag):
@@ -18,9 +19,9 @@ class StreamingMode(IntFlag):
 
 
 MODE_SUBPROTOCOLS = {
-    StreamingMode.DIFF: "glyphcast.diff.v1",
-    StreamingMode.BINARY: "glyphcast.binary.v1",
-    StreamingMode.JSON: JSON_SUBPROTOCOL,
+    StreamingMode.DIFF: protocol.DIFF_SUBPROTOCOL,
+    StreamingMode.BINARY: protocol.BINARY_SUBPROTOCOL,
+    StreamingMode.JSON: protocol.JSON_SUBPROTOCOL,
 }
 
 
@@ -89,4 +90,4 @@ class WebSocketDisplay(HubDisplay):
             if mode & self._streaming_mode and subprotocol in self.subprotocols:
                 hub.default_subprotocol = subprotocol
                 return
-        hub.default_subprotocol = JSON_SUBPROTOCOL
+        hub.default_subprotocol = protocol.JSON_SUBPROTOCOL

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from glyphcast import ClientInfo, Codec, DisplayError, Frame, __version__
+from glyphcast import ClientInfo, Codec, DisplayError, Frame, __version__, protocol
 from glyphcast.handoff import LatestSlot
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed, NegotiationError
@@ -45,10 +45,6 @@ from glyphcast_websocket.wsio import Connection, Handshakes, connection_class
 
 log = logging.getLogger("glyphcast.websocket")
 
-JSON_SUBPROTOCOL = "glyphcast.json.v1"
-MAX_MESSAGE = 64 * 1024
-CLOSE_POLICY = 1008
-CLOSE_TRY_AGAIN_LATER = 1013
 SERVER_NAME = f"glyphcast/{__version__}"
 
 _client_ids = itertools.count(1)
@@ -84,7 +80,7 @@ class Hub:
         self.assets = Assets()
         self.listeners = Listeners()
         self.codecs = EnabledCodecs()
-        self.default_subprotocol = JSON_SUBPROTOCOL
+        self.default_subprotocol = protocol.DEFAULT_SUBPROTOCOL
         self.fanout = FanOut()
         #: Frames handed to this hub (frames shown while the loop was busy are skipped, not sent).
         self.frames = 0
@@ -150,7 +146,7 @@ class Hub:
             process_request=self._process_request,
             select_subprotocol=self._select_subprotocol,
             compression=None,  # per-connection deflate would defeat encode-once and frame-once
-            max_size=MAX_MESSAGE,
+            max_size=protocol.MAX_CLIENT_MESSAGE,
             write_limit=s.write_limit,
             open_timeout=s.open_timeout,
             ping_interval=s.ping_interval,
@@ -254,16 +250,16 @@ class Hub:
         remote_host = str(remote[0]) if remote else ""
         role = self.policy.role(query.get("token", [""])[0], remote_host)
         if role is None:
-            await connection.close(CLOSE_POLICY, "missing or invalid token")
+            await connection.close(protocol.CLOSE_POLICY, "missing or invalid token")
             return
         if len(self.sessions) >= self.settings.max_clients:
             await connection.close(
-                CLOSE_TRY_AGAIN_LATER, f"server full ({self.settings.max_clients} clients); try again later"
+                protocol.CLOSE_TRY_AGAIN_LATER, f"server full ({self.settings.max_clients} clients); try again later"
             )
             return
         codec = self.codecs.by_subprotocol.get(connection.subprotocol or self.default_subprotocol)
         if codec is None:  # the display enabling it detached during the handshake
-            await connection.close(CLOSE_TRY_AGAIN_LATER, "codec no longer enabled; reconnect")
+            await connection.close(protocol.CLOSE_TRY_AGAIN_LATER, "codec no longer enabled; reconnect")
             return
         info = ClientInfo(
             id=next(_client_ids),
@@ -276,7 +272,7 @@ class Hub:
         s = Session(connection, SessionProtocol(info, codec, self._limits))
         latest = self.latest
         width, height = (latest.width, latest.height) if latest else self.listeners.dimensions()
-        s.protocol.hello(server=SERVER_NAME, width=width, height=height)
+        s.protocol.hello(server=SERVER_NAME, width=width, height=height, codecs=self.codecs.by_subprotocol)
         log.info("client %s connected from %s (%s, %s)", info.id, info.remote, info.codec, role)
         try:
             self.fanout.add(s)

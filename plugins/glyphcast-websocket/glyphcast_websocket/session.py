@@ -14,18 +14,16 @@ server only moves those bytes::
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from glyphcast import ClientInfo, Codec, Frame
+from glyphcast import ClientInfo, Codec, Frame, protocol
 from glyphcast.frame import now_ms
 
 from glyphcast_websocket import messages
 from glyphcast_websocket.delivery import EncodeCache, Outbox, ReplyOverflow, Wire
 from glyphcast_websocket.security import CONTROLLER
-
-PROTOCOL_VERSION = 1
-CLOSE_POLICY = 1008
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,18 +85,17 @@ class SessionProtocol:
         self.client_name = ""
         self.viewport: dict[str, Any] | None = None
 
-    def hello(self, *, server: str, width: int, height: int) -> None:
+    def hello(self, *, server: str, width: int, height: int, codecs: Iterable[str] = ()) -> None:
         """Queue the server's ``hello``: the first message every client gets."""
         self.outbox.reply(
-            {
-                "type": "hello",
-                "protocol": PROTOCOL_VERSION,
-                "server": server,
-                "codec": self.codec.subprotocol,
-                "width": width,
-                "height": height,
-                "role": self.info.role,
-            }
+            protocol.hello(
+                server=server,
+                codec=self.codec.subprotocol,
+                width=width,
+                height=height,
+                role=self.info.role,
+                codecs=sorted(codecs),
+            )
         )
 
     def receive(self, data: str | bytes) -> Event | None:
@@ -116,13 +113,13 @@ class SessionProtocol:
             try:
                 self.outbox.reply(reply)
             except ReplyOverflow as overflow:
-                return Close(CLOSE_POLICY, f"client does not read its replies ({overflow})")
+                return Close(protocol.CLOSE_POLICY, f"client does not read its replies ({overflow})")
         return event
 
     def _answer(self, message: dict[str, Any]) -> tuple[dict[str, Any] | None, Event | None]:
         kind = message["type"]
         if kind == "ping":
-            return {"type": "pong", "ts": message["ts"], "server_ts": now_ms()}, None
+            return protocol.pong(message["ts"], now_ms()), None
         if kind == "hello":
             self.client_name = message.get("client", "")
             self.viewport = message.get("viewport")
@@ -142,7 +139,7 @@ class SessionProtocol:
     def state(self, state: dict[str, Any]) -> None:
         """Answer a :class:`StateRequested` with the hub's state snapshot."""
         try:
-            self.outbox.reply({"type": "state", "state": state})
+            self.outbox.reply(protocol.state(state))
         except ReplyOverflow:
             self.outbox.broadcast_state(state)  # the newest state replaces a pending one
 
