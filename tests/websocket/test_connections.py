@@ -24,12 +24,12 @@ pytestmark = pytest.mark.timeout(30)
 
 def test_client_offering_json_gets_hello_then_frames_in_order(open_hub: Any) -> None:
     display = open_hub()
-    with connect(display, JSON) as ws:
+    with connect(display, JSON, control=True) as ws:
         assert ws.subprotocol == JSON
         hello = receive(ws)
         assert hello == {
             "type": "hello", "protocol": 1, "server": hello["server"], "codec": JSON,
-            "width": 20, "height": 5, "role": "controller",
+            "width": 20, "height": 5, "role": "controller", "codecs": [JSON],
         }
         assert hello["server"].startswith("glyphcast/")
         for n in range(1, 31):
@@ -109,7 +109,7 @@ BAD_INPUT = [
 
 def test_each_bad_message_gets_an_error_and_the_connection_stays_up(open_hub: Any) -> None:
     display = open_hub()
-    with connect(display, JSON) as ws:
+    with connect(display, JSON, control=True) as ws:
         receive(ws)
         for raw, code in BAD_INPUT:
             ws.send(raw)
@@ -173,7 +173,7 @@ def test_resync_resends_the_current_frame(open_hub: Any) -> None:
 def test_client_hooks_fire_on_the_hub_thread_with_client_info(open_hub: Any, recorder: Any) -> None:
     display = open_hub()
     recorder.state = {"from_hook": 1}
-    with connect(display, JSON) as ws:
+    with connect(display, JSON, control=True) as ws:
         receive(ws)
         send(ws, {"type": "command", "command": {"action": "next"}})
         send(ws, {"type": "input", "data": "jk"})
@@ -195,7 +195,7 @@ def test_a_raising_hook_is_logged_and_the_connection_goes_on(
 ) -> None:
     recorder.raise_in = {"connected", "command", "state_snapshot"}
     display = open_hub()
-    with connect(display, JSON) as ws:
+    with connect(display, JSON, control=True) as ws:
         receive(ws)
         send(ws, {"type": "command", "command": "boom"})
         send(ws, {"type": "state_request"})

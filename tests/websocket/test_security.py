@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from glyphcast_websocket.testing import connect, expect_close, raw_upgrade, receive, receive_until, send
+from glyphcast_websocket.testing import connect, raw_upgrade, receive, receive_until, send
 from websockets.exceptions import InvalidStatus
 
 JSON = "glyphcast.json.v1"
@@ -38,14 +38,15 @@ def test_allow_origin_lets_a_listed_origin_in(open_hub: Any) -> None:
     assert refused.value.response.status_code == 403
 
 
-def test_token_is_needed_to_connect_and_a_wrong_one_closes_with_1008(open_hub: Any) -> None:
-    display = open_hub(token="view-secret")
+def test_token_is_needed_to_connect_and_a_wrong_one_is_refused_before_the_upgrade(open_hub: Any) -> None:
+    display = open_hub(token="view-secret", control=False)
     for token in (None, "wrong"):
-        with connect(display, JSON, token=token) as ws:
-            code, reason = expect_close(ws)
-            assert code == 1008 and "token" in reason
+        with pytest.raises(InvalidStatus) as refused:
+            with connect(display, JSON, token=token):
+                pass
+        assert refused.value.response.status_code == 403 and b"token" in refused.value.response.body
     with connect(display, JSON, token="view-secret") as ws:
-        assert receive(ws)["role"] == "controller"  # loopback, no control token
+        assert receive(ws)["role"] == "viewer"  # loopback or not: no control token, no controller
 
 
 def test_control_token_decides_who_controls(open_hub: Any, recorder: Any) -> None:
@@ -59,13 +60,16 @@ def test_control_token_decides_who_controls(open_hub: Any, recorder: Any) -> Non
         assert recorder.wait("command") == [("from controller", "controller")]
 
 
-def test_the_client_over_max_clients_is_closed_with_1013(open_hub: Any) -> None:
+def test_the_client_over_max_clients_is_refused_with_503_before_the_upgrade(open_hub: Any) -> None:
     display = open_hub(max_clients=2)
     with connect(display, JSON) as a, connect(display, JSON) as b:
         receive(a), receive(b)
-        with connect(display, JSON) as extra:
-            code, reason = expect_close(extra)
-            assert code == 1013 and "full" in reason
+        with pytest.raises(InvalidStatus) as refused:
+            with connect(display, JSON):
+                pass
+        response = refused.value.response
+        assert response.status_code == 503 and b"full" in response.body
+        assert int(response.headers["Retry-After"]) > 0
     with connect(display, JSON) as again:  # the slots free up when clients leave
         assert receive(again)["type"] == "hello"
 

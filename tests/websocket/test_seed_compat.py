@@ -54,7 +54,8 @@ def test_every_public_method_of_the_seed_exists_with_a_compatible_signature() ->
 
 
 def test_seed_walkthrough_on_the_new_hub() -> None:
-    display = WebSocketDisplay("127.0.0.1", 0, 0, StreamingMode.JSON)
+    # Controlling needs the control token now (a loopback client is a viewer without it).
+    display = WebSocketDisplay("127.0.0.1", 0, 0, StreamingMode.JSON, control_token="ctl")
     connected: list[ClientInfo] = []
     disconnected: list[ClientInfo] = []
     commands: list[Any] = []
@@ -75,7 +76,7 @@ def test_seed_walkthrough_on_the_new_hub() -> None:
         assert display.client_count() == 0
 
         display.show(["before anyone"])
-        with connect(display, None, path="/") as ws:  # a seed client: no subprotocol, path /
+        with connect(display, None, path="/", token="ctl") as ws:  # a seed client: no subprotocol, path /
             hello = receive(ws)
             assert hello["type"] == "hello" and hello["width"] == 40
             frame = receive_frame(ws)

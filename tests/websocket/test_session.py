@@ -47,7 +47,7 @@ def test_hello_goes_first_with_the_role_and_codec_then_the_newest_frame() -> Non
     assert [m["type"] for m in messages] == ["hello", "frame"]
     assert messages[0] == {
         "type": "hello", "protocol": 1, "server": "glyphcast/test", "codec": JSON,
-        "width": 4, "height": 1, "role": "controller",
+        "width": 4, "height": 1, "role": "controller", "codecs": [],
     }
     assert messages[1]["seq"] == 7  # the stream's own seq
 

@@ -66,7 +66,15 @@ def unpack_client_message(data: bytes) -> Any:
     if not data:
         raise CodecError("empty binary message (expected a msgpack map)")
     try:
-        value = msgpack.unpackb(data, raw=False, **UNPACK_LIMITS)
+        value = msgpack.unpackb(
+            data,
+            raw=False,
+            max_str_len=UNPACK_LIMITS["max_str_len"],
+            max_bin_len=UNPACK_LIMITS["max_bin_len"],
+            max_array_len=UNPACK_LIMITS["max_array_len"],
+            max_map_len=UNPACK_LIMITS["max_map_len"],
+            max_ext_len=UNPACK_LIMITS["max_ext_len"],
+        )
     except (ValueError, TypeError, msgpack.UnpackException) as failure:
         # ExtraData, FormatError, StackError (too deep), UnicodeDecodeError, limit
         # errors and keys other than str/bytes (strict_map_key) are ValueError or

@@ -18,7 +18,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from glyphcast import Codec, Frame
+from glyphcast import Codec, Frame, protocol
 from websockets.frames import Frame as WireFrame
 from websockets.frames import Opcode
 

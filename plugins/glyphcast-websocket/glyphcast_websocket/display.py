@@ -98,6 +98,7 @@ class HubDisplay(FrameDisplay):
             ping_interval=ping_interval,
             ping_timeout=ping_interval,
         )
+        self.settings.policy(host, port)  # refuse unusable values now, not when the server starts
         self.codecs = _installed_codecs(codecs)
         self.subprotocols = frozenset(c.subprotocol for c in self.codecs)
         self.hub: Hub | None = None

@@ -31,6 +31,18 @@ def new_loop() -> asyncio.AbstractEventLoop:
     return loop
 
 
+def _cancel_leftovers(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel tasks still pending (handshakes cut short, handlers of aborted connections) and let them end.
+
+    A loop closed with pending tasks logs "Task was destroyed but it is pending" once per task.
+    """
+    tasks = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in tasks:
+        task.cancel()
+    if tasks:
+        loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+
+
 class LoopThread:
     """Runs ``main(ready, stopped)`` on a new loop in a daemon thread named ``name``.
 
@@ -79,6 +91,7 @@ class LoopThread:
                 log.exception("%s stopped with an error", self.name)
                 self._on_crash(error)
         finally:
+            _cancel_leftovers(loop)
             loop.run_until_complete(loop.shutdown_asyncgens())
             loop.close()
 

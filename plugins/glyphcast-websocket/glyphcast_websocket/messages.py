@@ -17,19 +17,23 @@ the client sends (a property test fuzzes that).
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections.abc import Callable
 from typing import Any, TypeGuard
 
-from glyphcast import Codec, CodecError
-
-#: Messages any client may send.
-VIEWER_TYPES = frozenset({"hello", "ping", "state_request", "resync"})
-#: Messages only a controller may send.
-CONTROLLER_TYPES = frozenset({"resize", "command", "input"})
-KNOWN_TYPES = VIEWER_TYPES | CONTROLLER_TYPES
+from glyphcast import Codec, CodecError, protocol
+from glyphcast.protocol import (
+    BAD_FIELD,
+    BAD_MESSAGE,
+    CONTROLLER_TYPES,
+    FORBIDDEN,
+    OUT_OF_RANGE,
+    RATE_LIMITED,
+    UNKNOWN_TYPE,
+    VIEWER_TYPES,
+)
+from glyphcast.protocol import CLIENT_TYPES as KNOWN_TYPES
 
 #: Bounds of a ``resize`` (cells).
 MAX_WIDTH = 1000
@@ -44,13 +48,10 @@ MAX_CLIENT_NAME = 256  # hello.client
 MAX_VIEWPORT = 100_000  # hello.viewport width/height (pixels)
 MAX_INPUT = 16 * 1024  # input.data characters (a paste)
 
-# Error codes (the ``code`` of an ``error`` reply).
-BAD_MESSAGE = "bad_message"
-UNKNOWN_TYPE = "unknown_type"
-BAD_FIELD = "bad_field"
-OUT_OF_RANGE = "out_of_range"
-FORBIDDEN = "forbidden"
-RATE_LIMITED = "rate_limited"
+__all__ = [
+    "BAD_FIELD", "BAD_MESSAGE", "CONTROLLER_TYPES", "FORBIDDEN", "KNOWN_TYPES", "OUT_OF_RANGE",
+    "RATE_LIMITED", "UNKNOWN_TYPE", "VIEWER_TYPES", "Rejected", "TokenBucket", "check", "decode",
+]
 
 
 class Rejected(ValueError):
@@ -62,7 +63,7 @@ class Rejected(ValueError):
         self.message = message
 
     def as_error(self) -> dict[str, Any]:
-        return {"type": "error", "code": self.code, "message": self.message}
+        return protocol.error(self.code, self.message)
 
 
 def decode(data: str | bytes, codec: Codec) -> Any:
@@ -75,8 +76,8 @@ def decode(data: str | bytes, codec: Codec) -> Any:
     """
     if isinstance(data, str):
         try:
-            return json.loads(data)
-        except (ValueError, RecursionError, TypeError, OverflowError) as error:
+            return protocol.decode_json(data)
+        except CodecError as error:
             raise Rejected(BAD_MESSAGE, f"not valid JSON: {_describe(error)}") from None
     try:
         return codec.decode(data)

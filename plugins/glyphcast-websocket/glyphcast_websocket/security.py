@@ -82,7 +82,11 @@ FULL_RETRY_AFTER = 5
 ALLOWED_METHODS = ("GET", "HEAD")
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
-CSP_BASE = "default-src 'self'; connect-src 'self' ws: wss:"
+#: xterm.js injects its theme as a ``<style>`` element, hence inline styles; nothing else inline.
+CSP_BASE = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'"
+)
 
 
 # -- results ----------------------------------------------------------------------

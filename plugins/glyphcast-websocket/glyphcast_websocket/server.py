@@ -16,14 +16,13 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import errno
-import http
 import itertools
 import logging
 import ssl
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 from glyphcast import ClientInfo, Codec, DisplayError, Frame, __version__, protocol
 from glyphcast.handoff import LatestSlot
@@ -39,6 +38,8 @@ from glyphcast_websocket.events import HubListener, Listeners
 from glyphcast_websocket.fanout import FanOut, Session
 from glyphcast_websocket.handshake import EnabledCodecs, NoCodec, choose_subprotocol
 from glyphcast_websocket.loopthread import STOP_TIMEOUT, LoopThread
+from glyphcast_websocket.ratelog import RateLimitedLog
+from glyphcast_websocket.security import VIEWER, Admission, Handshake, Refusal, codec_subprotocols
 from glyphcast_websocket.session import Close, Command, Input, Limits, Resize, SessionProtocol, StateRequested
 from glyphcast_websocket.settings import Settings
 from glyphcast_websocket.wsio import Connection, Handshakes, connection_class
@@ -76,7 +77,8 @@ class Hub:
         self.requested_port = port
         self.port = port
         self.settings = settings
-        self.policy = settings.policy
+        self.policy = settings.policy(host, port)
+        self.ratelog = RateLimitedLog(log)
         self.assets = Assets()
         self.listeners = Listeners()
         self.codecs = EnabledCodecs()
@@ -124,6 +126,8 @@ class Hub:
     def start(self) -> None:
         """Bind and serve on a new thread; raise DisplayError (one line) if the port is taken."""
         self._tls = tls_context(self.settings.certfile, self.settings.keyfile)
+        for warning in self.policy.warnings:
+            log.warning("glyphcast websocket on %s:%s: %s", self.host, self.requested_port, warning)
         try:
             self.port = self.thread.start(self._serve)
         except OSError as error:
@@ -135,7 +139,15 @@ class Hub:
         if not self.assets.built:
             log.warning("glyphcast websocket on %s: %s", self.url, NOT_BUILT_HINT)
 
+    def _loop_error(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        """asyncio's own errors on the hub's loop (accept() out of descriptors, a transport's failure):
+        one line per kind per interval, never a traceback per connection."""
+        error = context.get("exception")
+        detail = f": {error}" if error is not None else ""
+        self.ratelog.warning(("loop", context.get("message")), "%s%s", context.get("message", "event loop error"), detail)
+
     async def _serve(self, ready: concurrent.futures.Future[int], stopped: asyncio.Event) -> None:
+        asyncio.get_running_loop().set_exception_handler(self._loop_error)
         s = self.settings
         self._server = await serve(
             self._handle,
@@ -155,8 +167,11 @@ class Hub:
             server_header=SERVER_NAME,
         )
         sockets = self._server.sockets
-        ready.set_result(int(sockets[0].getsockname()[1]) if sockets else self.requested_port)
+        port = int(sockets[0].getsockname()[1]) if sockets else self.requested_port
+        self.policy = self.policy.bound(port)  # served origins carry the real port; same throttle
+        ready.set_result(port)
         await stopped.wait()
+        self.handshakes.abort_all()  # nothing to say to them; their handshake tasks end now
         self._server.close(close_connections=True)  # closes every client with 1001
         try:
             await asyncio.wait_for(self._server.wait_closed(), STOP_TIMEOUT - 0.5)
@@ -201,24 +216,34 @@ class Hub:
 
     # -- HTTP and handshake -----------------------------------------------------
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        """Every HTTP request, upgrade or not, passes the security policy first (Host, method, Origin, token)."""
+        assert isinstance(connection, Connection)
         path = urlsplit(request.path).path
         upgrade = "websocket" in request.headers.get("Upgrade", "").lower()
-        if upgrade and path in pages.WEBSOCKET_PATHS:
-            origin = request.headers.get("Origin")
-            if not self.policy.origin_allowed(origin, request.headers.get("Host")):
-                log.warning("refused a WebSocket from origin %r (host %r)", origin, request.headers.get("Host"))
-                return connection.respond(
-                    http.HTTPStatus.FORBIDDEN,
-                    f"origin {origin} is not allowed: open the viewer from this server, "
-                    "or start it with allow_origin=<origin>\n",
-                )
-            return None
-        method = getattr(request, "method", "GET")  # websockets < 16 only hands GET requests over
-        return pages.page(method, path, self.assets, self.health, self.settings.frame_ancestors)
+        ws_path = path in pages.WEBSOCKET_PATHS and (upgrade or path == "/ws")
+        handshake = Handshake(
+            method=getattr(request, "method", "GET"),  # websockets < 16 hands over GET requests only
+            target=request.path,
+            headers=tuple(request.headers.raw_items()),
+            upgrade=ws_path,
+        )
+        remote = connection.remote_address
+        connected = len(self.sessions) + self.handshakes.admitted()
+        decision = self.policy.admit(handshake, str(remote[0]) if remote else "", time.monotonic(), connected)
+        headers = self.policy.page_headers
+        if isinstance(decision, Refusal):
+            self.ratelog.warning(decision.log_key, "refused %s %s: %s", handshake.method, path, decision.reason)
+            return pages.response(decision.status, decision.body, headers=(*headers, *decision.headers))
+        if ws_path and upgrade:
+            connection.admission = decision
+            return None  # on to the WebSocket handshake
+        return pages.page(path, self.assets, self.health, headers=headers, head=decision.head)
 
     def _select_subprotocol(self, connection: ServerConnection, offered: Sequence[Subprotocol]) -> Subprotocol | None:
+        # The token entry (glyphcast.token.*) is never selected, nor quoted in an error.
+        codecs = codec_subprotocols(offered)
         try:
-            chosen = choose_subprotocol(list(offered), self.codecs.by_subprotocol, self.default_subprotocol)
+            chosen = choose_subprotocol(codecs, self.codecs.by_subprotocol, self.default_subprotocol)
         except NoCodec as error:
             raise NegotiationError(str(error)) from None
         return None if chosen is None else Subprotocol(chosen)
@@ -244,15 +269,11 @@ class Hub:
         assert isinstance(connection, Connection)
         connection.opened()
         request = connection.request
-        assert request is not None
-        query = parse_qs(urlsplit(request.path).query)
+        assert request is not None and isinstance(connection.admission, Admission)
+        role = connection.admission.role or VIEWER
         remote = connection.remote_address
         remote_host = str(remote[0]) if remote else ""
-        role = self.policy.role(query.get("token", [""])[0], remote_host)
-        if role is None:
-            await connection.close(protocol.CLOSE_POLICY, "missing or invalid token")
-            return
-        if len(self.sessions) >= self.settings.max_clients:
+        if len(self.sessions) >= self.settings.max_clients:  # admitted at once with others: the last ones wait
             await connection.close(
                 protocol.CLOSE_TRY_AGAIN_LATER, f"server full ({self.settings.max_clients} clients); try again later"
             )

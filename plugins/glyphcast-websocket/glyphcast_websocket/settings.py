@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from glyphcast import DisplayError
+
 from glyphcast_websocket.security import Policy
 
 
@@ -35,6 +37,20 @@ class Settings:
     rate: float = 50.0
     burst: float = 100.0
 
-    @property
-    def policy(self) -> Policy:
-        return Policy(self.token, self.control_token, self.allow_origin)
+    def policy(self, host: str, port: int) -> Policy:
+        """The access rules for a server on (host, port); a one-line DisplayError for unusable values."""
+        try:
+            return Policy(
+                token=self.token,
+                control_token=self.control_token,
+                allow_origin=self.allow_origin,
+                host=host,
+                port=port,
+                allowed_hosts=self.allowed_hosts,
+                public_url=self.public_url,
+                frame_ancestors=self.frame_ancestors,
+                max_clients=self.max_clients,
+                tls=bool(self.certfile),
+            )
+        except ValueError as error:
+            raise DisplayError(str(error)) from None

@@ -28,10 +28,9 @@ from glyphcast_websocket.display import HubDisplay
 Message = dict[str, Any]
 
 
-def ws_url(target: HubDisplay | str, path: str = "/ws", token: str | None = None) -> str:
-    """``ws://host:port/ws[?token=...]`` for a started display (or a ``ws://`` URL as is)."""
-    url = target if isinstance(target, str) else f"ws://{target.host}:{target.port}{path}"
-    return f"{url}?token={token}" if token else url
+def ws_url(target: HubDisplay | str, path: str = "/ws") -> str:
+    """``ws://host:port/ws`` for a started display (or a ``ws://`` URL as is)."""
+    return target if isinstance(target, str) else f"ws://{target.host}:{target.port}{path}"
 
 
 @contextmanager
@@ -40,18 +39,28 @@ def connect(
     subprotocols: str | Sequence[str] | None = None,
     *,
     token: str | None = None,
+    control: bool = False,
     origin: str | None = None,
     path: str = "/ws",
     timeout: float = 5.0,
     **options: Any,
 ) -> Iterator[ClientConnection]:
-    """A client offering ``subprotocols`` (None: offers none, like the seed's clients)."""
+    """A client offering ``subprotocols`` (None: offers none, like the seed's clients).
+
+    ``token`` goes in ``Authorization: Bearer``; ``control=True`` sends the
+    display's own control token (a controller).
+    """
     offered = [subprotocols] if isinstance(subprotocols, str) else subprotocols
-    headers = {"Origin": origin} if origin else None
+    if control:
+        assert not isinstance(target, str), "control=True needs the display, to read its control token"
+        token = target.settings.control_token
+    headers = {"Origin": origin} if origin else {}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
     with ws_connect(
-        ws_url(target, path, token),
+        ws_url(target, path),
         subprotocols=list(offered) if offered else None,  # type: ignore[arg-type]
-        additional_headers=headers,
+        additional_headers=headers or None,
         open_timeout=timeout,
         compression=None,
         **options,

@@ -62,8 +62,18 @@ class Handshakes:
     def discard(self, connection: Connection) -> None:
         self._waiting.pop(connection, None)
 
+    def admitted(self) -> int:
+        """Connections the policy admitted that have not become sessions yet (they count as clients)."""
+        return sum(1 for c in self._waiting if c.admission is not None)
+
     def __len__(self) -> int:
         return len(self._waiting)
+
+    def abort_all(self) -> None:
+        """Drop every connection still in its handshake (the server is stopping)."""
+        for connection in list(self._waiting):
+            connection.transport.abort()
+        self._waiting.clear()
 
 
 class Connection(ServerConnection):
@@ -114,7 +124,7 @@ class Connection(ServerConnection):
     @property
     def writable(self) -> bool:
         """Open and below its write limit: a write now goes out without queueing up."""
-        return not self.paused and self.protocol.state is State.OPEN
+        return not self.paused and self.protocol.state is State.OPEN and not self.transport.is_closing()
 
     def write_framed(self, framed: bytes) -> None:
         """Write one complete, unmasked server frame (shared bytes, see the module docstring)."""
