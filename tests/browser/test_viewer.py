@@ -8,6 +8,7 @@ client receives it.
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import pytest
@@ -118,9 +119,23 @@ def wait_for_output(server, wanted: list[str], timeout: float = 10.0) -> str:
     return server.output()
 
 
-def test_controller_keystrokes_reach_the_engine(server_factory, open_viewer):
+def test_the_printed_controller_link_makes_a_controller_and_leaves_the_address_bar(server_factory, open_viewer):
     server = server_factory()
-    viewer = open_viewer(f"{server.http_url}/?codec=json")
+    out = wait_for_output(server, ["#control="])
+    link = re.search(r"open (http://\S+#control=\S+)", out)
+    assert link, out[-800:]
+    viewer = open_viewer(link.group(1))
+    viewer.wait_live()
+    assert viewer.eval("() => glyphcast.role") == "controller"
+    assert "#control" not in viewer.page.url and "control=" not in viewer.page.url
+    plain = open_viewer(f"{server.http_url}/")  # the address without the fragment: a viewer
+    plain.wait_live()
+    assert plain.eval("() => glyphcast.role") == "viewer"
+
+
+def test_controller_keystrokes_reach_the_engine(server_factory, open_viewer):
+    server = server_factory(options={"control_token": "keys"})
+    viewer = open_viewer(f"{server.http_url}/?codec=json#control=keys")
     viewer.wait_live()
     assert viewer.eval("() => glyphcast.role") == "controller"
     assert "controller" in viewer.status_text()
@@ -140,7 +155,7 @@ def test_viewer_without_control_token_is_read_only(server_factory, open_viewer):
     assert "read-only" in viewer.status_text()
     viewer.page.click(".xterm-screen")
     viewer.page.keyboard.type("no")
-    controller = open_viewer(f"{server.http_url}/?codec=json&token=s3cret")
+    controller = open_viewer(f"{server.http_url}/?codec=json#control=s3cret")
     controller.wait_live()
     assert controller.eval("() => glyphcast.role") == "controller"
     controller.page.click(".xterm-screen")
@@ -155,10 +170,11 @@ def test_policy_close_shows_the_reason_and_stops(server_factory, open_viewer):
     server = server_factory(options={"token": "letmein"})
     viewer = open_viewer(f"{server.http_url}/")
     viewer.wait("() => glyphcast.state === 'rejected'")
-    assert "rejected" in viewer.status_text()
+    status = viewer.status_text()
+    assert "refused by server (403)" in status and "#token=" in status, status
     time.sleep(2)
     assert viewer.eval("() => [glyphcast.state, glyphcast.stats.reconnects]") == ["rejected", 0]
-    allowed = open_viewer(f"{server.http_url}/?token=letmein")
+    allowed = open_viewer(f"{server.http_url}/#token=letmein")
     allowed.wait_live()
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -11,7 +10,7 @@ import glyphcast
 import pytest
 from glyphcast import Codec, CodecError, Frame, get_registry
 from glyphcast_json import JsonCodec
-from glyphcast_websocket import HubDisplay, messages
+from glyphcast_websocket import HubDisplay
 from glyphcast_websocket.testing import Screen, connect, receive, receive_frame, receive_until, send
 from websockets.exceptions import InvalidStatus
 
@@ -100,21 +99,11 @@ def test_json_client_messages_may_also_come_as_binary_utf8(json_display: HubDisp
         assert receive(ws)["ts"] == 6
 
 
-# Text frames are decoded by the hub (glyphcast_websocket.messages), which is to call
-# glyphcast.protocol.decode_json; until it does, json.loads lets these two through.
-_HUB_DECODES_TEXT_WITH_DECODE_JSON = "decode_json" in inspect.getsource(messages)
-_hub_text_path = pytest.mark.xfail(
-    not _HUB_DECODES_TEXT_WITH_DECODE_JSON,
-    reason="the hub does not decode text frames with glyphcast.protocol.decode_json yet",
-    strict=True,
-)
-
-
 @pytest.mark.parametrize(
     "data",
     [
-        pytest.param("[" * 50_000, id="deep-text", marks=_hub_text_path),
-        pytest.param('{"type": "ping", "ts": NaN}', id="nan-text", marks=_hub_text_path),
+        pytest.param("[" * 50_000, id="deep-text"),
+        pytest.param('{"type": "ping", "ts": NaN}', id="nan-text"),
         pytest.param(b"\xff\xfe", id="not-utf8-binary"),
         pytest.param(b'{"type": "ping", "ts": Infinity}', id="infinity-binary"),
         pytest.param("[1]", id="array"),
