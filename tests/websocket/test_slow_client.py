@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import statistics
+import struct
 import time
 from typing import Any
 
@@ -94,3 +95,26 @@ def test_a_stalled_client_that_resumes_gets_the_newest_frame(open_hub: Any) -> N
             data += chunk
         assert want in data
         assert slow.outbox.shown is not None and slow.outbox.shown.seq == hub.latest.seq
+
+
+def test_a_mass_disconnect_while_streaming_logs_nothing_per_connection(
+    open_hub: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """200 clients reset their connections mid-stream: no 'socket.send() raised' per write, no tracebacks."""
+    display = open_hub(width=WIDTH, height=HEIGHT)
+    hub = display.hub
+    clients = []
+    for _ in range(200):
+        cm = stalled_client(display, JSON, receive_buffer=1 << 16)
+        clients.append((cm, cm.__enter__()))
+    assert wait_for(lambda: len(hub.sessions) == 200, timeout=20)
+    timed_shows(display, 1, 30)
+    for _, sock in clients:  # RST, not FIN: the server learns of it on its next write
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.close()
+    timed_shows(display, 31, 120)
+    assert wait_for(lambda: len(hub.sessions) == 0, timeout=10)
+    for cm, _ in clients:
+        cm.__exit__(None, None, None)
+    noisy = [r for r in caplog.records if "socket.send() raised" in r.getMessage() or r.exc_info]
+    assert not noisy, [r.getMessage() for r in noisy[:5]]

@@ -15,7 +15,11 @@ from typing import Any, Protocol
 
 from glyphcast import ClientInfo
 
+from glyphcast_websocket.ratelog import RateLimitedLog
+
 log = logging.getLogger("glyphcast.websocket")
+#: A hook that raises on every client message must not write a traceback per message.
+errors = RateLimitedLog(log)
 
 
 class HubListener(Protocol):
@@ -52,7 +56,7 @@ def call_safely(what: str, function: Callable[..., Any], *args: Any, **kwargs: A
     try:
         return function(*args, **kwargs)
     except Exception:
-        log.exception("%s raised; the connection goes on", what)
+        errors.exception(what, "%s raised; the connection goes on", what)
         return None
 
 

@@ -16,10 +16,12 @@ from typing import Any
 from glyphcast import ClientInfo, Codec, Frame, protocol
 
 from glyphcast_websocket.delivery import EncodeCache, Outbox, Wire
+from glyphcast_websocket.ratelog import RateLimitedLog
 from glyphcast_websocket.session import SessionProtocol
 from glyphcast_websocket.wsio import Connection
 
 log = logging.getLogger("glyphcast.websocket")
+errors = RateLimitedLog(log)
 
 
 class Session:
@@ -119,7 +121,7 @@ class FanOut:
                 connection.write_framed(wire.framed)
                 s.bytes_sent += len(wire.framed)
         except Exception as error:
-            log.exception("could not send to client %s; closing it", s.info.id)
+            errors.exception("send", "could not send to client %s; closing it", s.info.id)
             self.close(s, protocol.CLOSE_INTERNAL, f"server error: {type(error).__name__}")
             return
         if not s.closing and s.drainer is None and s.protocol.pending(self.latest):
