@@ -28,10 +28,22 @@ MODE_SUBPROTOCOLS = {
 class WebSocketDisplay(HubDisplay):
     """The seed's class, kept call-compatible: every public method still works.
 
-    Differences a seed user may notice: it binds 127.0.0.1 unless asked
-    otherwise; ``http_port`` is accepted and ignored (HTTP and WebSocket share
-    ``port``); callbacks receive a :class:`glyphcast.ClientInfo` instead of the
-    raw socket; streaming modes name codecs (see :meth:`set_streaming_mode`).
+    Differences a seed user may notice:
+
+    - Nobody controls without the control token (security model v2; the seed
+      trusted every client). Watching works as before; to send ``command``,
+      ``resize`` or ``input``, pass ``control_token=...`` and open the viewer
+      at :attr:`controller_url` (``http://127.0.0.1:8765/#control=...``).
+      Other clients send ``Authorization: Bearer <token>``; a token in the
+      query string is refused.
+    - It binds 127.0.0.1 unless asked otherwise, and answers only requests
+      whose ``Host`` is this machine's (``allowed_hosts`` adds names) and
+      browsers on its own pages (``allow_origin`` adds others).
+    - ``http_port`` is accepted and ignored: HTTP and WebSocket share ``port``.
+    - Callbacks receive a :class:`glyphcast.ClientInfo` instead of the raw
+      socket; streaming modes name codecs (see :meth:`set_streaming_mode`).
+    - ``stop_server()`` really stops serving; ``start_server()`` or ``init()``
+      serves again.
     """
 
     def __init__(
