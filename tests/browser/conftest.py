@@ -83,16 +83,29 @@ class GlyphcastServer:
     hub on the same stream and logs every frame the engine shows, so
     :meth:`frame` gives the exact rows of any seq a viewer reports. The demo
     runs for ``duration`` seconds at most, so a leaked server ends by itself.
+
+    ``display`` replaces ``websocket`` with another hub display (same options);
+    ``plugins`` ({name: "file.py[:factory]"}) adds plugins that are not
+    installed, through probe_cli.py's ``$GLYPHCAST_PROBE_PLUGINS``.
     """
 
     def __init__(
-        self, *, fps: int = 30, duration: float = 120, size: str | None = None, options: dict[str, Any] | None = None
+        self,
+        *,
+        fps: int = 30,
+        duration: float = 120,
+        size: str | None = None,
+        options: dict[str, Any] | None = None,
+        display: str = "websocket",
+        plugins: dict[str, str] | None = None,
     ):
         self.port = free_port()
         self.fps = fps
         self.size = size
         self.duration = duration
         self.options = {"host": "127.0.0.1", "port": self.port, **(options or {})}
+        self.display = display
+        self.plugins = plugins or {}
         self.proc: subprocess.Popen[bytes] | None = None
         self.starts = 0
         self.frame_logs: list[Path] = []
@@ -108,12 +121,18 @@ class GlyphcastServer:
         return f"ws://127.0.0.1:{self.port}/ws"
 
     def command(self) -> list[str]:
-        display = "websocket:" + ",".join(f"{k}={v}" for k, v in self.options.items())
+        display = f"{self.display}:" + ",".join(f"{k}={v}" for k, v in self.options.items())
         cmd = [
             *glyphcast_cli(), "run", "--source", "demo", "--fps", str(self.fps), "--duration", str(self.duration),
             "--display", display, "--display", f"frame-log:path={self.frame_log}",
         ]
         return cmd + (["--size", self.size] if self.size else [])
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        if self.plugins:
+            env["GLYPHCAST_PROBE_PLUGINS"] = json.dumps(self.plugins)
+        return env
 
     def start(self) -> GlyphcastServer:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -124,7 +143,7 @@ class GlyphcastServer:
         self.frame_logs.append(self.frame_log)
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
-                self.command(), stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True
+                self.command(), stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True, env=self.env()
             )
         self._wait_ready()
         return self

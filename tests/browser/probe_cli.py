@@ -8,12 +8,22 @@ the real plugin registry, plus a ``browser-probe`` plugin that
 - registers a ``frame-log`` display, shown side by side with the websocket
   display on the same stream: it appends every frame (seq, size, rows) to a
   JSON-lines file, so a test can look up the exact frame a viewer shows.
+
+``$GLYPHCAST_PROBE_PLUGINS`` adds plugins that are not installed, as if they
+were: a JSON object ``{"name": "path/to/file.py"}`` registers that file as a
+module plugin, and ``"path/to/file.py:factory"`` registers what calling
+``factory()`` in it returns (a module or an object with hooks). The
+third-party codec test uses it to serve the example plugin of docs/plugins.md,
+taken from the page by tests/all/test_third_party_codec.py's ``example_plugin``.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from glyphcast import hookimpl
@@ -68,8 +78,24 @@ class BrowserProbe:
         self._say("client_resize", [width, height], client.role)
 
 
+PLUGINS_ENV = "GLYPHCAST_PROBE_PLUGINS"
+
+
+def plugins_from_env() -> list[tuple[str, object]]:
+    """The plugins ``$GLYPHCAST_PROBE_PLUGINS`` names (see the module docstring)."""
+    extra: list[tuple[str, object]] = []
+    for name, spec in json.loads(os.environ.get(PLUGINS_ENV) or "{}").items():
+        path, _, factory = (spec, "", "") if spec.endswith(".py") else spec.rpartition(":")
+        found = importlib.util.spec_from_file_location(f"browser_probe_plugin_{name}", Path(path))
+        assert found is not None and found.loader is not None, f"{PLUGINS_ENV}: cannot load {path}"
+        module = importlib.util.module_from_spec(found)
+        found.loader.exec_module(module)
+        extra.append((name, getattr(module, factory)() if factory else module))
+    return extra
+
+
 if __name__ == "__main__":
-    reset_registry(load_registry(extra_plugins=[("browser-probe", BrowserProbe())]))
+    reset_registry(load_registry(extra_plugins=[("browser-probe", BrowserProbe()), *plugins_from_env()]))
     from glyphcast.cli import main
 
     sys.exit(main(sys.argv[1:]))
