@@ -55,7 +55,7 @@ def call_safely(what: str, function: Callable[..., Any], *args: Any, **kwargs: A
     """Call a hook or a listener; one that raises is logged, never allowed to drop a client."""
     try:
         return function(*args, **kwargs)
-    except Exception:
+    except Exception:  # noqa: BLE001 - logged with its traceback, rate-limited
         errors.exception(what, "%s raised; the connection goes on", what)
         return None
 

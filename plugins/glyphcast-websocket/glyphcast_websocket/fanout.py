@@ -113,14 +113,18 @@ class FanOut:
         frame when it drains.
         """
         connection = s.connection
+        if s.closing or not connection.open:
+            return
+        next_wire, write = s.outbox.next, connection.write_framed  # the hot loop: no layers per write
+        latest, cache = self.latest, self.cache
         try:
-            while connection.writable and not s.closing:
-                wire = s.protocol.next(self.latest, self.cache)
+            while not connection.full:
+                wire = next_wire(latest, cache)
                 if wire is None:
                     return
-                connection.write_framed(wire.framed)
+                write(wire.framed)
                 s.bytes_sent += len(wire.framed)
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - logged with its traceback (rate-limited); the client is closed
             errors.exception("send", "could not send to client %s; closing it", s.info.id)
             self.close(s, protocol.CLOSE_INTERNAL, f"server error: {type(error).__name__}")
             return

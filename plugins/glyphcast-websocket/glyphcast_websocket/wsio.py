@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from websockets.asyncio.server import ServerConnection
@@ -86,6 +87,10 @@ class Connection(ServerConnection):
 
     handshakes: Handshakes
 
+    #: Write one complete, unmasked server frame (shared bytes, see the module docstring):
+    #: the transport's own ``write``, bound once, as this is the hot path's one call per write.
+    write_framed: Callable[[bytes], None]
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.admission: Any = None
@@ -94,6 +99,7 @@ class Connection(ServerConnection):
     # -- bounds ---------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
+        self.write_framed = self.transport.write
         oldest = self.handshakes.add(self)
         if oldest is not None:
             log.debug("too many connections in the handshake; dropping the oldest")
@@ -122,13 +128,20 @@ class Connection(ServerConnection):
 
     # -- what the hub uses to write -------------------------------------------
     @property
+    def open(self) -> bool:
+        """Open, and not closing: writing to it is allowed (a write to a lost transport only logs)."""
+        return self.protocol.state is State.OPEN and not self.transport.is_closing()
+
+    @property
+    def full(self) -> bool:
+        """Above its write limit: stop writing until :meth:`drain` returns."""
+        return self.paused
+
+    @property
     def writable(self) -> bool:
         """Open and below its write limit: a write now goes out without queueing up."""
-        return not self.paused and self.protocol.state is State.OPEN and not self.transport.is_closing()
+        return not self.paused and self.open
 
-    def write_framed(self, framed: bytes) -> None:
-        """Write one complete, unmasked server frame (shared bytes, see the module docstring)."""
-        self.transport.write(framed)
 
     @property
     def buffered(self) -> int:
