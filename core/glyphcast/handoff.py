@@ -35,7 +35,11 @@ class LatestSlot(Generic[T]):
     """
 
     def __init__(self) -> None:
-        self._ready = threading.Condition()
+        # put() runs on the engine's thread every frame: it takes only the plain lock
+        # (a C call) and touches the Condition only when a worker waits in take().
+        self._lock = threading.Lock()
+        self._ready = threading.Condition(self._lock)
+        self._waiting = 0
         self._item: T | None = None
         self._full = False
         self._closed = False
@@ -49,7 +53,7 @@ class LatestSlot(Generic[T]):
         :meth:`take` (an event loop) needs one wake-up for it, and only one,
         however many items replace it before it runs.
         """
-        with self._ready:
+        with self._lock:
             if self._closed:
                 return False
             was_full = self._full
@@ -57,29 +61,32 @@ class LatestSlot(Generic[T]):
                 self.dropped += 1
             self._item = item
             self._full = True
-            self._ready.notify()
+            if self._waiting:
+                self._ready.notify()
             return not was_full
 
     def take(self, timeout: float | None = None) -> T | None:
         """The newest item, waiting up to ``timeout`` seconds; None once closed and empty (or timed out)."""
         with self._ready:
-            self._ready.wait_for(lambda: self._full or self._closed, timeout)
-            if not self._full:
-                return None
-            item = self._item
-            self._item = None
-            self._full = False
-            return item
+            self._waiting += 1
+            try:
+                self._ready.wait_for(lambda: self._full or self._closed, timeout)
+            finally:
+                self._waiting -= 1
+            return self._take_locked()
 
     def take_nowait(self) -> T | None:
         """The newest item, or None if there is none; never waits (for event-loop consumers)."""
-        with self._ready:
-            if not self._full:
-                return None
-            item = self._item
-            self._item = None
-            self._full = False
-            return item
+        with self._lock:
+            return self._take_locked()
+
+    def _take_locked(self) -> T | None:
+        if not self._full:
+            return None
+        item = self._item
+        self._item = None
+        self._full = False
+        return item
 
     def close(self) -> None:
         """Refuse further items and wake the consumer."""

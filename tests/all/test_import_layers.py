@@ -92,3 +92,4 @@ def test_the_hub_imports_no_display() -> None:
     assert HUB <= set(edges), "a hub module was renamed: update HUB"
     for module in HUB:
         assert not edges[module] & DISPLAYS, f"{module} imports {edges[module] & DISPLAYS}"
+

@@ -197,14 +197,3 @@ def test_cli_style_options_are_converted_by_the_display_factory() -> None:
     assert display.subprotocols == {JSON} and display.name == "websocket-json"
     display.cleanup()
 
-
-def test_the_version_is_written_once() -> None:
-    import tomllib
-    from importlib.metadata import version
-
-    import glyphcast_websocket
-
-    assert version("glyphcast-websocket") == glyphcast_websocket.__version__
-    pyproject = Path(glyphcast_websocket.__file__).parents[1] / "pyproject.toml"
-    project = tomllib.loads(pyproject.read_text())["project"]
-    assert "version" not in project and "version" in project["dynamic"]

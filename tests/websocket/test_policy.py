@@ -10,29 +10,26 @@ from typing import Any
 
 import pytest
 from glyphcast import CodecError
+from glyphcast.protocol import codec_subprotocols
+from glyphcast.protocol import token_subprotocol as encode_token_subprotocol
 from glyphcast_json import JsonCodec
 from glyphcast_websocket import messages
+from glyphcast_websocket.hosts import host_allowed, origin_of, split_host
 from glyphcast_websocket.ratelog import RateLimitedLog
 from glyphcast_websocket.security import (
     CONTROLLER,
     CSP_BASE,
     VIEWER,
     Admission,
-    FailureThrottle,
     Handshake,
     Policy,
     Refusal,
     TokenError,
-    codec_subprotocols,
-    encode_token_subprotocol,
     extract_token,
-    host_allowed,
-    origin_of,
     query_has_token,
     same_secret,
-    split_host,
-    throttle_key,
 )
+from glyphcast_websocket.throttle import FailureThrottle, throttle_key
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -15,4 +15,6 @@ from glyphcast_binary.codec import (
     unpack_client_message,
 )
 
-__all__ = ["SUBPROTOCOL", "UNPACK_LIMITS", "BinaryCodec", "MsgpackCodec", "unpack_client_message"]
+__version__ = "0.1.0"
+
+__all__ = ["__version__", "SUBPROTOCOL", "UNPACK_LIMITS", "BinaryCodec", "MsgpackCodec", "unpack_client_message"]

@@ -4,4 +4,6 @@ from __future__ import annotations
 
 from glyphcast_diff.codec import SUBPROTOCOL, DiffCodec
 
-__all__ = ["SUBPROTOCOL", "DiffCodec"]
+__version__ = "0.1.0"
+
+__all__ = ["__version__", "SUBPROTOCOL", "DiffCodec"]

@@ -4,4 +4,6 @@ from __future__ import annotations
 
 from glyphcast_json.codec import SUBPROTOCOL, JsonCodec
 
-__all__ = ["SUBPROTOCOL", "JsonCodec"]
+__version__ = "0.1.0"
+
+__all__ = ["__version__", "SUBPROTOCOL", "JsonCodec"]

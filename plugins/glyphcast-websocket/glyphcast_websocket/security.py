@@ -45,43 +45,36 @@ is a controller. Addresses only key the failure throttle;
 Tokens travel in ``Authorization: Bearer <token>`` or as one
 ``Sec-WebSocket-Protocol`` entry ``glyphcast.token.<base64url, no padding>``
 (browsers cannot set headers on a WebSocket). The server never selects that
-entry: pass the offered list through :func:`codec_subprotocols` before
+entry: pass the offered list through :func:`glyphcast.protocol.codec_subprotocols` before
 choosing a codec or quoting the list in an error.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import hmac
-import ipaddress
 import math
-from collections import OrderedDict, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlsplit
 
+from glyphcast import CodecError
+from glyphcast.protocol import TOKEN_SUBPROTOCOL_PREFIX, codec_subprotocols, token_from_subprotocols
+
+from glyphcast_websocket.hosts import DEFAULT_PORTS, host_allowed, is_loopback, origin_of, split_host
+from glyphcast_websocket.throttle import FailureThrottle, throttle_key
+
 VIEWER = "viewer"
 CONTROLLER = "controller"
 
-#: The ``Sec-WebSocket-Protocol`` entry a browser carries its token in.
-TOKEN_SUBPROTOCOL_PREFIX = "glyphcast.token."
 #: Query parameters that look like a token: refused, they end up in access logs.
 QUERY_TOKEN_NAMES = frozenset({"token", "control", "control_token", "access_token", "view_token"})
 #: Longer tokens are refused without comparing (they cannot match a sane token).
 MAX_TOKEN_LENGTH = 1024
-#: Failure throttle: ``FAILURE_LIMIT`` failures within ``FAILURE_WINDOW`` s => 429.
-FAILURE_LIMIT = 5
-FAILURE_WINDOW = 10.0
-#: Addresses remembered by the throttle; the oldest is forgotten beyond this.
-MAX_TRACKED_ADDRESSES = 4096
 #: Retry-After (s) when the server is full.
 FULL_RETRY_AFTER = 5
 
 ALLOWED_METHODS = ("GET", "HEAD")
-LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
-DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 #: xterm.js injects its theme as a ``<style>`` element, hence inline styles; nothing else inline.
 CSP_BASE = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
@@ -135,174 +128,24 @@ class Refusal:
         return (self.reason + "\n").encode("utf-8", "replace")
 
 
-# -- hosts and origins -------------------------------------------------------------
-def is_loopback(host: str) -> bool:
-    """Whether an address (``"127.0.0.1"``, ``"::1"``, ``"localhost"``) is this machine."""
-    host = host.strip("[]").split("%", 1)[0]
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host.lower().rstrip(".") == "localhost"
-
-
-_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-._")
-
-
-def split_host(value: str, *, pattern: bool = False) -> tuple[str, int | None] | None:
-    """``Host``/authority -> (lower-case name without trailing dot, port or None); None if malformed.
-
-    IPv6 comes back without brackets (``"[::1]:80"`` -> ``("::1", 80)``).
-    ``pattern`` also accepts a leading ``*.`` (an ``allowed_hosts`` entry).
-    """
-    value = value.strip()
-    if not value or any(c in value for c in " \t/\\@?#,;") or len(value) > 300:
-        return None
-    port_text: str | None = None
-    if value.startswith("["):
-        end = value.find("]")
-        if end < 0:
-            return None
-        name, rest = value[1:end], value[end + 1 :]
-        try:
-            ipaddress.IPv6Address(name.split("%", 1)[0])
-        except ValueError:
-            return None
-        if rest:
-            if not rest.startswith(":"):
-                return None
-            port_text = rest[1:]
-    else:
-        if value.count(":") > 1:
-            return None  # a bare IPv6 address: Host needs brackets
-        name, colon, port_text_or_empty = value.partition(":")
-        if colon:
-            port_text = port_text_or_empty
-    if port_text is not None:
-        if not (port_text.isascii() and port_text.isdigit()) or len(port_text) > 5:
-            return None
-        port: int | None = int(port_text)
-        if not 0 < int(port_text) < 65536:
-            return None
-    else:
-        port = None
-    name = name.lower()
-    if name.endswith("."):
-        name = name[:-1]
-    if not name or name.endswith(".") or name.startswith("."):
-        return None
-    if not value.startswith("["):
-        plain = name[2:] if pattern and name.startswith("*.") else name
-        if not plain or not set(plain) <= _NAME_CHARS:
-            return None
-    return name, port
-
-
-def _ip(name: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    try:
-        return ipaddress.ip_address(name)
-    except ValueError:
-        return None
-
-
-def _allowed_by_list(name: str, port: int | None, allowed_hosts: Iterable[str]) -> bool:
-    for entry in allowed_hosts:
-        if entry == "*":
-            return True
-        parsed = split_host(entry, pattern=True)
-        if parsed is None:
-            continue
-        allowed_name, allowed_port = parsed
-        if allowed_name.startswith("*."):
-            if not name.endswith(allowed_name[1:]):
-                continue
-        elif allowed_name != name:
-            continue
-        if allowed_port is None or allowed_port == port:
-            return True
-    return False
-
-
-def host_allowed(bind_host: str, allowed_hosts: Iterable[str], host: str | None) -> bool:
-    """Whether a ``Host`` header names this server (decision 4, DNS rebinding).
-
-    Always allowed: a loopback name (``localhost``, ``127.0.0.1``, ``[::1]``,
-    any port) and anything in ``allowed_hosts`` (``name`` for any port,
-    ``name:port`` for one port, ``*.example.com`` for subdomains, ``*`` for
-    everything). Bound to a non-loopback address, an IP-literal Host is also
-    allowed (the bind address itself, or any address when bound to a wildcard):
-    a rebinding page only ever produces a Host that is a DNS name. Case, a
-    trailing dot and IPv6 brackets do not matter; an absent or malformed Host
-    is not allowed.
-    """
-    if host is None:
-        return False
-    parsed = split_host(host)
-    if parsed is None:
-        return False
-    name, port = parsed
-    if _allowed_by_list(name, port, allowed_hosts):
-        return True
-    address = _ip(name)
-    if name == "localhost" or (address is not None and address.is_loopback):
-        return True
-    if address is None or is_loopback(bind_host):
-        return False
-    bound = _ip(bind_host.strip("[]"))
-    if bound is None or bound.is_unspecified:
-        return True  # 0.0.0.0 / :: (or a host name): any of this machine's IP literals
-    return address == bound
-
-
-def origin_of(url: str) -> str | None:
-    """``scheme://host[:port]`` of a URL, normalized (lower case, default port dropped); None if not http(s)."""
-    parts = urlsplit(url.strip())
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https") or not parts.netloc or "@" in parts.netloc:
-        return None
-    parsed = split_host(parts.netloc)
-    if parsed is None:
-        return None
-    name, port = parsed
-    host = f"[{name}]" if ":" in name else name
-    if port is None or port == DEFAULT_PORTS[scheme]:
-        return f"{scheme}://{host}"
-    return f"{scheme}://{host}:{port}"
-
-
-# -- tokens ------------------------------------------------------------------------
 class TokenError(ValueError):
     """A request carries tokens the server cannot read (more than one, bad encoding)."""
 
 
-def encode_token_subprotocol(token: str) -> str:
-    """The ``Sec-WebSocket-Protocol`` entry carrying ``token`` (what the viewer offers)."""
-    encoded = base64.urlsafe_b64encode(token.encode("utf-8")).decode("ascii").rstrip("=")
-    return TOKEN_SUBPROTOCOL_PREFIX + encoded
-
-
 def _decode_token_subprotocol(entry: str) -> str:
-    encoded = entry[len(TOKEN_SUBPROTOCOL_PREFIX) :]
-    if (
-        not encoded
-        or len(encoded) > MAX_TOKEN_LENGTH * 2
-        or not all(c.isascii() and (c.isalnum() or c in "-_") for c in encoded)
-    ):
-        raise TokenError("the glyphcast.token.* subprotocol entry is not base64url")
+    if len(entry) > len(TOKEN_SUBPROTOCOL_PREFIX) + MAX_TOKEN_LENGTH * 2:
+        raise TokenError("the glyphcast.token.* subprotocol entry is too long")
     try:
-        raw = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
-        return raw.decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError, ValueError):
+        token = token_from_subprotocols([entry])
+    except CodecError:
         raise TokenError("the glyphcast.token.* subprotocol entry is not base64url of UTF-8 text") from None
+    assert token is not None  # entry starts with the prefix
+    return token
 
 
 def subprotocol_entries(values: Iterable[str]) -> list[str]:
     """Every entry of (possibly several) ``Sec-WebSocket-Protocol`` header values, in order."""
     return [entry.strip() for value in values for entry in value.split(",") if entry.strip()]
-
-
-def codec_subprotocols(offered: Iterable[str]) -> list[str]:
-    """The offered subprotocols without token entries: select a codec, or quote them in errors, from these."""
-    return [entry for entry in offered if not entry.startswith(TOKEN_SUBPROTOCOL_PREFIX)]
 
 
 def extract_token(request: Handshake) -> str | None:
@@ -339,59 +182,6 @@ def _digest(text: str) -> bytes:
 def same_secret(given: str, secret: str) -> bool:
     """Constant-time equality (hashing first makes the time independent of both lengths too)."""
     return bool(secret) and hmac.compare_digest(_digest(given), _digest(secret))
-
-
-# -- the failure throttle ------------------------------------------------------------
-def throttle_key(remote: str) -> str:
-    """Failures count per IPv4 address and per IPv6 /64 (one host usually owns a whole /64)."""
-    address = _ip(remote.strip("[]").split("%", 1)[0])
-    if isinstance(address, ipaddress.IPv6Address):
-        mapped = address.ipv4_mapped
-        if mapped is not None:
-            return str(mapped)
-        return str(ipaddress.IPv6Network((int(address) >> 64 << 64, 64)))
-    return str(address) if address is not None else remote
-
-
-@dataclass(slots=True)
-class FailureThrottle:
-    """``limit`` failures within ``window`` seconds from one key => refused until the oldest ages out.
-
-    Memory is bounded: at most ``max_keys`` keys, the least recently failing
-    one forgotten first. Time comes in as ``now`` (any monotonic clock).
-    """
-
-    limit: int = FAILURE_LIMIT
-    window: float = FAILURE_WINDOW
-    max_keys: int = MAX_TRACKED_ADDRESSES
-    _failures: OrderedDict[str, deque[float]] = field(default_factory=OrderedDict)
-
-    def retry_after(self, key: str, now: float) -> float:
-        """Seconds until ``key`` may try again; 0.0 when it may try now."""
-        failures = self._failures.get(key)
-        if failures is None:
-            return 0.0
-        while failures and failures[0] <= now - self.window:
-            failures.popleft()
-        if not failures:
-            del self._failures[key]
-            return 0.0
-        if len(failures) < self.limit:
-            return 0.0
-        return max(0.0, failures[0] + self.window - now)
-
-    def failed(self, key: str, now: float) -> None:
-        failures = self._failures.get(key)
-        if failures is None:
-            failures = self._failures[key] = deque(maxlen=self.limit)
-            while len(self._failures) > self.max_keys:
-                self._failures.popitem(last=False)
-        else:
-            self._failures.move_to_end(key)
-        failures.append(now)
-
-    def __len__(self) -> int:
-        return len(self._failures)
 
 
 # -- the policy ---------------------------------------------------------------------
@@ -621,34 +411,14 @@ class Policy:
             )
         return Admission(role)
 
-    # -- v1, for today's hub only: DELETE when the hub calls admit() ----------------
-    # These keep the v1 rules (Origin compared with Host, loopback controls) so the
-    # branch's hub runs unchanged until the lead wires admit() in; the attack tests
-    # in tests/websocket/test_attacks.py fail against them on purpose.
-    def origin_allowed(self, origin: str | None, host: str | None) -> bool:
-        """v1 (deprecated): Origin must match Host unless listed in ``allow_origin``."""
-        if origin is None:
-            return True
-        if "*" in self.allow_origin or origin.rstrip("/") in {o.rstrip("/") for o in self.allow_origin}:
-            return True
-        if not host:
-            return False
-        parts = urlsplit(origin)
-        return parts.scheme in ("http", "https") and parts.netloc.lower() == host.strip().lower()
-
-    def role(self, token: str | None, remote_host: str) -> str | None:
-        """v1 (deprecated): without a control token, loopback clients control."""
-        given = token or ""
-        if self.control_token and given and same_secret(given, self.control_token):
-            return CONTROLLER
-        if self.token and not (given and same_secret(given, self.token)):
-            return None
-        if self.control_token:
-            return VIEWER
-        return CONTROLLER if is_loopback(remote_host) else VIEWER
-
 
 def parse_list(value: str | Sequence[str]) -> tuple[str, ...]:
     """An option given as ``"a,b"`` or a list -> a tuple of stripped, non-empty entries."""
     items = value.split(",") if isinstance(value, str) else value
     return tuple(item.strip() for item in items if item.strip())
+
+
+__all__ = [
+    "CONTROLLER", "CSP_BASE", "VIEWER", "Admission", "Handshake", "Policy", "Refusal", "TokenError",
+    "codec_subprotocols", "extract_token", "parse_list", "query_has_token", "same_secret",
+]

@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 from glyphcast import ClientInfo, Codec, DisplayError, Frame, __version__, protocol
 from glyphcast.handoff import LatestSlot
+from glyphcast.protocol import codec_subprotocols
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed, NegotiationError
 from websockets.http11 import Request, Response
@@ -39,7 +40,7 @@ from glyphcast_websocket.fanout import FanOut, Session
 from glyphcast_websocket.handshake import EnabledCodecs, NoCodec, choose_subprotocol
 from glyphcast_websocket.loopthread import STOP_TIMEOUT, LoopThread
 from glyphcast_websocket.ratelog import RateLimitedLog
-from glyphcast_websocket.security import VIEWER, Admission, Handshake, Refusal, codec_subprotocols
+from glyphcast_websocket.security import VIEWER, Admission, Handshake, Refusal
 from glyphcast_websocket.session import Close, Command, Input, Limits, Resize, SessionProtocol, StateRequested
 from glyphcast_websocket.settings import Settings
 from glyphcast_websocket.wsio import Connection, Handshakes, connection_class

@@ -95,6 +95,9 @@ class Connection(ServerConnection):
         super().__init__(*args, **kwargs)
         self.admission: Any = None
         self.control_backlog = 0
+        #: Above its write limit: stop writing until :meth:`drain` returns. websockets'
+        #: ``paused``, mirrored as a plain attribute: the hot loop reads it per write.
+        self.full = False
 
     # -- bounds ---------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -108,6 +111,7 @@ class Connection(ServerConnection):
     def connection_lost(self, exc: Exception | None) -> None:
         self.handshakes.discard(self)
         super().connection_lost(exc)
+        self.full = False  # as websockets' own ``paused``: drain waiters were released
 
     def opened(self) -> None:
         """The handshake completed: this connection no longer counts against the handshake cap."""
@@ -122,8 +126,13 @@ class Connection(ServerConnection):
                 log.debug("a client floods control frames without reading; dropping it")
                 self.transport.abort()
 
+    def pause_writing(self) -> None:
+        super().pause_writing()
+        self.full = True
+
     def resume_writing(self) -> None:
         super().resume_writing()
+        self.full = False
         self.control_backlog = 0
 
     # -- what the hub uses to write -------------------------------------------
@@ -132,10 +141,6 @@ class Connection(ServerConnection):
         """Open, and not closing: writing to it is allowed (a write to a lost transport only logs)."""
         return self.protocol.state is State.OPEN and not self.transport.is_closing()
 
-    @property
-    def full(self) -> bool:
-        """Above its write limit: stop writing until :meth:`drain` returns."""
-        return self.paused
 
     @property
     def writable(self) -> bool:

@@ -1,0 +1,79 @@
+"""Where a display's tokens come from, and what its addresses say: option, file, environment, or one per run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import glyphcast
+import pytest
+from glyphcast import DisplayError
+from glyphcast_websocket import tokens
+from glyphcast_websocket.testing import connect, receive
+from websockets.exceptions import InvalidStatus
+
+JSON = "glyphcast.json.v1"
+pytestmark = pytest.mark.timeout(30)
+
+
+@pytest.fixture(autouse=True)
+def no_token_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(tokens.CONTROL_ENV, raising=False)
+    monkeypatch.delenv(tokens.VIEW_ENV, raising=False)
+
+
+def test_without_a_control_token_each_run_makes_one_shared_by_its_displays() -> None:
+    first = glyphcast.open_display("websocket", port=0)
+    second = glyphcast.open_display("websocket-json", port=0)
+    token = first.settings.control_token
+    assert len(token) >= 32 and token == second.settings.control_token == tokens.run_control_token()
+    assert first.controller_url == f"{first.local_url}#control={token}"
+    first.cleanup(), second.cleanup()
+
+
+def test_a_control_token_from_a_file_or_the_environment_keeps_it_out_of_argv(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = tmp_path / "control"
+    secret.write_text("from-a-file\n")
+    display = glyphcast.open_display(f"websocket:port=0,control_token_file={secret}")
+    assert display.settings.control_token == "from-a-file"
+    monkeypatch.setenv(tokens.CONTROL_ENV, "from-the-environment")
+    monkeypatch.setenv(tokens.VIEW_ENV, "view-from-the-environment")
+    display = glyphcast.open_display("websocket:port=0")
+    assert display.settings.control_token == "from-the-environment"
+    assert display.settings.token == "view-from-the-environment"
+    assert display.url.endswith("/#token=view-from-the-environment")
+
+
+def test_unusable_token_options_are_one_line_errors(tmp_path: Path) -> None:
+    with pytest.raises(DisplayError, match="cannot read .*missing"):
+        glyphcast.open_display(f"websocket:port=0,control_token_file={tmp_path / 'missing'}")
+    empty = tmp_path / "empty"
+    empty.write_text("  \n")
+    with pytest.raises(DisplayError, match="is empty"):
+        glyphcast.open_display(f"websocket:port=0,token_file={empty}")
+    with pytest.raises(DisplayError, match="not both"):
+        glyphcast.open_display(f"websocket:port=0,control_token=a,control_token_file={empty}")
+    with pytest.raises(DisplayError, match="must differ"):
+        glyphcast.open_display("websocket:port=0,token=same,control_token=same")
+    with pytest.raises(DisplayError, match="certfile and keyfile"):
+        glyphcast.open_display(f"websocket:port=0,certfile={empty}")
+
+
+def test_control_false_means_nobody_controls(open_hub: Any) -> None:
+    display = open_hub(control=False)
+    assert display.settings.control_token == "" and display.controller_url is None
+    with connect(display, JSON) as ws:
+        assert receive(ws)["role"] == "viewer"
+    with pytest.raises(InvalidStatus) as refused:  # no token makes a controller: a token is a wrong one
+        with connect(display, JSON, token=tokens.run_control_token()):
+            pass
+    assert refused.value.response.status_code == 403
+
+
+def test_the_control_token_makes_a_controller_and_nothing_else_does(open_hub: Any) -> None:
+    display = open_hub(control_token="ctl")
+    with connect(display, JSON, control=True) as controller, connect(display, JSON) as viewer:
+        assert receive(controller)["role"] == "controller"
+        assert receive(viewer)["role"] == "viewer"
