@@ -35,10 +35,11 @@ class LatestSlot(Generic[T]):
     """
 
     def __init__(self) -> None:
-        # put() runs on the engine's thread every frame: it takes only the plain lock
-        # (a C call) and touches the Condition only when a worker waits in take().
-        self._lock = threading.Lock()
-        self._ready = threading.Condition(self._lock)
+        # put() runs on the engine's thread every frame, so its common path takes no
+        # lock: it relies on the GIL running each bytecode step whole and in order.
+        # The order of the steps is what makes it safe (see put/take_nowait), and
+        # a worker blocked in take() is woken under the Condition, as usual.
+        self._ready = threading.Condition()
         self._waiting = 0
         self._item: T | None = None
         self._full = False
@@ -53,39 +54,39 @@ class LatestSlot(Generic[T]):
         :meth:`take` (an event loop) needs one wake-up for it, and only one,
         however many items replace it before it runs.
         """
-        with self._lock:
-            if self._closed:
-                return False
-            was_full = self._full
-            if was_full:
-                self.dropped += 1
-            self._item = item
-            self._full = True
-            if self._waiting:
+        if self._closed:
+            return False
+        self._item = item  # 1. the item, before it is announced
+        was_full = self._full
+        self._full = True  # 2. announced
+        if was_full:
+            self.dropped += 1
+        if self._waiting:  # 3. a worker waits (or is about to) in take(): wake it
+            with self._ready:
                 self._ready.notify()
-            return not was_full
+        return not was_full
 
     def take(self, timeout: float | None = None) -> T | None:
         """The newest item, waiting up to ``timeout`` seconds; None once closed and empty (or timed out)."""
         with self._ready:
-            self._waiting += 1
+            self._waiting += 1  # before looking: a put() after this sees it and notifies
             try:
                 self._ready.wait_for(lambda: self._full or self._closed, timeout)
             finally:
                 self._waiting -= 1
-            return self._take_locked()
+            return self.take_nowait()
 
     def take_nowait(self) -> T | None:
-        """The newest item, or None if there is none; never waits (for event-loop consumers)."""
-        with self._lock:
-            return self._take_locked()
+        """The newest item, or None if there is none; never waits (for event-loop consumers).
 
-    def _take_locked(self) -> T | None:
+        The slot is marked empty before the item is read, so an item put in
+        between is either the one read here or announced with a new wake-up
+        (then this item may be read twice: consumers skip an item they already have).
+        """
         if not self._full:
             return None
-        item = self._item
-        self._item = None
         self._full = False
+        item = self._item
         return item
 
     def close(self) -> None:

@@ -255,3 +255,33 @@ def test_clients_see_the_streams_own_seq_and_a_restarted_numbering_as_a_keyframe
         display.show_frame(Frame.from_buffer(["again"], 20, 5, seq=1))  # a new producer
         restarted = receive_frame(ws)
         assert (restarted["type"], restarted["seq"], restarted["lines"][0]) == ("frame", 1, "again")
+
+
+
+def _last_screen_message(ws: Any, idle: float = 0.5) -> dict[str, Any]:
+    """The last frame or clear the client gets before the stream goes quiet."""
+    last: dict[str, Any] = {}
+    while True:
+        try:
+            message = receive(ws, timeout=idle)
+        except TimeoutError:
+            return last
+        if message["type"] in ("frame", "delta", "clear"):
+            last = message
+
+
+def test_clear_keeps_its_place_among_the_frames_around_it(open_hub: Any) -> None:
+    """show, clear, show ends on the last frame (never blank); show, clear ends blank."""
+    display = open_hub()
+    with connect(display, JSON) as ws:
+        receive(ws)
+        for n in range(20):
+            display.show([f"before {n}"])
+            display.clear()
+            display.show([f"after {n}"])
+            last = _last_screen_message(ws, idle=0.05 if n < 19 else 0.5)
+            if n == 19:
+                assert (last["type"], last["lines"][0]) == ("frame", "after 19")
+        display.show(["shown"])
+        display.clear()
+        assert _last_screen_message(ws)["type"] == "clear"

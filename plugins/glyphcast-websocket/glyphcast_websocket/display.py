@@ -135,7 +135,7 @@ class HubDisplay(FrameDisplay):
         """Blank every client's screen (a ``clear`` message); the next frame is a keyframe."""
         hub = self.hub
         if hub is not None:
-            hub.call(hub.clear)
+            hub.clear()
 
     def is_available(self) -> bool:
         return True

@@ -52,6 +52,12 @@ SERVER_NAME = f"glyphcast/{__version__}"
 _client_ids = itertools.count(1)
 
 
+class Cleared:
+    """The engine blanked the screen: handed to the loop in order with the frames."""
+
+    __slots__ = ()
+
+
 def tls_context(certfile: str, keyfile: str) -> ssl.SSLContext | None:
     """The server's TLS context (https and wss on the same port), or None without a certificate.
 
@@ -90,8 +96,9 @@ class Hub:
         self.started_at = time.monotonic()
         self.handshakes = Handshakes(settings.max_handshakes)
         self.thread = LoopThread(f"glyphcast-hub-{host}:{port}", self.listeners.failed)
-        self._incoming: LatestSlot[Frame] = LatestSlot()
+        self._incoming: LatestSlot[Frame | Cleared] = LatestSlot()
         self._offered: Frame | None = None
+        self._taken: Frame | Cleared | None = None
         self._limits = Limits(settings.rate, settings.burst)
         self._server: Server | None = None
         self._tls: ssl.SSLContext | None = None
@@ -195,25 +202,38 @@ class Hub:
             return
         self._offered = frame
         self.frames += 1
-        if self._incoming.put(frame):
+        self._hand_over(frame)
+
+    def clear(self) -> None:
+        """Blank every client's screen, in order with the frames shown before and after it.
+
+        A clear is handed over like a frame: a frame shown after it replaces it
+        (the screen ends on that frame, as the engine left it), and it replaces
+        a frame shown before it that the loop had not taken yet.
+        """
+        self._offered = None
+        self._hand_over(Cleared())
+
+    def _hand_over(self, item: Frame | Cleared) -> None:
+        if self._incoming.put(item):
             self.thread.call(self._take_incoming)
 
     def call(self, function: Callable[..., Any], *args: Any) -> None:
-        """Run ``function(*args)`` on the hub's loop (clear, broadcast_state, ...)."""
+        """Run ``function(*args)`` on the hub's loop (broadcast_state, ...)."""
         self.thread.call(function, *args)
-
-    def clear(self) -> None:
-        """On the loop: blank every client's screen; the next frame goes out as a keyframe."""
-        self._offered = None
-        self.fanout.clear()
 
     def broadcast_state(self, state: dict[str, Any]) -> None:
         self.fanout.broadcast_state(state)
 
     def _take_incoming(self) -> None:
-        frame = self._incoming.take_nowait()
-        if frame is not None:
-            self.fanout.publish(frame)
+        item = self._incoming.take_nowait()
+        if item is None or item is self._taken:  # a wake-up may find the item it already took
+            return
+        self._taken = item
+        if isinstance(item, Cleared):
+            self.fanout.clear()
+        else:
+            self.fanout.publish(item)
 
     # -- HTTP and handshake -----------------------------------------------------
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
