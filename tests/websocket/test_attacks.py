@@ -349,21 +349,31 @@ SERVER = textwrap.dedent(
 FD_LIMIT = 256
 
 
-def _low_fd_limit() -> None:
+def _low_soft_fd_limit() -> None:
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (FD_LIMIT, hard))
+
+
+def _low_hard_fd_limit() -> None:
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (FD_LIMIT, min(hard, FD_LIMIT)))  # soft and hard: no way up
 
 
-@pytest.fixture
-def low_fd_server() -> Iterator[tuple[int, subprocess.Popen[str]]]:
-    """A glyphcast server in its own process, limited to 256 file descriptors, showing 30 fps."""
+@pytest.fixture(params=["soft"])
+def low_fd_server(request: pytest.FixtureRequest) -> Iterator[tuple[int, subprocess.Popen[str]]]:
+    """A glyphcast server in its own process, started with 256 file descriptors, showing 30 fps.
+
+    ``soft``: the usual low default (the server may raise it to its hard limit);
+    ``hard``: no way up, the server runs out of descriptors.
+    """
+    limit = _low_hard_fd_limit if request.param == "hard" else _low_soft_fd_limit
     process = subprocess.Popen(
         [sys.executable, "-c", SERVER],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        preexec_fn=_low_fd_limit,  # the child starts with the low limit
+        preexec_fn=limit,  # the child starts with the low limit
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     try:
@@ -439,6 +449,30 @@ def test_a_flood_of_half_open_handshakes_does_not_lock_out_a_normal_client(
     assert tracebacks <= 2, f"{tracebacks} tracebacks in the server's log:\n{stderr[-3000:]}"
     errors = [line for line in stderr.splitlines() if line.startswith(("ERROR", "CRITICAL"))]
     assert len(errors) <= 5, f"{len(errors)} ERROR lines for one flood (not rate-limited): {errors[:3]}"
+
+
+@pytest.mark.parametrize("low_fd_server", ["hard"], indirect=True)
+def test_out_of_descriptors_is_logged_once_and_a_normal_client_gets_in_when_they_free_up(
+    low_fd_server: tuple[int, subprocess.Popen[str]],
+) -> None:
+    port, process = low_fd_server
+    with ExitStack() as flood:
+        _half_open_flood(flood, port, 2 * FD_LIMIT)
+        time.sleep(0.5)
+        deadline = time.monotonic() + 5  # asyncio retries accept() a second after running out
+        while True:
+            try:
+                with ws_connect(f"ws://127.0.0.1:{port}/ws", subprotocols=[JSON], open_timeout=1.0,  # type: ignore[list-item]
+                                compression=None) as ws:
+                    receive_frame(ws, timeout=1.0)
+                    break
+            except (TimeoutError, OSError, ConnectionClosed, InvalidStatus):
+                if time.monotonic() > deadline:
+                    raise
+    _, stderr = process.communicate(timeout=15)
+    assert stderr.count("Traceback") <= 2, stderr[-3000:]
+    out_of_descriptors = [line for line in stderr.splitlines() if "out of system resource" in line]
+    assert len(out_of_descriptors) <= 3, f"{len(out_of_descriptors)} lines: not rate-limited"
 
 
 # == 6. Tokens: transport, throttling ===============================================================

@@ -141,3 +141,20 @@ def test_handshakes_track_the_oldest_first() -> None:
     assert handshakes.add(c) is a  # type: ignore[arg-type]
     handshakes.discard(b)  # type: ignore[arg-type]
     assert len(handshakes) == 1 and handshakes.dropped == 1
+
+
+def test_the_server_raises_its_descriptor_limit_to_the_hard_limit() -> None:
+    import subprocess
+    import sys
+
+    script = (
+        "import resource\n"
+        "from glyphcast_websocket.wsio import raise_descriptor_limit\n"
+        "soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)\n"
+        "resource.setrlimit(resource.RLIMIT_NOFILE, (64, hard))\n"
+        "old, new = raise_descriptor_limit()\n"
+        "assert old == 64 and resource.getrlimit(resource.RLIMIT_NOFILE)[0] == new > 64, (old, new)\n"
+        "print('ok')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=20)
+    assert result.stdout.strip() == "ok", result.stderr

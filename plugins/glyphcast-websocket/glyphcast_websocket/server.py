@@ -43,7 +43,7 @@ from glyphcast_websocket.ratelog import RateLimitedLog
 from glyphcast_websocket.security import VIEWER, Admission, Handshake, Refusal
 from glyphcast_websocket.session import Close, Command, Input, Limits, Resize, SessionProtocol, StateRequested
 from glyphcast_websocket.settings import Settings
-from glyphcast_websocket.wsio import Connection, Handshakes, connection_class
+from glyphcast_websocket.wsio import Connection, Handshakes, connection_class, raise_descriptor_limit
 
 log = logging.getLogger("glyphcast.websocket")
 
@@ -134,6 +134,7 @@ class Hub:
     def start(self) -> None:
         """Bind and serve on a new thread; raise DisplayError (one line) if the port is taken."""
         self._tls = tls_context(self.settings.certfile, self.settings.keyfile)
+        raise_descriptor_limit()
         for warning in self.policy.warnings:
             log.warning("glyphcast websocket on %s:%s: %s", self.host, self.requested_port, warning)
         try:

@@ -154,6 +154,30 @@ class Connection(ServerConnection):
         return int(self.transport.get_write_buffer_size())
 
 
+def raise_descriptor_limit() -> tuple[int, int]:
+    """Let this process use every file descriptor its hard limit allows (Go's runtime does the same).
+
+    The soft limit is often 1024 while the hard one is far higher; a server
+    that stays at the soft limit runs out of descriptors under a flood of idle
+    connections, and asyncio then stops accepting for a second at a time.
+    Returns the (old, new) soft limit.
+    """
+    try:
+        import resource
+    except ImportError:  # not on this platform (Windows)
+        return (0, 0)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else max(soft, 1 << 20)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+        except (ValueError, OSError) as error:
+            log.debug("could not raise the file descriptor limit from %s to %s: %s", soft, wanted, error)
+            return (soft, soft)
+        return (soft, wanted)
+    return (soft, soft)
+
+
 def connection_class(handshakes: Handshakes) -> type[Connection]:
     """The ``create_connection`` class for one hub's ``serve()``: its connections share ``handshakes``."""
     return type("HubConnection", (Connection,), {"handshakes": handshakes})
