@@ -11,7 +11,7 @@ import socket
 from collections.abc import Awaitable, Callable
 
 import pytest
-from glyphcast_websocket.delivery import Wire
+from glyphcast_websocket.delivery import EncodeCache, Wire
 from glyphcast_websocket.wsio import CONTROL_BACKLOG_LIMIT, Connection, Handshakes, connection_class
 from websockets.asyncio.client import connect
 from websockets.asyncio.server import ServerConnection, serve
@@ -41,8 +41,9 @@ async def with_server(handler: Handler, body: Callable[[int, list[Connection]], 
 def test_preframed_bytes_written_to_the_transport_arrive_as_the_message() -> None:
     async def handler(connection: Connection) -> None:
         assert connection.writable
-        connection.write_framed(Wire.of("héllo").framed)
-        connection.write_framed(Wire.of(b"\x01\x02").framed)
+        wires = iter([Wire.of("héllo"), Wire.of(b"\x01\x02"), None])
+        written = connection.write_from(lambda latest, cache: next(wires), None, EncodeCache())
+        assert written == len(Wire.of("héllo")) + len(Wire.of(b"\x01\x02"))
         await connection.wait_closed()
 
     async def body(port: int, opened: list[Connection]) -> None:
@@ -58,15 +59,15 @@ def test_paused_above_the_write_limit_drain_resumes_and_closing_stops_writes() -
 
     async def handler(connection: Connection) -> None:
         connection.transport.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 8192)
-        chunk = Wire.of(b"x" * 16384).framed
-        while connection.writable:
-            connection.write_framed(chunk)
+        chunk = Wire.of(b"x" * 16384)
+        connection.write_from(lambda latest, cache: chunk, None, EncodeCache())  # returns once above the limit
         observed["paused"] = connection.paused
         observed["buffered"] = connection.buffered
         await asyncio.wait_for(connection.drain(), 10)  # the client reads everything
         observed["resumed"] = connection.writable
         await connection.close()
         observed["after_close"] = connection.writable
+        observed["written_after_close"] = connection.write_from(lambda latest, cache: chunk, None, EncodeCache())
 
     async def body(port: int, opened: list[Connection]) -> None:
         async with connect(f"ws://127.0.0.1:{port}", compression=None, max_size=None) as ws:
@@ -77,7 +78,7 @@ def test_paused_above_the_write_limit_drain_resumes_and_closing_stops_writes() -
     asyncio.run(with_server(handler, body, write_limit=4096))
     assert observed["paused"] is True and int(observed["buffered"]) > 4096  # type: ignore[call-overload]
     assert observed["resumed"] is True
-    assert observed["after_close"] is False
+    assert observed["after_close"] is False and observed["written_after_close"] == 0
 
 
 def test_a_client_flooding_pings_without_reading_is_dropped() -> None:

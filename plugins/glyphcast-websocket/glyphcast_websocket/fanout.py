@@ -27,11 +27,13 @@ errors = RateLimitedLog(log)
 class Session:
     """One connected client: its connection, its sans-I/O protocol, its drain waiter."""
 
-    __slots__ = ("connection", "protocol", "drainer", "bytes_sent", "closing")
+    __slots__ = ("connection", "protocol", "outbox", "drainer", "bytes_sent", "closing")
 
     def __init__(self, connection: Connection, protocol: SessionProtocol) -> None:
         self.connection = connection
         self.protocol = protocol
+        #: The protocol's outbox, held directly: the hot path reads it per client and frame.
+        self.outbox: Outbox = protocol.outbox
         self.drainer: asyncio.Task[None] | None = None
         self.bytes_sent = 0
         self.closing = False
@@ -44,9 +46,6 @@ class Session:
     def codec(self) -> Codec:
         return self.protocol.codec
 
-    @property
-    def outbox(self) -> Outbox:
-        return self.protocol.outbox
 
 
 class FanOut:
@@ -112,23 +111,17 @@ class FanOut:
         socket is above its write limit, one drain waiter picks up the newest
         frame when it drains.
         """
-        connection = s.connection
-        if s.closing or not connection.open:
+        if s.closing:
             return
-        next_wire, write = s.outbox.next, connection.write_framed  # the hot loop: no layers per write
-        latest, cache = self.latest, self.cache
+        connection = s.connection
         try:
-            while not connection.full:
-                wire = next_wire(latest, cache)
-                if wire is None:
-                    return
-                write(wire.framed)
-                s.bytes_sent += len(wire.framed)
+            s.bytes_sent += connection.write_from(s.outbox.next, self.latest, self.cache)
         except Exception as error:  # noqa: BLE001 - logged with its traceback (rate-limited); the client is closed
             errors.exception("send", "could not send to client %s; closing it", s.info.id)
             self.close(s, protocol.CLOSE_INTERNAL, f"server error: {type(error).__name__}")
             return
-        if not s.closing and s.drainer is None and s.protocol.pending(self.latest):
+        if connection.stalled and not s.closing and s.drainer is None:
+            connection.stalled = False
             s.drainer = asyncio.get_running_loop().create_task(self._drain(s))
 
     async def _drain(self, s: Session) -> None:

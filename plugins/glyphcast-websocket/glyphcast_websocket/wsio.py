@@ -31,8 +31,11 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from glyphcast import Frame
 from websockets.asyncio.server import ServerConnection
 from websockets.protocol import State
+
+from glyphcast_websocket.delivery import EncodeCache, Wire
 
 log = logging.getLogger("glyphcast.websocket")
 
@@ -87,22 +90,16 @@ class Connection(ServerConnection):
 
     handshakes: Handshakes
 
-    #: Write one complete, unmasked server frame (shared bytes, see the module docstring):
-    #: the transport's own ``write``, bound once, as this is the hot path's one call per write.
-    write_framed: Callable[[bytes], None]
-
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.admission: Any = None
         self.control_backlog = 0
-        #: Above its write limit: stop writing until :meth:`drain` returns. websockets'
-        #: ``paused``, mirrored as a plain attribute: the hot loop reads it per write.
-        self.full = False
+        #: :meth:`write_from` stopped at the write limit with more to send.
+        self.stalled = False
 
     # -- bounds ---------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
-        self.write_framed = self.transport.write
         oldest = self.handshakes.add(self)
         if oldest is not None:
             log.debug("too many connections in the handshake; dropping the oldest")
@@ -111,7 +108,6 @@ class Connection(ServerConnection):
     def connection_lost(self, exc: Exception | None) -> None:
         self.handshakes.discard(self)
         super().connection_lost(exc)
-        self.full = False  # as websockets' own ``paused``: drain waiters were released
 
     def opened(self) -> None:
         """The handshake completed: this connection no longer counts against the handshake cap."""
@@ -126,13 +122,8 @@ class Connection(ServerConnection):
                 log.debug("a client floods control frames without reading; dropping it")
                 self.transport.abort()
 
-    def pause_writing(self) -> None:
-        super().pause_writing()
-        self.full = True
-
     def resume_writing(self) -> None:
         super().resume_writing()
-        self.full = False
         self.control_backlog = 0
 
     # -- what the hub uses to write -------------------------------------------
@@ -141,6 +132,34 @@ class Connection(ServerConnection):
         """Open, and not closing: writing to it is allowed (a write to a lost transport only logs)."""
         return self.protocol.state is State.OPEN and not self.transport.is_closing()
 
+
+    def write_from(
+        self,
+        next_wire: Callable[[Frame | None, EncodeCache], Wire | None],
+        latest: Frame | None,
+        cache: EncodeCache,
+    ) -> int:
+        """THE hot loop: write what ``next_wire(latest, cache)`` gives while this socket takes it; the bytes written.
+
+        Stops when ``next_wire`` has nothing more, or above the write limit:
+        then :attr:`stalled` is set (the caller clears it when it starts
+        waiting) and :meth:`drain` waits for room. Writes nothing once closing. Every check reads the
+        connection's own fields: this runs once per client and frame, so it
+        touches as few objects as it can.
+        """
+        if self.protocol.state is not State.OPEN or self.transport.is_closing():
+            return 0
+        write = self.transport.write
+        written = 0
+        while not self.paused:
+            wire = next_wire(latest, cache)
+            if wire is None:
+                return written
+            framed = wire.framed
+            write(framed)
+            written += len(framed)
+        self.stalled = True
+        return written
 
     @property
     def writable(self) -> bool:
