@@ -17,7 +17,10 @@ PACKAGES = {
     },
 }
 #: The hub's modules: they learn about displays only through events.HubListener.
-HUB = {"server", "fanout", "session", "delivery", "handshake", "pages", "wsio", "events", "loopthread", "registry"}
+HUB = {
+    "server", "fanout", "session", "delivery", "handshake", "pages", "wsio", "events", "loopthread", "registry",
+    "security", "credentials", "hosts", "throttle", "messages", "settings", "tls", "ratelog",
+}
 DISPLAYS = {"display", "seed", "plugin"}
 
 

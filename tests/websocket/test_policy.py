@@ -14,6 +14,8 @@ from glyphcast.protocol import codec_subprotocols
 from glyphcast.protocol import token_subprotocol as encode_token_subprotocol
 from glyphcast_json import JsonCodec
 from glyphcast_websocket import messages
+from glyphcast_websocket.credentials import TokenError, query_has_token, same_secret
+from glyphcast_websocket.credentials import extract_token as _extract_token
 from glyphcast_websocket.hosts import host_allowed, origin_of, split_host
 from glyphcast_websocket.ratelog import RateLimitedLog
 from glyphcast_websocket.security import (
@@ -24,16 +26,16 @@ from glyphcast_websocket.security import (
     Handshake,
     Policy,
     Refusal,
-    TokenError,
-    extract_token,
-    query_has_token,
-    same_secret,
 )
 from glyphcast_websocket.throttle import FailureThrottle, throttle_key
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 PORT = 8765
+
+
+def extract_token(request: Handshake) -> str | None:
+    return _extract_token(request.get_all("Authorization"), request.get_all("Sec-WebSocket-Protocol"))
 
 
 def upgrade(

@@ -51,26 +51,24 @@ choosing a codec or quoting the list in an error.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
 
-from glyphcast import CodecError
-from glyphcast.protocol import TOKEN_SUBPROTOCOL_PREFIX, codec_subprotocols, token_from_subprotocols
-
+from glyphcast_websocket.credentials import (
+    MAX_TOKEN_LENGTH,
+    TokenError,
+    extract_token,
+    query_has_token,
+    same_secret,
+)
 from glyphcast_websocket.hosts import DEFAULT_PORTS, host_allowed, is_loopback, origin_of, split_host
 from glyphcast_websocket.throttle import FailureThrottle, throttle_key
 
 VIEWER = "viewer"
 CONTROLLER = "controller"
 
-#: Query parameters that look like a token: refused, they end up in access logs.
-QUERY_TOKEN_NAMES = frozenset({"token", "control", "control_token", "access_token", "view_token"})
-#: Longer tokens are refused without comparing (they cannot match a sane token).
-MAX_TOKEN_LENGTH = 1024
 #: Retry-After (s) when the server is full.
 FULL_RETRY_AFTER = 5
 
@@ -126,62 +124,6 @@ class Refusal:
     @property
     def body(self) -> bytes:
         return (self.reason + "\n").encode("utf-8", "replace")
-
-
-class TokenError(ValueError):
-    """A request carries tokens the server cannot read (more than one, bad encoding)."""
-
-
-def _decode_token_subprotocol(entry: str) -> str:
-    if len(entry) > len(TOKEN_SUBPROTOCOL_PREFIX) + MAX_TOKEN_LENGTH * 2:
-        raise TokenError("the glyphcast.token.* subprotocol entry is too long")
-    try:
-        token = token_from_subprotocols([entry])
-    except CodecError:
-        raise TokenError("the glyphcast.token.* subprotocol entry is not base64url of UTF-8 text") from None
-    assert token is not None  # entry starts with the prefix
-    return token
-
-
-def subprotocol_entries(values: Iterable[str]) -> list[str]:
-    """Every entry of (possibly several) ``Sec-WebSocket-Protocol`` header values, in order."""
-    return [entry.strip() for value in values for entry in value.split(",") if entry.strip()]
-
-
-def extract_token(request: Handshake) -> str | None:
-    """The token a request carries (``Authorization: Bearer`` or the subprotocol entry), or None.
-
-    Raises :class:`TokenError` when it carries more than one, or one that cannot be decoded.
-    """
-    found: list[str] = []
-    for value in request.get_all("Authorization"):
-        scheme, _, credentials = value.strip().partition(" ")
-        if scheme.lower() != "bearer" or not credentials.strip():
-            raise TokenError("Authorization must be 'Bearer <token>'")
-        found.append(credentials.strip())
-    for entry in subprotocol_entries(request.get_all("Sec-WebSocket-Protocol")):
-        if entry.startswith(TOKEN_SUBPROTOCOL_PREFIX):
-            found.append(_decode_token_subprotocol(entry))
-    if len(found) > 1:
-        raise TokenError("more than one token (Authorization and/or glyphcast.token.*): send one")
-    return found[0] if found else None
-
-
-def query_has_token(target: str) -> bool:
-    """Whether the request target's query string carries a token-like parameter."""
-    query = urlsplit(target).query
-    if not query:
-        return False
-    return any(name.lower() in QUERY_TOKEN_NAMES for name, _ in parse_qsl(query, keep_blank_values=True))
-
-
-def _digest(text: str) -> bytes:
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
-
-
-def same_secret(given: str, secret: str) -> bool:
-    """Constant-time equality (hashing first makes the time independent of both lengths too)."""
-    return bool(secret) and hmac.compare_digest(_digest(given), _digest(secret))
 
 
 # -- the policy ---------------------------------------------------------------------
@@ -389,7 +331,7 @@ class Policy:
                 (("Retry-After", str(max(1, math.ceil(wait)))),),
             )
         try:
-            token = extract_token(request)
+            token = extract_token(request.get_all("Authorization"), request.get_all("Sec-WebSocket-Protocol"))
         except TokenError as error:
             return Refusal(400, f"bad token: {error}", "bad-token-format")
         role = self.role_for(token)
@@ -418,7 +360,4 @@ def parse_list(value: str | Sequence[str]) -> tuple[str, ...]:
     return tuple(item.strip() for item in items if item.strip())
 
 
-__all__ = [
-    "CONTROLLER", "CSP_BASE", "VIEWER", "Admission", "Handshake", "Policy", "Refusal", "TokenError",
-    "codec_subprotocols", "extract_token", "parse_list", "query_has_token", "same_secret",
-]
+__all__ = ["CONTROLLER", "CSP_BASE", "VIEWER", "Admission", "Handshake", "Policy", "Refusal", "parse_list"]

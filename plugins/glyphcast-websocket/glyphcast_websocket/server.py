@@ -43,6 +43,7 @@ from glyphcast_websocket.ratelog import RateLimitedLog
 from glyphcast_websocket.security import VIEWER, Admission, Handshake, Refusal
 from glyphcast_websocket.session import Close, Command, Input, Limits, Resize, SessionProtocol, StateRequested
 from glyphcast_websocket.settings import Settings
+from glyphcast_websocket.tls import tls_context
 from glyphcast_websocket.wsio import Connection, Handshakes, connection_class, raise_descriptor_limit
 
 log = logging.getLogger("glyphcast.websocket")
@@ -56,24 +57,6 @@ class Cleared:
     """The engine blanked the screen: handed to the loop in order with the frames."""
 
     __slots__ = ()
-
-
-def tls_context(certfile: str, keyfile: str) -> ssl.SSLContext | None:
-    """The server's TLS context (https and wss on the same port), or None without a certificate.
-
-    The files are read once, here: restart the server after renewing them.
-    """
-    if not certfile:
-        return None
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    try:
-        context.load_cert_chain(certfile, keyfile)
-    except (OSError, ssl.SSLError) as error:
-        raise DisplayError(
-            f"cannot use certfile={certfile} keyfile={keyfile}: {getattr(error, 'strerror', None) or error}"
-        ) from None
-    return context
 
 
 class Hub:
