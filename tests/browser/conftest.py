@@ -24,20 +24,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from glyphcast_websocket import testing
 
 ROOT = Path(__file__).resolve().parents[2]
 VIEWER_DIR = ROOT / "plugins" / "glyphcast-websocket" / "glyphcast_websocket" / "viewer"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM = os.environ.get("GLYPHCAST_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 SGR = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
@@ -221,17 +213,10 @@ def viewer_built() -> None:
 def chromium() -> Iterator[Any]:
     """apt's Chromium driven by Playwright (never Playwright's own browser download)."""
     try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        unavailable("the playwright Python package is not installed (pip install playwright)")
-    if not os.access(CHROMIUM, os.X_OK):
-        unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
+        with testing.chromium(CHROMIUM) as browser:
             yield browser
-        finally:
-            browser.close()
+    except testing.BrowserUnavailable as missing:
+        unavailable(str(missing))
 
 
 @pytest.fixture(scope="session")

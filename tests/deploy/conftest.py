@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from glyphcast_websocket import testing
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -69,13 +70,6 @@ DOC_SITE_ROOT = "/var/www/html"
 GLYPHCAST_LINE = "# glyphcast: "
 
 CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
     "--ignore-certificate-errors",
     # The documented host names, served by the proxy on this machine.
     "--host-resolver-rules=" + ",".join(f"MAP {name} 127.0.0.1" for name in NAMES),
@@ -428,16 +422,10 @@ def chromium() -> Iterator[Any]:
     if not (VIEWER_DIR / "index.html").is_file():
         pytest.fail(f"viewer not built: {VIEWER_DIR}/index.html is missing; run `cd client && npm ci && npm run build`")
     try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        unavailable("the playwright Python package is not installed (pip install playwright)")
-    need(CHROMIUM, "apt-get install chromium")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
+        with testing.chromium(CHROMIUM, CHROMIUM_ARGS) as browser:
             yield browser
-        finally:
-            browser.close()
+    except testing.BrowserUnavailable as missing:
+        unavailable(str(missing))
 
 
 @pytest.fixture

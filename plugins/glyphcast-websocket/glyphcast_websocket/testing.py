@@ -245,3 +245,44 @@ def wait_for(condition: Callable[[], bool], timeout: float = 5.0, interval: floa
             return True
         time.sleep(interval)
     return condition()
+
+
+#: Flags for a headless Chromium in a sandboxed, offline CI machine: without the
+#: background-networking ones it keeps trying (and failing) to reach Google's hosts.
+CHROMIUM_ARGS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+
+
+class BrowserUnavailable(RuntimeError):
+    """Playwright or the Chromium executable is missing; the text says which and how to install it."""
+
+
+@contextmanager
+def chromium(executable: str = "/usr/bin/chromium", extra_args: Sequence[str] = ()) -> Iterator[Any]:
+    """A headless Chromium (the system's, e.g. Debian's apt package) driven by Playwright.
+
+    Never Playwright's own browser download, which needs the internet. Raises
+    :class:`BrowserUnavailable` when the ``playwright`` package or ``executable``
+    is missing, so a test suite can skip or fail as it sees fit.
+    """
+    import os
+
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        raise BrowserUnavailable("the playwright Python package is not installed (pip install playwright)") from None
+    if not os.access(executable, os.X_OK):
+        raise BrowserUnavailable(f"no Chromium at {executable} (apt-get install chromium)")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=executable, headless=True, args=[*CHROMIUM_ARGS, *extra_args])
+        try:
+            yield browser
+        finally:
+            browser.close()
