@@ -181,7 +181,7 @@ def test_without_a_built_viewer_root_says_how_to_build_it_and_ws_still_works(
         warnings = [r for r in caplog.records if "viewer was not built" in r.getMessage()]
         assert len(warnings) == 1
         status, _, body = http_get(display, "/")
-        assert status == 200 and b"npm run build --prefix client" in body
+        assert status == 200 and b"make viewer" in body
         with connect(display, JSON) as ws:
             assert receive(ws)["type"] == "hello"
     finally:

@@ -29,7 +29,7 @@ CONTENT_TYPES = {
     ".wasm": "application/wasm",
 }
 
-NOT_BUILT_HINT = "the viewer was not built: run `make demo` or `npm run build --prefix client`"
+NOT_BUILT_HINT = "the viewer was not built: run `make viewer` in the repository, or install a glyphcast-websocket wheel"
 
 NOT_BUILT_PAGE = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>glyphcast</title></head>
