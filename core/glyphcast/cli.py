@@ -19,6 +19,7 @@ import sys
 import time
 import warnings
 from collections.abc import Sequence
+from importlib.metadata import entry_points
 from types import FrameType
 from typing import Any, NoReturn, TextIO
 
@@ -90,6 +91,31 @@ def positive_int(text: str) -> int:
 
 
 # -- the parser ----------------------------------------------------------------
+def installed_versions() -> list[tuple[str, str]]:
+    """glyphcast's version first, then every distribution registering ``glyphcast`` entry
+    points (the plugins), by name. Read from the metadata alone: a plugin that fails to
+    import still shows what is installed."""
+    plugins: dict[str, str] = {}
+    for entry_point in entry_points(group="glyphcast"):
+        dist = entry_point.dist
+        if dist is not None and dist.name != "glyphcast":
+            plugins.setdefault(dist.name, dist.version)
+    return [("glyphcast", __version__), *sorted(plugins.items())]
+
+
+class VersionAction(argparse.Action):
+    """``--version``: one ``name version`` line per installed distribution (argparse's own
+    version action would reflow the lines into one)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        sys.stdout.write("".join(f"{name} {version}\n" for name, version in installed_versions()))
+        parser.exit(EXIT_OK)
+
+
 def _listing(registry: Registry) -> str:
     def options(entry: Any) -> str:
         try:
@@ -143,7 +169,8 @@ def build_parser(registry: Registry) -> Parser:
         epilog=f"{listing}\n\nRun `glyphcast COMMAND --help` for a command's options.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"glyphcast {__version__}")
+    parser.add_argument("--version", action=VersionAction, help="print glyphcast's version and every "
+                        "installed plugin distribution's, one per line, and exit")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
 
     run = commands.add_parser(
