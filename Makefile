@@ -9,7 +9,7 @@ PLUGINS := websocket json binary diff record
 EDITABLES := -e . $(foreach p,$(PLUGINS),-e plugins/glyphcast-$(p))
 VIEWER := plugins/glyphcast-websocket/glyphcast_websocket/viewer/index.html
 
-.PHONY: demo test bench bench-full viewer dev clean
+.PHONY: demo test bench bench-full viewer wheels dev clean
 
 # Tools: tox with the uv backend (tox-uv also brings the uv binary used below).
 $(BIN)/tox:
@@ -31,6 +31,11 @@ $(VIEWER): client/package.json client/package-lock.json $(wildcard client/src/*)
 
 viewer: $(VIEWER)
 
+# A wheel and an sdist of every distribution into dist/ (the websocket ones carry the
+# viewer, so it is built first); then: pip install --find-links dist "glyphcast[all]"
+wheels: $(BIN)/tox $(VIEWER)
+	$(foreach p,. $(addprefix plugins/glyphcast-,$(PLUGINS)),$(BIN)/uv build --quiet --out-dir dist $(p) &&) true
+
 demo: $(VENV)/.installed $(VIEWER)
 	$(BIN)/glyphcast run --source demo --display websocket:port=$(PORT) --fps 30
 
@@ -49,4 +54,4 @@ bench-full: $(VENV)/.bench
 	$(BIN)/python -m benchmarks --full
 
 clean:
-	rm -rf $(VENV) .tox client/node_modules
+	rm -rf $(VENV) .tox client/node_modules dist
