@@ -18,12 +18,15 @@ import signal
 import sys
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from types import FrameType
 from typing import Any, NoReturn, TextIO
 
 from glyphcast import __version__, open_displays
+from glyphcast.clients import ClientInfo
 from glyphcast.display import DisplayError
+from glyphcast.hookspecs import hookimpl
 from glyphcast.options import OptionError, option_names, parse_spec
 from glyphcast.plugins import PluginWarning, Registry, get_registry, open_source
 from glyphcast.runner import Runner, RunStats
@@ -320,7 +323,8 @@ def play(
             return EXIT_FAILED
         _print_addresses(stream, err)
         runner = Runner(source, stream, fps=fps, frames=frames, duration=duration, tick=status)
-        runner.run()
+        with _following_resizes(runner):
+            runner.run()
     except KeyboardInterrupt:
         code = EXIT_INTERRUPTED
     except Terminated:
@@ -334,6 +338,28 @@ def play(
         signal.signal(signal.SIGTERM, previous)
         _close_source(source)
     return code
+
+
+class _ResizeFollower:
+    """The run's ``client_resize`` hook: a controller's new size goes to the runner (applied between frames)."""
+
+    def __init__(self, runner: Runner) -> None:
+        self.runner = runner
+
+    @hookimpl
+    def client_resize(self, width: int, height: int, client: ClientInfo) -> None:
+        self.runner.request_resize(width, height)
+
+
+@contextmanager
+def _following_resizes(runner: Runner) -> Iterator[None]:
+    manager = get_registry().manager
+    follower = _ResizeFollower(runner)
+    manager.register(follower, name=f"glyphcast-run-resize-{id(follower)}")
+    try:
+        yield
+    finally:
+        manager.unregister(follower)
 
 
 def _close_source(source: Source) -> None:
