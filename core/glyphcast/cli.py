@@ -18,13 +18,16 @@ import signal
 import sys
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from importlib.metadata import entry_points
 from types import FrameType
 from typing import Any, NoReturn, TextIO
 
 from glyphcast import __version__, open_displays
+from glyphcast.clients import ClientInfo
 from glyphcast.display import DisplayError
+from glyphcast.hookspecs import hookimpl
 from glyphcast.options import OptionError, option_names, parse_spec
 from glyphcast.plugins import PluginWarning, Registry, get_registry, open_source
 from glyphcast.runner import Runner, RunStats
@@ -144,7 +147,17 @@ examples:
 """
 
 
-def _add_run_options(parser: argparse.ArgumentParser) -> None:
+RUN_SIZE_HELP = (
+    "frame size in cells (default 80x24; on the terminal display, the terminal's size less one line); "
+    "refused for a source that keeps its own size (a recording)"
+)
+REPLAY_SIZE_HELP = (
+    "not used: a recording is played at its own size (its header, then its resize events), the size "
+    "its output was laid out for; a different WxH is refused, since cropping would cut its cursor moves"
+)
+
+
+def _add_run_options(parser: argparse.ArgumentParser, size_help: str = RUN_SIZE_HELP) -> None:
     parser.add_argument(
         "--display",
         action="append",
@@ -152,8 +165,7 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
         help="a display to show the stream on; repeat for several side by side "
         "(default: websocket if installed, else terminal)",
     )
-    parser.add_argument("--size", type=size_arg, metavar="WxH", help="frame size in cells (default 80x24; on the terminal "
-                        "display, the terminal's size less one line)")
+    parser.add_argument("--size", type=size_arg, metavar="WxH", help=size_help)
     parser.add_argument("--fps", type=positive_float, default=30.0, help="frames per second (default 30)")
     limit = parser.add_mutually_exclusive_group()
     limit.add_argument("--frames", type=positive_int, metavar="N", help="stop after N frames")
@@ -198,7 +210,7 @@ def build_parser(registry: Registry) -> Parser:
     replay.add_argument("--loop", action="store_true", help="start again at the end")
     replay.add_argument("--idle-time-limit", type=positive_float, metavar="S",
                         help="shorten pauses longer than S seconds")
-    _add_run_options(replay)
+    _add_run_options(replay, REPLAY_SIZE_HELP)
 
     plugins = commands.add_parser(
         "plugins",
@@ -308,8 +320,16 @@ def play(
     source_options: dict[str, Any] | None = None,
 ) -> int:
     """The body of ``run`` and ``replay``: open everything, run, clean up whatever happens."""
+    asked = size
     size = size or _default_size(display_specs)
     source = _open_source(source_spec, size, fps, source_options)
+    if asked is not None and (source.width, source.height) != asked:
+        _close_source(source)
+        raise UsageError(
+            f"--size {asked[0]}x{asked[1]} does not apply: source {parse_spec(source_spec)[0]!r} keeps its own size "
+            f"{source.width}x{source.height} (a recording is played at the size its output was laid out for); "
+            "leave --size out"
+        )
     stream = open_displays(display_specs)
     err = sys.stderr
     # The terminal display draws on this terminal: a status line there would scribble over it.
@@ -330,7 +350,8 @@ def play(
             return EXIT_FAILED
         _print_addresses(stream, err)
         runner = Runner(source, stream, fps=fps, frames=frames, duration=duration, tick=status)
-        runner.run()
+        with _following_resizes(runner):
+            runner.run()
     except KeyboardInterrupt:
         code = EXIT_INTERRUPTED
     except Terminated:
@@ -342,10 +363,36 @@ def play(
             status.finish(runner.stats)
         stream.cleanup()
         signal.signal(signal.SIGTERM, previous)
-        close = getattr(source, "close", None)
-        if callable(close):
-            close()
+        _close_source(source)
     return code
+
+
+class _ResizeFollower:
+    """The run's ``client_resize`` hook: a controller's new size goes to the runner (applied between frames)."""
+
+    def __init__(self, runner: Runner) -> None:
+        self.runner = runner
+
+    @hookimpl
+    def client_resize(self, width: int, height: int, client: ClientInfo) -> None:
+        self.runner.request_resize(width, height)
+
+
+@contextmanager
+def _following_resizes(runner: Runner) -> Iterator[None]:
+    manager = get_registry().manager
+    follower = _ResizeFollower(runner)
+    manager.register(follower, name=f"glyphcast-run-resize-{id(follower)}")
+    try:
+        yield
+    finally:
+        manager.unregister(follower)
+
+
+def _close_source(source: Source) -> None:
+    close = getattr(source, "close", None)
+    if callable(close):
+        close()
 
 
 def _print_addresses(stream: Stream, err: TextIO) -> None:

@@ -59,10 +59,6 @@ class DemoSource:
     """An endless animation ``width`` x ``height`` cells; ``seed`` varies its motion and colours."""
 
     def __init__(self, width: int = 80, height: int = 24, seed: int = 0, fps: float = 30.0) -> None:
-        if width < 1 or height < 1:
-            raise ValueError(f"demo needs at least 1x1 cells, not {width}x{height}")
-        self.width = width
-        self.height = height
         self.seed = seed
         self.fps = fps
         pick = random.Random(seed)
@@ -72,6 +68,14 @@ class DemoSource:
         self._vx = pick.uniform(0.6, 1.1)
         self._vy = pick.uniform(0.25, 0.45)
         self._ticker0 = pick.randrange(len(TICKER))
+        self.resize(width, height)
+
+    def resize(self, width: int, height: int) -> None:
+        """Lay the animation out again at ``width`` x ``height``; frames go on from where they were."""
+        if width < 1 or height < 1:
+            raise ValueError(f"demo needs at least 1x1 cells, not {width}x{height}")
+        self.width = width
+        self.height = height
         self._static = self._static_rows()
         self._floor = fit(DIM + "".join("\u00b7" if x % 4 == 0 else " " for x in range(width)) + RESET, width)
 

@@ -8,6 +8,7 @@ k / fps``), never by adding up sleeps, so pacing does not drift.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -15,6 +16,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from glyphcast.source import Cue
+
+log = logging.getLogger("glyphcast")
 
 #: Falling further behind than this (a stalled terminal, a suspended process)
 #: re-anchors the schedule instead of bursting every missed frame at once.
@@ -55,6 +58,12 @@ class Runner:
     ``duration`` seconds, when the source ends, or when :meth:`stop` is called
     (from any thread). ``tick(stats)`` is called after every frame and at least
     every ``tick_interval`` seconds while waiting (for a status line).
+
+    :meth:`request_resize` (from any thread: a controller's ``resize`` arrives on
+    the hub's) is applied on the runner's own thread between frames: a source
+    with a ``resize(width, height)`` method (the demo) is resized and the target
+    re-initialised, so the next frame has the new size; other sources keep
+    their size and the request is logged as refused (see :meth:`can_resize`).
     """
 
     def __init__(
@@ -84,10 +93,34 @@ class Runner:
         self.tick = tick
         self.tick_interval = tick_interval
         self.stats = RunStats()
+        self._pending_size: tuple[int, int] | None = None
 
     def stop(self) -> None:
         """End the run at the next cue (or during the current wait)."""
         self._stopping.set()
+
+    @property
+    def can_resize(self) -> bool:
+        """Whether the source follows a new size (it has a ``resize(width, height)`` method)."""
+        return callable(getattr(self.source, "resize", None))
+
+    def request_resize(self, width: int, height: int) -> bool:
+        """Ask for a new size from any thread; applied after the next frame. False if the source can't."""
+        if not self.can_resize:
+            log.warning(
+                "a controller asked for %dx%d: source %s keeps its own size, request ignored",
+                width, height, type(self.source).__name__,
+            )
+            return False
+        self._pending_size = (width, height)  # one assignment: the newest request wins
+        return True
+
+    def _apply_pending_resize(self) -> None:
+        size, self._pending_size = self._pending_size, None
+        if size is None:
+            return
+        self.source.resize(*size)  # type: ignore[attr-defined]
+        self.target.init(size[0], size[1], reuse=True)
 
     # -- the schedule (pure) ------------------------------------------------
     def due(self, cue: Cue, anchor: float, paced: int) -> float:
@@ -133,6 +166,9 @@ class Runner:
                 if self.frames is not None and stats.frames >= self.frames:
                     stats.ended = "frames"
                     break
+            # Between frames, on this thread, before the source builds its next cue: at the new size.
+            if self._pending_size is not None:
+                self._apply_pending_resize()
         stats.elapsed = self.clock() - stats.started
         return stats
 

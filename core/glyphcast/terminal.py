@@ -32,6 +32,8 @@ HIDE_CURSOR = CSI + "?25l"
 SHOW_CURSOR = CSI + "?25h"
 ALT_SCREEN_ON = CSI + "?1049h"
 ALT_SCREEN_OFF = CSI + "?1049l"
+#: How often (seconds) an idle writer looks whether SIGWINCH came, to repaint the last frame.
+WINCH_POLL = 0.1
 
 
 class TerminalPainter:
@@ -40,14 +42,15 @@ class TerminalPainter:
     The first frame (and any frame after a change of size) clears the screen and
     draws every row; later frames rewrite only the rows that differ from the last
     painted frame. Rows are cut to the terminal's size, so a frame larger than
-    the terminal never scrolls it. Rows are painted by :func:`glyphcast.paint.paint_rows`,
-    as recordings paint them.
+    the terminal never scrolls it; the row below what fits then says so (the
+    stream's size, the terminal's, "enlarge the terminal") in inverse video.
+    Rows are painted by :func:`glyphcast.paint.paint_rows`, as recordings paint them.
     """
 
     def __init__(self, alt_screen: bool = False) -> None:
         self.alt_screen = alt_screen
         self._rows: tuple[str, ...] | None = None
-        self._shape: tuple[int, int] | None = None
+        self._shape: tuple[int, int, str] | None = None
         #: Rows used by the last painted frame (where ``end()`` leaves the cursor).
         self.painted_height = 0
 
@@ -57,20 +60,36 @@ class TerminalPainter:
 
     def paint(self, frame: Frame, columns: int, lines: int) -> str:
         """The output that turns the last painted frame into ``frame`` on a ``columns`` x ``lines`` terminal."""
-        width, height = min(frame.width, columns), min(frame.height, lines)
+        notice = ""
+        if frame.width > columns or frame.height > lines:
+            notice = self.notice(frame.width, frame.height, columns, lines)
+        room = lines - 1 if notice and lines > 1 else lines  # the notice takes the row below the frame
+        width, height = min(frame.width, columns), min(frame.height, room)
         rows = frame.rows[:height]
         out = [SYNC_BEGIN]
-        if self._rows is None or self._shape != (width, height):
+        if self._rows is None or self._shape != (width, height, notice):
             out.append(CLEAR_SCREEN)
             changed: list[int] = list(range(height))
+            if notice and height < lines:
+                out.append(paint_rows([(height, notice)], columns, columns))
         else:
             last = self._rows
             changed = [y for y in range(height) if rows[y] != last[y]]
         out.append(paint_rows(((y, rows[y]) for y in changed), width, columns))
         out.append(SYNC_END)
-        self._rows, self._shape = rows, (width, height)
-        self.painted_height = height
+        self._rows, self._shape = rows, (width, height, notice)
+        self.painted_height = height + 1 if notice and height < lines else height
         return "".join(out)
+
+    @staticmethod
+    def notice(width: int, height: int, columns: int, lines: int) -> str:
+        """The status row shown while a ``width`` x ``height`` stream is cut to a smaller terminal."""
+        text = f" stream {width}x{height} > terminal {columns}x{lines}: cut to fit; enlarge the terminal (glyphcast) "
+        return f"{CSI}7m{text}{RESET}"
+
+    def invalidate(self) -> None:
+        """Paint everything again next time (the terminal was resized: its contents may have moved)."""
+        self._rows = None
 
     def end(self, lines: int) -> str:
         """Give the terminal back: attributes reset, cursor below the frame and visible again."""
@@ -123,6 +142,12 @@ class TerminalDisplay(FrameDisplay):
         self._thread: threading.Thread | None = None
         self._restored = threading.Event()
         self._previous_sigterm: Any = None
+        self._previous_sigwinch: Any = None
+        self._on_winch: Any = None
+        #: Set by SIGWINCH (one assignment, safe in a signal handler); the writer repaints.
+        self._winched = False
+        #: (stream, terminal) sizes of the last frame cut to fit, for the one line on stderr at the end.
+        self.cut: tuple[tuple[int, int], tuple[int, int]] | None = None
 
     # -- FrameDisplay -------------------------------------------------------
     def start(self) -> None:
@@ -130,6 +155,7 @@ class TerminalDisplay(FrameDisplay):
         self._thread.start()
         atexit.register(self.cleanup)
         self._take_sigterm()
+        self._take_sigwinch()
 
     def deliver(self, frame: Frame) -> None:
         self._slot.put(frame)
@@ -147,6 +173,13 @@ class TerminalDisplay(FrameDisplay):
         self._restore()
         atexit.unregister(self.cleanup)
         self._give_back_sigterm()
+        self._give_back_sigwinch()
+        if self.cut is not None:
+            (width, height), (columns, lines) = self.cut
+            log.warning(
+                "terminal: the stream (%dx%d) was larger than the terminal (%dx%d) and was cut to fit; "
+                "enlarge the terminal, or pass a smaller --size", width, height, columns, lines,
+            )
 
     def is_available(self) -> bool:
         return self.tty
@@ -158,10 +191,25 @@ class TerminalDisplay(FrameDisplay):
     def _write_frames(self) -> None:
         try:
             self._write(self.painter.begin())
-            while (frame := self._slot.take()) is not None:
+            last: Frame | None = None
+            while True:
+                # Wake now and then while the stream is idle, to follow a resized terminal.
+                frame = self._slot.take(WINCH_POLL)
+                if frame is None:
+                    if self._slot.closed:
+                        break
+                    if last is None or not self._winched:
+                        continue
+                    frame = last  # the terminal was resized: paint the same frame again to fit it
+                if self._winched:
+                    self._winched = False
+                    self.painter.invalidate()
                 columns, lines = self._terminal_size(frame)
+                if frame.width > columns or frame.height > lines:
+                    self.cut = ((frame.width, frame.height), (columns, lines))
                 self._write(self.painter.paint(frame, columns, lines))
                 self.painted += 1
+                last = frame
         except OSError as error:  # a closed pipe, a terminal gone away: the next show() raises it
             self.fail(error)
         except Exception as error:
@@ -214,6 +262,31 @@ class TerminalDisplay(FrameDisplay):
         if signal.getsignal(signal.SIGTERM) is _exit_on_sigterm:
             signal.signal(signal.SIGTERM, self._previous_sigterm)
         self._previous_sigterm = None
+
+
+    # -- SIGWINCH -----------------------------------------------------------
+    def _take_sigwinch(self) -> None:
+        """Follow a resized terminal: SIGWINCH marks it and the writer repaints at the new size.
+        Only from the main thread (Python's rule for handlers), chaining to any handler there."""
+        if not self.tty or threading.current_thread() is not threading.main_thread():
+            return
+        previous = signal.getsignal(signal.SIGWINCH)
+
+        def on_winch(signum: int, frame: FrameType | None) -> None:
+            self._winched = True
+            if callable(previous):
+                previous(signum, frame)
+
+        self._previous_sigwinch = signal.SIG_DFL if previous is None else previous
+        self._on_winch = on_winch
+        signal.signal(signal.SIGWINCH, on_winch)
+
+    def _give_back_sigwinch(self) -> None:
+        if self._on_winch is None or threading.current_thread() is not threading.main_thread():
+            return
+        if signal.getsignal(signal.SIGWINCH) is self._on_winch:
+            signal.signal(signal.SIGWINCH, self._previous_sigwinch)
+        self._on_winch = self._previous_sigwinch = None
 
 
 def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:

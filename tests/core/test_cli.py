@@ -245,3 +245,33 @@ def test_an_engine_without_signal_handling_still_restores_the_terminal_on_sigter
     out = bytes(run.output).decode()
     assert out.rstrip().endswith(SHOW_CURSOR) and not run.screen().cursor.hidden
     assert "Traceback" not in out
+
+
+def test_the_terminal_display_says_when_the_stream_is_cut_and_follows_sigwinch(in_pty: object) -> None:
+    import fcntl
+    import signal
+    import struct
+    import termios
+
+    # 0.2 fps: after the first frame nothing is shown for 5 s, so a repaint before then is SIGWINCH's.
+    run: PtyRun = in_pty("run", "--display", "terminal", "--size", "100x30", "--fps", "0.2")  # type: ignore[operator]
+    run.read_until(lambda out: SYNC_END.encode() in out)
+    rows = run.screen().display
+    assert "frame 000000" not in rows[0]  # the title's right end is past column 80
+    assert "stream 100x30 > terminal 80x24: cut to fit" in rows[23], rows[23]
+    assert "seed 0" not in "".join(rows)  # the footer (row 30) is cut, not scrolled into view
+
+    mark = len(run.output)
+    fcntl.ioctl(run.master, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    run.proc.send_signal(signal.SIGWINCH)  # not this process's controlling terminal: the kernel won't
+    run.read_until(lambda out: SYNC_END.encode() in out[mark:], timeout=3)
+    screen = run.screen(120, 40)
+    assert "frame 000000" in screen.display[0], "frame 0 was not painted again at the new size"
+    assert "seed 0 · 100x30" in screen.display[29]
+    assert not any("cut to fit" in row for row in screen.display)
+
+    run.proc.send_signal(signal.SIGINT)
+    assert run.finish() == 130
+    out = bytes(run.output).decode()
+    notes = [line for line in out.splitlines() if "was larger than the terminal" in line]
+    assert len(notes) == 1 and "(100x30)" in notes[0] and "(80x24)" in notes[0], notes

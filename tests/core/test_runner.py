@@ -146,3 +146,30 @@ def test_stop_from_another_thread_ends_a_real_run_promptly() -> None:
 def test_fps_must_be_positive() -> None:
     with pytest.raises(ValueError, match="fps"):
         Runner([], Target(FakeTime()), fps=0)
+
+
+def test_a_requested_resize_reaches_a_resizable_source_between_frames_and_is_refused_by_others(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from glyphcast.demo import DemoSource
+
+    fake = FakeTime()
+    memory = MemoryDisplay()
+    stream = Stream([("memory", memory)])
+    source = DemoSource(40, 12)
+    stream.init(40, 12)
+    runner = Runner(source, stream, fps=10, frames=6, clock=fake.clock, wait=fake.wait)
+    # Asked while frame 3 is shown (another thread would do the same: one assignment, no I/O).
+    runner.tick = lambda stats: stats.frames == 3 and runner.request_resize(64, 20)
+    assert runner.can_resize
+    runner.run()
+    assert [(f.width, f.height) for f in memory.frames] == [(40, 12)] * 3 + [(64, 20)] * 3
+    assert "64x20" in memory.frames[-1].rows[-1]  # the demo laid itself out again
+
+    fixed = Runner(iter([Cue(rows=["x"])]), Target(fake), clock=fake.clock, wait=fake.wait)
+    assert not fixed.can_resize
+    with caplog.at_level("WARNING", logger="glyphcast"):
+        assert fixed.request_resize(64, 20) is False
+    assert "keeps its own size" in caplog.text
+    fixed.run()
+    assert fixed.target.log[-1][1] == "show x"  # type: ignore[attr-defined]

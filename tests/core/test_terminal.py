@@ -46,10 +46,20 @@ def test_later_frames_rewrite_only_the_rows_that_changed() -> None:
     assert painter.paint(frame(["ab", "XY", "ef"], seq=3), 10, 4) == SYNC_BEGIN + SYNC_END
 
 
-def test_a_frame_larger_than_the_terminal_is_cut_to_fit() -> None:
-    out = TerminalPainter().paint(frame(["0123456789", "b", "c", "d", "e", "f"], width=10), 6, 3)
+def test_a_frame_larger_than_the_terminal_is_cut_to_fit_and_the_last_row_says_so() -> None:
+    painter = TerminalPainter()
+    big = frame(["0123456789", "b", "c", "d", "e", "f"], width=10)
+    out = painter.paint(big, 6, 3)
     screen = screen_after(out, columns=6, lines=3)
-    assert screen.display == ["012345", "b     ", "c     "]
+    assert screen.display == ["012345", "b     ", " strea"]
+    assert painter.painted_height == 3
+    wide = screen_after(painter.paint(big, 90, 3), columns=90, lines=3)
+    assert wide.display[:2] == ["0123456789".ljust(90), "b".ljust(90)]
+    assert "stream 10x6 > terminal 90x3: cut to fit; enlarge the terminal" in wide.display[2]
+    assert wide.buffer[2][1].reverse  # a status row, not part of the frame
+    # Once it fits, the notice goes away.
+    fits = screen_after(out, painter.paint(big, 60, 10), columns=60, lines=10)
+    assert [line.rstrip() for line in fits.display[:7]] == ["0123456789", "b", "c", "d", "e", "f", ""]
 
 
 def test_a_resize_redraws_everything() -> None:

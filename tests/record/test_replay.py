@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -190,3 +191,29 @@ def test_cli_replay_plays_a_recording_to_the_end_and_exits_0() -> None:
         capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL,
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_cli_replay_refuses_a_size_other_than_the_recordings_with_one_line_saying_why() -> None:
+    """`--size` used to be ignored silently (the header's size won) while --help promised 80x24."""
+    cast = str(DATA / "player-resizing-v3.cast")  # recorded at 80x24
+    for command in (["replay", cast], ["run", "--source", f"replay:path={cast}"]):
+        done = subprocess.run(
+            [*glyphcast_cli(), *command, "--size", "40x10", "--display", "null"],
+            capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL,
+        )
+        assert done.returncode == 2, done.stderr
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1, done.stderr
+        assert "--size 40x10" in lines[0] and "own size 80x24" in lines[0], lines[0]
+    # The recording's own size is no contradiction: it plays.
+    done = subprocess.run(
+        [*glyphcast_cli(), "replay", cast, "--size", "80x24", "--speed", "20", "--display", "null"],
+        capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 0, done.stderr
+    # --help for replay promises no default it would not apply.
+    text = subprocess.run(
+        [*glyphcast_cli(), "replay", "--help"], capture_output=True, text=True, timeout=30, env={**os.environ, "COLUMNS": "400"}
+    ).stdout
+    size_help = next(line for line in text.splitlines() if line.strip().startswith("--size"))
+    assert "80x24" not in size_help and "own size" in size_help, size_help
