@@ -9,6 +9,8 @@ seed-compatible ``WebSocketDisplay`` (:mod:`.seed`) builds on this class, and
 from __future__ import annotations
 
 import logging
+import sys
+import weakref
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,26 @@ log = logging.getLogger("glyphcast.websocket")
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
+
+# The hubs whose addresses were announced: displays sharing a hub announce it once.
+_announced: weakref.WeakSet[Hub] = weakref.WeakSet()
+
+
+def announce(lines: Iterable[str]) -> None:
+    """Tell the user where the viewer is: INFO on ``glyphcast.websocket``, or stderr when logging is unset.
+
+    A script that never configures logging still sees the addresses (Python's
+    last-resort handler would show only warnings); an application that does
+    configure it decides, by level and handlers, where they go. The CLI
+    configures logging at WARNING and prints the addresses itself, so they are
+    not shown twice.
+    """
+    if log.hasHandlers():
+        for line in lines:
+            log.info("%s", line)
+    else:
+        for line in lines:
+            print(f"glyphcast: websocket: {line}", file=sys.stderr, flush=True)
 
 
 def _installed_codecs(wanted: Iterable[str] | None) -> list[Codec]:
@@ -118,8 +140,22 @@ class HubDisplay(FrameDisplay):
         super().init(width, height, reuse)
 
     def start(self) -> None:
-        self.hub = registry.acquire(self, self.host, self.port, self.settings, self.codecs)
-        self.port = self.hub.port
+        hub = self.hub = registry.acquire(self, self.host, self.port, self.settings, self.codecs)
+        self.port = hub.port
+        if hub not in _announced:
+            _announced.add(hub)
+            announce(self.addresses())
+
+    def addresses(self) -> list[str]:
+        """What :func:`announce` says at start: the viewer's URL, and the controller's when there is one."""
+        lines = [f"serving {self.url}"]
+        controller = self.controller_url
+        if controller:
+            lines.append(
+                f"to control it, open {controller} "
+                "(this link lets whoever has it type into the stream: share it only with them)"
+            )
+        return lines
 
     def stop(self) -> None:
         hub, self.hub = self.hub, None
