@@ -374,8 +374,10 @@ class _ResizeFollower:
         self.runner = runner
 
     @hookimpl
-    def client_resize(self, width: int, height: int, client: ClientInfo) -> None:
-        self.runner.request_resize(width, height)
+    def client_resize(self, width: int, height: int, client: ClientInfo) -> str | None:
+        if self.runner.request_resize(width, height):
+            return None
+        return f"this stream keeps its own size ({type(self.runner.source).__name__} cannot follow a resize)"
 
 
 @contextmanager

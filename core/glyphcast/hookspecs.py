@@ -95,8 +95,13 @@ def client_input(data: str, client: ClientInfo) -> None:
 
 
 @hookspec
-def client_resize(width: int, height: int, client: ClientInfo) -> None:
-    """A controller asked for a new size (already checked to be within 1..1000 x 1..1000)."""
+def client_resize(width: int, height: int, client: ClientInfo) -> str | None:
+    """A controller asked for a new size (already checked to be within 1..1000 x 1..1000).
+
+    Return None to accept (or to have no opinion), or a one-line reason to
+    refuse: the controller then gets an ``error`` reply with code
+    ``unsupported`` and that reason, and the displays keep their size.
+    """
 
 
 @hookspec

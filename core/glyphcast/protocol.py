@@ -97,8 +97,12 @@ OUT_OF_RANGE: Final = "out_of_range"
 FORBIDDEN: Final = "forbidden"
 #: The client sends faster than its rate limit.
 RATE_LIMITED: Final = "rate_limited"
+#: A valid request the stream cannot follow (e.g. a ``resize`` of a recording, which keeps its size).
+UNSUPPORTED: Final = "unsupported"
 #: Every error code.
-ERROR_CODES: Final = frozenset({BAD_MESSAGE, UNKNOWN_TYPE, BAD_FIELD, OUT_OF_RANGE, FORBIDDEN, RATE_LIMITED})
+ERROR_CODES: Final = frozenset(
+    {BAD_MESSAGE, UNKNOWN_TYPE, BAD_FIELD, OUT_OF_RANGE, FORBIDDEN, RATE_LIMITED, UNSUPPORTED}
+)
 
 #: The largest client message the server reads, in bytes; bigger closes with 1009.
 MAX_CLIENT_MESSAGE: Final = 64 * 1024
@@ -302,6 +306,7 @@ __all__ = [
     "SUBPROTOCOLS",
     "TOKEN_SUBPROTOCOL_PREFIX",
     "UNKNOWN_TYPE",
+    "UNSUPPORTED",
     "VIEWER_TYPES",
     "codec_subprotocols",
     "decode_json",

@@ -77,6 +77,8 @@ def test_run_of_a_recording_keeps_its_size_and_says_why_when_a_controller_resize
         with connect(f"ws://127.0.0.1:{port}/ws", "glyphcast.json.v1", token=token) as ws:
             assert receive(ws)["type"] == "hello"
             send(ws, {"type": "resize", "width": 30, "height": 7})
+            refused = receive_until(ws, "error")
+            assert refused["code"] == "unsupported" and "keeps its own size" in refused["message"], refused
             sizes = frames(ws, 30)
             assert (30, 7) not in sizes, "a recording was squeezed to a controller's size"
         server.terminate()

@@ -6,6 +6,7 @@ import json
 import time
 from typing import Any
 
+import glyphcast
 import pytest
 from glyphcast import Frame, Stream
 from glyphcast_websocket.testing import (
@@ -285,3 +286,25 @@ def test_clear_keeps_its_place_among_the_frames_around_it(open_hub: Any) -> None
         display.show(["shown"])
         display.clear()
         assert _last_screen_message(ws)["type"] == "clear"
+
+
+class RefusesResize:
+    @glyphcast.hookimpl
+    def client_resize(self, width: int, height: int, client: glyphcast.ClientInfo) -> str | None:
+        return f"cannot be {width}x{height}"
+
+
+def test_a_refused_resize_gets_an_unsupported_error_and_the_displays_keep_their_size(open_hub: Any) -> None:
+    from glyphcast.plugins import load_registry, reset_registry
+
+    reset_registry(load_registry(extra_plugins=[("refuses", RefusesResize())]))
+    try:
+        display = open_hub(width=20, height=5)
+        with connect(display, JSON, control=True) as ws:
+            receive(ws)
+            send(ws, {"type": "resize", "width": 30, "height": 7})
+            error = receive_until(ws, "error")
+            assert (error["code"], error["message"]) == ("unsupported", "cannot be 30x7")
+            assert display.get_dimensions() == (20, 5)
+    finally:
+        reset_registry(None)

@@ -104,10 +104,15 @@ class Listeners:
         for listener in self.serving(client.codec):
             call_safely(f"{listener.name} command listener", listener.on_client_command, command, client)
 
-    def resize(self, width: int, height: int, client: ClientInfo) -> None:
-        call_safely("client_resize hook", _hook().client_resize, width=width, height=height, client=client)
+    def resize(self, width: int, height: int, client: ClientInfo) -> str | None:
+        """Tell the hooks, then (unless one refused) every listener; the first refusal's reason, if any."""
+        results = call_safely("client_resize hook", _hook().client_resize, width=width, height=height, client=client)
+        refusals = [r for r in reversed(results or []) if isinstance(r, str) and r]
+        if refusals:
+            return refusals[0]
         for listener in self.all:
             call_safely(f"{listener.name} resize listener", listener.on_client_resize, width, height, client)
+        return None
 
     def input(self, data: str, client: ClientInfo) -> None:
         call_safely("client_input hook", _hook().client_input, data=data, client=client)

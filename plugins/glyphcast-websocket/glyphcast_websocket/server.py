@@ -321,7 +321,11 @@ class Hub:
         if isinstance(event, StateRequested):
             s.protocol.state(self.listeners.state())
         elif isinstance(event, Resize):
-            self.listeners.resize(event.width, event.height, info)
+            refusal = self.listeners.resize(event.width, event.height, info)
+            closing = None if refusal is None else s.protocol.refuse(protocol.UNSUPPORTED, refusal)
+            if closing is not None:
+                self.fanout.close(s, closing.code, closing.reason)
+                return
         elif isinstance(event, Command):
             self.listeners.command(event.command, info)
         elif isinstance(event, Input):

@@ -136,6 +136,17 @@ class SessionProtocol:
             return None, Command(message["command"])
         return None, Input(message["data"])
 
+    def refuse(self, code: str, reason: str) -> Close | None:
+        """Answer the last message with an ``error`` (valid, but the stream cannot do it).
+
+        Returns a :class:`Close` when the client has left too many replies unread.
+        """
+        try:
+            self.outbox.reply(protocol.error(code, reason))
+        except ReplyOverflow as overflow:
+            return Close(protocol.CLOSE_POLICY, f"client does not read its replies ({overflow})")
+        return None
+
     def state(self, state: dict[str, Any]) -> None:
         """Answer a :class:`StateRequested` with the hub's state snapshot."""
         try:
