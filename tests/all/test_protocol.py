@@ -51,7 +51,9 @@ def test_message_type_sets_are_disjoint_where_they_must_be() -> None:
     assert protocol.VIEWER_TYPES.isdisjoint(protocol.CONTROLLER_TYPES)
     assert protocol.CLIENT_TYPES == protocol.VIEWER_TYPES | protocol.CONTROLLER_TYPES
     assert protocol.SERVER_TYPES - protocol.SERVER_TYPES_V1 == {"end", "presence"}
-    assert len(protocol.ERROR_CODES) == 6
+    assert protocol.ERROR_CODES == {
+        "bad_message", "unknown_type", "bad_field", "out_of_range", "forbidden", "rate_limited", "unsupported",
+    }
     assert protocol.CLOSE_CODES == {"NORMAL": 1000, "GOING_AWAY": 1001, "POLICY": 1008, "TOO_BIG": 1009,
                                     "INTERNAL": 1011, "TRY_AGAIN_LATER": 1013}
 
@@ -119,3 +121,11 @@ def test_builders_are_json_serializable() -> None:
     frame = Frame(("a",), 1, 1, 1, 0.0)
     for message in (protocol.frame_message(frame), protocol.end(1, "done"), protocol.presence(0, 0)):
         assert json.loads(json.dumps(message))["type"] == message["type"]
+
+
+def test_every_error_code_is_in_the_protocol_docs_table() -> None:
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "protocol.md").read_text()
+    for code in protocol.ERROR_CODES:
+        assert f"| `{code}` |" in doc, f"error code {code} is not documented in docs/protocol.md"
