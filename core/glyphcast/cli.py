@@ -157,7 +157,13 @@ REPLAY_SIZE_HELP = (
 )
 
 
-def _add_run_options(parser: argparse.ArgumentParser, size_help: str = RUN_SIZE_HELP) -> None:
+RUN_FPS_HELP = "frames per second (default 30); a recording keeps its own timing (see replay --speed)"
+REPLAY_FPS_HELP = "not used: a recording plays at its own timing; use --speed to play it faster or slower"
+
+
+def _add_run_options(
+    parser: argparse.ArgumentParser, size_help: str = RUN_SIZE_HELP, fps_help: str = RUN_FPS_HELP
+) -> None:
     parser.add_argument(
         "--display",
         action="append",
@@ -166,7 +172,7 @@ def _add_run_options(parser: argparse.ArgumentParser, size_help: str = RUN_SIZE_
         "(default: websocket if installed, else terminal)",
     )
     parser.add_argument("--size", type=size_arg, metavar="WxH", help=size_help)
-    parser.add_argument("--fps", type=positive_float, default=30.0, help="frames per second (default 30)")
+    parser.add_argument("--fps", type=positive_float, default=30.0, help=fps_help)
     limit = parser.add_mutually_exclusive_group()
     limit.add_argument("--frames", type=positive_int, metavar="N", help="stop after N frames")
     limit.add_argument("--duration", type=positive_float, metavar="S", help="stop after S seconds")
@@ -210,7 +216,7 @@ def build_parser(registry: Registry) -> Parser:
     replay.add_argument("--loop", action="store_true", help="start again at the end")
     replay.add_argument("--idle-time-limit", type=positive_float, metavar="S",
                         help="shorten pauses longer than S seconds")
-    _add_run_options(replay, REPLAY_SIZE_HELP)
+    _add_run_options(replay, REPLAY_SIZE_HELP, REPLAY_FPS_HELP)
 
     plugins = commands.add_parser(
         "plugins",

@@ -217,3 +217,5 @@ def test_cli_replay_refuses_a_size_other_than_the_recordings_with_one_line_sayin
     ).stdout
     size_help = next(line for line in text.splitlines() if line.strip().startswith("--size"))
     assert "80x24" not in size_help and "own size" in size_help, size_help
+    fps_help = next(line for line in text.splitlines() if line.strip().startswith("--fps"))
+    assert "default 30" not in fps_help and "own timing" in fps_help, fps_help
