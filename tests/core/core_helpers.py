@@ -81,3 +81,12 @@ class PtyRun:
         screen = pyte.Screen(columns, lines)
         pyte.ByteStream(screen).feed(bytes(self.output))
         return screen
+
+
+def screen_after(*chunks: str, columns: int = 10, lines: int = 4) -> pyte.Screen:
+    """A pyte screen of ``columns`` x ``lines`` after feeding it ``chunks`` (what a terminal would show)."""
+    screen = pyte.Screen(columns, lines)
+    stream = pyte.Stream(screen)
+    for chunk in chunks:
+        stream.feed(chunk)
+    return screen

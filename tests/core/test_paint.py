@@ -2,16 +2,8 @@
 
 from __future__ import annotations
 
-import pyte
+from core_helpers import screen_after
 from glyphcast.paint import CLEAR_SCREEN, paint_rows
-
-
-def screen_after(*chunks: str, columns: int = 10, lines: int = 3) -> pyte.Screen:
-    screen = pyte.Screen(columns, lines)
-    stream = pyte.Stream(screen)
-    for chunk in chunks:
-        stream.feed(chunk)
-    return screen
 
 
 def test_each_row_goes_to_its_own_line_reset_and_erased_to_the_end() -> None:

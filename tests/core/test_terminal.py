@@ -8,8 +8,8 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-import pyte
 import pytest
+from core_helpers import screen_after
 from glyphcast import Display, DisplayError, Frame, Stream
 from glyphcast.displays import MemoryDisplay, NullDisplay
 from glyphcast.terminal import SHOW_CURSOR, SYNC_BEGIN, SYNC_END, TerminalDisplay, TerminalPainter
@@ -18,14 +18,6 @@ from glyphcast.testing import DisplayConformance
 
 def frame(rows: list[str], seq: int = 1, width: int = 10) -> Frame:
     return Frame.from_buffer(rows, width, len(rows), seq, ts=0.0)
-
-
-def screen_after(*chunks: str, columns: int = 10, lines: int = 4) -> pyte.Screen:
-    screen = pyte.Screen(columns, lines)
-    stream = pyte.Stream(screen)
-    for chunk in chunks:
-        stream.feed(chunk)
-    return screen
 
 
 # -- the painter (no I/O) ----------------------------------------------------------
