@@ -585,3 +585,17 @@ def test_the_control_token_in_a_header_makes_a_controller(open_hub: Any, recorde
         assert receive(ws)["role"] == "controller"
         send(ws, {"type": "command", "command": "next"})
         assert recorder.wait("command") == [("next", "controller")]
+
+
+def test_a_refused_token_never_reaches_the_log(open_hub: Any, caplog: pytest.LogCaptureFixture) -> None:
+    display = open_hub(control_token="the-right-token")
+    caplog.set_level(logging.DEBUG)
+    secret = "guess-that-must-not-be-logged"
+    assert upgrade(display.port, bearer(secret)).status == 403
+    assert upgrade(display.port, {}, path=f"/ws?token={secret}").status == 403
+    subprotocol = {"Sec-WebSocket-Protocol": f"{JSON}, {token_subprotocol(secret)}"}
+    assert upgrade(display.port, subprotocol).status == 403
+    assert any("refused" in r.getMessage() for r in caplog.records)  # the refusals were logged...
+    encoded = token_subprotocol(secret).rpartition(".")[2]
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert secret not in logged and encoded not in logged  # ...without the token, plain or encoded

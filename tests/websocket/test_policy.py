@@ -711,3 +711,14 @@ def test_percent_signs_in_arguments_are_safe(caplog: pytest.LogCaptureFixture, c
     clock.now = 10.0
     log.warning("k", "origin %s", "%(x)s")
     assert lines(caplog) == ["origin %s%d%n", "origin %(x)s (1 more suppressed)"]
+
+
+def test_redact_hides_every_form_a_token_travels_in() -> None:
+    from glyphcast_websocket.credentials import redact
+
+    assert redact("Bearer s3cret") == "Bearer [redacted]"
+    assert redact(f"glyphcast.json.v1, {encode_token_subprotocol('s3cret')}") == (
+        "glyphcast.json.v1, glyphcast.token.[redacted]"
+    )
+    assert redact("GET /ws?codec=json&token=s3cret HTTP/1.1") == "GET /ws?codec=json&token=[redacted] HTTP/1.1"
+    assert redact("Host: 127.0.0.1:8765") == "Host: 127.0.0.1:8765"

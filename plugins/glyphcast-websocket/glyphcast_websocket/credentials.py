@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
+import re
 from collections.abc import Iterable
 from urllib.parse import parse_qsl, urlsplit
 
@@ -76,3 +78,30 @@ def _digest(text: str) -> bytes:
 def same_secret(given: str, secret: str) -> bool:
     """Constant-time equality (hashing first makes the time independent of both lengths too)."""
     return bool(secret) and hmac.compare_digest(_digest(given), _digest(secret))
+
+
+_SECRETS = re.compile(
+    r"(?i)(bearer\s+)\S+"
+    r"|(" + re.escape(TOKEN_SUBPROTOCOL_PREFIX) + r")[A-Za-z0-9_=-]+"
+    r"|([?&](?:" + "|".join(sorted(QUERY_TOKEN_NAMES)) + r")=)[^&\s]*"
+)
+
+
+def redact(text: str) -> str:
+    """``text`` with every token it carries (Bearer, subprotocol entry, query parameter) replaced."""
+    return _SECRETS.sub(lambda m: (m.group(1) or m.group(2) or m.group(3)) + "[redacted]", text)
+
+
+class RedactTokens(logging.Filter):
+    """Keeps tokens out of websockets' own DEBUG log, which prints every request line and header."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+        return True
+
+
+def redact_library_logs(logger: logging.Logger) -> None:
+    """Install :class:`RedactTokens` on ``logger`` once."""
+    if not any(isinstance(f, RedactTokens) for f in logger.filters):
+        logger.addFilter(RedactTokens())

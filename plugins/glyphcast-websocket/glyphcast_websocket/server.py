@@ -34,6 +34,7 @@ from websockets.typing import Subprotocol
 
 from glyphcast_websocket import pages
 from glyphcast_websocket.assets import NOT_BUILT_HINT, Assets
+from glyphcast_websocket.credentials import redact_library_logs
 from glyphcast_websocket.delivery import EncodeCache
 from glyphcast_websocket.events import HubListener, Listeners
 from glyphcast_websocket.fanout import FanOut, Session
@@ -117,6 +118,7 @@ class Hub:
     def start(self) -> None:
         """Bind and serve on a new thread; raise DisplayError (one line) if the port is taken."""
         self._tls = tls_context(self.settings.certfile, self.settings.keyfile)
+        redact_library_logs(logging.getLogger("websockets.server"))  # its DEBUG log prints every header
         raise_descriptor_limit()
         for warning in self.policy.warnings:
             log.warning("glyphcast websocket on %s:%s: %s", self.host, self.requested_port, warning)
