@@ -1,0 +1,123 @@
+"""A real terminal to compare against: tmux, on a private server, read with ``capture-pane``.
+
+What glyphcast's emulator shows for some terminal output (a replayed cast, a
+shared program) is right when it equals what tmux shows for the same bytes or
+the same program at the same size. Shared by every test env that needs it
+(pytest's ``pythonpath`` puts ``tests/`` on the path).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+
+import pytest
+
+# No status line (the pane gets every row), nothing between the program and the pane.
+CONFIG = "set -g status off\nset -g escape-time 0\nset -g default-terminal tmux-256color\n"
+
+
+def tmux_or_skip() -> str:
+    """The tmux binary, or fail the test with how to get it (CI installs it with apt)."""
+    found = shutil.which("tmux")
+    if found is None:
+        pytest.fail("tmux is not installed (apt-get install tmux; .ci/run installs it)")
+    return found
+
+
+class Tmux:
+    """A private tmux server (its own socket) with one pane of ``width`` x ``height``.
+
+    ``with Tmux(80, 24) as tmux: tmux.start("vim -u NONE"); tmux.send_keys("ihello", "Escape")``
+    then ``tmux.screen()`` is the pane's text, one string per row, trailing blanks dropped.
+    """
+
+    def __init__(self, width: int, height: int) -> None:
+        self.width = width
+        self.height = height
+        self.binary = tmux_or_skip()
+        self.socket = f"glyphcast-ref-{uuid.uuid4().hex[:12]}"
+        self._dir = tempfile.TemporaryDirectory(prefix="glyphcast-tmux-")
+        self.config = Path(self._dir.name) / "tmux.conf"
+        self.config.write_text(CONFIG)
+
+    def __enter__(self) -> Tmux:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.close()
+
+    def tmux(self, *args: str, check: bool = True) -> str:
+        done = subprocess.run(
+            [self.binary, "-L", self.socket, "-f", str(self.config), *args],
+            capture_output=True, text=True, timeout=30, check=False,
+        )
+        if check and done.returncode != 0:
+            raise RuntimeError(f"tmux {' '.join(args)} failed: {done.stderr.strip()}")
+        return done.stdout
+
+    def start(self, command: str, env: dict[str, str] | None = None) -> None:
+        """Run ``command`` (a shell command line) in the pane."""
+        extra = [arg for name, value in (env or {}).items() for arg in ("-e", f"{name}={value}")]
+        self.tmux("new-session", "-d", "-s", "ref", "-x", str(self.width), "-y", str(self.height),
+                  *extra, command)
+
+    def send_keys(self, *keys: str, literal: bool = False) -> None:
+        """tmux key names ("Escape", "C-c", "Enter") or, with ``literal``, text typed as is."""
+        self.tmux("send-keys", "-t", "ref", *(["-l"] if literal else []), *keys)
+
+    def screen(self) -> list[str]:
+        """The pane's rows, as text, trailing blanks dropped; always ``height`` rows."""
+        text = self.tmux("capture-pane", "-p", "-t", "ref")
+        rows = [row.rstrip() for row in text.split("\n")[: self.height]]
+        return rows + [""] * (self.height - len(rows))
+
+    def cursor(self) -> tuple[int, int]:
+        """(col, row) of the pane's cursor, 0-based."""
+        col, row = self.tmux("display-message", "-p", "-t", "ref", "#{cursor_x},#{cursor_y}").split(",")
+        return int(col), int(row)
+
+    def wait_for(self, predicate: Callable[[list[str]], bool], timeout: float = 10.0) -> list[str]:
+        """Poll the screen until ``predicate(screen)``; fail with the last screen if it never holds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            rows = self.screen()
+            if predicate(rows):
+                return rows
+            if time.monotonic() > deadline:
+                shown = "\n".join(rows)
+                raise AssertionError(f"tmux never showed what was expected; last screen:\n{shown}")
+            time.sleep(0.05)
+
+    def close(self) -> None:
+        self.tmux("kill-server", check=False)
+        self._dir.cleanup()
+
+
+def screen_of_output(data: bytes, width: int, height: int) -> list[str]:
+    """What tmux shows after ``data`` is written to a ``width`` x ``height`` terminal.
+
+    The bytes are ``cat``-ed into the pane, then a wait-for channel says they are
+    all in; the pane stays open (``sleep``) so it can be read.
+    """
+    with Tmux(width, height) as tmux, tempfile.NamedTemporaryFile(suffix=".out", delete=False) as out:
+        out.write(data)
+        out.flush()
+        path = out.name
+        try:
+            channel = f"done-{tmux.socket}"
+            command = (f"stty -opost 2>/dev/null; cat {path}; tmux -L {tmux.socket} wait-for -S {channel}; "
+                       "exec sleep 600")
+            tmux.start(command)
+            tmux.tmux("wait-for", channel)
+            return tmux.screen()
+        finally:
+            os.unlink(path)
