@@ -1,0 +1,69 @@
+"""How much controller input a program gets (sans-I/O: a token bucket on an injected clock).
+
+A controller's ``input`` becomes keystrokes to a real program, often a shell.
+The hub already bounds messages per client; this bounds bytes per program,
+across every controller, so a runaway script in a browser cannot bury the
+program (or the person sharing it) in keystrokes. A message is taken whole or
+dropped whole: half a paste, or half an escape sequence, would be worse than none.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+#: Sustained bytes per second: far above typing, enough for a few pastes a second.
+DEFAULT_RATE = 8 * 1024
+#: Bytes that may arrive at once: the largest ``input`` the hub accepts (16 Ki characters)
+#: is at most 64 KiB of UTF-8; a typical paste is a few KiB.
+DEFAULT_BURST = 64 * 1024
+
+
+class InputBudget:
+    """A token bucket of bytes: ``take(n)`` is True when ``n`` bytes fit now (and spends them)."""
+
+    def __init__(
+        self,
+        rate: float = DEFAULT_RATE,
+        burst: float = DEFAULT_BURST,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if not rate > 0 or not burst > 0:
+            raise ValueError(f"input rate and burst must be positive, not {rate} and {burst}")
+        self.rate = rate
+        self.burst = burst
+        self.clock = clock
+        self._tokens = burst
+        self._at = clock()
+
+    def take(self, size: int) -> bool:
+        now = self.clock()
+        self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
+        self._at = now
+        if size > self._tokens:
+            return False
+        self._tokens -= size
+        return True
+
+
+class DropReport:
+    """Says what was dropped at most once per ``interval`` seconds: one clear line, not one per message."""
+
+    def __init__(self, interval: float = 5.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.interval = interval
+        self.clock = clock
+        self._next = -float("inf")
+        self.messages = 0
+        self.size = 0
+
+    def dropped(self, size: int) -> tuple[int, int] | None:
+        """Count one dropped message of ``size`` bytes; (messages, bytes) since the last report when one is due."""
+        self.messages += 1
+        self.size += size
+        now = self.clock()
+        if now < self._next:
+            return None
+        self._next = now + self.interval
+        report = (self.messages, self.size)
+        self.messages = self.size = 0
+        return report
