@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from glyphcast_pty.budget import InputBudget
 from glyphcast_pty.pacing import Pacer
-from glyphcast_pty.process import CommandNotFound, PtyProcess
 from glyphcast_pty.plugin import open_pty
+from glyphcast_pty.process import CommandNotFound, PtyProcess
 from glyphcast_pty.source import PtySource
 from glyphcast_pty.terminal import LocalTerminal, SharedProgram
 

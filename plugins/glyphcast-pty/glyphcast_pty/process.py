@@ -86,6 +86,7 @@ class PtyProcess:
 
     ``modes_from``: a terminal whose modes (erase character, flow control...)
     the pty starts with, so a program behaves as it does in that terminal.
+    :attr:`tty_name` is the program's side (``/dev/pts/N``).
     """
 
     def __init__(
@@ -105,7 +106,7 @@ class PtyProcess:
             if modes_from is not None and os.isatty(modes_from):
                 termios.tcsetattr(slave, termios.TCSANOW, termios.tcgetattr(modes_from))
             set_window_size(slave, width, height)
-            path = os.ttyname(slave)
+            path = self.tty_name = os.ttyname(slave)
             self.pid = os.posix_spawn(
                 executable,
                 self.argv,
@@ -149,7 +150,7 @@ class PtyProcess:
                 return b""
             raise
 
-    def write(self, data: bytes | memoryview) -> int:
+    def write(self, data: bytes | bytearray | memoryview) -> int:
         """Write what the pty takes now (its input queue may be full); how many bytes went."""
         try:
             return os.write(self.master, data)

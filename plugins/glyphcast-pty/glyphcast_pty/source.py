@@ -25,6 +25,7 @@ import math
 import os
 import select
 import shlex
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -42,6 +43,11 @@ log = logging.getLogger("glyphcast.pty")
 READ_SIZE = 64 * 1024
 #: Output read per wake-up before pacing is looked at again: a flood still gets its frames on time.
 READ_BUDGET = 1024 * 1024
+#: Characters fed to the emulator at once: avt returns the lines a write scrolled off the screen
+#: as Python objects (even without scrollback), so a large feed would cost memory in proportion.
+FEED_SIZE = 8 * 1024
+#: How long :meth:`PtySource.close` from another thread waits for the iterating thread to let go.
+CLOSE_WAIT = 5.0
 #: Keystrokes waiting for the pty to take them (a program not reading its input): past this, the
 #: sharer's keyboard is not read (as a terminal would block) and controller input is dropped.
 MAX_PENDING_INPUT = 256 * 1024
@@ -122,7 +128,10 @@ class PtySource:
         self._input = bytearray()
         self._pending_size: tuple[int, int] | None = None
         self._size_changed = False
-        self._closed = False
+        self._closed = False  # close() was called: no more input, the program is to end
+        self._released = False  # the program is reaped and every descriptor closed
+        self._loop_thread: int | None = None  # the thread iterating, while it is
+        self._let_go = threading.Event()  # set once the iterating thread has released everything
         self._started_at = 0.0
         self._wake_r, self._wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
 
@@ -159,6 +168,8 @@ class PtySource:
 
     def _wake(self) -> None:
         """Make the loop's poll return (call with the lock held: the pipe is closed under it)."""
+        if self._released:
+            return
         try:
             os.write(self._wake_w, b"\0")
         except BlockingIOError:
@@ -174,6 +185,15 @@ class PtySource:
         return self._run(self.process)
 
     def _run(self, process: PtyProcess) -> Iterator[Cue]:
+        self._loop_thread = threading.get_ident()
+        try:
+            yield from self._loop(process)
+        finally:
+            self._loop_thread = None
+            self._release()
+            self._let_go.set()
+
+    def _loop(self, process: PtyProcess) -> Iterator[Cue]:
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         poller = select.poll()
         poller.register(self._wake_r, select.POLLIN)
@@ -184,7 +204,7 @@ class PtySource:
         poller.register(process.master, master_events)
         keyboard = self.keyboard
         keyboard_polled = False
-        while True:
+        while not self._closed:
             # What to wait for: output always, the pty's room for input only while some waits,
             # the keyboard only while the pty keeps up with it.
             if pty_open:
@@ -258,10 +278,10 @@ class PtySource:
         self._feed(decoder.decode(data))
 
     def _feed(self, text: str) -> None:
-        if text:
-            self.screen.feed(text)
-            if self.screen.changed:
-                self.pacer.changed(self.clock())
+        for start in range(0, len(text), FEED_SIZE):
+            self.screen.feed(text[start:start + FEED_SIZE])
+        if text and self.screen.changed:
+            self.pacer.changed(self.clock())
 
     def _send_input(self, process: PtyProcess) -> None:
         with self._lock:
@@ -322,11 +342,36 @@ class PtySource:
 
     # -- end ------------------------------------------------------------------
     def close(self) -> None:
-        """Stop the program (SIGHUP to its process group, SIGKILL if it lingers) and reap it; idempotent."""
+        """End the program (SIGHUP to its process group, SIGKILL if it lingers), reap it, release everything.
+
+        Idempotent. From the thread iterating the source (or once iteration
+        has stopped) it does it all at once; from another thread while the
+        source is being iterated, it ends the program and waits for the
+        iterating thread to release the rest.
+        """
         with self._lock:
             if self._closed:
                 return
             self._closed = True
+            looping = self._loop_thread is not None and self._loop_thread != threading.get_ident()
+            self._wake()
+        if looping and self.process is not None:
+            self.process.signal_group(signal.SIGHUP)
+            self.process.signal_group(signal.SIGCONT)
+            if self._let_go.wait(CLOSE_WAIT):
+                return
+            log.warning("pty: the thread iterating the source did not stop within %.0f s; "
+                        "its program was killed", CLOSE_WAIT)
+            self.process.signal_group(signal.SIGKILL)
+            return
+        self._release()
+
+    def _release(self) -> None:
+        """Reap the program (ending it if need be) and close every descriptor; once."""
+        with self._lock:
+            if self._released:
+                return
+            self._released = True
             os.close(self._wake_r)
             os.close(self._wake_w)
         if self.process is not None:
@@ -335,4 +380,3 @@ class PtySource:
             if self.exit_status is None and status is not None:
                 self.exit_status = shell_status(status)
                 self.end_reason = describe_status(status)
-
