@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import select
 import subprocess
 import sys
 import time
@@ -106,13 +108,16 @@ def test_input_a_program_does_not_read_is_bounded(watch: WatchFactory) -> None:
     assert len(watched.source._input) <= MAX_PENDING_INPUT
 
 
-def running(pid: int) -> bool:
-    """Whether ``pid`` is still running: a zombie (killed, not yet reaped by whoever adopted it) is not."""
+def ends_within(pid: int, timeout: float = 5.0) -> bool:
+    """Whether ``pid`` exits within ``timeout`` (a signal is delivered asynchronously): its pidfd turns readable."""
     try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
+        pidfd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return True
+    try:
+        return bool(select.select([pidfd], [], [], timeout)[0])
+    finally:
+        os.close(pidfd)
 
 
 def test_close_ends_the_program_and_everything_it_started_in_its_group(watch: WatchFactory, tmp_path) -> None:
@@ -121,7 +126,7 @@ def test_close_ends_the_program_and_everything_it_started_in_its_group(watch: Wa
     watched.wait_for(lambda s: "started" in s)
     watched.source.close()
     watched.wait_done()
-    assert not [pid for pid in map(int, pids.read_text().split()) if running(pid)]
+    assert all(ends_within(pid) for pid in map(int, pids.read_text().split()))
     assert watched.source.exit_status == 128 + 1  # SIGHUP, as when a terminal closes
 
 
