@@ -85,7 +85,9 @@ class SessionProtocol:
         self.client_name = ""
         self.viewport: dict[str, Any] | None = None
 
-    def hello(self, *, server: str, width: int, height: int, codecs: Iterable[str] = ()) -> None:
+    def hello(
+        self, *, server: str, width: int, height: int, codecs: Iterable[str] = (), stream: str | None = None
+    ) -> None:
         """Queue the server's ``hello``: the first message every client gets."""
         self.outbox.reply(
             protocol.hello(
@@ -95,6 +97,7 @@ class SessionProtocol:
                 height=height,
                 role=self.info.role,
                 codecs=sorted(codecs),
+                stream=stream,
             )
         )
 
@@ -157,6 +160,15 @@ class SessionProtocol:
     def clear(self, notice: Wire) -> None:
         """The stream was blanked: send ``notice`` (a ``clear``), then a keyframe."""
         self.outbox.cleared(notice)
+
+    def end(self, notice: Wire) -> None:
+        """The source ended: send ``notice`` (an ``end``) after the final frame; then the server closes with 1000."""
+        self.outbox.end(notice)
+
+    @property
+    def ended(self) -> bool:
+        """Whether the ``end`` notice has gone out (the connection is to be closed with 1000)."""
+        return self.outbox.ended
 
     def restart(self) -> None:
         """The stream's numbering restarted (a new producer): the next frame is a keyframe."""

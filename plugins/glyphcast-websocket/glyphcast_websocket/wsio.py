@@ -93,6 +93,8 @@ class Connection(ServerConnection):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.admission: Any = None
+        #: The stream (a ``Room``) the request's path named, for the handshake and the handler.
+        self.room: Any = None
         self.control_backlog = 0
         #: :meth:`write_from` stopped at the write limit with more to send.
         self.stalled = False
