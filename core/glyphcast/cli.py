@@ -1,11 +1,12 @@
-"""The ``glyphcast`` command: ``run``, ``replay``, ``serve`` and ``plugins``.
+"""The ``glyphcast`` command: ``run``, ``replay``, ``serve``, ``share`` and ``plugins``.
 
 Exit status: 0 when a run ends by itself (frames, duration, end of source),
 2 for a usage error (unknown name, bad option or value, a display that refuses
 to work here), 1 when a display could not start (a port in use, a bad
 certificate) or every display failed, 130 after Ctrl-C and 143 after
 SIGTERM (128 + the signal number, as shells report it). Every way out stops
-the run cleanly and calls ``cleanup()`` on every display.
+the run cleanly and calls ``cleanup()`` on every display. ``share`` exits with
+the shared program's status, and 127 when its command does not exist (as a shell).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import shutil
 import signal
 import sys
@@ -42,6 +44,9 @@ EXIT_INTERRUPTED = 128 + signal.SIGINT
 EXIT_TERMINATED = 128 + signal.SIGTERM
 MAX_SIDE = 1000  # the wire protocol's limit for a resize; no display needs more
 REPLAY_PACKAGE = "glyphcast-record"
+SHARE_PACKAGE = "glyphcast-pty"
+EXIT_NOT_EXECUTABLE = 126
+EXIT_NOT_FOUND = 127
 
 log = logging.getLogger("glyphcast")
 
@@ -179,6 +184,18 @@ examples:
 """
 
 
+SHARE_EXAMPLES = """\
+examples:
+  glyphcast share -- bash                        your shell, to the browser viewer on :8765
+  glyphcast share --display websocket --display record:path=session.cast -- vim notes.txt
+  glyphcast share --display websocket:port=9000,control=false -- htop    nobody may type into it
+"""
+SHARE_SIZE_HELP = (
+    "the stream's size when stdin is not a terminal (default 80x24); from a terminal, the stream "
+    "has your window's size and follows it"
+)
+
+
 RUN_FPS_HELP = "frames per second (default 30); a recording keeps its own timing (see replay --speed)"
 REPLAY_FPS_HELP = "not used: a recording plays at its own timing; use --speed to play it faster or slower"
 
@@ -260,6 +277,25 @@ def build_parser(registry: Registry) -> Parser:
     serve.add_argument("--size", type=size_arg, metavar="WxH", help="frame size of sources that take one (default 80x24)")
     serve.add_argument("--fps", type=positive_float, default=30.0, help="frames per second (default 30)")
     serve.add_argument("--duration", type=positive_float, metavar="S", help="stop serving after S seconds")
+
+    share = commands.add_parser(
+        "share",
+        help="share a terminal program: you use it here, viewers watch in browsers (needs glyphcast-pty)",
+        description="Run COMMAND in a pseudo-terminal and share it as a stream.\n\n"
+        "You keep using it in this terminal as if glyphcast were not there: every key, Ctrl-C\n"
+        "included, goes to it, and your window size is followed. Viewers watch read-only; whoever\n"
+        "holds the control link may type into it (share that link like a password). glyphcast\n"
+        "exits with the program's status.",
+        epilog=SHARE_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    share.add_argument("--display", action="append", metavar="NAME[:k=v,...]",
+                       help="where to show it; repeat for several (default: websocket, the browser viewer)")
+    share.add_argument("--size", type=size_arg, metavar="WxH", help=SHARE_SIZE_HELP)
+    share.add_argument("--fps", type=positive_float, default=30.0,
+                       help="at most this many frames per second (default 30); a quiet screen is shown at once")
+    share.add_argument("program", nargs=argparse.REMAINDER, metavar="-- COMMAND [ARGS...]",
+                       help="the program and its arguments (everything after the first name is its own)")
 
     plugins = commands.add_parser(
         "plugins",
@@ -388,7 +424,10 @@ def play(
     stream = open_displays(display_specs)
     err = sys.stderr
     # The terminal display draws on this terminal: a status line there would scribble over it.
-    draws_here = any(name == "terminal" for name in (a.name for a in stream.displays)) and sys.stdout.isatty()
+    # So does a shared program (glyphcast share): its owner is using it in this terminal.
+    draws_here = (
+        any(name == "terminal" for name in (a.name for a in stream.displays)) and sys.stdout.isatty()
+    ) or bool(getattr(source, "draws_on_terminal", False))
     status = StatusLine(stream, err) if err.isatty() and not draws_here else None
     previous = signal.signal(signal.SIGTERM, _raise_terminated)
     code = EXIT_OK
@@ -633,6 +672,48 @@ def cmd_serve(args: argparse.Namespace, registry: Registry) -> int:
     return serve(args.stream, args.display or ["websocket"], size=args.size, fps=args.fps, duration=args.duration)
 
 
+def cmd_share(args: argparse.Namespace, registry: Registry) -> int:
+    if "pty" not in registry.sources:
+        raise UsageError(
+            f"share needs the 'pty' source from the {SHARE_PACKAGE} package, which is not installed: "
+            f"pip install {SHARE_PACKAGE}"
+        )
+    command = args.program[1:] if args.program[:1] == ["--"] else args.program
+    if not command:
+        raise UsageError("share needs a program to run: glyphcast share -- COMMAND [ARGS...]")
+    if args.display:
+        displays = args.display
+    elif "websocket" in registry.displays:
+        displays = ["websocket"]
+    else:
+        raise UsageError("share shows the program in browsers with glyphcast-websocket, which is not installed: "
+                         "pip install glyphcast-websocket (or choose displays: --display record:path=FILE)")
+    if any(parse_spec(spec)[0] == "terminal" for spec in displays):
+        raise UsageError("the terminal display would draw over the program you are using in this terminal; "
+                         "share with --display websocket (the default) or record:path=FILE")
+    from_terminal = sys.stdin.isatty()
+    if from_terminal and args.size is not None:
+        raise UsageError("--size does not apply when sharing from a terminal: the stream has your window's size "
+                         "and follows it; leave --size out")
+    # Found as the program will be (PATH), and said as a shell says it: one line, 127 (126 if not executable).
+    if shutil.which(command[0]) is None:
+        if os.sep in command[0] and os.path.exists(command[0]):
+            print(f"glyphcast: error: {command[0]}: permission denied (not an executable file)", file=sys.stderr)
+            return EXIT_NOT_EXECUTABLE
+        print(f"glyphcast: error: {command[0]}: command not found", file=sys.stderr)
+        return EXIT_NOT_FOUND
+    return play(
+        "pty",
+        displays,
+        # From a terminal the program takes the window's size itself (and follows it).
+        size=None if from_terminal else args.size or (80, 24),
+        fps=args.fps,
+        frames=None,
+        duration=None,
+        source_options={"command": command, "attach": True},
+    )
+
+
 def cmd_replay(args: argparse.Namespace, registry: Registry) -> int:
     if "replay" not in registry.sources:
         raise UsageError(
@@ -678,6 +759,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_replay(args, registry)
         if args.command == "serve":
             return cmd_serve(args, registry)
+        if args.command == "share":
+            return cmd_share(args, registry)
         return cmd_run(args, registry)
     except (OptionError, DisplayError, UsageError) as error:
         print(f"glyphcast: error: {error}", file=sys.stderr)

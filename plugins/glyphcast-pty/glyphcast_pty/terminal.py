@@ -160,11 +160,13 @@ class SharedProgram:
 
     def _run(self) -> Iterator[Cue]:
         try:
+            # The program starts first: its pty takes this terminal's modes as they are, not raw.
+            cues = iter(self.pty)
             if self.terminal.is_tty:
                 self._lent.enter_context(_on_signal(signal.SIGWINCH, self._follow_window))
                 self._lent.enter_context(self.terminal.raw())
                 self._follow_window()  # the window may have changed since the source was made
-            yield from self.pty
+            yield from cues
         finally:
             self._lent.close()
 

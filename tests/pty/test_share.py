@@ -1,0 +1,105 @@
+"""``glyphcast share`` on a real terminal: the person sharing uses the program as if glyphcast were not there.
+
+Each test runs ``glyphcast share`` with a real pty as its controlling terminal
+(so resizing it sends SIGWINCH), types on the master side as a person would,
+and reads what their terminal shows.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import termios
+from collections.abc import Callable
+from pathlib import Path
+
+from pty_helpers import Terminal, glyphcast_argv, program_env
+
+TerminalFactory = Callable[..., Terminal]
+
+
+def share(*command: str, display: str = "null") -> tuple[str, ...]:
+    return ("share", "--display", display, "--", *command)
+
+
+def test_the_programs_exit_status_is_glyphcasts(terminal: TerminalFactory) -> None:
+    assert terminal(*share("sh", "-c", "exit 3")).finish() == 3
+    assert terminal(*share("sh", "-c", "kill -TERM $$")).finish() == 128 + 15
+    assert terminal(*share("true", display="websocket:port=0")).finish() == 0
+
+
+def test_keys_typed_reach_the_program_and_its_output_reaches_the_sharers_terminal(
+    terminal: TerminalFactory,
+) -> None:
+    term = terminal(*share("sh", "-c", 'echo ready; read line; echo "got <$line>"; exit 4'))
+    term.wait_for_text("ready")
+    term.type("hello there\r")
+    assert term.finish() == 4
+    # The pty's own echo, then the program's line: what the person would see without glyphcast.
+    assert "hello there\r\ngot <hello there>\r\n" in term.text()
+
+
+def test_the_terminal_is_raw_while_sharing_and_restored_after(terminal: TerminalFactory) -> None:
+    term = terminal(*share("sh", "-c", "echo ready; read line"))
+    before = term.modes()
+    assert before[3] & termios.ECHO and before[3] & termios.ICANON
+    term.wait_for_text("ready")
+    during = term.modes()
+    assert not during[3] & (termios.ECHO | termios.ICANON | termios.ISIG)
+    term.type("\r")
+    assert term.finish() == 0
+    assert term.modes() == before
+
+
+def test_ctrl_c_goes_to_the_program_not_to_glyphcast(terminal: TerminalFactory) -> None:
+    term = terminal(*share("sh", "-c", 'trap "echo caught INT; exit 9" INT; echo ready; '
+                                       "while :; do sleep 0.05; done"))
+    term.wait_for_text("ready")
+    term.type("\x03")
+    assert term.finish() == 9  # glyphcast itself would have exited 130
+    assert "caught INT" in term.text()
+
+
+def test_the_window_size_is_followed_by_the_program_and_the_stream(terminal: TerminalFactory, tmp_path: Path) -> None:
+    cast = tmp_path / "shared.cast"
+    term = terminal(*share("sh", "-c", 'trap "stty size" WINCH; trap "exit 0" INT; stty size; echo ready; '
+                                       "while :; do sleep 0.05; done", display=f"record:path={cast}"),
+                    width=70, height=20)
+    term.wait_for_text("ready")
+    assert "20 70\r\n" in term.text()
+    term.resize(100, 30)  # the kernel sends glyphcast SIGWINCH, as a terminal emulator's resize does
+    term.wait_for_text("30 100")
+    term.type("\x03")
+    assert term.finish() == 0
+    lines = cast.read_text().splitlines()
+    assert json.loads(lines[0])["width"] == 70 and json.loads(lines[0])["height"] == 20
+    assert [json.loads(line)[2] for line in lines[1:] if json.loads(line)[1] == "r"] == ["100x30"]
+
+
+def test_a_command_that_does_not_exist_is_one_line_and_127(terminal: TerminalFactory) -> None:
+    term = terminal(*share("no-such-command-5e2a", "--flag"))
+    assert term.finish() == 127
+    assert term.text().strip() == "glyphcast: error: no-such-command-5e2a: command not found"
+
+
+def test_without_a_terminal_the_size_is_given_or_80x24() -> None:
+    def run(*args: str) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(glyphcast_argv(*args), capture_output=True, timeout=60,
+                              stdin=subprocess.DEVNULL, env=program_env())
+
+    given = run("share", "--display", "null", "--size", "50x10", "--", "stty", "size")
+    default = run("share", "--display", "null", "stty", "size")  # "--" is optional
+    assert (given.returncode, given.stdout) == (0, b"10 50\r\n"), given.stderr
+    assert (default.returncode, default.stdout) == (0, b"24 80\r\n"), default.stderr
+
+
+def test_size_from_a_terminal_and_the_terminal_display_are_refused_with_a_reason(terminal: TerminalFactory) -> None:
+    sized = terminal("share", "--size", "10x10", "--display", "null", "--", "true")
+    assert sized.finish() == 2
+    assert "--size does not apply when sharing from a terminal" in sized.text()
+    drawn = terminal("share", "--display", "terminal", "--", "true")
+    assert drawn.finish() == 2
+    assert "would draw over the program you are using" in drawn.text()
+    bare = terminal("share")
+    assert bare.finish() == 2
+    assert "share needs a program to run" in bare.text()
