@@ -153,21 +153,36 @@ class Terminal:
         self.output += data
         return bool(data)
 
-    def read_until(self, done: Callable[[bytes], bool], timeout: float = 20.0) -> bytes:
+    def read_until(self, done: Callable[[bytes], bool], timeout: float = 20.0, copy: bool = True) -> bytes:
+        """Read until ``done(output so far)``; ``copy=False`` passes b"" (``done`` reads :attr:`output` itself)."""
         deadline = time.monotonic() + timeout
-        while not done(bytes(self.output)):
+
+        def check() -> bool:
+            return done(bytes(self.output) if copy else b"")
+
+        while not check():
             if time.monotonic() > deadline:
                 raise AssertionError(f"timed out; terminal output so far: {bytes(self.output)[-800:]!r}")
             if not self._read_some(0.1) and self.process.poll() is not None:
                 self._read_some(0.1)
-                if not done(bytes(self.output)):
+                if not check():
                     raise AssertionError(
                         f"exited {self.process.returncode} early; output: {bytes(self.output)[-800:]!r}"
                     )
         return bytes(self.output)
 
     def wait_for_text(self, text: str, timeout: float = 20.0) -> None:
-        self.read_until(lambda out: text.encode() in out, timeout)
+        """Read until ``text`` appears; each read is searched once (a flood of output stays linear)."""
+        needle = text.encode()
+        searched = 0
+
+        def found(_: bytes) -> bool:
+            nonlocal searched
+            hit = self.output.find(needle, max(0, searched - len(needle))) >= 0
+            searched = len(self.output)
+            return hit
+
+        self.read_until(found, timeout, copy=False)
 
     def finish(self, timeout: float = 20.0) -> int:
         """Read everything until the command exits; its exit status."""

@@ -1,0 +1,147 @@
+"""``glyphcast share`` end to end: real WebSocket viewers, a controller typing, a recording that asciinema plays."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+from glyphcast_websocket.testing import (
+    Screen,
+    connect,
+    expect_close,
+    receive,
+    receive_until,
+    send,
+    stalled_client,
+)
+from pty_helpers import Terminal, asciinema_cat, plain
+from reference_terminal import screen_of_output
+from websockets.sync.client import ClientConnection
+
+TerminalFactory = Callable[..., Terminal]
+JSON = "glyphcast.json.v1"
+
+ECHO_UNTIL_BYE = ('echo ready; while read line; do echo "said: $line"; '
+                  'if [ "$line" = bye ]; then exit 4; fi; done')
+
+
+class Viewer:
+    """A WebSocket client that keeps the screen its messages build, as the browser viewer does."""
+
+    def __init__(self, ws: ClientConnection) -> None:
+        self.ws = ws
+        self.screen = Screen()
+        self.cursor: Any = None
+        self.hello = receive(ws)
+        assert self.hello["type"] == "hello"
+
+    def apply(self, message: dict[str, Any]) -> bool:
+        if message["type"] in ("frame", "delta"):
+            self.screen.apply(message)
+            self.cursor = message.get("cursor")
+        return False
+
+    def rows(self) -> list[str]:
+        """The screen as text (blank rows of the announced size before the first frame)."""
+        return plain(self.screen.lines) if self.screen.lines else [""] * self.hello["height"]
+
+    def wait_for(self, predicate: Callable[[list[str]], bool], timeout: float = 10.0) -> list[str]:
+        if not predicate(self.rows()):
+            receive_until(self.ws, lambda m: self.apply(m) or predicate(self.rows()), timeout)
+        return self.rows()
+
+    def until_end(self, timeout: float = 10.0) -> dict[str, Any]:
+        return receive_until(self.ws, lambda m: self.apply(m) or m["type"] == "end", timeout)
+
+
+def addresses(term: Terminal) -> tuple[str, str]:
+    """The viewer's WebSocket URL and the control token, from what glyphcast printed."""
+    text = term.read_until(lambda out: b"#control=" in out and out.rstrip().endswith(b"them)")).decode()
+    port = re.search(r"serving http://127\.0\.0\.1:(\d+)/", text)
+    token = re.search(r"#control=([\w-]+)", text)
+    assert port and token, text
+    return f"ws://127.0.0.1:{port.group(1)}/ws", token.group(1)
+
+
+@contextmanager
+def viewers(term: Terminal) -> Iterator[tuple[Viewer, Viewer]]:
+    url, token = addresses(term)
+    with connect(url, JSON) as watching, connect(url, JSON, token=token) as controlling:
+        yield Viewer(watching), Viewer(controlling)
+
+
+def test_viewers_watch_a_controller_types_and_the_programs_exit_ends_the_stream(terminal: TerminalFactory) -> None:
+    term = terminal("share", "--display", "websocket:port=0", "--", "sh", "-c", ECHO_UNTIL_BYE)
+    with viewers(term) as (viewer, controller):
+        assert (viewer.hello["role"], controller.hello["role"]) == ("viewer", "controller")
+        viewer.wait_for(lambda s: s[0] == "ready")
+        assert viewer.cursor == [0, 1]
+
+        send(controller.ws, {"type": "input", "data": "from the controller\r"})
+        screen = viewer.wait_for(lambda s: "said: from the controller" in s)
+        assert screen[1:3] == ["from the controller", "said: from the controller"]
+        term.wait_for_text("said: from the controller")  # the sharer sees it too
+
+        send(viewer.ws, {"type": "input", "data": "bye\r"})
+        refused = receive_until(viewer.ws, lambda m: viewer.apply(m) or m["type"] == "error")
+        assert refused["code"] == "forbidden"
+
+        term.type("bye\r")  # the sharer ends it
+        for client in (viewer, controller):
+            end = client.until_end()
+            assert end["reason"] == "program exited with status 4"
+            assert expect_close(client.ws)[0] == 1000
+        assert viewer.rows()[3:5] == ["bye", "said: bye"]
+    assert term.finish() == 4
+    assert "bye" not in term.text().split("said: from the controller")[0]
+
+
+def test_recording_at_the_same_time_plays_in_asciinema_to_the_viewers_screen(
+    terminal: TerminalFactory, tmp_path: Path
+) -> None:
+    cast = tmp_path / "shared.cast"
+    term = terminal("share", "--display", "websocket:port=0", "--display", f"record:path={cast}", "--",
+                    "sh", "-c", "printf '\\033[1;33mtitle\\033[0m\\n'; " + ECHO_UNTIL_BYE, width=60, height=12)
+    with viewers(term) as (viewer, _):
+        viewer.wait_for(lambda s: s[1] == "ready")
+        term.type("one\r")
+        viewer.wait_for(lambda s: s[3] == "said: one")  # typed ahead, "bye" would echo before it
+        term.type("bye\r")
+        viewer.until_end()
+        shown = viewer.rows()
+    assert term.finish() == 4
+    assert shown[:6] == ["title", "ready", "one", "said: one", "bye", "said: bye"]
+    assert screen_of_output(asciinema_cat(cast), 60, 12) == shown
+
+
+def peak_rss_kb(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as status:
+        found = re.search(r"VmHWM:\s+(\d+) kB", status.read())
+    assert found
+    return int(found.group(1))
+
+
+def test_a_flood_never_waits_on_viewers_and_memory_stays_bounded(terminal: TerminalFactory) -> None:
+    term = terminal("share", "--display", "websocket:port=0", "--", "sh", "-c",
+                    "echo ready; read x; yes 'a flood of output' | head -c 30000000; echo flood-done; read x")
+    url, token = addresses(term)
+    port = int(url.split(":")[2].split("/")[0])
+    with connect(url, JSON) as watching, stalled_client(SimpleNamespace(host="127.0.0.1", port=port)):  # type: ignore[arg-type]
+        viewer = Viewer(watching)
+        viewer.wait_for(lambda s: s[0] == "ready")
+        before = peak_rss_kb(term.process.pid)
+        started = time.monotonic()
+        term.type("\r")
+        term.wait_for_text("flood-done", timeout=60)
+        elapsed = time.monotonic() - started
+        viewer.wait_for(lambda s: s[-2].endswith("flood-done"))  # after the last, cut line
+        grown = peak_rss_kb(term.process.pid) - before
+        term.type("\r")
+    assert term.finish() == 0
+    assert elapsed < 30, f"30 MB took {elapsed:.1f} s to reach the sharer's terminal"
+    assert grown < 30_000, f"glyphcast's peak RSS grew {grown} kB during a 30 MB flood"
