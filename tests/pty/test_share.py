@@ -8,6 +8,7 @@ and reads what their terminal shows.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import termios
 from collections.abc import Callable
@@ -103,3 +104,20 @@ def test_size_from_a_terminal_and_the_terminal_display_are_refused_with_a_reason
     bare = terminal("share")
     assert bare.finish() == 2
     assert "share needs a program to run" in bare.text()
+
+
+def cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_sharing_an_idle_program_costs_glyphcast_no_cpu(terminal: TerminalFactory) -> None:
+    term = terminal(*share("sh", "-c", "echo ready; sleep 3; echo slept; read x", display="websocket:port=0"))
+    term.wait_for_text("ready")
+    before = cpu_seconds(term.process.pid)
+    term.wait_for_text("slept")
+    spent = cpu_seconds(term.process.pid) - before
+    term.type("\r")
+    assert term.finish() == 0
+    assert spent < 0.05, f"glyphcast used {spent:.2f} s of CPU while the program slept 3 s"
