@@ -121,3 +121,19 @@ def test_sharing_an_idle_program_costs_glyphcast_no_cpu(terminal: TerminalFactor
     term.type("\r")
     assert term.finish() == 0
     assert spent < 0.05, f"glyphcast used {spent:.2f} s of CPU while the program slept 3 s"
+
+
+def test_when_stdout_goes_away_the_program_runs_on_for_the_viewers() -> None:
+    share = subprocess.Popen(
+        glyphcast_argv("share", "--display", "null", "--", "sh", "-c", "echo ready; read x; seq 1 200000; exit 6"),
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=program_env(),
+    )
+    assert share.stdout is not None and share.stdin is not None
+    assert share.stdout.readline() == b"ready\r\n"
+    share.stdout.close()  # like `glyphcast share ... | head -1`
+    share.stdin.write(b"\n")
+    share.stdin.close()
+    assert share.stderr is not None
+    err = share.stderr.read()  # until glyphcast exits and closes it
+    assert share.wait(timeout=60) == 6
+    assert b"stopped copying the program's output to fd 1" in err

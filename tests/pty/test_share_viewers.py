@@ -87,6 +87,11 @@ def test_viewers_watch_a_controller_types_and_the_programs_exit_ends_the_stream(
         assert screen[1:3] == ["from the controller", "said: from the controller"]
         term.wait_for_text("said: from the controller")  # the sharer sees it too
 
+        # The sharer's window sets the size: a controller's resize is answered, and refused.
+        send(controller.ws, {"type": "resize", "width": 100, "height": 40})
+        unsupported = receive_until(controller.ws, lambda m: controller.apply(m) or m["type"] == "error")
+        assert unsupported["code"] == "unsupported"
+
         send(viewer.ws, {"type": "input", "data": "bye\r"})
         refused = receive_until(viewer.ws, lambda m: viewer.apply(m) or m["type"] == "error")
         assert refused["code"] == "forbidden"

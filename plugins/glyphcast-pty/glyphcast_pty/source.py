@@ -20,6 +20,7 @@ and :meth:`PtySource.resize` take a lock, append, and wake the loop.
 from __future__ import annotations
 
 import codecs
+import errno
 import logging
 import math
 import os
@@ -64,6 +65,18 @@ def _argv(command: str | Sequence[str]) -> list[str]:
     if not argv:
         raise ValueError("no command given: pty:command='PROGRAM ARGS'")
     return argv
+
+
+def _read_keys(fd: int) -> bytes | None:
+    """What was typed on ``fd``: None if nothing after all, b"" once there is no more (end of file, a hang-up)."""
+    try:
+        return os.read(fd, READ_SIZE)
+    except BlockingIOError:
+        return None
+    except OSError as error:
+        if error.errno in (errno.EIO, errno.EBADF):
+            return b""
+        raise
 
 
 def write_all(fd: int, data: bytes) -> None:
@@ -236,11 +249,11 @@ class PtySource:
                 elif fd == process.pidfd:
                     exited = True
                 elif fd == keyboard:
-                    data = os.read(keyboard, READ_SIZE)
+                    data = _read_keys(keyboard)
                     if data:
                         with self._lock:
                             self._input += data
-                    else:  # end of input (a pipe, /dev/null): the program keeps running without it
+                    elif data is not None:  # end of input (a pipe, /dev/null, a closed terminal): the program runs on without it
                         poller.unregister(keyboard)
                         keyboard = None
             if self._input and pty_open:
@@ -274,7 +287,11 @@ class PtySource:
 
     def _show_output(self, data: bytes, decoder: codecs.IncrementalDecoder) -> None:
         if self.mirror is not None:
-            write_all(self.mirror, data)
+            try:
+                write_all(self.mirror, data)
+            except OSError as error:  # the terminal or pipe went away: the viewers still get the program
+                log.warning("pty: stopped copying the program's output to fd %d: %s", self.mirror, error)
+                self.mirror = None
         self._feed(decoder.decode(data))
 
     def _feed(self, text: str) -> None:
