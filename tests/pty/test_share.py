@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import termios
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from pty_helpers import Terminal, glyphcast_argv, program_env
 
 TerminalFactory = Callable[..., Terminal]
@@ -137,3 +139,15 @@ def test_when_stdout_goes_away_the_program_runs_on_for_the_viewers() -> None:
     err = share.stderr.read()  # until glyphcast exits and closes it
     assert share.wait(timeout=60) == 6
     assert b"stopped copying the program's output to fd 1" in err
+
+
+def test_by_default_share_serves_the_browser_viewer_and_prints_where(terminal: TerminalFactory) -> None:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", 8765))
+        except OSError:
+            pytest.skip("port 8765 (the default) is in use on this machine")
+    term = terminal("share", "--", "sh", "-c", "exit 3")
+    assert term.finish() == 3
+    assert "glyphcast: websocket: serving http://127.0.0.1:8765/" in term.text()
+    assert "#control=" in term.text()
