@@ -150,3 +150,20 @@ def test_a_flood_never_waits_on_viewers_and_memory_stays_bounded(terminal: Termi
     assert term.finish() == 0
     assert elapsed < 30, f"30 MB took {elapsed:.1f} s to reach the sharer's terminal"
     assert grown < 30_000, f"glyphcast's peak RSS grew {grown} kB during a 30 MB flood"
+
+
+def test_controller_input_over_the_meter_is_dropped_with_one_line_on_the_raw_terminal(
+    terminal: TerminalFactory,
+) -> None:
+    term = terminal("share", "--display", "websocket:port=0", "--", "sh", "-c",
+                    "stty -icanon -echo; echo ready; cat > /dev/null")
+    with viewers(term) as (viewer, controller):
+        viewer.wait_for(lambda s: s[0] == "ready")
+        for _ in range(5):  # 5 x 16000 bytes: the first four fit the 64 KiB burst, the fifth does not
+            send(controller.ws, {"type": "input", "data": "x" * 16000})
+        term.wait_for_text("over the limit of 8192 bytes/s")
+        term.type("\x03")
+        assert term.finish() == 130  # Ctrl-C: cat and sh were interrupted, glyphcast passes it on
+    # The sharer's terminal is raw: the log line returns the carriage itself.
+    assert "glyphcast: pty: dropped 1 controller input message(s), 16000 bytes: over the limit of 8192 bytes/s" \
+           " (65536 at once) or the program is not reading its input\r\n" in term.text()
