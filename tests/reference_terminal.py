@@ -15,6 +15,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
@@ -80,10 +81,22 @@ class Tmux:
         rows = [row.rstrip() for row in text.split("\n")[: self.height]]
         return rows + [""] * (self.height - len(rows))
 
+    def styled(self) -> list[str]:
+        """The pane's rows with their colours and styles as SGR (``capture-pane -e``), trailing blanks kept
+        (a coloured blank is visible); ``height`` rows."""
+        text = self.tmux("capture-pane", "-p", "-e", "-N", "-t", "ref")
+        rows = text.split("\n")[: self.height]
+        return rows + [""] * (self.height - len(rows))
+
     def cursor(self) -> tuple[int, int]:
-        """(col, row) of the pane's cursor, 0-based."""
+        """(col, row) of the pane's cursor, 0-based. After a write to the last column
+        (pending wrap) tmux reports col == width; a terminal draws it on the last cell."""
         col, row = self.tmux("display-message", "-p", "-t", "ref", "#{cursor_x},#{cursor_y}").split(",")
         return int(col), int(row)
+
+    def cursor_visible(self) -> bool:
+        """False while the program hides the cursor (DECTCEM, ``CSI ?25l``)."""
+        return self.tmux("display-message", "-p", "-t", "ref", "#{cursor_flag}").strip() == "1"
 
     def wait_for(self, predicate: Callable[[list[str]], bool], timeout: float = 10.0) -> list[str]:
         """Poll the screen until ``predicate(screen)``; fail with the last screen if it never holds."""
@@ -102,7 +115,17 @@ class Tmux:
         self._dir.cleanup()
 
 
-def screen_of_output(data: bytes, width: int, height: int) -> list[str]:
+@dataclass(frozen=True)
+class Shown:
+    """What tmux shows: plain rows, the same rows with SGR, the cursor and whether it is drawn."""
+
+    screen: list[str]
+    styled: list[str]
+    cursor: tuple[int, int]
+    cursor_visible: bool
+
+
+def output_in_tmux(data: bytes, width: int, height: int) -> Shown:
     """What tmux shows after ``data`` is written to a ``width`` x ``height`` terminal.
 
     The bytes are ``cat``-ed into the pane, then a wait-for channel says they are
@@ -118,6 +141,11 @@ def screen_of_output(data: bytes, width: int, height: int) -> list[str]:
                        "exec sleep 600")
             tmux.start(command)
             tmux.tmux("wait-for", channel)
-            return tmux.screen()
+            return Shown(tmux.screen(), tmux.styled(), tmux.cursor(), tmux.cursor_visible())
         finally:
             os.unlink(path)
+
+
+def screen_of_output(data: bytes, width: int, height: int) -> list[str]:
+    """The text tmux shows after ``data`` is written to a ``width`` x ``height`` terminal."""
+    return output_in_tmux(data, width, height).screen
