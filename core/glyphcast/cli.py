@@ -18,7 +18,7 @@ import signal
 import sys
 import time
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from importlib.metadata import entry_points
 from types import FrameType
@@ -356,8 +356,14 @@ def play(
             return EXIT_FAILED
         _print_addresses(stream, err)
         runner = Runner(source, stream, fps=fps, frames=frames, duration=duration, tick=status)
-        with _following_resizes(runner):
-            runner.run()
+        with _controlled_by_clients(runner):
+            stats = runner.run()
+        if stats.ended == "source":
+            # Viewers are told the stream is over (they stop, instead of reconnecting to nothing).
+            stream.end(getattr(source, "end_reason", None) or "the source ended")
+            exit_status = getattr(source, "exit_status", None)
+            if isinstance(exit_status, int):
+                code = exit_status
     except KeyboardInterrupt:
         code = EXIT_INTERRUPTED
     except Terminated:
@@ -373,11 +379,14 @@ def play(
     return code
 
 
-class _ResizeFollower:
-    """The run's ``client_resize`` hook: a controller's new size goes to the runner (applied between frames)."""
+class _ClientControls:
+    """The run's hooks for what controllers send: a new size goes to the runner (applied between
+    frames), keystrokes to a source that takes them (``write``, e.g. a shared program)."""
 
     def __init__(self, runner: Runner) -> None:
         self.runner = runner
+        write = getattr(runner.source, "write", None)
+        self.write: Callable[[str], Any] | None = write if callable(write) else None
 
     @hookimpl
     def client_resize(self, width: int, height: int, client: ClientInfo) -> str | None:
@@ -385,16 +394,21 @@ class _ResizeFollower:
             return None
         return f"this stream keeps its own size ({type(self.runner.source).__name__} cannot follow a resize)"
 
+    @hookimpl
+    def client_input(self, data: str, client: ClientInfo) -> None:
+        if self.write is not None:
+            self.write(data)
+
 
 @contextmanager
-def _following_resizes(runner: Runner) -> Iterator[None]:
+def _controlled_by_clients(runner: Runner) -> Iterator[None]:
     manager = get_registry().manager
-    follower = _ResizeFollower(runner)
-    manager.register(follower, name=f"glyphcast-run-resize-{id(follower)}")
+    controls = _ClientControls(runner)
+    manager.register(controls, name=f"glyphcast-run-controls-{id(controls)}")
     try:
         yield
     finally:
-        manager.unregister(follower)
+        manager.unregister(controls)
 
 
 def _close_source(source: Source) -> None:

@@ -79,17 +79,27 @@ class FrameDisplay:
         if resized:
             self.resize(width, height)
 
-    def show(self, buffer: list[str], border: bool = False) -> None:
+    def show(self, buffer: list[str], border: bool = False, cursor: tuple[int, int] | None = None) -> None:
+        """Hand one frame over (O(1)). ``cursor`` is ``(col, row)`` for a terminal program's cursor
+        (protocol v1.1); engines leave it out and no cursor is drawn."""
         self._meter.tick()
         if border:
             buffer = render_border(
                 buffer, self.width, self.height, self._meter.fps, self._meter.interval_ms
             )
         self._seq += 1
-        self.show_frame(Frame.from_buffer(buffer, self.width, self.height, self._seq))
+        self.show_frame(Frame.from_buffer(buffer, self.width, self.height, self._seq, cursor=cursor))
 
     def clear(self) -> None:
         """Default: nothing to blank. Displays with a screen override this."""
+
+    def end(self, reason: str) -> None:
+        """The source ended on purpose (a program exited, a replay finished): ``reason`` says how.
+
+        Displays with viewers tell them (the websocket display sends ``end`` and
+        closes with 1000, so viewers stop instead of reconnecting). ``cleanup()``
+        still follows. Default: nothing to tell.
+        """
 
     def cleanup(self) -> None:
         with self._lifecycle:

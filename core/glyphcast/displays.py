@@ -24,6 +24,8 @@ class MemoryDisplay(FrameDisplay):
         self.frames: deque[Frame] = deque(maxlen=limit or None)
         self.clears = 0
         self.markers: list[str] = []
+        #: The reasons ``end()`` was called with (the source ended).
+        self.ended: list[str] = []
         self.changed = threading.Condition()
 
     def deliver(self, frame: Frame) -> None:
@@ -36,6 +38,9 @@ class MemoryDisplay(FrameDisplay):
 
     def marker(self, label: str) -> None:
         self.markers.append(label)
+
+    def end(self, reason: str) -> None:
+        self.ended.append(reason)
 
     @property
     def last(self) -> Frame | None:

@@ -21,7 +21,9 @@ class Frame:
     """One screen: ``height`` rows of text (ANSI SGR allowed) ``width`` cells wide.
 
     ``seq`` increases by one per frame within a stream; ``ts`` is the wall clock
-    in milliseconds when the engine showed the frame.
+    in milliseconds when the engine showed the frame. ``cursor`` is where a
+    terminal program's cursor is, ``(col, row)`` 0-based, or None for no cursor
+    (engines draw without one; a program may hide it).
     """
 
     rows: tuple[str, ...]
@@ -29,6 +31,7 @@ class Frame:
     height: int
     seq: int
     ts: float
+    cursor: tuple[int, int] | None = None
 
     @classmethod
     def from_buffer(
@@ -38,12 +41,13 @@ class Frame:
         height: int,
         seq: int,
         ts: float | None = None,
+        cursor: tuple[int, int] | None = None,
     ) -> Frame:
         """Build a frame from an engine buffer, padding or cutting it to ``height`` rows."""
         rows = tuple(buffer[:height])
         if len(rows) < height:
             rows += ("",) * (height - len(rows))
-        return cls(rows, width, height, seq, now_ms() if ts is None else ts)
+        return cls(rows, width, height, seq, now_ms() if ts is None else ts, cursor)
 
     def same_shape(self, other: Frame) -> bool:
         return self.width == other.width and self.height == other.height
@@ -62,12 +66,15 @@ class Frame:
                 f"{self.width}x{self.height}); send a full frame"
             )
         changed = tuple((i, self.rows[i]) for i in self.changed_rows(base))
-        return Delta(self.seq, base.seq, self.ts, self.width, self.height, changed)
+        return Delta(self.seq, base.seq, self.ts, self.width, self.height, changed, self.cursor)
 
 
 @dataclass(frozen=True, slots=True)
 class Delta:
-    """The rows that changed between frame ``base`` and frame ``seq``."""
+    """The rows that changed between frame ``base`` and frame ``seq``, and frame ``seq``'s cursor.
+
+    The cursor is whole, not a change: a delta whose rows are empty still moves it.
+    """
 
     seq: int
     base: int
@@ -75,6 +82,7 @@ class Delta:
     width: int
     height: int
     rows: tuple[tuple[int, str], ...]
+    cursor: tuple[int, int] | None = None
 
     def apply(self, base: Frame) -> Frame:
         """Rebuild frame ``seq`` from frame ``base``; refuses any other base."""
@@ -83,4 +91,4 @@ class Delta:
         rows = list(base.rows)
         for index, line in self.rows:
             rows[index] = line
-        return Frame(tuple(rows), self.width, self.height, self.seq, self.ts)
+        return Frame(tuple(rows), self.width, self.height, self.seq, self.ts, self.cursor)

@@ -148,8 +148,11 @@ def hello(
 
 
 def frame_message(frame: Frame) -> dict[str, Any]:
-    """``frame``: a full frame (also a diff codec's keyframe); valid on any base."""
-    return {
+    """``frame``: a full frame (also a diff codec's keyframe); valid on any base.
+
+    ``cursor`` (v1.1) only when the frame has one: absent means no cursor drawn.
+    """
+    message: dict[str, Any] = {
         "type": "frame",
         "seq": frame.seq,
         "ts": frame.ts,
@@ -157,11 +160,17 @@ def frame_message(frame: Frame) -> dict[str, Any]:
         "height": frame.height,
         "lines": frame.rows,
     }
+    if frame.cursor is not None:
+        message["cursor"] = list(frame.cursor)
+    return message
 
 
 def delta_message(delta: Delta) -> dict[str, Any]:
-    """``delta``: changed rows as ``[index, line]``, valid only on top of frame ``base``."""
-    return {
+    """``delta``: changed rows as ``[index, line]``, valid only on top of frame ``base``.
+
+    ``cursor`` as in :func:`frame_message`: the whole cursor of frame ``seq``, absent for none.
+    """
+    message: dict[str, Any] = {
         "type": "delta",
         "seq": delta.seq,
         "base": delta.base,
@@ -170,6 +179,9 @@ def delta_message(delta: Delta) -> dict[str, Any]:
         "height": delta.height,
         "rows": delta.rows,
     }
+    if delta.cursor is not None:
+        message["cursor"] = list(delta.cursor)
+    return message
 
 
 def clear(seq: int) -> dict[str, Any]:

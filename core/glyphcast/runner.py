@@ -29,7 +29,7 @@ class Target(Protocol):
 
     def init(self, width: int, height: int, reuse: bool = False) -> None: ...
 
-    def show(self, buffer: list[str], border: bool = False) -> None: ...
+    def show(self, buffer: list[str], border: bool = False, cursor: tuple[int, int] | None = None) -> None: ...
 
     def clear(self) -> None: ...
 
@@ -181,7 +181,10 @@ class Runner:
         if cue.marker is not None:
             self.target.marker(cue.marker)
         if cue.rows is not None:
-            self.target.show(list(cue.rows))
+            if cue.cursor is None:
+                self.target.show(list(cue.rows))
+            else:
+                self.target.show(list(cue.rows), cursor=cue.cursor)
 
     def _sleep_until(self, when: float) -> bool:
         """Wait until ``when`` (waking for ticks); False if the run was stopped meanwhile."""

@@ -15,6 +15,7 @@ class Cue:
     ``at`` is when to show it, in seconds from the start of the source; None means
     "paced by the runner's --fps". ``size`` resizes the stream first; ``clear``
     blanks it first; ``marker`` labels this point (recordings write it as an "m" event).
+    ``cursor`` goes with ``rows``: a terminal program's cursor, ``(col, row)``, or None.
     """
 
     rows: Sequence[str] | None = None
@@ -22,6 +23,7 @@ class Cue:
     size: tuple[int, int] | None = None
     clear: bool = False
     marker: str | None = None
+    cursor: tuple[int, int] | None = None
 
 
 @runtime_checkable
@@ -31,6 +33,12 @@ class Source(Protocol):
     Registered through the ``register_sources`` hook as a factory called
     ``factory(width=..., height=..., **options)``; a source that knows its own
     size (a recording) may ignore the width and height it is offered.
+
+    Optional, looked up by name: ``resize(width, height)`` (follows a
+    controller's resize), ``write(data)`` (takes a controller's keystrokes),
+    ``close()`` (called after the run), ``end_reason`` (a str: how the source
+    ended, sent to viewers with ``end``) and ``exit_status`` (an int: what
+    ``glyphcast`` exits with when the source ended, e.g. a shared program's).
     """
 
     width: int

@@ -132,6 +132,13 @@ class Stream(FrameDisplay):
         for attached in self._attached:
             self._guard(attached, attached.display.clear)
 
+    def end(self, reason: str) -> None:
+        """The source ended on purpose: every display that has an ``end(reason)`` is told (then clean up)."""
+        for attached in self._attached:
+            end = getattr(attached.display, "end", None)
+            if callable(end):
+                self._guard(attached, end, reason)
+
     def marker(self, label: str) -> None:
         """Label this point of the stream: recordings write an "m" event; the ``marker`` hook fires."""
         from glyphcast.frame import now_ms

@@ -30,6 +30,18 @@ def test_frame_and_delta_messages_keep_the_v1_field_names() -> None:
                                                          "width": 2, "height": 2, "rows": ((1, "BB"),)}
 
 
+def test_a_cursor_rides_on_frames_and_deltas_whole_and_only_when_there_is_one() -> None:
+    base = Frame(("aa", "bb"), 2, 2, 4, 10.5, cursor=(0, 0))
+    moved = Frame(("aa", "bb"), 2, 2, 5, 11.5, cursor=(1, 1))
+    assert protocol.frame_message(moved)["cursor"] == [1, 1]
+    delta = protocol.delta_message(moved.delta(base))
+    assert delta["rows"] == () and delta["cursor"] == [1, 1]  # no row changed, the cursor still moves
+    hidden = Frame(("aa", "bb"), 2, 2, 6, 12.0)
+    assert "cursor" not in protocol.frame_message(hidden)  # absent: no cursor drawn
+    assert "cursor" not in protocol.delta_message(hidden.delta(moved))
+    assert moved.delta(base).apply(base) == moved
+
+
 @pytest.mark.parametrize(
     ("message", "expected"),
     [

@@ -6,13 +6,13 @@ import json
 import re
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 from core_helpers import ROOT, PtyRun, run_cli
-from glyphcast import cli, hookimpl
+from glyphcast import ClientInfo, Cue, cli, hookimpl
 from glyphcast.displays import MemoryDisplay
-from glyphcast.plugins import load_registry, reset_registry
+from glyphcast.plugins import hook, load_registry, reset_registry
 from glyphcast.terminal import HIDE_CURSOR, SHOW_CURSOR, SYNC_BEGIN, SYNC_END
 
 
@@ -275,3 +275,55 @@ def test_the_terminal_display_says_when_the_stream_is_cut_and_follows_sigwinch(i
     out = bytes(run.output).decode()
     notes = [line for line in out.splitlines() if "was larger than the terminal" in line]
     assert len(notes) == 1 and "(100x30)" in notes[0] and "(80x24)" in notes[0], notes
+
+
+class Program:
+    """A source like a shared program: it takes keystrokes, ends by itself, and has an exit status."""
+
+    def __init__(self, width: int, height: int) -> None:
+        self.width, self.height = width, height
+        self.typed: list[str] = []
+        self.end_reason = "program exited with status 3"
+        self.exit_status = 3
+
+    def write(self, data: str) -> None:
+        self.typed.append(data)
+
+    def __iter__(self) -> Iterator[Cue]:
+        hook().client_input(data="q", client=ClientInfo(id=1, remote="", codec="", role="controller"))
+        yield Cue(rows=["$ ", *self.typed], at=0.0, cursor=(2, 0))
+
+
+class Runs:
+    display = MemoryDisplay()
+    programs: list[Program] = []
+
+    @hookimpl
+    def register_displays(self, register: Callable[..., None]) -> None:
+        register("kept", lambda **options: Runs.display)
+
+    @hookimpl
+    def register_sources(self, register: Callable[..., None]) -> None:
+        def program(width: int, height: int) -> Program:
+            Runs.programs.append(Program(width, height))
+            return Runs.programs[-1]
+
+        register("program", program)
+
+
+def test_a_source_that_ends_ends_the_stream_and_its_exit_status_is_the_run_s() -> None:
+    """What `glyphcast share` builds on: the end reaches displays, the status is passed through,
+    a controller's keystrokes reach the source, the cursor reaches the frames."""
+    Runs.display = MemoryDisplay()
+    reset_registry(load_registry(extra_plugins=[("runs", Runs())]))
+    assert cli.main(["run", "--source", "program", "--display", "kept"]) == 3
+    assert Runs.display.ended == ["program exited with status 3"]
+    assert Runs.programs[-1].typed == ["q"]
+    assert Runs.display.last is not None and Runs.display.last.cursor == (2, 0)
+
+
+def test_a_run_stopped_by_its_frame_limit_does_not_end_the_stream() -> None:
+    Runs.display = MemoryDisplay()
+    reset_registry(load_registry(extra_plugins=[("runs", Runs())]))
+    assert cli.main(["run", "--display", "kept", "--frames", "2", "--fps", "100"]) == 0
+    assert Runs.display.ended == []

@@ -38,8 +38,8 @@ class Target:
     def init(self, width: int, height: int, reuse: bool = False) -> None:
         self.log.append((self.time.now, f"init {width}x{height} reuse={reuse}"))
 
-    def show(self, buffer: list[str], border: bool = False) -> None:
-        self.log.append((self.time.now, f"show {buffer[0]}"))
+    def show(self, buffer: list[str], border: bool = False, cursor: tuple[int, int] | None = None) -> None:
+        self.log.append((self.time.now, f"show {buffer[0]}" + (f" cursor {cursor}" if cursor else "")))
         self.time.now += self.work
 
     def clear(self) -> None:
@@ -103,6 +103,13 @@ def test_size_clear_and_marker_cues_act_on_the_target_before_their_rows() -> Non
     cues = [Cue(size=(40, 10), clear=True, marker="start", rows=["x"])]
     Runner(cues, target, clock=fake.clock, wait=fake.wait).run()
     assert [what for _, what in target.log] == ["init 40x10 reuse=True", "clear", "marker start", "show x"]
+
+
+def test_a_cue_s_cursor_goes_to_the_target_with_its_rows() -> None:
+    time = FakeTime()
+    target = Target(time)
+    Runner([Cue(rows=["a"], cursor=(3, 1)), Cue(rows=["b"])], target, clock=time.clock, wait=time.wait).run()
+    assert [what for _, what in target.log] == ["show a cursor (3, 1)", "show b"]
 
 
 def test_cues_without_rows_do_not_count_as_frames() -> None:

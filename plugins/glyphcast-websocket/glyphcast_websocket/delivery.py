@@ -113,9 +113,10 @@ class Outbox:
 
     Order: replies and notices first (hello, pong, error, clear, ... in the
     order they were queued), then the newest broadcast ``state`` (latest wins),
-    then the newest frame if the session does not have it yet. ``shown`` is the
-    frame the client has on screen: a diff codec's delta is always computed
-    from exactly that frame.
+    then the newest frame if the session does not have it yet, and last, once
+    the stream ended, ``end`` (after the final frame, never before it).
+    ``shown`` is the frame the client has on screen: a diff codec's delta is
+    always computed from exactly that frame.
     """
 
     codec: Codec
@@ -125,6 +126,9 @@ class Outbox:
     replies: deque[Wire | dict[str, Any]] = field(default_factory=deque)
     state: dict[str, Any] | None = None
     stats: OutboxStats = field(default_factory=OutboxStats)
+    #: The ``end`` notice, waiting for the session to be up to date; ``ended`` once it went out.
+    ending: Wire | None = None
+    ended: bool = False
 
     def reply(self, message: dict[str, Any] | Wire) -> None:
         """Queue a message for this session only (encoded lazily, with its codec)."""
@@ -146,9 +150,14 @@ class Outbox:
         self.shown = None
         self.keyframe_due = True
 
+    def end(self, notice: Wire) -> None:
+        """The stream ended: send ``notice`` (an ``end``) once everything before it is sent."""
+        if not self.ended:
+            self.ending = notice
+
     def pending(self, latest: Frame | None) -> bool:
         """Whether :meth:`next` would return something."""
-        return bool(self.replies) or self.state is not None or self._frame_due(latest)
+        return bool(self.replies) or self.state is not None or self._frame_due(latest) or self.ending is not None
 
     def _frame_due(self, latest: Frame | None) -> bool:
         if latest is None:
@@ -164,7 +173,10 @@ class Outbox:
             state, self.state = self.state, None
             return Wire.of(self.codec.encode(protocol.state(state)))
         if latest is None or not self._frame_due(latest):
-            return None
+            if self.ending is None:
+                return None
+            wire, self.ending, self.ended = self.ending, None, True
+            return wire
         shown = self.shown
         if shown is not None and latest.seq > shown.seq + 1:
             self.stats.skipped += latest.seq - shown.seq - 1

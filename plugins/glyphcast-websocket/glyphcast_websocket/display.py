@@ -173,6 +173,12 @@ class HubDisplay(FrameDisplay):
         if hub is not None:
             hub.clear()
 
+    def end(self, reason: str) -> None:
+        """The source ended: every client gets the final frame, ``end`` and a close with 1000 (no reconnect)."""
+        hub = self.hub
+        if hub is not None:
+            hub.end(reason)
+
     def is_available(self) -> bool:
         return True
 

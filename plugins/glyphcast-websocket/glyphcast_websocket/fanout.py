@@ -55,9 +55,14 @@ class FanOut:
         self.sessions: tuple[Session, ...] = ()
         self.latest: Frame | None = None
         self.cache = EncodeCache()
+        #: Why the stream ended, once it has: every session (and any that joins later) gets ``end``.
+        self.ended: str | None = None
+        self._closes: set[asyncio.Task[None]] = set()
 
     def add(self, s: Session) -> None:
         self.sessions = (*self.sessions, s)
+        if self.ended is not None:
+            s.protocol.end(self._notice(s.codec, protocol.end(self._seq(), self.ended), {}))
         self.pump(s)
 
     def remove(self, s: Session) -> None:
@@ -80,18 +85,47 @@ class FanOut:
         self.latest = frame
         self._pump_all()
 
+    def _seq(self) -> int:
+        return self.latest.seq if self.latest is not None else 0
+
+    @staticmethod
+    def _notice(codec: Codec, message: dict[str, Any], encoded: dict[str, Wire]) -> Wire:
+        """``message`` in ``codec``, encoded once per codec across the sessions (``encoded`` is the cache)."""
+        wire = encoded.get(codec.subprotocol)
+        if wire is None:
+            wire = encoded[codec.subprotocol] = Wire.of(codec.encode(message))
+        return wire
+
     def clear(self) -> None:
         """Blank every client's screen; the next frame goes out as a keyframe."""
-        seq = self.latest.seq if self.latest is not None else 0
+        message = protocol.clear(self._seq())
         self.latest = None
-        notices: dict[str, Wire] = {}
+        encoded: dict[str, Wire] = {}
         for s in self.sessions:
-            codec = s.codec
-            notice = notices.get(codec.subprotocol)
-            if notice is None:
-                notice = notices[codec.subprotocol] = Wire.of(codec.encode(protocol.clear(seq)))
-            s.protocol.clear(notice)
+            s.protocol.clear(self._notice(s.codec, message, encoded))
         self._pump_all()
+
+    def end(self, reason: str) -> None:
+        """The source ended: each session gets the final frame, then ``end``, then a close with 1000."""
+        self.ended = reason
+        message = protocol.end(self._seq(), reason)
+        encoded: dict[str, Wire] = {}
+        for s in self.sessions:
+            s.protocol.end(self._notice(s.codec, message, encoded))
+        self._pump_all()
+
+    async def finish(self, timeout: float) -> None:
+        """After an end: wait (at most ``timeout`` s) for every session to be sent ``end`` and closed.
+
+        A session whose socket stays full does not get it in time; the
+        server's shutdown then closes it with 1001 like any other.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while any(not s.closing for s in self.sessions) and loop.time() < deadline:
+            await asyncio.sleep(0.01)
+        if self._closes:
+            await asyncio.wait(self._closes, timeout=max(0.0, deadline - loop.time()))
 
     def broadcast_state(self, state: dict[str, Any]) -> None:
         for s in self.sessions:
@@ -120,6 +154,9 @@ class FanOut:
             errors.exception("send", "could not send to client %s; closing it", s.info.id)
             self.close(s, protocol.CLOSE_INTERNAL, f"server error: {type(error).__name__}")
             return
+        if s.protocol.ended:
+            self.close(s, protocol.CLOSE_NORMAL, "stream ended")
+            return
         if connection.stalled and not s.closing and s.drainer is None:
             connection.stalled = False
             s.drainer = asyncio.get_running_loop().create_task(self._drain(s))
@@ -138,4 +175,6 @@ class FanOut:
         """Start closing ``s`` (once); nothing more is written to it."""
         if not s.closing:
             s.closing = True
-            asyncio.get_running_loop().create_task(s.connection.close(code, reason))
+            task = asyncio.get_running_loop().create_task(s.connection.close(code, reason))
+            self._closes.add(task)  # held until done (the loop keeps only weak references), awaited by finish()
+            task.add_done_callback(self._closes.discard)

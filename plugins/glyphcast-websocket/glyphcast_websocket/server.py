@@ -53,11 +53,24 @@ SERVER_NAME = f"glyphcast/{__version__}"
 
 _client_ids = itertools.count(1)
 
+#: At shutdown after an end, how long clients get to read the final frame and `end` before 1001.
+ENDING_TIMEOUT = 1.0
+
 
 class Cleared:
     """The engine blanked the screen: handed to the loop in order with the frames."""
 
     __slots__ = ()
+
+
+class Ended:
+    """The source ended after ``final`` (the newest frame handed over, which this replaces in the slot)."""
+
+    __slots__ = ("final", "reason")
+
+    def __init__(self, final: Frame | None, reason: str) -> None:
+        self.final = final
+        self.reason = reason
 
 
 class Hub:
@@ -80,9 +93,10 @@ class Hub:
         self.started_at = time.monotonic()
         self.handshakes = Handshakes(settings.max_handshakes)
         self.thread = LoopThread(f"glyphcast-hub-{host}:{port}", self.listeners.failed)
-        self._incoming: LatestSlot[Frame | Cleared] = LatestSlot()
+        self._incoming: LatestSlot[Frame | Cleared | Ended] = LatestSlot()
         self._offered: Frame | None = None
-        self._taken: Frame | Cleared | None = None
+        self._taken: Frame | Cleared | Ended | None = None
+        self._ended = False
         self._limits = Limits(settings.rate, settings.burst)
         self._server: Server | None = None
         self._tls: ssl.SSLContext | None = None
@@ -165,10 +179,14 @@ class Hub:
         self.policy = self.policy.bound(port)  # served origins carry the real port; same throttle
         ready.set_result(port)
         await stopped.wait()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + STOP_TIMEOUT - 0.5  # the thread is joined within STOP_TIMEOUT
+        if self.fanout.ended is not None:  # let every client read the final frame and `end` (closed with 1000)
+            await self.fanout.finish(ENDING_TIMEOUT)
         self.handshakes.abort_all()  # nothing to say to them; their handshake tasks end now
         self._server.close(close_connections=True)  # closes every client with 1001
         try:
-            await asyncio.wait_for(self._server.wait_closed(), STOP_TIMEOUT - 0.5)
+            await asyncio.wait_for(self._server.wait_closed(), max(0.1, deadline - loop.time()))
         except TimeoutError:
             log.warning("clients of %s did not close in time; dropping them", self.url)
 
@@ -184,7 +202,7 @@ class Hub:
         Displays sharing this hub are shown the same Frame object; the first
         one hands it over and the others find it already offered.
         """
-        if frame is self._offered:
+        if frame is self._offered or self._ended:
             return
         self._offered = frame
         self.frames += 1
@@ -200,7 +218,18 @@ class Hub:
         self._offered = None
         self._hand_over(Cleared())
 
-    def _hand_over(self, item: Frame | Cleared) -> None:
+    def end(self, reason: str) -> None:
+        """The source ended: every client gets the final frame, ``end`` {seq, reason} and a close with 1000.
+
+        Handed over like a frame, carrying the newest frame so that it is
+        never lost to the slot's latest-wins. Frames shown after it are dropped.
+        """
+        if self._ended:
+            return
+        self._ended = True
+        self._hand_over(Ended(self._offered, reason))
+
+    def _hand_over(self, item: Frame | Cleared | Ended) -> None:
         if self._incoming.put(item):
             self.thread.call(self._take_incoming)
 
@@ -218,6 +247,10 @@ class Hub:
         self._taken = item
         if isinstance(item, Cleared):
             self.fanout.clear()
+        elif isinstance(item, Ended):
+            if item.final is not None and item.final is not self.fanout.latest:
+                self.fanout.publish(item.final)
+            self.fanout.end(item.reason)
         else:
             self.fanout.publish(item)
 
@@ -287,7 +320,10 @@ class Hub:
             return
         codec = self.codecs.by_subprotocol.get(connection.subprotocol or self.default_subprotocol)
         if codec is None:  # the display enabling it detached during the handshake
-            await connection.close(protocol.CLOSE_TRY_AGAIN_LATER, "codec no longer enabled; reconnect")
+            if self._ended:  # because the stream ended (set on the engine's thread): nothing to reconnect to
+                await connection.close(protocol.CLOSE_NORMAL, "stream ended")
+            else:
+                await connection.close(protocol.CLOSE_TRY_AGAIN_LATER, "codec no longer enabled; reconnect")
             return
         info = ClientInfo(
             id=next(_client_ids),

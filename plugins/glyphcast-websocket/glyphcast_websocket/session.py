@@ -158,6 +158,15 @@ class SessionProtocol:
         """The stream was blanked: send ``notice`` (a ``clear``), then a keyframe."""
         self.outbox.cleared(notice)
 
+    def end(self, notice: Wire) -> None:
+        """The source ended: send ``notice`` (an ``end``) after the final frame; then the server closes with 1000."""
+        self.outbox.end(notice)
+
+    @property
+    def ended(self) -> bool:
+        """Whether the ``end`` notice has gone out (the connection is to be closed with 1000)."""
+        return self.outbox.ended
+
     def restart(self) -> None:
         """The stream's numbering restarted (a new producer): the next frame is a keyframe."""
         self.outbox.shown = None
