@@ -21,15 +21,27 @@ ROOT = Path(__file__).resolve().parents[2]
 Cell = tuple[Any, ...]
 
 
+BLANK: Cell = tuple(pyte.screens.Char(" "))
+
+
+def visible(cell: pyte.screens.Char) -> Cell:
+    """A cell as it looks: a space with no background and nothing drawn across it is
+    blank whatever its foreground or weight (replay drops such trailing cells)."""
+    if cell.data == " " and cell.bg == "default" and not (cell.underscore or cell.strikethrough or cell.reverse):
+        return BLANK
+    return tuple(cell)
+
+
 def row_cells(row: str, width: int) -> list[Cell]:
     """The cells one row occupies on a terminal ``width`` wide: (char, fg, bg, bold, italics, ...).
 
     Each row is drawn on its own fresh one-line pyte screen, so this reading of
-    "what the engine showed" shares no code or escape sequences with the recorder.
+    "what the engine showed" shares no code or escape sequences with the recorder
+    or with replay's emulator.
     """
     screen = pyte.Screen(width, 1)
     pyte.Stream(screen).feed(row)
-    return [tuple(screen.buffer[0][x]) for x in range(width)]
+    return [visible(screen.buffer[0][x]) for x in range(width)]
 
 
 def frame_cells(rows: Sequence[str], width: int, height: int) -> list[list[Cell]]:
@@ -39,7 +51,7 @@ def frame_cells(rows: Sequence[str], width: int, height: int) -> list[list[Cell]
 
 def screen_cells(screen: pyte.Screen) -> list[list[Cell]]:
     """Every cell of a pyte screen (after feeding it a whole recording, say)."""
-    return [[tuple(screen.buffer[y][x]) for x in range(screen.columns)] for y in range(screen.lines)]
+    return [[visible(screen.buffer[y][x]) for x in range(screen.columns)] for y in range(screen.lines)]
 
 
 def first_difference(a: list[list[Cell]], b: list[list[Cell]]) -> str:

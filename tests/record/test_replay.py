@@ -65,6 +65,15 @@ def test_rgb_cast_becomes_truecolor_sgr_in_the_rebuilt_row() -> None:
     assert last.rows[0] == "\x1b[0;38;2;254;220;186;48;2;18;52;86m◆▋\ue0b0\x1b[0m"
 
 
+def test_frames_carry_the_programs_cursor_and_none_while_it_is_hidden(tmp_path: Path) -> None:
+    path = tmp_path / "cursor.cast"
+    path.write_text('{"version": 2, "width": 6, "height": 2}\n[0.1, "o", "ab"]\n[0.2, "o", "\\u001b[2;4H"]\n'
+                    '[0.3, "o", "\\u001b[?25l"]\n[0.4, "r", "8x3"]\n[0.5, "o", "\\u001b[?25h\\u001b[H"]\n')
+    result = list(open_source("replay", 1, 1, path=str(path)))
+    assert [c.cursor for c in result] == [(2, 0), (3, 1), None, None, (0, 0)]
+    assert [c.rows for c in result][-1] == ("ab", "", "")
+
+
 def test_idle_time_limit_caps_the_gaps_and_speed_divides_the_times() -> None:
     capped = cues("asciinema-full-v2.cast", idle_time_limit=2.0)
     assert [round(c.at or 0, 6) for c in capped] == [0.000001, 1.0, 3.0, 5.0]

@@ -11,9 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from glyphcast import Cue
+from glyphcast.vt import Screen
 
 from glyphcast_record.asciicast import AsciicastError, Recording, parse, parse_size
-from glyphcast_record.terminal import Terminal
 
 log = logging.getLogger("glyphcast.record")
 
@@ -38,7 +38,8 @@ def read_recording(path: str | Path) -> Recording:
 
 
 class ReplaySource:
-    """Cues that play ``recording`` through a terminal emulator at its recorded timing.
+    """Cues that play ``recording`` through a terminal emulator (:mod:`glyphcast.vt`) at its
+    recorded timing; each frame carries the program's cursor (None while it hid it).
 
     ``speed`` divides every time; gaps between events longer than
     ``idle_time_limit`` (else the header's) are cut to it. ``loop`` plays the
@@ -74,7 +75,7 @@ class ReplaySource:
             yield at / self.speed, index
 
     def __iter__(self) -> Iterator[Cue]:
-        terminal = Terminal(self.width, self.height)
+        screen = _screen(self.width, self.height)
         events = self.recording.events
         offset = 0.0
         while True:
@@ -83,20 +84,31 @@ class ReplaySource:
                 event = events[index]
                 end = offset + at
                 if event.code == "o":
-                    terminal.feed(event.data)
-                    yield Cue(rows=terminal.rows(), at=end)
+                    screen.feed(event.data)
+                    rows, cursor = screen.snapshot()
+                    yield Cue(rows=rows, at=end, cursor=cursor)
                 elif event.code == "r":
                     width, height = parse_size(event.data)
-                    terminal.resize(width, height)
-                    yield Cue(rows=terminal.rows(), at=end, size=(width, height))
+                    screen.resize(max(width, _MIN_WIDTH), height)
+                    rows, cursor = screen.snapshot()
+                    yield Cue(rows=rows, at=end, size=(width, height), cursor=cursor)
                 elif event.code == "m":
                     yield Cue(at=end, marker=event.data)
             if not self.loop or not events:
                 return
             # Start over from a blank screen of the recording's own size.
             offset = end
-            terminal.reset(self.width, self.height)
-            yield Cue(rows=terminal.rows(), at=offset, size=(self.width, self.height), clear=True)
+            screen = _screen(self.width, self.height)
+            rows, cursor = screen.snapshot()
+            yield Cue(rows=rows, at=offset, size=(self.width, self.height), clear=True, cursor=cursor)
+
+
+# avt needs two columns; a one-column recording is emulated two wide (its one column is what shows).
+_MIN_WIDTH = 2
+
+
+def _screen(width: int, height: int) -> Screen:
+    return Screen(max(width, _MIN_WIDTH), height)
 
 
 def open_replay(
