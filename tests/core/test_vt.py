@@ -22,22 +22,23 @@ Cell = tuple[object, ...]
 
 
 def cells(rows: list[str] | tuple[str, ...], width: int) -> list[list[Cell]]:
-    """Each row drawn alone on a fresh one-line terminal: (char, width, colours, styles) per cell.
+    """The rows drawn on a fresh terminal, one stream (tmux carries SGR from row to row):
+    (char, width, colours, styles) per cell.
 
-    A blank (a space with no background and nothing drawn across it) is one
-    value whatever its pen, since nothing of the pen shows.
+    Of a space with nothing drawn across it only the background shows, so
+    that is all that is kept of its pen.
     """
+    screen = Screen(width, len(rows))
+    screen.feed("\r\n".join(rows))
     out = []
-    for row in rows:
-        line = Screen(width, 1)
-        line.feed(row)
+    for line in screen._vt.view():  # the emulator's own cells: this is what it parsed
         drawn: list[Cell] = []
-        for cell in line._vt.view()[0].cells:  # the emulator's own cells: this is what it parsed
+        for cell in line.cells:
             pen = cell.pen
             look = (str(pen.foreground), str(pen.background), pen.bold, pen.faint, pen.italic, pen.underline,
                     pen.blink, pen.inverse, pen.strikethrough)
-            if cell.char == " " and pen.background is None and not (pen.inverse or pen.underline or pen.strikethrough):
-                look = ()
+            if cell.char == " " and not (pen.inverse or pen.underline or pen.strikethrough):
+                look = (str(pen.background),)
             drawn.append((cell.char, cell.width, *look))
         out.append(drawn)
     return out
@@ -64,6 +65,7 @@ AGAINST_TMUX = {
     "styles": b"\x1b[1mB\x1b[0m\x1b[2mF\x1b[0m\x1b[3mI\x1b[0m\x1b[4mU\x1b[0m\x1b[5mK\x1b[0m\x1b[7mR\x1b[0m\x1b[9mS\x1b[0m",
     "styles reset one by one": b"\x1b[1;3;4;7;9mA\x1b[22mB\x1b[23mC\x1b[24mD\x1b[27mE\x1b[29mF\x1b[0m",
     "bold bright": b"\x1b[1;31mx\x1b[0m\x1b[1;91my\x1b[0m",
+    "colours across lines": b"\x1b[31;44mred on blue\r\nstill\x1b[0m\r\n\x1b[1mbold\r\n\r\nbold\x1b[0m",
     "coloured blanks show, plain blanks do not": b"a\x1b[4m  \x1b[0m\x1b[7m  \x1b[0m\x1b[41m  \x1b[31m  ",
     "hidden cursor": b"abc\x1b[?25l",
     "alternate screen entered": b"primary\r\n\x1b[?1049h\x1b[2;3Halt text",

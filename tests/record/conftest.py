@@ -25,10 +25,11 @@ BLANK: Cell = tuple(pyte.screens.Char(" "))
 
 
 def visible(cell: pyte.screens.Char) -> Cell:
-    """A cell as it looks: a space with no background and nothing drawn across it is
-    blank whatever its foreground or weight (replay drops such trailing cells)."""
-    if cell.data == " " and cell.bg == "default" and not (cell.underscore or cell.strikethrough or cell.reverse):
-        return BLANK
+    """A cell as it looks: of a space with nothing drawn across it only the background
+    shows, not the foreground or the weight (replay drops such trailing blanks, and
+    terminals erase with the background alone)."""
+    if cell.data == " " and not (cell.underscore or cell.strikethrough or cell.reverse):
+        return tuple(cell._replace(fg="default", bold=False, italics=False, blink=False))
     return tuple(cell)
 
 
@@ -42,6 +43,14 @@ def row_cells(row: str, width: int) -> list[Cell]:
     screen = pyte.Screen(width, 1)
     pyte.Stream(screen).feed(row)
     return [visible(screen.buffer[0][x]) for x in range(width)]
+
+
+def stream_cells(rows: Sequence[str], width: int, height: int) -> list[list[Cell]]:
+    """Every cell after writing ``rows`` to one fresh pyte screen, CRLF between them: how to
+    read rows whose SGR state carries over from row to row (tmux's ``capture-pane -e``)."""
+    screen = pyte.Screen(width, height)
+    pyte.Stream(screen).feed("\r\n".join(rows[:height]))
+    return screen_cells(screen)
 
 
 def frame_cells(rows: Sequence[str], width: int, height: int) -> list[list[Cell]]:
