@@ -8,7 +8,6 @@ the same program at the same size. Shared by every test env that needs it
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import tempfile

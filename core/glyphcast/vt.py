@@ -3,11 +3,12 @@
 Replay, the pty source and anything else that turns what a program writes to
 a terminal into glyphcast rows goes through :class:`Screen`. The emulator is
 asciinema's own, ``avt`` (Rust), through the ``pyavt`` binding: chosen by
-measurement (benchmarks/emulator.py) over pyte, which has no alternate screen
-(vim and less sessions ended on the wrong screen) and fed about 60 times
-slower. It handles the alternate screen, scroll regions, wide characters, 256
-colours and truecolor, and reports which lines each write changed, so only
-those are re-rendered. Checked against tmux (tests/core/test_vt.py).
+measurement (``python -m benchmarks --emulator``) over pyte, which has no
+alternate screen (vim and less sessions ended on the wrong screen) and
+interprets output 20-100 times slower. It handles the alternate screen, scroll
+regions, wide characters, 256 colours and truecolor; only lines that changed
+are rendered as rows again. Checked against tmux (tests/core/test_vt.py,
+tests/record/test_replay_screens.py).
 
 Needs the ``vt`` extra (``pip install 'glyphcast[vt]'``).
 """
@@ -57,6 +58,8 @@ def sgr(pen: avt.Pen) -> str:
 
 def _blank(cell: avt.Cell) -> bool:
     """A space that shows nothing: no background, nothing drawn across it (a foreground colour alone is invisible)."""
+    if cell.is_default():  # most trailing cells: one call into avt instead of six
+        return True
     if cell.char != " ":
         return False
     pen = cell.pen
@@ -170,14 +173,23 @@ def render_line(line: avt.Line, clusters: dict[str, str] | None = None) -> str:
     end = len(cells)
     while end > 0 and _blank(cells[end - 1]):
         end -= 1
+    # line.text is one call where cell.char is one per cell; it skips the width-0 halves
+    # of wide characters, so it lines up with the cells only on a line without them.
+    text = line.text
+    chars = text if len(text) == len(cells) else None
     out: list[str] = []
+    append = out.append  # this loop runs for every cell of every changed line
     pen: avt.Pen | None = None  # the pen in effect; None = the default (nothing written yet)
     previous = ""
-    for cell in cells[:end]:
-        if cell.width == 0:
+    for x in range(end):
+        cell = cells[x]
+        if chars is not None:
+            char = raw = chars[x]
+        elif cell.width == 0:
             continue
-        char = raw = cell.char
-        if raw >= _FIRST_STANDIN and clusters is not None:
+        else:
+            char = raw = cell.char
+        if clusters and raw >= _FIRST_STANDIN:
             if raw == _SECOND_HALF:
                 # The right half of a wide cluster: drawn by the left one, unless that was overwritten.
                 char = "" if previous in clusters and wcwidth(clusters[previous][0]) == 2 else " "
@@ -187,15 +199,15 @@ def render_line(line: avt.Line, clusters: dict[str, str] | None = None) -> str:
         cell_pen = cell.pen
         if pen is None:
             if not cell_pen.is_default():
-                out.append(sgr(cell_pen))
+                append(sgr(cell_pen))
                 pen = cell_pen
         elif cell_pen != pen:
             default = cell_pen.is_default()
-            out.append(RESET if default else sgr(cell_pen))
+            append(RESET if default else sgr(cell_pen))
             pen = None if default else cell_pen
-        out.append(char)
+        append(char)
     if pen is not None:
-        out.append(RESET)
+        append(RESET)
     return "".join(out)
 
 
@@ -203,7 +215,7 @@ class Screen:
     """A ``width`` x ``height`` terminal fed with a program's output; ``snapshot()`` is what it shows.
 
     Keeps no scrollback (memory stays bounded whatever the program writes) and
-    re-renders only the lines the emulator reports changed.
+    renders only the lines that changed.
     """
 
     def __init__(self, width: int, height: int) -> None:
@@ -211,8 +223,10 @@ class Screen:
         self._vt = avt.Vt(width, height, scrollback_limit=0)
         self._vt.feed_str("")  # takes avt's "every line changed" of a new terminal, or the first write would report it
         self._clusters = _Clusters()
-        self._rows = [""] * height
-        self._dirty: set[int] = set(range(height))
+        self._lines: list[avt.Line | None]  # the line each row was rendered from; None = not yet
+        self._rows: list[str]
+        self._stale: bool  # avt reported a change since the rows were last rendered
+        self._blank(height)
         self._shown: tuple[tuple[str, ...], Cursor | None] | None = None  # the last snapshot; None before the first
 
     @property
@@ -236,7 +250,7 @@ class Screen:
         letter is dropped (avt has already placed the letter).
         """
         changed, _scrolled_off = self._vt.feed_str(self._clusters.fold(text))
-        self._dirty.update(changed)
+        self._stale = self._stale or bool(changed)
 
     def resize(self, width: int, height: int) -> None:
         """Resize as asciinema's terminal does (what the player shows for a resize event): lines
@@ -245,8 +259,13 @@ class Screen:
         if (width, height) == self.size:
             return
         self._vt.resize(width, height)
+        self._blank(height)
+
+    def _blank(self, height: int) -> None:
+        """Nothing rendered yet."""
+        self._lines = [None] * height
         self._rows = [""] * height
-        self._dirty = set(range(height))
+        self._stale = True
 
     @property
     def cursor(self) -> Cursor | None:
@@ -268,16 +287,28 @@ class Screen:
         if self._shown is None:
             return True
         rows, cursor = self._shown
-        return self.cursor != cursor or (bool(self._dirty) and self.rows() != rows)
+        return self.cursor != cursor or (self._stale and self.rows() != rows)
 
     def rows(self) -> tuple[str, ...]:
-        """The screen as rows, re-rendering only the lines changed since the last call."""
-        if self._dirty:
-            view = self._vt.view()
-            for index in self._dirty:
-                if 0 <= index < len(self._rows):
-                    self._rows[index] = render_line(view[index], self._clusters.cluster)
-            self._dirty.clear()
+        """The screen as rows, rendering only the lines that changed since the last call.
+
+        Which lines changed is asked of each line (one comparison in avt), not
+        taken from the lines avt reports: a wide character that wraps changes the
+        line it leaves (its last cell takes the background) and avt reports only
+        the next one. A changed line equal to one already rendered (it scrolled)
+        reuses that row: rendering a line is a call into avt per cell.
+        """
+        if self._stale:
+            rendered = {line.text: (line, row) for line, row in zip(self._lines, self._rows, strict=True) if line}
+            for index, before in enumerate(self._lines):
+                # vt[index] is the screen's line: with no scrollback, avt's lines are the screen's.
+                line = self._vt[index]
+                if line == before:
+                    continue
+                seen = rendered.get(line.text)
+                row = seen[1] if seen is not None and seen[0] == line else render_line(line, self._clusters.cluster)
+                self._lines[index], self._rows[index] = line, row
+            self._stale = False
         return tuple(self._rows)
 
     def snapshot(self) -> tuple[tuple[str, ...], Cursor | None]:

@@ -178,6 +178,8 @@ def test_a_cluster_stands_in_for_one_cell_and_comes_back_as_written() -> None:
     assert screen.cursor == (4, 0)
     screen.feed("\x1b[1;2HZ")  # overwrite the left half of the wide cluster: its right half shows blank
     assert screen.rows() == ("ที่Z x",)
+    screen.feed(f"\r\x1b[K{family}{family}!\x1b[1;3HZ")  # the same after another wide one
+    assert screen.rows() == (f"{family}Z !",)
 
 
 def test_the_programs_own_private_use_b_characters_are_not_taken_for_clusters() -> None:
@@ -333,7 +335,16 @@ PIECES = ["abc", "漢", "😀", "\r\n", "\n", "\r", "\x08", "\t", "\x1b[31m", "\
           "\x1b[?1049h", "\x1b[?1049l", "\x1b[?25l", "\x1b[?25h", "\x1b7", "\x1b8", "xxxxxxxxxxxxxx"]
 
 
-@settings(max_examples=200, deadline=None)
+def test_a_wide_character_that_wraps_repaints_the_line_it_leaves() -> None:
+    """avt reports only the next line changed; the last cell of this one took the background."""
+    screen = Screen(12, 2)
+    screen.feed("\t漢\x08\x1b[44m漢")
+    screen.snapshot()
+    screen.feed("漢")
+    assert screen.snapshot()[0] == ("        \x1b[0;44m 漢 \x1b[0m", "\x1b[0;44m漢\x1b[0m")
+
+
+@settings(max_examples=300, deadline=None)
 @given(st.lists(st.lists(st.sampled_from(PIECES), max_size=12), max_size=12))
 def test_rows_after_many_writes_equal_rows_after_one(writes: list[list[str]]) -> None:
     """Re-rendering only the lines avt reports changed never leaves a stale row."""
