@@ -9,4 +9,4 @@ export {
   tokenSubprotocol, websocketUrl,
 } from "./protocol.js";
 export { takeToken } from "./session.js";
-export { Screen, paintRows } from "./screen.js";
+export { Screen, paintCursor, paintRows } from "./screen.js";

@@ -1,6 +1,7 @@
-// The viewer's model of the stream: which frame it shows (seq), its size and
-// rows, and whether it waits for a keyframe. `apply(msg)` says what to do
-// with a frame/delta/clear message; it never touches a terminal or a socket.
+// The viewer's model of the stream: which frame it shows (seq), its size,
+// rows and cursor, and whether it waits for a keyframe. `apply(msg)` says
+// what to do with a frame/delta/clear message; it never touches a terminal
+// or a socket.
 
 /** Send `resync` again if still waiting for a keyframe this long after the last one (ms). */
 export const RESYNC_RETRY_MS = 2000;
@@ -11,6 +12,9 @@ export const RESYNC_RETRY_MS = 2000;
  * @property {boolean} full      every row is repainted
  * @property {boolean} resized   width/height changed: resize the grid first
  * @property {Array<[number, string]>} rows  rows to rewrite, [index, line]
+ * @property {Cursor} cursor     where to draw the program's cursor after the rows
+ *
+ * @typedef {[number, number] | null} Cursor  [col, row] inside the grid, 0-based; null: none drawn
  *
  * @typedef {{action: "resync"}} Resync      send {"type":"resync"}
  * @typedef {{action: "ignore", reason: string}} Ignore
@@ -23,6 +27,12 @@ export class Screen {
     /** seq of the frame on screen; null before the first keyframe (or after a reconnect). */
     this.seq = null;
     this.lines = blank(height);
+    /**
+     * The program's cursor (protocol v1.1), [col, row] inside the grid; null:
+     * none drawn. Every frame and delta carries the whole cursor state, so
+     * one without `cursor` hides it.
+     */
+    this.cursor = null;
     /** True between a seq gap (or a new connection) and the next keyframe. */
     this.awaitingKeyframe = true;
     this._now = now;
@@ -39,7 +49,8 @@ export class Screen {
   /** Size announced by `hello`: adopt it before the first frame arrives. */
   resize(width, height) {
     const resized = setSize(this, width, height);
-    return { action: "paint", full: true, resized, rows: this.allRows() };
+    this.cursor = clampCursor(this.cursor, this.width, this.height);
+    return this._paint(true, resized, this.allRows());
   }
 
   /** @returns {Paint | Resync | Ignore} */
@@ -60,9 +71,10 @@ export class Screen {
     const resized = setSize(this, msg.width ?? this.width, msg.height ?? this.height);
     const lines = msg.lines ?? [];
     this.lines = Array.from({ length: this.height }, (_, i) => clean(lines[i]));
+    this.cursor = cursorOf(msg, this.width, this.height);
     this.seq = msg.seq;
     this.awaitingKeyframe = false;
-    return { action: "paint", full: true, resized, rows: this.allRows() };
+    return this._paint(true, resized, this.allRows());
   }
 
   _delta(msg) {
@@ -80,15 +92,24 @@ export class Screen {
       this.lines[index] = clean(line);
       rows.push([index, this.lines[index]]);
     }
+    // Even a delta with no rows moves (or hides) the cursor.
+    this.cursor = cursorOf(msg, this.width, this.height);
     this.seq = msg.seq;
-    if (resized) return { action: "paint", full: true, resized, rows: this.allRows() };
-    return { action: "paint", full: false, resized: false, rows };
+    if (resized) return this._paint(true, true, this.allRows());
+    return this._paint(false, false, rows);
   }
 
   _clear(msg) {
     this.lines = blank(this.height);
+    // `clear` carries no cursor: a blank screen has none until the next frame.
+    this.cursor = null;
     if (msg.seq != null) this.seq = msg.seq;
-    return { action: "paint", full: true, resized: false, rows: this.allRows() };
+    return this._paint(true, false, this.allRows());
+  }
+
+  /** @returns {Paint} */
+  _paint(full, resized, rows) {
+    return { action: "paint", full, resized, rows, cursor: this.cursor };
   }
 
   _resync() {
@@ -106,6 +127,24 @@ function setSize(screen, width, height) {
   screen.height = height;
   screen.lines = Array.from({ length: height }, (_, i) => screen.lines[i] ?? "");
   return true;
+}
+
+/** The cursor a frame or delta carries, placed on a width x height grid; absent or null: none. */
+function cursorOf(msg, width, height) {
+  const cursor = msg.cursor;
+  // Only the first two entries are read: a later protocol may append to the pair.
+  if (!Array.isArray(cursor) || cursor.length < 2) return null;
+  const [col, row] = cursor;
+  if (!Number.isInteger(col) || !Number.isInteger(row) || col < 0 || row < 0) return null;
+  return clampCursor([col, row], width, height);
+}
+
+// A cursor beyond the grid is drawn on its last column/row: emulators may
+// report column `width` after writing the last cell (pending wrap), and a
+// cursor past the bottom must never make xterm scroll the grid.
+function clampCursor(cursor, width, height) {
+  if (cursor == null) return null;
+  return [Math.min(cursor[0], width - 1), Math.min(cursor[1], height - 1)];
 }
 
 function blank(height) {
@@ -126,6 +165,18 @@ const ESC = "\x1b";
  * is clipped instead of wrapping and scrolling the grid; cursor hidden.
  */
 export const TERMINAL_SETUP = `${ESC}[?7l${ESC}[?25l`;
+
+/**
+ * The bytes that draw the program's cursor after a paint: go to it and show
+ * xterm's cursor, or hide it. Written after every paint, since painting rows
+ * moves xterm's cursor.
+ * @param {Cursor} cursor
+ */
+export function paintCursor(cursor) {
+  if (cursor == null) return `${ESC}[?25l`;
+  const [col, row] = cursor;
+  return `${ESC}[${row + 1};${col + 1}H${ESC}[?25h`;
+}
 
 /**
  * The bytes that repaint `rows` on an xterm grid: for each row, go to its

@@ -17,7 +17,7 @@ import {
   tokenSubprotocol,
   websocketUrl,
 } from "./protocol.js";
-import { Screen, TERMINAL_SETUP, paintRows } from "./screen.js";
+import { Screen, TERMINAL_SETUP, paintCursor, paintRows } from "./screen.js";
 import { Backoff, afterClose, afterRefusal } from "./reconnect.js";
 import { RateMeter } from "./meter.js";
 
@@ -31,6 +31,15 @@ const MAX_FONT_PX = 48;
 
 /** States that stop the viewer for good: their message is shown over the screen too. */
 const NOTICE_STATES = new Set(["ended", "rejected", "unsupported codec"]);
+
+/**
+ * xterm.js 6 draws no cursor until the terminal was focused, a key was typed
+ * or the alternate screen was entered or left (its `isCursorInitialized`;
+ * 6.0 has no option for it). Viewers never focus the terminal, so enter and
+ * leave the alternate screen (DECSET/DECRST 47) once: the program's cursor
+ * then shows whenever a frame says so. Nothing is drawn by this itself.
+ */
+const WAKE_CURSOR = "\x1b[?47h\x1b[?47l";
 
 const FONT_FAMILY =
   '"DejaVu Sans Mono", "Cascadia Mono", Menlo, Consolas, "Liberation Mono", "Noto Sans Mono", monospace';
@@ -129,6 +138,11 @@ export class GlyphcastViewer extends EventTarget {
 
   get height() {
     return this.screen.height;
+  }
+
+  /** The program's cursor as drawn, [col, row] (0-based), or null when none is drawn. */
+  get cursor() {
+    return this.screen.cursor;
   }
 
   /** The terminal's rows as plain text (what a user would copy), right-trimmed. */
@@ -446,13 +460,13 @@ export class GlyphcastViewer extends EventTarget {
 
   // --- terminal -------------------------------------------------------------
 
-  _paint({ resized, rows }) {
+  _paint({ resized, rows, cursor }) {
     let data = "";
     if (resized) {
       this.terminal.resize(this.screen.width, this.screen.height);
       data += TERMINAL_SETUP;
     }
-    data += paintRows(rows);
+    data += paintRows(rows) + paintCursor(cursor);
     const seq = this.screen.seq;
     this.terminal.write(data, () => {
       this.paintedSeq = seq;
@@ -484,15 +498,19 @@ export class GlyphcastViewer extends EventTarget {
       scrollback: 0,
       fontFamily,
       fontSize: 15,
+      // The program's cursor (hidden unless a frame carries one): a steady
+      // block, drawn the same whether or not the terminal has focus, since a
+      // viewer never focuses it.
+      cursorStyle: "block",
       cursorBlink: false,
-      cursorInactiveStyle: "none",
+      cursorInactiveStyle: "block",
       disableStdin: true,
-      theme: { background: "#000000", foreground: "#d0d0d0", cursor: "#00000000" },
+      theme: { background: "#000000", foreground: "#d0d0d0", cursor: "#d0d0d0", cursorAccent: "#000000" },
     });
     this._fitAddon = new FitAddon();
     this.terminal.loadAddon(this._fitAddon);
     this.terminal.open(this._stage);
-    this.terminal.write(TERMINAL_SETUP);
+    this.terminal.write(WAKE_CURSOR + TERMINAL_SETUP);
     // Keystrokes reach the engine only from a controller; xterm stays
     // read-only (disableStdin) for viewers, so this fires only for controllers.
     this.terminal.onData((data) => {

@@ -1,9 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { RESYNC_RETRY_MS, Screen, TERMINAL_SETUP, paintRows } from "../src/screen.js";
+import { RESYNC_RETRY_MS, Screen, TERMINAL_SETUP, paintCursor, paintRows } from "../src/screen.js";
 
-const frame = (seq, lines, width = 5, height = lines.length) => ({ type: "frame", seq, ts: 0, width, height, lines });
-const delta = (seq, base, rows, width = 5, height = 3) => ({ type: "delta", seq, base, ts: 0, width, height, rows });
+const frame = (seq, lines, width = 5, height = lines.length, extra = {}) =>
+  ({ type: "frame", seq, ts: 0, width, height, lines, ...extra });
+const delta = (seq, base, rows, width = 5, height = 3, extra = {}) =>
+  ({ type: "delta", seq, base, ts: 0, width, height, rows, ...extra });
 
 function screenAt(seq = 1) {
   const screen = new Screen({ width: 5, height: 3 });
@@ -14,7 +16,9 @@ function screenAt(seq = 1) {
 test("a frame repaints every row and sets seq", () => {
   const screen = new Screen({ width: 5, height: 3 });
   const paint = screen.apply(frame(4, ["a", "b", "c"]));
-  assert.deepEqual(paint, { action: "paint", full: true, resized: false, rows: [[0, "a"], [1, "b"], [2, "c"]] });
+  assert.deepEqual(paint, {
+    action: "paint", full: true, resized: false, rows: [[0, "a"], [1, "b"], [2, "c"]], cursor: null,
+  });
   assert.equal(screen.seq, 4);
   assert.equal(screen.awaitingKeyframe, false);
 });
@@ -36,7 +40,7 @@ test("a frame with a new size resizes the grid", () => {
 test("a delta on the current seq rewrites only its rows", () => {
   const screen = screenAt(1);
   const paint = screen.apply(delta(2, 1, [[2, "CCC"], [0, "AAA"]]));
-  assert.deepEqual(paint, { action: "paint", full: false, resized: false, rows: [[2, "CCC"], [0, "AAA"]] });
+  assert.deepEqual(paint, { action: "paint", full: false, resized: false, rows: [[2, "CCC"], [0, "AAA"]], cursor: null });
   assert.deepEqual(screen.lines, ["AAA", "bbb", "CCC"]);
   assert.equal(screen.seq, 2);
 });
@@ -128,4 +132,82 @@ test("rows are painted by absolute position, erased first, attributes reset", ()
     "\x1b[1;1H\x1b[0m\x1b[2K\x1b[31mhi\x1b[0m\x1b[5;1H\x1b[0m\x1b[2K\x1b[0m",
   );
   assert.equal(TERMINAL_SETUP, "\x1b[?7l\x1b[?25l");
+});
+
+// --- the program's cursor (protocol v1.1) ------------------------------------
+
+test("a frame's cursor is kept and handed to the painter", () => {
+  const screen = new Screen({ width: 5, height: 3 });
+  const paint = screen.apply(frame(1, ["$ ls", "", ""], 5, 3, { cursor: [4, 0] }));
+  assert.deepEqual(screen.cursor, [4, 0]);
+  assert.deepEqual(paint.cursor, [4, 0]);
+});
+
+test("a delta with no rows but a new cursor moves it", () => {
+  const screen = new Screen({ width: 5, height: 3 });
+  screen.apply(frame(1, ["aaa", "bbb", "ccc"], 5, 3, { cursor: [0, 0] }));
+  const paint = screen.apply(delta(2, 1, [], 5, 3, { cursor: [2, 1] }));
+  assert.deepEqual(paint, { action: "paint", full: false, resized: false, rows: [], cursor: [2, 1] });
+  assert.deepEqual(screen.cursor, [2, 1]);
+  assert.equal(screen.seq, 2);
+});
+
+test("a delta with null or no cursor hides it: each message carries the whole cursor state", () => {
+  const screen = new Screen({ width: 5, height: 3 });
+  screen.apply(frame(1, ["aaa", "bbb", "ccc"], 5, 3, { cursor: [1, 1] }));
+  assert.equal(screen.apply(delta(2, 1, [], 5, 3, { cursor: null })).cursor, null);
+  assert.equal(screen.cursor, null);
+  screen.apply(delta(3, 2, [], 5, 3, { cursor: [1, 1] }));
+  assert.equal(screen.apply(delta(4, 3, [[0, "x"]])).cursor, null);
+  assert.equal(screen.cursor, null);
+});
+
+test("a frame without a cursor hides it", () => {
+  const screen = new Screen({ width: 5, height: 3 });
+  screen.apply(frame(1, ["a", "b", "c"], 5, 3, { cursor: [1, 1] }));
+  assert.equal(screen.apply(frame(2, ["a", "b", "c"])).cursor, null);
+  assert.equal(screen.cursor, null);
+});
+
+test("the keyframe answering a resync sets the cursor; deltas it ignores do not", () => {
+  const screen = new Screen({ width: 5, height: 3 });
+  screen.apply(frame(1, ["a", "b", "c"], 5, 3, { cursor: [0, 0] }));
+  assert.equal(screen.apply(delta(3, 2, [], 5, 3, { cursor: [4, 2] })).action, "resync");
+  assert.equal(screen.apply(delta(4, 3, [], 5, 3, { cursor: [3, 2] })).action, "ignore");
+  assert.deepEqual(screen.cursor, [0, 0]);
+  screen.apply(frame(5, ["a", "b", "c"], 5, 3, { cursor: [2, 2] }));
+  assert.deepEqual(screen.cursor, [2, 2]);
+});
+
+test("a cursor beyond the grid is clamped to its last column and row", () => {
+  const screen = new Screen({ width: 5, height: 3 });
+  // Column 5 on a 5-wide grid: where a terminal puts it after writing the last cell.
+  assert.deepEqual(screen.apply(frame(1, ["abcde", "", ""], 5, 3, { cursor: [5, 0] })).cursor, [4, 0]);
+  assert.deepEqual(screen.apply(delta(2, 1, [], 5, 3, { cursor: [9, 7] })).cursor, [4, 2]);
+});
+
+test("a malformed cursor is not drawn", () => {
+  const screen = new Screen({ width: 5, height: 3 });
+  for (const cursor of [[-1, 0], [0, -1], [1.5, 0], ["1", "2"], [1], { col: 1, row: 2 }, 7]) {
+    assert.equal(screen.apply(frame(1, ["a", "b", "c"], 5, 3, { cursor })).cursor, null, JSON.stringify(cursor));
+  }
+});
+
+test("a smaller grid clamps the cursor again", () => {
+  const screen = new Screen({ width: 5, height: 3 });
+  screen.apply(frame(1, ["a", "b", "c"], 5, 3, { cursor: [4, 2] }));
+  assert.deepEqual(screen.resize(3, 2).cursor, [2, 1]);
+  assert.deepEqual(screen.apply(delta(2, 1, [], 2, 2, { cursor: [4, 2] })).cursor, [1, 1]);
+});
+
+test("clear hides the cursor", () => {
+  const screen = new Screen({ width: 5, height: 3 });
+  screen.apply(frame(1, ["a", "b", "c"], 5, 3, { cursor: [1, 1] }));
+  assert.equal(screen.apply({ type: "clear", seq: 2 }).cursor, null);
+});
+
+test("the cursor is drawn with CUP (1-based) and shown, or hidden", () => {
+  assert.equal(paintCursor([0, 0]), "\x1b[1;1H\x1b[?25h");
+  assert.equal(paintCursor([4, 2]), "\x1b[3;5H\x1b[?25h");
+  assert.equal(paintCursor(null), "\x1b[?25l");
 });

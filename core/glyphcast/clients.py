@@ -12,7 +12,8 @@ class ClientInfo:
     ``id`` is unique within the process; ``role`` is "viewer" (read-only) or
     "controller" (may send resize/command/input); ``codec`` is the negotiated
     subprotocol; ``remote`` is "host:port"; ``display`` is the entry-point name
-    of the display that accepted it.
+    of the display that accepted it; ``stream`` the name of the stream it watches
+    (one port may carry several).
     """
 
     id: int
@@ -21,3 +22,4 @@ class ClientInfo:
     role: str
     display: str = "websocket"
     user_agent: str = ""
+    stream: str = "main"

@@ -19,7 +19,7 @@ PACKAGES = {
 #: The hub's modules: they learn about displays only through events.HubListener.
 HUB = {
     "server", "fanout", "session", "delivery", "handshake", "pages", "wsio", "events", "loopthread", "registry",
-    "security", "credentials", "hosts", "throttle", "messages", "settings", "tls", "ratelog",
+    "security", "credentials", "hosts", "throttle", "messages", "settings", "tls", "ratelog", "room",
 }
 DISPLAYS = {"display", "seed", "plugin"}
 

@@ -101,7 +101,7 @@ def shrink_server_send_buffers(display: Any, size: int = 16384, timeout: float =
     browser has a small window. Called once the client's session exists.
     """
     deadline = time.monotonic() + timeout
-    while not display.hub.sessions:
+    while not display.room.sessions:
         if time.monotonic() > deadline:
             raise TimeoutError("no session appeared on the hub")
         time.sleep(0.005)

@@ -30,7 +30,7 @@ def test_client_offering_json_gets_hello_then_frames_in_order(open_hub: Any) -> 
         hello = receive(ws)
         assert hello == {
             "type": "hello", "protocol": 1, "server": hello["server"], "codec": JSON,
-            "width": 20, "height": 5, "role": "controller", "codecs": [JSON],
+            "width": 20, "height": 5, "role": "controller", "codecs": [JSON], "stream": "main",
         }
         assert hello["server"].startswith("glyphcast/")
         for n in range(1, 31):
@@ -223,7 +223,7 @@ def test_two_displays_on_one_stream_send_each_frame_once(open_hub: Any) -> None:
             while not seqs or seqs[-1] < 5:
                 seqs.append(receive_frame(ws)["seq"])
             assert len(seqs) == len(set(seqs))
-            assert both.hub.frames == 5
+            assert both.room.frames == 5
 
 
 def test_one_thread_hop_per_frame_per_hub_however_many_displays_share_it(open_hub: Any) -> None:
@@ -232,7 +232,7 @@ def test_one_thread_hop_per_frame_per_hub_however_many_displays_share_it(open_hu
     port = free_port()
     both = open_hub("websocket", port=port)
     json_only = open_hub("websocket-json", port=port)
-    hub = both.hub
+    hub, room = both.hub, both.room
     hops: list[Any] = []
     handover = hub.thread.call
     hub.thread.call = lambda function, *args: (hops.append(function), handover(function, *args))  # type: ignore[method-assign]
@@ -240,7 +240,7 @@ def test_one_thread_hop_per_frame_per_hub_however_many_displays_share_it(open_hu
         for n in range(1, 21):
             stream.show([f"n{n}"])
             time.sleep(0.005)  # let the loop take each one
-    assert hub.frames == 20
+    assert room is not None and room.frames == 20
     frame_hops = [f for f in hops if getattr(f, "__name__", "") == "_take_incoming"]
     assert len(frame_hops) == 20  # not 40: the second display finds the frame already handed over
 

@@ -35,7 +35,7 @@ def timed_shows(display: Any, start: int, count: int, pace: float = 0.001) -> li
 
 def test_a_stalled_client_does_not_delay_the_engine_or_a_reading_client(open_hub: Any) -> None:
     display = open_hub(width=WIDTH, height=HEIGHT)
-    hub = display.hub
+    hub = display.room
     baseline = timed_shows(display, 1, 200)  # nobody connected
     with stalled_client(display, JSON) as stalled, connect(display, JSON, max_queue=4096) as reader:
         assert receive(reader)["type"] == "hello"
@@ -74,7 +74,7 @@ def test_a_stalled_client_does_not_delay_the_engine_or_a_reading_client(open_hub
 
 def test_a_stalled_client_that_resumes_gets_the_newest_frame(open_hub: Any) -> None:
     display = open_hub(width=WIDTH, height=HEIGHT)
-    hub = display.hub
+    hub = display.room
     with stalled_client(display, JSON) as stalled:
         assert wait_for(lambda: len(hub.sessions) == 1)
         slow = hub.sessions[0]
@@ -102,7 +102,7 @@ def test_a_mass_disconnect_while_streaming_logs_nothing_per_connection(
 ) -> None:
     """200 clients reset their connections mid-stream: no 'socket.send() raised' per write, no tracebacks."""
     display = open_hub(width=WIDTH, height=HEIGHT)
-    hub = display.hub
+    hub = display.room
     clients = []
     for _ in range(200):
         cm = stalled_client(display, JSON, receive_buffer=1 << 16)

@@ -53,6 +53,8 @@ class ReplaySource:
         idle_time_limit: float | None = None,
         loop: bool = False,
     ) -> None:
+        #: What viewers are told when the replay is over (``end``); a loop never ends.
+        self.end_reason = "the recording ended"
         if not speed > 0:
             raise AsciicastError(f"replay: speed={speed} must be a number > 0 (1.0 plays in real time)")
         if idle_time_limit is not None and not idle_time_limit > 0:

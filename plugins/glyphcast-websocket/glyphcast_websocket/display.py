@@ -19,6 +19,7 @@ from glyphcast import ClientInfo, Codec, DisplayError, FrameDisplay, get_registr
 from glyphcast.frame import Frame
 
 from glyphcast_websocket import registry
+from glyphcast_websocket.room import MAIN, Room, check_name
 from glyphcast_websocket.server import Hub
 from glyphcast_websocket.settings import Settings
 
@@ -27,8 +28,8 @@ log = logging.getLogger("glyphcast.websocket")
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
 
-# The hubs whose addresses were announced: displays sharing a hub announce it once.
-_announced: weakref.WeakSet[Hub] = weakref.WeakSet()
+# The streams whose addresses were announced: displays sharing a stream announce it once.
+_announced: weakref.WeakSet[Room] = weakref.WeakSet()
 
 
 def announce(lines: Iterable[str]) -> None:
@@ -71,8 +72,9 @@ class HubDisplay(FrameDisplay):
     """A display that streams frames to WebSocket clients through the hub on (host, port).
 
     ``show()``/``deliver()`` only schedule the frame on the hub's loop. Options:
-    ``token`` (needed to connect), ``control_token`` (makes a client a
-    controller; without it loopback clients control), ``allow_origin``
+    ``stream`` (the stream's name: several streams share one port, stream
+    NAME at ``/s/NAME/``; the default, ``main``, at ``/``), ``token`` (needed
+    to connect), ``control_token`` (makes a client a controller), ``allow_origin``
     (browser origins besides the server's own; ``*`` for any), ``max_clients``.
     ``port=0`` picks a free port: read :attr:`port` or :attr:`url` after ``init``.
     """
@@ -84,6 +86,7 @@ class HubDisplay(FrameDisplay):
         *,
         codecs: Iterable[str] | None = None,
         name: str = "websocket",
+        stream: str = MAIN,
         token: str = "",
         control_token: str = "",
         allow_origin: Iterable[str] = (),
@@ -95,6 +98,7 @@ class HubDisplay(FrameDisplay):
         max_clients: int = 256,
         write_limit: int = 32 * 1024,
         ping_interval: float = 20.0,
+        compression: bool = True,
         width: int = 80,
         height: int = 24,
     ) -> None:
@@ -106,6 +110,7 @@ class HubDisplay(FrameDisplay):
         self.host = host
         self.port = port
         self.name = name
+        self.stream = check_name(stream or MAIN)
         self.settings = Settings(
             token=token,
             control_token=control_token,
@@ -119,11 +124,14 @@ class HubDisplay(FrameDisplay):
             write_limit=write_limit,
             ping_interval=ping_interval,
             ping_timeout=ping_interval,
+            compression=compression,
         )
         self.settings.policy(host, port)  # refuse unusable values now, not when the server starts
         self.codecs = _installed_codecs(codecs)
         self.subprotocols = frozenset(c.subprotocol for c in self.codecs)
         self.hub: Hub | None = None
+        #: This display's stream on the hub (its frames, clients and tokens); None until started.
+        self.room: Room | None = None
         self.connected_callback: Callable[..., Any] | None = None
         self.disconnected_callback: Callable[..., Any] | None = None
         self.command_callback: Callable[..., Any] | None = None
@@ -140,10 +148,11 @@ class HubDisplay(FrameDisplay):
         super().init(width, height, reuse)
 
     def start(self) -> None:
-        hub = self.hub = registry.acquire(self, self.host, self.port, self.settings, self.codecs)
+        hub, self.room = registry.acquire(self, self.host, self.port, self.stream, self.settings, self.codecs)
+        self.hub = hub
         self.port = hub.port
-        if hub not in _announced:
-            _announced.add(hub)
+        if self.room not in _announced:
+            _announced.add(self.room)
             announce(self.addresses())
 
     def addresses(self) -> list[str]:
@@ -159,25 +168,26 @@ class HubDisplay(FrameDisplay):
 
     def stop(self) -> None:
         hub, self.hub = self.hub, None
-        if hub is not None:
-            registry.release(self, hub, self.codecs)
+        room, self.room = self.room, None
+        if hub is not None and room is not None:
+            registry.release(self, hub, room, self.codecs)
 
     def deliver(self, frame: Frame) -> None:
-        hub = self.hub
-        if hub is not None:
-            hub.deliver(frame)
+        room = self.room
+        if room is not None:
+            room.deliver(frame)
 
     def clear(self) -> None:
         """Blank every client's screen (a ``clear`` message); the next frame is a keyframe."""
-        hub = self.hub
-        if hub is not None:
-            hub.clear()
+        room = self.room
+        if room is not None:
+            room.clear()
 
     def end(self, reason: str) -> None:
         """The source ended: every client gets the final frame, ``end`` and a close with 1000 (no reconnect)."""
-        hub = self.hub
-        if hub is not None:
-            hub.end(reason)
+        room = self.room
+        if room is not None:
+            room.end(reason)
 
     def is_available(self) -> bool:
         return True
@@ -189,8 +199,15 @@ class HubDisplay(FrameDisplay):
         ``public_url`` when set (behind a reverse proxy); with a view token, it
         carries it in the fragment, which browsers never send to a server.
         """
-        base = self.settings.public_url or self.local_url
+        base = self.page_url
         return f"{base}#token={self.settings.token}" if self.settings.token else base
+
+    @property
+    def page_url(self) -> str:
+        """The stream's page without a token: ``public_url`` (behind a proxy) or :attr:`local_url`, then
+        ``s/NAME/`` for a named stream."""
+        base = self.settings.public_url or self.local_url
+        return base if self.stream == MAIN else f"{base.rstrip('/')}/s/{self.stream}/"
 
     @property
     def local_url(self) -> str:
@@ -206,24 +223,25 @@ class HubDisplay(FrameDisplay):
         Whoever opens it can type into the stream: share it only with them.
         """
         token = self.settings.control_token
-        return f"{self.settings.public_url or self.local_url}#control={token}" if token else None
+        return f"{self.page_url}#control={token}" if token else None
 
     @property
     def ws_url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{'wss' if self.settings.certfile else 'ws'}://{host}:{self.port}/ws"
+        path = "/ws" if self.stream == MAIN else f"/s/{self.stream}/ws"
+        return f"{'wss' if self.settings.certfile else 'ws'}://{host}:{self.port}{path}"
 
     def status(self) -> str:
-        hub = self.hub
-        return f"{self.local_url} ({len(hub.sessions) if hub else 0} clients)"
+        room = self.room
+        return f"{self.local_url} ({len(room.sessions) if room else 0} clients)"
 
     # -- the seed's interface ------------------------------------------------
     def client_count(self) -> int:
         """Connected clients using one of this display's codecs."""
-        hub = self.hub
-        if hub is None:
+        room = self.room
+        if room is None:
             return 0
-        return sum(1 for s in hub.sessions if s.codec.subprotocol in self.subprotocols)
+        return sum(1 for s in room.sessions if s.codec.subprotocol in self.subprotocols)
 
     def get_ws_port(self) -> int:
         return self.port
@@ -261,9 +279,9 @@ class HubDisplay(FrameDisplay):
 
     def broadcast_state(self, state: dict[str, Any]) -> None:
         """Send ``{"type": "state", "state": state}`` to every client (a slow one gets the newest)."""
-        hub = self.hub
-        if hub is not None:
-            hub.call(hub.broadcast_state, dict(state))
+        room = self.room
+        if room is not None:
+            room.call(room.broadcast_state, dict(state))
 
     # -- what the hub tells this display (glyphcast_websocket.events.HubListener) --
     def on_client_connected(self, client: ClientInfo) -> None:

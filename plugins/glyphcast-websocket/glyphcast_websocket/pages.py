@@ -7,6 +7,7 @@ nothing in this module touches a socket.
 
 from __future__ import annotations
 
+import html
 import http
 import json
 from collections.abc import Callable, Iterable
@@ -39,6 +40,24 @@ def response(
         out[name] = value
     out["Connection"] = "close"
     return Response(status, http.HTTPStatus(status).phrase, out, b"" if head else body)
+
+
+def redirect(location: str, *, headers: Iterable[tuple[str, str]] = (), head: bool = False) -> Response:
+    """308 to ``location`` (a path on this server)."""
+    return response(308, f"see {location}\n".encode(), headers=(*headers, ("Location", location)), head=head)
+
+
+def listing(streams: Iterable[tuple[str, str]], *, headers: Iterable[tuple[str, str]] = (),
+            head: bool = False) -> Response:
+    """``/`` when a port carries several streams: a link to each (name, page path)."""
+    items = "".join(
+        f'<li><a href="{html.escape(path)}">{html.escape(name)}</a></li>' for name, path in streams
+    ) or "<li>none open to watch without a link</li>"
+    body = (
+        '<!doctype html><meta charset="utf-8"><title>glyphcast streams</title>'
+        f"<h1>Streams on this server</h1><ul>{items}</ul>"
+    )
+    return response(200, body.encode(), "text/html; charset=utf-8", headers=headers, head=head)
 
 
 def page(

@@ -5,10 +5,8 @@ Every decision is made elsewhere, without sockets: which codec a client gets
 message means and what a session is sent next (:mod:`.session`,
 :mod:`.delivery`). :class:`Hub` moves bytes between those and the sockets:
 the writes themselves are :mod:`.fanout`'s, the thread :mod:`.loopthread`'s.
-
-Frames reach the loop through one :class:`~glyphcast.handoff.LatestSlot`: a
-frame shown while the loop is busy replaces the one waiting, so the engine
-pays one thread hop per frame per hub however many displays share the hub.
+One port carries several named streams, each a :class:`~.room.Room` with its
+own frames, clients and tokens; a request's path says which.
 """
 
 from __future__ import annotations
@@ -20,34 +18,45 @@ import itertools
 import logging
 import ssl
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from glyphcast import ClientInfo, Codec, DisplayError, Frame, __version__, protocol
-from glyphcast.handoff import LatestSlot
+from glyphcast import ClientInfo, DisplayError, __version__, protocol
 from glyphcast.protocol import codec_subprotocols
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed, NegotiationError
+from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
 from glyphcast_websocket import pages
 from glyphcast_websocket.assets import NOT_BUILT_HINT, Assets
 from glyphcast_websocket.credentials import redact_library_logs
-from glyphcast_websocket.delivery import EncodeCache
-from glyphcast_websocket.events import HubListener, Listeners
-from glyphcast_websocket.fanout import FanOut, Session
-from glyphcast_websocket.handshake import EnabledCodecs, NoCodec, choose_subprotocol
+from glyphcast_websocket.fanout import Session
+from glyphcast_websocket.handshake import NoCodec, choose_subprotocol
 from glyphcast_websocket.loopthread import STOP_TIMEOUT, LoopThread
 from glyphcast_websocket.ratelog import RateLimitedLog
+from glyphcast_websocket.room import MAIN, Room
 from glyphcast_websocket.security import VIEWER, Admission, Handshake, Refusal
-from glyphcast_websocket.session import Close, Command, Input, Limits, Resize, SessionProtocol, StateRequested
+from glyphcast_websocket.session import Close, Command, Input, Resize, SessionProtocol, StateRequested
 from glyphcast_websocket.settings import Settings
 from glyphcast_websocket.tls import tls_context
 from glyphcast_websocket.wsio import Connection, Handshakes, connection_class, raise_descriptor_limit
 
 log = logging.getLogger("glyphcast.websocket")
+
+
+def shared_deflate() -> ServerPerMessageDeflateFactory:
+    """permessage-deflate (RFC 7692) as the hub speaks it: no context takeover either way.
+
+    ``server_no_context_takeover`` makes each server message compressible once
+    for every session; ``client_no_context_takeover`` keeps no decompression
+    window per connection between client messages (bounded memory). Both may be
+    imposed by the server whatever the client offered. A client message's
+    decompressed size counts against ``max_size`` (a deflate bomb is closed with 1009).
+    """
+    return ServerPerMessageDeflateFactory(server_no_context_takeover=True, client_no_context_takeover=True)
 
 SERVER_NAME = f"glyphcast/{__version__}"
 
@@ -57,76 +66,68 @@ _client_ids = itertools.count(1)
 ENDING_TIMEOUT = 1.0
 
 
-class Cleared:
-    """The engine blanked the screen: handed to the loop in order with the frames."""
-
-    __slots__ = ()
-
-
-class Ended:
-    """The source ended after ``final`` (the newest frame handed over, which this replaces in the slot)."""
-
-    __slots__ = ("final", "reason")
-
-    def __init__(self, final: Frame | None, reason: str) -> None:
-        self.final = final
-        self.reason = reason
-
-
 class Hub:
-    """One server on one (host, port): its sessions, its codecs and the newest frame."""
+    """One server on one (host, port) and the streams (rooms) it carries."""
 
     def __init__(self, host: str, port: int, settings: Settings) -> None:
         self.host = host
         self.requested_port = port
         self.port = port
+        #: The server's own settings (TLS, timeouts, write limit): every stream on this port shares them.
         self.settings = settings
+        #: Rules for requests outside any stream (the list of streams, unknown paths).
         self.policy = settings.policy(host, port)
         self.ratelog = RateLimitedLog(log)
         self.assets = Assets()
-        self.listeners = Listeners()
-        self.codecs = EnabledCodecs()
         self.default_subprotocol = protocol.DEFAULT_SUBPROTOCOL
-        self.fanout = FanOut()
-        #: Frames handed to this hub (frames shown while the loop was busy are skipped, not sent).
-        self.frames = 0
+        self.rooms: dict[str, Room] = {}
         self.started_at = time.monotonic()
         self.handshakes = Handshakes(settings.max_handshakes)
-        self.thread = LoopThread(f"glyphcast-hub-{host}:{port}", self.listeners.failed)
-        self._incoming: LatestSlot[Frame | Cleared | Ended] = LatestSlot()
-        self._offered: Frame | None = None
-        self._taken: Frame | Cleared | Ended | None = None
-        self._ended = False
-        self._limits = Limits(settings.rate, settings.burst)
+        self.thread = LoopThread(f"glyphcast-hub-{host}:{port}", self._failed)
+        self._bound = False
         self._server: Server | None = None
         self._tls: ssl.SSLContext | None = None
-
-    @property
-    def sessions(self) -> tuple[Session, ...]:
-        return self.fanout.sessions
-
-    @property
-    def latest(self) -> Frame | None:
-        return self.fanout.latest
-
-    @property
-    def cache(self) -> EncodeCache:
-        return self.fanout.cache
-
-    # -- displays (any thread) ------------------------------------------------
-    def attach(self, listener: HubListener, codecs: Iterable[Codec]) -> None:
-        """Add a display and the codecs it enables (counted across displays)."""
-        self.codecs.add(codecs)
-        self.listeners.add(listener)
-
-    def detach(self, listener: HubListener, codecs: Iterable[Codec]) -> None:
-        self.codecs.remove(codecs)
-        self.listeners.remove(listener)
 
     @property
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"{'https' if self.settings.certfile else 'http'}://{host}:{self.port}/"
+
+    @property
+    def sessions(self) -> tuple[Session, ...]:
+        """Every client of every stream on this port."""
+        return tuple(s for room in self.rooms.values() for s in room.sessions)
+
+    # -- streams (engine thread; the registry holds its lock) ----------------------
+    def room(self, name: str, settings: Settings) -> Room:
+        """Stream ``name`` on this port, made with ``settings`` if it is new."""
+        room = self.rooms.get(name)
+        if room is None:
+            policy = settings.policy(self.host, self.port)
+            if self._bound:
+                policy = policy.bound(self.port)
+            for warning in policy.warnings:
+                log.warning("glyphcast websocket on %s:%s: %s", self.host, self.requested_port, warning)
+            room = Room(name, settings, policy, self.thread)
+            self.rooms = {**self.rooms, name: room}  # replaced whole: the loop reads it without a lock
+        return room
+
+    def remove(self, room: Room) -> None:
+        """A stream's last display left: its clients are closed (1000 after an end, else 1001)."""
+        self.rooms = {name: r for name, r in self.rooms.items() if r is not room}
+        room.close()
+        self.thread.call(self._close_room, room)
+
+    def _close_room(self, room: Room) -> None:
+        code, reason = (
+            (protocol.CLOSE_NORMAL, "stream ended") if room.ended else (protocol.CLOSE_GOING_AWAY, "stream closed")
+        )
+        for s in room.sessions:
+            room.fanout.close(s, code, reason)
+
+    def _failed(self, error: BaseException) -> None:
+        for room in self.rooms.values():
+            room.listeners.failed(error)
 
     # -- lifecycle (engine thread) --------------------------------------------
     def start(self) -> None:
@@ -134,8 +135,6 @@ class Hub:
         self._tls = tls_context(self.settings.certfile, self.settings.keyfile)
         redact_library_logs(logging.getLogger("websockets.server"))  # its DEBUG log prints every header
         raise_descriptor_limit()
-        for warning in self.policy.warnings:
-            log.warning("glyphcast websocket on %s:%s: %s", self.host, self.requested_port, warning)
         try:
             self.port = self.thread.start(self._serve)
         except OSError as error:
@@ -165,7 +164,10 @@ class Hub:
             create_connection=connection_class(self.handshakes),
             process_request=self._process_request,
             select_subprotocol=self._select_subprotocol,
-            compression=None,  # per-connection deflate would defeat encode-once and frame-once
+            # Per-connection deflate would defeat encode-once and frame-once: the hub compresses each
+            # message once for everyone (Wire.deflated), so it asks for no context takeover both ways.
+            compression=None,
+            extensions=[shared_deflate()] if s.compression else None,
             max_size=protocol.MAX_CLIENT_MESSAGE,
             write_limit=s.write_limit,
             open_timeout=s.open_timeout,
@@ -176,13 +178,19 @@ class Hub:
         )
         sockets = self._server.sockets
         port = int(sockets[0].getsockname()[1]) if sockets else self.requested_port
-        self.policy = self.policy.bound(port)  # served origins carry the real port; same throttle
+        # Served origins carry the real port (same throttles).
+        self.policy = self.policy.bound(port)
+        for room in self.rooms.values():
+            room.policy = room.policy.bound(port)
+        self._bound = True
         ready.set_result(port)
         await stopped.wait()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + STOP_TIMEOUT - 0.5  # the thread is joined within STOP_TIMEOUT
-        if self.fanout.ended is not None:  # let every client read the final frame and `end` (closed with 1000)
-            await self.fanout.finish(ENDING_TIMEOUT)
+        # Clients of an ended stream read the final frame and `end` (closed with 1000).
+        for room in self.rooms.values():
+            if room.fanout.ended is not None:
+                await room.fanout.finish(max(0.0, min(ENDING_TIMEOUT, deadline - loop.time())))
         self.handshakes.abort_all()  # nothing to say to them; their handshake tasks end now
         self._server.close(close_connections=True)  # closes every client with 1001
         try:
@@ -190,118 +198,83 @@ class Hub:
         except TimeoutError:
             log.warning("clients of %s did not close in time; dropping them", self.url)
 
+
     def stop(self) -> None:
         """Close every client with 1001, stop serving and join the thread (within 2 s)."""
-        self._incoming.close()
+        for room in self.rooms.values():
+            room.close()
         self.thread.stop()
 
-    # -- from displays (any thread): O(1), hand over to the loop -------------
-    def deliver(self, frame: Frame) -> None:
-        """Hand ``frame`` to the loop: at most one wake-up is pending, the newest frame wins.
-
-        Displays sharing this hub are shown the same Frame object; the first
-        one hands it over and the others find it already offered.
-        """
-        if frame is self._offered or self._ended:
-            return
-        self._offered = frame
-        self.frames += 1
-        self._hand_over(frame)
-
-    def clear(self) -> None:
-        """Blank every client's screen, in order with the frames shown before and after it.
-
-        A clear is handed over like a frame: a frame shown after it replaces it
-        (the screen ends on that frame, as the engine left it), and it replaces
-        a frame shown before it that the loop had not taken yet.
-        """
-        self._offered = None
-        self._hand_over(Cleared())
-
-    def end(self, reason: str) -> None:
-        """The source ended: every client gets the final frame, ``end`` {seq, reason} and a close with 1000.
-
-        Handed over like a frame, carrying the newest frame so that it is
-        never lost to the slot's latest-wins. Frames shown after it are dropped.
-        """
-        if self._ended:
-            return
-        self._ended = True
-        self._hand_over(Ended(self._offered, reason))
-
-    def _hand_over(self, item: Frame | Cleared | Ended) -> None:
-        if self._incoming.put(item):
-            self.thread.call(self._take_incoming)
-
-    def call(self, function: Callable[..., Any], *args: Any) -> None:
-        """Run ``function(*args)`` on the hub's loop (broadcast_state, ...)."""
-        self.thread.call(function, *args)
-
-    def broadcast_state(self, state: dict[str, Any]) -> None:
-        self.fanout.broadcast_state(state)
-
-    def _take_incoming(self) -> None:
-        item = self._incoming.take_nowait()
-        if item is None or item is self._taken:  # a wake-up may find the item it already took
-            return
-        self._taken = item
-        if isinstance(item, Cleared):
-            self.fanout.clear()
-        elif isinstance(item, Ended):
-            if item.final is not None and item.final is not self.fanout.latest:
-                self.fanout.publish(item.final)
-            self.fanout.end(item.reason)
-        else:
-            self.fanout.publish(item)
-
     # -- HTTP and handshake -----------------------------------------------------
+    def locate(self, path: str) -> tuple[Room | None, str]:
+        """Which stream a request path is for, and the path within it: ``/s/NAME/rest`` or the main stream's."""
+        if path.startswith("/s/"):
+            name, _, rest = path[3:].partition("/")
+            return self.rooms.get(name), f"/{rest}"
+        return self.rooms.get(MAIN), path
+
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
-        """Every HTTP request, upgrade or not, passes the security policy first (Host, method, Origin, token)."""
+        """Every HTTP request, upgrade or not, passes its stream's security policy first (Host, method, Origin, token)."""
         assert isinstance(connection, Connection)
         path = urlsplit(request.path).path
+        room, rest = self.locate(path)
+        listing = path == "/" and len(self.rooms) > 1
         upgrade = "websocket" in request.headers.get("Upgrade", "").lower()
-        ws_path = path in pages.WEBSOCKET_PATHS and (upgrade or path == "/ws")
+        ws_path = room is not None and rest in pages.WEBSOCKET_PATHS and (upgrade or rest == "/ws")
+        if listing and not (upgrade and room is not None):
+            room, ws_path = None, False
         handshake = Handshake(
             method=getattr(request, "method", "GET"),  # websockets < 16 hands over GET requests only
             target=request.path,
             headers=tuple(request.headers.raw_items()),
             upgrade=ws_path,
         )
+        policy = room.policy if room is not None else self.policy
         remote = connection.remote_address
-        connected = len(self.sessions) + self.handshakes.admitted()
-        decision = self.policy.admit(handshake, str(remote[0]) if remote else "", time.monotonic(), connected)
-        headers = self.policy.page_headers
+        connected = (len(room.sessions) if room is not None else 0) + self.handshakes.admitted()
+        decision = policy.admit(handshake, str(remote[0]) if remote else "", time.monotonic(), connected)
+        headers = policy.page_headers
         if isinstance(decision, Refusal):
             self.ratelog.warning(decision.log_key, "refused %s %s: %s", handshake.method, path, decision.reason)
             return pages.response(decision.status, decision.body, headers=(*headers, *decision.headers))
         if ws_path and upgrade:
             connection.admission = decision
+            connection.room = room
             return None  # on to the WebSocket handshake
-        return pages.page(path, self.assets, self.health, headers=headers, head=decision.head)
+        if listing:
+            return pages.listing(self.listed(), headers=headers, head=decision.head)
+        if room is None:
+            return pages.response(404, b"no such stream\n", headers=headers, head=decision.head)
+        if path == f"/s/{room.name}":  # the page's relative links need the trailing slash
+            return pages.redirect(f"{path}/", headers=headers, head=decision.head)
+        return pages.page(rest, self.assets, lambda: self.health(room), headers=headers, head=decision.head)
+
+    def listed(self) -> list[tuple[str, str]]:
+        """(name, page path) of the streams ``/`` lists: those anyone may watch (no view token)."""
+        return [(room.name, f"/s/{room.name}/") for room in self.rooms.values() if not room.settings.token]
 
     def _select_subprotocol(self, connection: ServerConnection, offered: Sequence[Subprotocol]) -> Subprotocol | None:
         # The token entry (glyphcast.token.*) is never selected, nor quoted in an error.
+        assert isinstance(connection, Connection)
+        room = connection.room
         codecs = codec_subprotocols(offered)
         try:
-            chosen = choose_subprotocol(codecs, self.codecs.by_subprotocol, self.default_subprotocol)
+            chosen = choose_subprotocol(codecs, room.codecs.by_subprotocol if room else {}, self.default_subprotocol)
         except NoCodec as error:
             raise NegotiationError(str(error)) from None
         return None if chosen is None else Subprotocol(chosen)
 
-    def health(self) -> dict[str, Any]:
-        clients: dict[str, int] = dict.fromkeys(self.codecs.by_subprotocol, 0)
-        for s in self.sessions:
-            clients[s.codec.subprotocol] = clients.get(s.codec.subprotocol, 0) + 1
+    def health(self, room: Room | None = None) -> dict[str, Any]:
+        """``/healthz``: the server, then the stream asked about (the main one at ``/healthz``) and every stream."""
+        room = room or self.rooms.get(MAIN) or next(iter(self.rooms.values()), None)
+        stream = room.health() if room is not None else {}
         return {
             "status": "ok",
             "server": SERVER_NAME,
-            "clients": clients,
-            "clients_total": len(self.sessions),
-            "frames": self.frames,
-            "seq": self.latest.seq if self.latest is not None else None,
+            **stream,
             "uptime_s": round(time.monotonic() - self.started_at, 3),
-            "codecs": sorted(self.codecs.by_subprotocol),
             "viewer": self.assets.built,
+            "streams": sorted(self.rooms),
         }
 
     # -- one connection ---------------------------------------------------------
@@ -309,18 +282,19 @@ class Hub:
         assert isinstance(connection, Connection)
         connection.opened()
         request = connection.request
-        assert request is not None and isinstance(connection.admission, Admission)
+        room = connection.room
+        assert request is not None and isinstance(connection.admission, Admission) and isinstance(room, Room)
         role = connection.admission.role or VIEWER
         remote = connection.remote_address
         remote_host = str(remote[0]) if remote else ""
-        if len(self.sessions) >= self.settings.max_clients:  # admitted at once with others: the last ones wait
+        if len(room.sessions) >= room.settings.max_clients:  # admitted at once with others: the last ones wait
             await connection.close(
-                protocol.CLOSE_TRY_AGAIN_LATER, f"server full ({self.settings.max_clients} clients); try again later"
+                protocol.CLOSE_TRY_AGAIN_LATER, f"server full ({room.settings.max_clients} clients); try again later"
             )
             return
-        codec = self.codecs.by_subprotocol.get(connection.subprotocol or self.default_subprotocol)
-        if codec is None:  # the display enabling it detached during the handshake
-            if self._ended:  # because the stream ended (set on the engine's thread): nothing to reconnect to
+        codec = room.codecs.by_subprotocol.get(connection.subprotocol or self.default_subprotocol)
+        if codec is None or room not in self.rooms.values():  # its displays left during the handshake
+            if room.ended:  # because the stream ended (set on the engine's thread): nothing to reconnect to
                 await connection.close(protocol.CLOSE_NORMAL, "stream ended")
             else:
                 await connection.close(protocol.CLOSE_TRY_AGAIN_LATER, "codec no longer enabled; reconnect")
@@ -330,43 +304,45 @@ class Hub:
             remote=f"{remote_host}:{remote[1]}" if remote else "",
             codec=codec.subprotocol,
             role=role,
-            display=self.listeners.display_name(codec.subprotocol),
+            display=room.listeners.display_name(codec.subprotocol),
             user_agent=request.headers.get("User-Agent", ""),
+            stream=room.name,
         )
-        s = Session(connection, SessionProtocol(info, codec, self._limits))
-        latest = self.latest
-        width, height = (latest.width, latest.height) if latest else self.listeners.dimensions()
-        s.protocol.hello(server=SERVER_NAME, width=width, height=height, codecs=self.codecs.by_subprotocol)
-        log.info("client %s connected from %s (%s, %s)", info.id, info.remote, info.codec, role)
+        s = Session(connection, SessionProtocol(info, codec, room.limits))
+        latest = room.latest
+        width, height = (latest.width, latest.height) if latest else room.listeners.dimensions()
+        s.protocol.hello(server=SERVER_NAME, width=width, height=height, codecs=room.codecs.by_subprotocol,
+                         stream=room.name)
+        log.info("client %s connected to stream %s from %s (%s, %s)", info.id, room.name, info.remote, info.codec, role)
         try:
-            self.fanout.add(s)
-            self.listeners.connected(info)
+            room.fanout.add(s)
+            room.listeners.connected(info)
             async for data in connection:
-                self._receive(s, data)
+                self._receive(room, s, data)
         except ConnectionClosed as closed:
             log.debug("client %s closed: %s", info.id, closed)
         finally:
-            self.fanout.remove(s)
+            room.fanout.remove(s)
             log.info("client %s disconnected", info.id)
-            self.listeners.disconnected(info)
+            room.listeners.disconnected(info)
 
-    def _receive(self, s: Session, data: str | bytes) -> None:
+    def _receive(self, room: Room, s: Session, data: str | bytes) -> None:
         event = s.protocol.receive(data)
         info = s.info
         if isinstance(event, Close):
-            self.fanout.close(s, event.code, event.reason)
+            room.fanout.close(s, event.code, event.reason)
             return
         if isinstance(event, StateRequested):
-            s.protocol.state(self.listeners.state())
+            s.protocol.state(room.listeners.state())
         elif isinstance(event, Resize):
-            refusal = self.listeners.resize(event.width, event.height, info)
+            refusal = room.listeners.resize(event.width, event.height, info)
             closing = None if refusal is None else s.protocol.refuse(protocol.UNSUPPORTED, refusal)
             if closing is not None:
-                self.fanout.close(s, closing.code, closing.reason)
+                room.fanout.close(s, closing.code, closing.reason)
                 return
         elif isinstance(event, Command):
-            self.listeners.command(event.command, info)
+            room.listeners.command(event.command, info)
         elif isinstance(event, Input):
-            self.listeners.input(event.data, info)
+            room.listeners.input(event.data, info)
         if s.drainer is None:
-            self.fanout.pump(s)
+            room.fanout.pump(s)

@@ -85,7 +85,9 @@ class SessionProtocol:
         self.client_name = ""
         self.viewport: dict[str, Any] | None = None
 
-    def hello(self, *, server: str, width: int, height: int, codecs: Iterable[str] = ()) -> None:
+    def hello(
+        self, *, server: str, width: int, height: int, codecs: Iterable[str] = (), stream: str | None = None
+    ) -> None:
         """Queue the server's ``hello``: the first message every client gets."""
         self.outbox.reply(
             protocol.hello(
@@ -95,6 +97,7 @@ class SessionProtocol:
                 height=height,
                 role=self.info.role,
                 codecs=sorted(codecs),
+                stream=stream,
             )
         )
 
