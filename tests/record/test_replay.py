@@ -88,19 +88,21 @@ def test_the_headers_idle_time_limit_applies_unless_the_option_overrides_it(tmp_
     assert [c.at for c in open_source("replay", 1, 1, path=str(path), idle_time_limit=3.0)] == [0.0, 3.0]
 
 
-def test_loop_starts_again_from_a_blank_screen_and_keeps_time_moving(tmp_path: Path) -> None:
+def test_loop_starts_again_on_a_fresh_screen_without_a_blank_frame_and_keeps_time_moving(tmp_path: Path) -> None:
     path = tmp_path / "loop.cast"
-    path.write_text('{"version": 2, "width": 4, "height": 1}\n[0.5, "o", "ab"]\n[1.0, "r", "6x1"]\n')
+    path.write_text('{"version": 2, "width": 4, "height": 1}\n[0.5, "o", "ab"]\n[1.0, "r", "6x1"]\n[1.2, "o", "c"]\n')
     source = open_source("replay", 1, 1, path=str(path), loop="true")
     first = list(itertools.islice(source, 6))
     assert [(c.at, c.size, c.clear, c.rows) for c in first] == [
         (0.5, None, False, ("ab",)),
         (1.0, (6, 1), False, ("ab",)),
-        (1.0, (4, 1), True, ("",)),
-        (1.5, None, False, ("ab",)),
-        (2.0, (6, 1), False, ("ab",)),
-        (2.0, (4, 1), True, ("",)),
+        (1.2, None, False, ("abc",)),
+        # The next pass: its first frame brings the recording's own size back, on a fresh screen.
+        (1.7, (4, 1), False, ("ab",)),
+        (2.2, (6, 1), False, ("ab",)),
+        (2.4, None, False, ("abc",)),
     ]
+    assert all(any(row.strip() for row in c.rows or ("x",)) for c in first)  # never a blank frame
 
 
 def test_markers_reach_displays_and_the_marker_hook(tmp_path: Path) -> None:

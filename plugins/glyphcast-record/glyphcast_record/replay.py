@@ -43,7 +43,8 @@ class ReplaySource:
 
     ``speed`` divides every time; gaps between events longer than
     ``idle_time_limit`` (else the header's) are cut to it. ``loop`` plays the
-    recording again from a blank screen after it ends, forever.
+    recording again after it ends, forever, each pass on a fresh screen (its
+    first frame follows the last one directly: no blank frame in between).
     """
 
     def __init__(
@@ -80,6 +81,7 @@ class ReplaySource:
         screen = _screen(self.width, self.height)
         events = self.recording.events
         offset = 0.0
+        size: tuple[int, int] | None = None  # a size the next frame must bring (a loop's restart)
         while True:
             end = offset
             for at, index in self.timeline():
@@ -88,21 +90,23 @@ class ReplaySource:
                 if event.code == "o":
                     screen.feed(event.data)
                     rows, cursor = screen.snapshot()
-                    yield Cue(rows=rows, at=end, cursor=cursor)
+                    yield Cue(rows=rows, at=end, cursor=cursor, size=size)
+                    size = None
                 elif event.code == "r":
                     width, height = parse_size(event.data)
                     screen.resize(max(width, _MIN_WIDTH), height)
                     rows, cursor = screen.snapshot()
                     yield Cue(rows=rows, at=end, size=(width, height), cursor=cursor)
+                    size = None
                 elif event.code == "m":
                     yield Cue(at=end, marker=event.data)
             if not self.loop or not events:
                 return
-            # Start over from a blank screen of the recording's own size.
+            # Start over on a fresh screen of the recording's own size. No blank frame in between:
+            # the next pass's first frame replaces the last one (a blank would flash on every loop).
             offset = end
             screen = _screen(self.width, self.height)
-            rows, cursor = screen.snapshot()
-            yield Cue(rows=rows, at=offset, size=(self.width, self.height), clear=True, cursor=cursor)
+            size = (self.width, self.height)
 
 
 # avt needs two columns; a one-column recording is emulated two wide (its one column is what shows).
