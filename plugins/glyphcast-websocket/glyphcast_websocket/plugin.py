@@ -49,6 +49,7 @@ def display_factory(subprotocol: str | None, name: str | None = None) -> Callabl
         certfile: Path | None = None,
         keyfile: Path | None = None,
         max_clients: int = 256,
+        compression: bool = True,
     ) -> HubDisplay:
         view = tokens.resolve(token, token_file, tokens.VIEW_ENV, "token")
         controlling = tokens.resolve(control_token, control_token_file, tokens.CONTROL_ENV, "control_token")
@@ -71,6 +72,7 @@ def display_factory(subprotocol: str | None, name: str | None = None) -> Callabl
             certfile=certfile or "",
             keyfile=keyfile or "",
             max_clients=max_clients,
+            compression=compression,
         )
 
     factory.__name__ = f"open_{display_name.replace('-', '_')}"
