@@ -72,7 +72,7 @@ bench-emulator: $(VENV)/.bench
 
 # glyphcast share: keystroke-to-viewer latency with 100 viewers, and the CPU an idle shared program costs.
 bench-share: $(VENV)/.bench
-	$(BIN)/python -m benchmarks.share
+	$(BIN)/python -m benchmarks --share
 
 clean:
 	rm -rf $(VENV) .tox client/node_modules dist

@@ -1,6 +1,6 @@
 """Sharing a terminal program: keystroke-to-viewer latency with many viewers, and what an idle program costs.
 
-``python -m benchmarks.share [--viewers 100] [--keys 200] [--fps 30] [--idle 10]``
+``python -m benchmarks --share [--viewers 100] [--keys 200] [--fps 30] [--idle 10]`` (``make bench-share``)
 
 Latency: ``glyphcast share --display websocket -- cat`` runs on a real pty (the
 sharer's terminal, which this process reads and types into). Viewers, in a
@@ -247,7 +247,7 @@ def measure_idle(viewers: int, seconds: float) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.share", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m benchmarks --share", description=__doc__.splitlines()[0])
     parser.add_argument("--viewers", type=int, default=100)
     parser.add_argument("--keys", type=int, default=200, help="keystrokes measured")
     parser.add_argument("--fps", type=float, default=30.0)
