@@ -29,6 +29,7 @@ import shlex
 import signal
 import threading
 import time
+import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 
 from glyphcast import Cue
@@ -65,6 +66,25 @@ def _argv(command: str | Sequence[str]) -> list[str]:
     if not argv:
         raise ValueError("no command given: pty:command='PROGRAM ARGS'")
     return argv
+
+
+def _continues(char: str) -> bool:
+    """Whether ``char`` belongs to the character before it: a combining accent, a joiner, a variation
+    selector, an emoji skin tone."""
+    return (unicodedata.category(char) in ("Mn", "Me", "Mc") or char in "\u200d\ufe0e\ufe0f"
+            or "\U0001f3fb" <= char <= "\U0001f3ff")
+
+
+def feed_pieces(text: str, size: int = FEED_SIZE) -> Iterator[str]:
+    """``text`` in pieces of about ``size`` characters, never cut before a character that continues the
+    previous one (the emulator drops an accent that arrives in a later feed than its letter)."""
+    start = 0
+    while start < len(text):
+        end = start + size
+        while end < len(text) and _continues(text[end]):
+            end += 1
+        yield text[start:end]
+        start = end
 
 
 def _read_keys(fd: int) -> bytes | None:
@@ -295,8 +315,8 @@ class PtySource:
         self._feed(decoder.decode(data))
 
     def _feed(self, text: str) -> None:
-        for start in range(0, len(text), FEED_SIZE):
-            self.screen.feed(text[start:start + FEED_SIZE])
+        for piece in feed_pieces(text):
+            self.screen.feed(piece)
         if text and self.screen.changed:
             self.pacer.changed(self.clock())
 
