@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import socket
 import subprocess
 import termios
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from pty_helpers import Terminal, glyphcast_argv, program_env
+from reference_terminal import Tmux
 
 TerminalFactory = Callable[..., Terminal]
 
@@ -151,3 +153,44 @@ def test_by_default_share_serves_the_browser_viewer_and_prints_where(terminal: T
     assert term.finish() == 3
     assert "glyphcast: websocket: serving http://127.0.0.1:8765/" in term.text()
     assert "#control=" in term.text()
+
+
+Step = tuple[str, bool, Callable[[list[str]], bool]]  # keys, typed literally, what the screen shows then
+
+# vim's start screen picks one of several appeals at random: no start screen, so both show the same.
+VIM_COMMAND = "vim -u NONE -i NONE -N --cmd 'set shortmess+=I'"
+VIM: list[Step] = [
+    ("", True, lambda s: s[1] == "~"),
+    ("ihello", True, lambda s: s[0] == "hello"),
+    ("Escape", False, lambda s: "INSERT" not in s[-1]),
+    ("yyp", True, lambda s: s[:2] == ["hello", "hello"]),
+]
+LESS: list[Step] = [
+    ("", True, lambda s: s[0] == "line 001"),
+    (" ", True, lambda s: s[0] == "line 024"),
+    ("/line 150", True, lambda s: s[-1] == "/line 150"),
+    ("Enter", False, lambda s: s[0] == "line 150"),
+]
+
+
+@pytest.mark.parametrize(("program", "steps"), [(VIM_COMMAND, VIM), ("less {file}", LESS)],
+                         ids=["vim", "less"])
+def test_in_a_real_terminal_the_sharer_sees_what_they_would_see_without_glyphcast(
+    program: str, steps: list[Step], tmp_path: Path
+) -> None:
+    """tmux as the sharer's terminal emulator: the program alone in one, through glyphcast share in another."""
+    numbered = tmp_path / "numbered.txt"
+    numbered.write_text("".join(f"line {n:03}\n" for n in range(1, 201)))
+    command = program.format(file=numbered)
+    env = "env TERM=xterm-256color LESSHISTFILE=- LANG=C.UTF-8 LC_ALL=C.UTF-8 "
+    glyphcast = " ".join(shlex.quote(arg) for arg in glyphcast_argv("share", "--display", "null", "--"))
+    with Tmux(80, 24) as alone, Tmux(80, 24) as shared:
+        alone.start(f"{env}{command}")
+        shared.start(f"{env}{glyphcast} {command}")
+        for keys, literal, shows in steps:
+            for pane in (alone, shared):
+                if keys:
+                    pane.send_keys(keys, literal=literal)
+                pane.wait_for(shows)
+            assert shared.wait_for(lambda s: s == alone.screen()) == alone.screen()
+            assert shared.cursor() == alone.cursor()
