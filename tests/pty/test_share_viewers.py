@@ -167,3 +167,17 @@ def test_controller_input_over_the_meter_is_dropped_with_one_line_on_the_raw_ter
     # The sharer's terminal is raw: the log line returns the carriage itself.
     assert "glyphcast: pty: dropped 1 controller input message(s), 16000 bytes: over the limit of 8192 bytes/s" \
            " (65536 at once) or the program is not reading its input\r\n" in term.text()
+
+
+def test_run_with_the_pty_source_follows_a_controllers_resize(terminal: TerminalFactory) -> None:
+    script = 'trap "stty size" WINCH; echo ready; while read line; do echo "got $line"; done'
+    term = terminal("run", "--source", f"pty:command=sh -c '{script}'", "--display", "websocket:port=0",
+                    "--size", "60x12")
+    with viewers(term) as (viewer, controller):
+        viewer.wait_for(lambda s: s[0] == "ready")
+        send(controller.ws, {"type": "resize", "width": 100, "height": 30})
+        # The runner applies a resize between frames: the program's next output brings it.
+        send(controller.ws, {"type": "input", "data": "x\r"})
+        screen = viewer.wait_for(lambda s: "30 100" in s)
+        assert len(screen) == 30 and viewer.screen.width == 100
+        assert "got x" in screen
