@@ -21,7 +21,7 @@ WatchFactory = Callable[..., Watch]
 # The program must not know it runs under tmux (vim and less pick other sequences for tmux's
 # TERM): both terminals say they are what the pty source says.
 # vim's start screen picks one of several appeals at random: no start screen, so both show the same.
-VIM = "vim -u NONE -i NONE -N --cmd \"set shortmess+=I\""
+VIM = "vim -u NONE -i NONE -N -n --cmd \"set shortmess+=I\""
 
 REF_ENV = "env TERM=xterm-256color LESSHISTFILE=- LANG=C.UTF-8 LC_ALL=C.UTF-8 "
 

@@ -158,7 +158,7 @@ def test_by_default_share_serves_the_browser_viewer_and_prints_where(terminal: T
 Step = tuple[str, bool, Callable[[list[str]], bool]]  # keys, typed literally, what the screen shows then
 
 # vim's start screen picks one of several appeals at random: no start screen, so both show the same.
-VIM_COMMAND = "vim -u NONE -i NONE -N --cmd 'set shortmess+=I'"
+VIM_COMMAND = "vim -u NONE -i NONE -N -n --cmd 'set shortmess+=I'"
 VIM: list[Step] = [
     ("", True, lambda s: s[1] == "~"),
     ("ihello", True, lambda s: s[0] == "hello"),
