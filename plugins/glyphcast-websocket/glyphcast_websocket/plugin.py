@@ -11,6 +11,7 @@ from glyphcast.hookspecs import RegisterDisplay
 
 from glyphcast_websocket import tokens
 from glyphcast_websocket.display import DEFAULT_HOST, DEFAULT_PORT, HubDisplay
+from glyphcast_websocket.room import MAIN
 from glyphcast_websocket.seed import WebSocketDisplay
 
 
@@ -33,6 +34,7 @@ def display_factory(subprotocol: str | None, name: str | None = None) -> Callabl
     def factory(
         host: str = DEFAULT_HOST,
         port: int = DEFAULT_PORT,
+        stream: str = MAIN,
         token: str = "",
         token_file: Path | None = None,
         control_token: str = "",
@@ -57,6 +59,7 @@ def display_factory(subprotocol: str | None, name: str | None = None) -> Callabl
             port,
             codecs=codecs,
             name=display_name,
+            stream=stream,
             token=view,
             control_token=controlling,
             allow_origin=allow_origin,
