@@ -132,6 +132,23 @@ class FanOut:
             s.outbox.broadcast_state(state)
         self._pump_all()
 
+    def broadcast_presence(self, viewers: int, controllers: int) -> bool:
+        """Give the counts to every session that does not have them yet (latest-wins); whether any needed them.
+
+        Not after an end: those sessions are being sent ``end`` and closed.
+        """
+        if self.ended is not None:
+            return False
+        counts = (viewers, controllers)
+        stale = [s for s in self.sessions if s.outbox.presence_counts != counts and not s.closing]
+        message = protocol.presence(viewers, controllers)
+        encoded: dict[str, Wire] = {}
+        for s in stale:
+            s.outbox.presence(self._notice(s.codec, message, encoded), counts)
+            if s.drainer is None:
+                self.pump(s)
+        return bool(stale)
+
     def _pump_all(self) -> None:
         for s in self.sessions:
             if s.drainer is None:

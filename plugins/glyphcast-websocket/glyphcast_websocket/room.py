@@ -26,6 +26,7 @@ from glyphcast_websocket.events import HubListener, Listeners
 from glyphcast_websocket.fanout import FanOut, Session
 from glyphcast_websocket.handshake import EnabledCodecs
 from glyphcast_websocket.loopthread import LoopThread
+from glyphcast_websocket.presence import StreamPresence
 from glyphcast_websocket.security import Policy
 from glyphcast_websocket.session import Limits
 from glyphcast_websocket.settings import Settings
@@ -73,6 +74,7 @@ class Room:
         self.listeners = Listeners()
         self.codecs = EnabledCodecs()
         self.fanout = FanOut()
+        self.presence = StreamPresence(self.fanout)
         self.limits = Limits(settings.rate, settings.burst)
         #: Frames handed to this room (frames shown while the loop was busy are skipped, not sent).
         self.frames = 0
@@ -155,6 +157,16 @@ class Room:
         self._incoming.close()
 
     # -- on the hub's loop -------------------------------------------------------
+    def join(self, s: Session) -> None:
+        """A client's handshake completed: it gets the newest frame, and the others the new counts."""
+        self.fanout.add(s)
+        self.presence.changed()
+
+    def leave(self, s: Session) -> None:
+        """A client's connection ended (however it ended)."""
+        self.fanout.remove(s)
+        self.presence.changed()
+
     def broadcast_state(self, state: dict[str, Any]) -> None:
         self.fanout.broadcast_state(state)
 

@@ -298,14 +298,14 @@ class Hub:
                          stream=room.name)
         log.info("client %s connected to stream %s from %s (%s, %s)", info.id, room.name, info.remote, info.codec, role)
         try:
-            room.fanout.add(s)
+            room.join(s)
             room.listeners.connected(info)
             async for data in connection:
                 self._receive(room, s, data)
         except ConnectionClosed as closed:
             log.debug("client %s closed: %s", info.id, closed)
         finally:
-            room.fanout.remove(s)
+            room.leave(s)
             log.info("client %s disconnected", info.id)
             room.listeners.disconnected(info)
 

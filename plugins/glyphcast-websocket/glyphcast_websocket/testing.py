@@ -81,22 +81,31 @@ def decode(data: str | bytes) -> Message:
     return message
 
 
-def receive(ws: ClientConnection, timeout: float = 5.0) -> Message:
-    """The next server message, decoded."""
-    return decode(ws.recv(timeout=timeout))
+#: Messages :func:`receive` passes over unless asked: they come whenever clients join or leave.
+AMBIENT = frozenset({"presence"})
+
+
+def receive(ws: ClientConnection, timeout: float = 5.0, *, ambient: bool = False) -> Message:
+    """The next server message, decoded; ``presence`` (v1.1, sent as clients come and go) is
+    passed over unless ``ambient=True``, so a test can expect replies and frames in order."""
+    deadline = time.monotonic() + timeout
+    while True:
+        message = decode(ws.recv(timeout=max(0.0, deadline - time.monotonic())))
+        if ambient or message.get("type") not in AMBIENT:
+            return message
 
 
 def receive_until(
     ws: ClientConnection, match: str | Callable[[Message], bool], timeout: float = 5.0
 ) -> Message:
-    """Skip messages until one has ``type == match`` (or ``match(message)`` is true)."""
+    """Skip messages until one has ``type == match`` (or ``match(message)`` is true); ``presence`` included."""
     test = (lambda m: m.get("type") == match) if isinstance(match, str) else match
     deadline = time.monotonic() + timeout
     while True:
         left = deadline - time.monotonic()
         if left <= 0:
             raise TimeoutError(f"no matching message within {timeout} s")
-        message = receive(ws, left)
+        message = receive(ws, left, ambient=True)
         if test(message):
             return message
 
