@@ -105,6 +105,8 @@ class OutboxStats:
     deltas: int = 0
     skipped: int = 0
     keyframes: int = 0
+    #: ``resync`` requests: the client lost track of the frames (its next frame is a keyframe).
+    resyncs: int = 0
 
 
 @dataclass(slots=True)
@@ -152,6 +154,7 @@ class Outbox:
     def resync(self) -> None:
         """The client lost track: its next frame is a keyframe."""
         self.keyframe_due = True
+        self.stats.resyncs += 1
 
     def cleared(self, notice: Wire | dict[str, Any]) -> None:
         """The screen was blanked: send ``notice`` (a ``clear``), then a keyframe for the next frame."""

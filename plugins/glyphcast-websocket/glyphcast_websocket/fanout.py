@@ -27,7 +27,7 @@ errors = RateLimitedLog(log)
 class Session:
     """One connected client: its connection, its sans-I/O protocol, its drain waiter."""
 
-    __slots__ = ("connection", "protocol", "outbox", "drainer", "bytes_sent", "closing")
+    __slots__ = ("connection", "protocol", "outbox", "drainer", "bytes_sent", "stalls", "closing")
 
     def __init__(self, connection: Connection, protocol: SessionProtocol) -> None:
         self.connection = connection
@@ -36,6 +36,8 @@ class Session:
         self.outbox: Outbox = protocol.outbox
         self.drainer: asyncio.Task[None] | None = None
         self.bytes_sent = 0
+        #: Times the socket went over its write limit and a drain waiter was started.
+        self.stalls = 0
         self.closing = False
 
     @property
@@ -176,6 +178,7 @@ class FanOut:
             return
         if connection.stalled and not s.closing and s.drainer is None:
             connection.stalled = False
+            s.stalls += 1
             s.drainer = asyncio.get_running_loop().create_task(self._drain(s))
 
     async def _drain(self, s: Session) -> None:

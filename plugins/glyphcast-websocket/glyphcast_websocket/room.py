@@ -26,6 +26,7 @@ from glyphcast_websocket.events import HubListener, Listeners
 from glyphcast_websocket.fanout import FanOut, Session
 from glyphcast_websocket.handshake import EnabledCodecs
 from glyphcast_websocket.loopthread import LoopThread
+from glyphcast_websocket.metrics import StreamCounters
 from glyphcast_websocket.presence import StreamPresence
 from glyphcast_websocket.security import Policy
 from glyphcast_websocket.session import Limits
@@ -78,6 +79,8 @@ class Room:
         self.limits = Limits(settings.rate, settings.burst)
         #: Frames handed to this room (frames shown while the loop was busy are skipped, not sent).
         self.frames = 0
+        #: What its clients were sent, kept when they leave (``/metrics``).
+        self.counters = StreamCounters()
         self._incoming: LatestSlot[Frame | Cleared | Ended] = LatestSlot()
         self._offered: Frame | None = None
         self._taken: Frame | Cleared | Ended | None = None
@@ -92,6 +95,11 @@ class Room:
     @property
     def sessions(self) -> tuple[Session, ...]:
         return self.fanout.sessions
+
+    @property
+    def subprotocols(self) -> Iterable[str]:
+        """The codecs this stream offers now."""
+        return self.codecs.by_subprotocol.keys()
 
     @property
     def latest(self) -> Frame | None:
@@ -161,11 +169,13 @@ class Room:
         """A client's handshake completed: it gets the newest frame, and the others the new counts."""
         self.fanout.add(s)
         self.presence.changed()
+        self.counters.joined(s)
 
     def leave(self, s: Session) -> None:
         """A client's connection ended (however it ended)."""
         self.fanout.remove(s)
         self.presence.changed()
+        self.counters.left(s)
 
     def broadcast_state(self, state: dict[str, Any]) -> None:
         self.fanout.broadcast_state(state)

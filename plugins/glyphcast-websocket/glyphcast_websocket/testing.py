@@ -246,6 +246,23 @@ def http_get(target: HubDisplay, path: str, headers: dict[str, str] | None = Non
         conn.close()
 
 
+def scrape(target: HubDisplay, headers: dict[str, str] | None = None) -> list[Any]:
+    """GET ``/metrics`` and parse it with prometheus-client's own parser: every sample (name, labels, value)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    status, _, body = http_get(target, "/metrics", headers)
+    if status != 200:
+        raise AssertionError(f"/metrics answered {status}: {body[:200]!r}")
+    return [sample for family in text_string_to_metric_families(body.decode()) for sample in family.samples]
+
+
+def metric(samples: Sequence[Any], name: str, **labels: str) -> float:
+    """The sum of the samples called ``name`` whose labels include ``labels`` (0 when there are none)."""
+    return float(
+        sum(s.value for s in samples if s.name == name and all(s.labels.get(k) == v for k, v in labels.items()))
+    )
+
+
 def wait_for(condition: Callable[[], bool], timeout: float = 5.0, interval: float = 0.01) -> bool:
     """Poll ``condition`` until true or ``timeout``; returns its last value."""
     deadline = time.monotonic() + timeout
