@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import time
+from pathlib import Path
 from typing import Any
 
 import prometheus_client
@@ -41,6 +43,9 @@ FAMILIES = {
     "glyphcast_refused": "counter",
     "glyphcast_handshake_seconds": "histogram",
 }
+
+
+OPERATIONS = Path(__file__).resolve().parents[2] / "docs" / "operations.md"
 
 
 def framed_length(data: str | bytes) -> int:
@@ -214,3 +219,16 @@ def test_each_stream_is_counted_under_its_own_name(open_hub: Any) -> None:
         assert metric(samples, "glyphcast_clients", stream="a") == metric(samples, "glyphcast_clients", stream="b") == 1
         assert metric(samples, "glyphcast_stream_frames_total", stream="a") == 2
         assert metric(samples, "glyphcast_stream_frames_total", stream="b") == 1
+
+
+def test_the_sample_scrape_in_the_docs_parses_and_names_every_metric_a_hub_serves(open_hub: Any) -> None:
+    doc = OPERATIONS.read_text(encoding="utf-8")
+    sample = re.search(r"```text\n(# HELP glyphcast_.*?)```", doc, re.DOTALL)
+    assert sample, "docs/operations.md has no sample scrape"
+    documented = {f.name: f.type for f in text_string_to_metric_families(sample.group(1))}
+    assert documented == FAMILIES
+    served = {f.name for f in text_string_to_metric_families(http_get(open_hub(), "/metrics")[2].decode())}
+    assert served == set(FAMILIES)
+    for name, kind in FAMILIES.items():  # and the table says what each one means
+        exposed = f"{name}_total" if kind == "counter" else name
+        assert f"| `{exposed}` | {kind} |" in doc, f"docs/operations.md does not describe {exposed}"
