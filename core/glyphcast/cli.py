@@ -1,4 +1,4 @@
-"""The ``glyphcast`` command: ``run``, ``replay`` and ``plugins``.
+"""The ``glyphcast`` command: ``run``, ``replay``, ``serve`` and ``plugins``.
 
 Exit status: 0 when a run ends by itself (frames, duration, end of source),
 2 for a usage error (unknown name, bad option or value, a display that refuses
@@ -16,10 +16,11 @@ import logging
 import shutil
 import signal
 import sys
+import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from importlib.metadata import entry_points
 from types import FrameType
 from typing import Any, NoReturn, TextIO
@@ -80,6 +81,16 @@ def positive_float(text: str) -> float:
         value = float("nan")
     if not value > 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0, got {text!r}")
     return value
 
 
@@ -157,6 +168,17 @@ REPLAY_SIZE_HELP = (
 )
 
 
+LINGER_HELP = (
+    "when the recording ends, keep showing its last screen to viewers for S seconds "
+    "(default: until Ctrl-C when run from a terminal, else 0)"
+)
+SERVE_EXAMPLES = """\
+examples:
+  glyphcast serve --stream demo=demo --stream talk=replay:path=talk.cast
+  glyphcast serve --stream a=demo:seed=1 --stream b=demo:seed=2 --display websocket:port=9000
+"""
+
+
 RUN_FPS_HELP = "frames per second (default 30); a recording keeps its own timing (see replay --speed)"
 REPLAY_FPS_HELP = "not used: a recording plays at its own timing; use --speed to play it faster or slower"
 
@@ -201,6 +223,8 @@ def build_parser(registry: Registry) -> Parser:
     run.add_argument("--source", default="demo", metavar="NAME[:k=v,...]", help="where frames come from "
                      "(default: demo)")
     _add_run_options(run)
+    run.add_argument("--linger", type=non_negative_float, default=0.0, metavar="S",
+                     help="when the source ends, keep showing its last screen to viewers for S seconds (default 0)")
 
     replay = commands.add_parser(
         "replay",
@@ -217,6 +241,25 @@ def build_parser(registry: Registry) -> Parser:
     replay.add_argument("--idle-time-limit", type=positive_float, metavar="S",
                         help="shorten pauses longer than S seconds")
     _add_run_options(replay, REPLAY_SIZE_HELP, REPLAY_FPS_HELP)
+
+    replay.add_argument("--linger", type=non_negative_float, metavar="S", help=LINGER_HELP)
+
+    serve = commands.add_parser(
+        "serve",
+        help="several sources at once, each its own named stream on one port",
+        description="Serve several sources side by side on one port: stream NAME's viewer is at /s/NAME/, "
+        "and / lists them. Runs until Ctrl-C (or --duration); a stream whose source ends keeps "
+        "showing its last screen.",
+        epilog=f"{SERVE_EXAMPLES}\n{listing}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    serve.add_argument("--stream", action="append", type=parse_stream, required=True, metavar="NAME=SOURCE",
+                       help="a stream and its source (NAME: a-z, 0-9, - and _); repeat for each stream")
+    serve.add_argument("--display", action="append", metavar="NAME[:k=v,...]",
+                       help="where every stream is served (default: websocket); each stream gets stream=NAME")
+    serve.add_argument("--size", type=size_arg, metavar="WxH", help="frame size of sources that take one (default 80x24)")
+    serve.add_argument("--fps", type=positive_float, default=30.0, help="frames per second (default 30)")
+    serve.add_argument("--duration", type=positive_float, metavar="S", help="stop serving after S seconds")
 
     plugins = commands.add_parser(
         "plugins",
@@ -324,8 +367,14 @@ def play(
     frames: int | None,
     duration: float | None,
     source_options: dict[str, Any] | None = None,
+    linger: float | None = 0.0,
 ) -> int:
-    """The body of ``run`` and ``replay``: open everything, run, clean up whatever happens."""
+    """The body of ``run``, ``replay`` and ``share``: open everything, run, clean up whatever happens.
+
+    When the source ends by itself, displays are told (viewers get ``end``) and
+    keep serving the last screen for ``linger`` seconds (None: until Ctrl-C
+    when interactive); the exit status is then the source's ``exit_status``.
+    """
     asked = size
     size = size or _default_size(display_specs)
     source = _open_source(source_spec, size, fps, source_options)
@@ -345,25 +394,17 @@ def play(
     code = EXIT_OK
     runner: Runner | None = None
     try:
-        stream.init(source.width, source.height)
-        if stream.displays and not any(a.active for a in stream.displays):
-            print(f"glyphcast: error: every display failed: {stream.status()}", file=err)
+        if not _start(stream, source.width, source.height, err):
             return EXIT_FAILED
-        failed = [a for a in stream.displays if not a.active]
-        for attached in failed:
-            print(f"glyphcast: error: display {attached.name!r} could not start: {attached.error}", file=err)
-        if failed:
-            return EXIT_FAILED
-        _print_addresses(stream, err)
         runner = Runner(source, stream, fps=fps, frames=frames, duration=duration, tick=status)
         with _controlled_by_clients(runner):
             stats = runner.run()
         if stats.ended == "source":
-            # Viewers are told the stream is over (they stop, instead of reconnecting to nothing).
-            stream.end(getattr(source, "end_reason", None) or "the source ended")
-            exit_status = getattr(source, "exit_status", None)
-            if isinstance(exit_status, int):
-                code = exit_status
+            if status is not None:
+                status.finish(stats)
+                status = None
+            code = _end(source, stream)
+            _linger(stream, linger, err)
     except KeyboardInterrupt:
         code = EXIT_INTERRUPTED
     except Terminated:
@@ -379,31 +420,172 @@ def play(
     return code
 
 
+def _start(stream: Stream, width: int, height: int, err: TextIO) -> bool:
+    """Start every display at the source's size and say where they serve; False (and why) if any failed."""
+    stream.init(width, height)
+    if stream.displays and not any(a.active for a in stream.displays):
+        print(f"glyphcast: error: every display failed: {stream.status()}", file=err)
+        return False
+    failed = [a for a in stream.displays if not a.active]
+    for attached in failed:
+        print(f"glyphcast: error: display {attached.name!r} could not start: {attached.error}", file=err)
+    if failed:
+        return False
+    _print_addresses(stream, err)
+    return True
+
+
+def _end(source: Source, stream: Stream) -> int:
+    """The source ended by itself: viewers are told why (they stop instead of reconnecting to nothing);
+    the source's exit status (a shared program's) is the run's."""
+    stream.end(getattr(source, "end_reason", None) or "the source ended")
+    exit_status = getattr(source, "exit_status", None)
+    return exit_status if isinstance(exit_status, int) else EXIT_OK
+
+
+def _serves_viewers(stream: Stream) -> bool:
+    return any(getattr(a.display, "url", None) for a in stream.displays if a.active)
+
+
+def _linger(stream: Stream, linger: float | None, err: TextIO) -> None:
+    """After an end, keep serving the last screen to late viewers: ``linger`` seconds, or (None) until
+    Ctrl-C when interactive. Ctrl-C or SIGTERM while lingering is the normal way out."""
+    if not _serves_viewers(stream):
+        return
+    if linger is None:
+        if not sys.stdin.isatty():
+            return
+        print("glyphcast: the stream ended; viewers still see its last screen. Press Ctrl-C to stop.",
+              file=err, flush=True)
+        linger = float("inf")
+    if linger <= 0:
+        return
+    try:
+        threading.Event().wait(None if linger == float("inf") else linger)
+    except (KeyboardInterrupt, Terminated):
+        return
+
+
+def parse_stream(text: str) -> tuple[str, str]:
+    """``NAME=SOURCE[:k=v,...]`` for ``serve --stream``."""
+    name, eq, spec = text.partition("=")
+    if not eq or not name or not spec:
+        raise argparse.ArgumentTypeError(f"expected NAME=SOURCE like demo=demo or talk=replay:path=talk.cast, got {text!r}")
+    return name.strip(), spec.strip()
+
+
+def serve(
+    streams: Sequence[tuple[str, str]],
+    display_specs: Sequence[str],
+    *,
+    size: tuple[int, int] | None,
+    fps: float,
+    duration: float | None,
+) -> int:
+    """The body of ``serve``: several sources, each its own named stream on the same displays' port.
+
+    Each stream runs on a thread of its own; one that ends keeps serving its
+    last screen (with ``end``) until the server stops: Ctrl-C, SIGTERM or ``duration``.
+    """
+    names = [name for name, _ in streams]
+    if len(set(names)) != len(names):
+        raise UsageError(f"each --stream needs its own name; got {', '.join(names)}")
+    registry = get_registry()
+    for spec in display_specs:
+        name = parse_spec(spec)[0]
+        entry = registry.displays.get(name)
+        if entry is not None and "stream" not in option_names(entry.factory):
+            raise UsageError(f"display {name!r} cannot carry named streams (it has no 'stream' option); "
+                             "serve needs a display like websocket")
+    err = sys.stderr
+    size = size or (80, 24)
+    sources: list[Source] = []
+    lanes: list[tuple[str, Source, Stream]] = []
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    code = EXIT_OK
+    runners: list[Runner] = []
+    threads: list[threading.Thread] = []
+    try:
+        bound: list[dict[str, Any]] = [{} for _ in display_specs]
+        for name, spec in streams:
+            sources.append(_open_source(spec, size, fps))
+            stream = open_displays([(display, {**bound[i], "stream": name}) for i, display in enumerate(display_specs)])
+            lanes.append((name, sources[-1], stream))
+            if not _start(stream, sources[-1].width, sources[-1].height, err):
+                return EXIT_FAILED
+            # port=0 picks a free port once: the next streams join that server, not new ones.
+            for i, attached in enumerate(stream.displays):
+                if parse_spec(display_specs[i])[1].get("port") == "0":
+                    bound[i]["port"] = getattr(attached.display, "port", 0)
+        with ExitStack() as controls:
+            for name, source, stream in lanes:
+                runner = Runner(source, stream, fps=fps)
+                runners.append(runner)
+                controls.enter_context(_controlled_by_clients(runner, stream=name))
+                threads.append(threading.Thread(target=_serve_lane, args=(runner, source, stream),
+                                                name=f"glyphcast-stream-{name}", daemon=True))
+            for thread in threads:
+                thread.start()
+            threading.Event().wait(duration)
+    except KeyboardInterrupt:
+        code = EXIT_INTERRUPTED
+    except Terminated:
+        code = EXIT_TERMINATED
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        for runner in runners:
+            runner.stop()
+        for thread in threads:
+            thread.join(5)
+        for _, _, stream in lanes:
+            stream.cleanup()
+        signal.signal(signal.SIGTERM, previous)
+        for source in sources:
+            _close_source(source)
+    return code
+
+
+def _serve_lane(runner: Runner, source: Source, stream: Stream) -> None:
+    try:
+        stats = runner.run()
+    except Exception:  # noqa: BLE001 - one stream's failure is logged; the others go on serving
+        log.exception("stream of %s failed", type(source).__name__)
+        stream.end("the source failed")
+        return
+    if stats.ended == "source":
+        _end(source, stream)
+
+
 class _ClientControls:
     """The run's hooks for what controllers send: a new size goes to the runner (applied between
-    frames), keystrokes to a source that takes them (``write``, e.g. a shared program)."""
+    frames), keystrokes to a source that takes them (``write``, e.g. a shared program). With
+    ``stream``, only that stream's controllers count (``serve`` runs one source per stream)."""
 
-    def __init__(self, runner: Runner) -> None:
+    def __init__(self, runner: Runner, stream: str | None = None) -> None:
         self.runner = runner
+        self.stream = stream
         write = getattr(runner.source, "write", None)
         self.write: Callable[[str], Any] | None = write if callable(write) else None
 
+    def _ours(self, client: ClientInfo) -> bool:
+        return self.stream is None or client.stream == self.stream
+
     @hookimpl
     def client_resize(self, width: int, height: int, client: ClientInfo) -> str | None:
-        if self.runner.request_resize(width, height):
+        if not self._ours(client) or self.runner.request_resize(width, height):
             return None
         return f"this stream keeps its own size ({type(self.runner.source).__name__} cannot follow a resize)"
 
     @hookimpl
     def client_input(self, data: str, client: ClientInfo) -> None:
-        if self.write is not None:
+        if self.write is not None and self._ours(client):
             self.write(data)
 
 
 @contextmanager
-def _controlled_by_clients(runner: Runner) -> Iterator[None]:
+def _controlled_by_clients(runner: Runner, stream: str | None = None) -> Iterator[None]:
     manager = get_registry().manager
-    controls = _ClientControls(runner)
+    controls = _ClientControls(runner, stream)
     manager.register(controls, name=f"glyphcast-run-controls-{id(controls)}")
     try:
         yield
@@ -443,7 +625,12 @@ def cmd_run(args: argparse.Namespace, registry: Registry) -> int:
         fps=args.fps,
         frames=args.frames,
         duration=args.duration,
+        linger=args.linger,
     )
+
+
+def cmd_serve(args: argparse.Namespace, registry: Registry) -> int:
+    return serve(args.stream, args.display or ["websocket"], size=args.size, fps=args.fps, duration=args.duration)
 
 
 def cmd_replay(args: argparse.Namespace, registry: Registry) -> int:
@@ -467,6 +654,7 @@ def cmd_replay(args: argparse.Namespace, registry: Registry) -> int:
         frames=args.frames,
         duration=args.duration,
         source_options=options,
+        linger=args.linger,
     )
 
 
@@ -488,6 +676,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_plugins(registry, args.json, sys.stdout)
         if args.command == "replay":
             return cmd_replay(args, registry)
+        if args.command == "serve":
+            return cmd_serve(args, registry)
         return cmd_run(args, registry)
     except (OptionError, DisplayError, UsageError) as error:
         print(f"glyphcast: error: {error}", file=sys.stderr)

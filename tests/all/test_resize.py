@@ -3,48 +3,13 @@ refused out loud by one that can't (a recording), end to end over a real WebSock
 
 from __future__ import annotations
 
-import secrets
-import socket
-import subprocess
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
+from cli_server import serving
 from glyphcast.text import strip_ansi
-from glyphcast_websocket.testing import connect, receive, receive_until, send, wait_for
+from glyphcast_websocket.testing import connect, receive, receive_until, send
 
 DATA = Path(__file__).resolve().parents[1] / "record" / "data"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _accepts(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-            return True
-    except OSError:
-        return False
-
-
-@contextmanager
-def serving(*args: str) -> Iterator[tuple[int, str, subprocess.Popen[str]]]:
-    """``glyphcast ARGS --display websocket:port=P`` with a known control token; yields (port, token, process)."""
-    port, token = free_port(), secrets.token_urlsafe(24)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "glyphcast", *args, "--display", f"websocket:port={port},control_token={token}"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL,
-    )
-    try:
-        assert wait_for(lambda: _accepts(port), timeout=20), "the server never listened"
-        yield port, token, server
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def frames(ws: object, count: int) -> list[tuple[int, int]]:

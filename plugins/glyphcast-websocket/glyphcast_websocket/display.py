@@ -98,6 +98,7 @@ class HubDisplay(FrameDisplay):
         max_clients: int = 256,
         write_limit: int = 32 * 1024,
         ping_interval: float = 20.0,
+        compression: bool = True,
         width: int = 80,
         height: int = 24,
     ) -> None:
@@ -123,6 +124,7 @@ class HubDisplay(FrameDisplay):
             write_limit=write_limit,
             ping_interval=ping_interval,
             ping_timeout=ping_interval,
+            compression=compression,
         )
         self.settings.policy(host, port)  # refuse unusable values now, not when the server starts
         self.codecs = _installed_codecs(codecs)

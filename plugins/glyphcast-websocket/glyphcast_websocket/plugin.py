@@ -26,7 +26,9 @@ def display_factory(subprotocol: str | None, name: str | None = None) -> Callabl
     given one (``control_token``, ``control_token_file`` or the environment
     variable ``GLYPHCAST_CONTROL_TOKEN``) or one made at random per run; their
     :attr:`~HubDisplay.controller_url` carries it. ``token``/``token_file``/
-    ``GLYPHCAST_TOKEN`` set a view token that every client needs.
+    ``GLYPHCAST_TOKEN`` set a view token that every client needs. ``stream``
+    names the stream: displays with different names share one port, stream
+    NAME served at ``/s/NAME/``.
     """
     codecs = None if subprotocol is None else (subprotocol,)
     display_name = name or ("websocket" if subprotocol is None else "websocket-" + subprotocol.split(".")[1])
@@ -47,13 +49,14 @@ def display_factory(subprotocol: str | None, name: str | None = None) -> Callabl
         certfile: Path | None = None,
         keyfile: Path | None = None,
         max_clients: int = 256,
+        compression: bool = True,
     ) -> HubDisplay:
         view = tokens.resolve(token, token_file, tokens.VIEW_ENV, "token")
         controlling = tokens.resolve(control_token, control_token_file, tokens.CONTROL_ENV, "control_token")
         if not control:
             controlling = ""
         elif not controlling:
-            controlling = tokens.run_control_token()
+            controlling = tokens.run_control_token(stream)
         return WebSocketDisplay(
             host,
             port,
@@ -69,6 +72,7 @@ def display_factory(subprotocol: str | None, name: str | None = None) -> Callabl
             certfile=certfile or "",
             keyfile=keyfile or "",
             max_clients=max_clients,
+            compression=compression,
         )
 
     factory.__name__ = f"open_{display_name.replace('-', '_')}"

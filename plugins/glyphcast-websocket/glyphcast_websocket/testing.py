@@ -233,11 +233,19 @@ def raw_upgrade(target: HubDisplay, headers: dict[str, str], path: str = "/ws") 
         conn.close()
 
 
-def http_get(target: HubDisplay, path: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
-    """A plain HTTP GET on the hub's port: (status, headers, body)."""
+def http_get(
+    target: HubDisplay | str, path: str, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], bytes]:
+    """A plain HTTP GET on the hub's port (a display, or ``http://host:port``): (status, headers, body)."""
     import http.client
+    from urllib.parse import urlsplit
 
-    conn = http.client.HTTPConnection(target.host, target.port, timeout=5)
+    if isinstance(target, str):
+        parts = urlsplit(target)
+        host, port = parts.hostname or "127.0.0.1", parts.port or 80
+    else:
+        host, port = target.host, target.port
+    conn = http.client.HTTPConnection(host, port, timeout=5)
     try:
         conn.request("GET", path, headers=headers or {})
         response = conn.getresponse()

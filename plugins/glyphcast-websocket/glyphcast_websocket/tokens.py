@@ -19,17 +19,20 @@ from glyphcast import DisplayError
 CONTROL_ENV = "GLYPHCAST_CONTROL_TOKEN"
 VIEW_ENV = "GLYPHCAST_TOKEN"
 
-_run_token: str | None = None
+_run_tokens: dict[str, str] = {}
 _lock = threading.Lock()
 
 
-def run_control_token() -> str:
-    """This process's random control token (made on first use; 32 url-safe characters)."""
-    global _run_token
+def run_control_token(stream: str = "main") -> str:
+    """This process's random control token for ``stream`` (made on first use; 32 url-safe characters).
+
+    One per stream: whoever controls one stream on a port does not control the others.
+    """
     with _lock:
-        if _run_token is None:
-            _run_token = secrets.token_urlsafe(24)
-        return _run_token
+        token = _run_tokens.get(stream)
+        if token is None:
+            token = _run_tokens[stream] = secrets.token_urlsafe(24)
+        return token
 
 
 def read_token_file(path: Path, option: str) -> str:

@@ -1,0 +1,45 @@
+"""``glyphcast`` run as a real process serving the websocket display on a free port."""
+
+from __future__ import annotations
+
+import secrets
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from glyphcast_websocket.testing import wait_for
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _accepts(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+@contextmanager
+def serving(*args: str) -> Iterator[tuple[int, str, subprocess.Popen[str]]]:
+    """``glyphcast ARGS --display websocket:port=P`` with a known control token; yields (port, token, process).
+
+    Its output (stdout and stderr together) is ``process.stdout``.
+    """
+    port, token = free_port(), secrets.token_urlsafe(24)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "glyphcast", *args, "--display", f"websocket:port={port},control_token={token}"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL,
+    )
+    try:
+        assert wait_for(lambda: _accepts(port), timeout=20), "the server never listened"
+        yield port, token, server
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
