@@ -16,7 +16,7 @@ from conftest import free_port
 from glyphcast_json import JsonCodec
 from glyphcast_websocket.delivery import EncodeCache, Outbox, Wire
 from glyphcast_websocket.presence import PresenceClock
-from glyphcast_websocket.testing import connect, receive, receive_until
+from glyphcast_websocket.testing import connect, receive, receive_until, wait_for
 from websockets.exceptions import ConnectionClosed
 
 JSON = "glyphcast.json.v1"
@@ -27,7 +27,7 @@ def counts(message: dict[str, Any]) -> tuple[int, int]:
     return message["viewers"], message["controllers"]
 
 
-def next_presence(ws: Any, timeout: float = 3.0) -> tuple[int, int]:
+def next_presence(ws: Any, timeout: float = 5.0) -> tuple[int, int]:
     return counts(receive_until(ws, "presence", timeout))
 
 
@@ -122,12 +122,12 @@ def test_at_most_one_presence_a_second_under_a_join_leave_storm(open_hub: Any) -
         assert len(joins) > 20, "the storm did not storm"
         assert 2 <= len(seen) <= 4, seen
         gaps = [later - earlier for (earlier, _), (later, _) in zip(seen, seen[1:], strict=False)]
-        assert min(gaps) > 0.9, gaps
-        # Once the storm is over, the counts settle where they are: the watcher alone.
-        settled = [c for _, c in presences_within(watcher, 2.5)]
-        assert settled in ([], [(1, 0)])
-        if not settled:
-            assert seen[-1][1] == (1, 0)
+        assert min(gaps) > 0.8, gaps  # sent 1 s apart at least; the margin is for the reading thread
+        # Once the storm is over (its last clients may leave across a tick), the counts settle on the
+        # watcher alone, and then nothing more is sent.
+        if seen[-1][1] != (1, 0):
+            settles_at(watcher, (1, 0))
+        assert presences_within(watcher, 1.5) == []
 
 
 def test_no_presence_is_sent_while_nothing_changes(open_hub: Any) -> None:
@@ -151,8 +151,12 @@ def test_a_client_that_joins_and_leaves_within_the_second_changes_nothing(open_h
     display = open_hub()
     with connect(display, JSON) as watcher:
         assert next_presence(watcher) == (1, 0)  # the second starts now
+        started = time.monotonic()
         with connect(display, JSON) as passing:
             receive_until(passing, "hello")
+        assert wait_for(lambda: len(display.room.sessions) == 1)
+        if time.monotonic() - started > 0.8:
+            pytest.skip("this machine took most of the second to connect and leave: nothing to prove")
         assert presences_within(watcher, 2.0) == []
 
 
