@@ -82,6 +82,7 @@ class RedisDisplay(FrameDisplay):
         self.outage = Outage(f"redis display {redacted(url)} stream {stream!r}")
         self._worker: threading.Thread | None = None
         self._newest: Frame | None = None
+        self._last_seq = 0  # a Stream hands frames to show_frame: its seq, not this display's own count
         self._ended = False
         #: Entries Redis took, and their bytes (the entries' payloads).
         self.entries_published = 0
@@ -94,13 +95,13 @@ class RedisDisplay(FrameDisplay):
 
     def deliver(self, frame: Frame) -> None:
         if not self._ended:
-            self._newest = frame
+            self._newest, self._last_seq = frame, frame.seq
             self.backlog.put(frame)
 
     def clear(self) -> None:
         if self.started and not self.closed and not self._ended:
             self._newest = None
-            self.backlog.put(Cleared(self._seq))
+            self.backlog.put(Cleared(self._last_seq))
 
     def end(self, reason: str) -> None:
         """Publish the end (after the newest frame): edges end with the same ``reason``."""
