@@ -99,3 +99,50 @@ def wait_until(condition: Any, timeout: float = 5.0, interval: float = 0.01) -> 
             return True
         time.sleep(interval)
     return bool(condition())
+
+
+class Backoff:
+    """The viewer's reconnect delays (client/src/reconnect.js): from 0.5 s, doubling to 10 s, half to full jitter."""
+
+    def __init__(self, initial: float = 0.5, maximum: float = 10.0) -> None:
+        import random
+
+        self.initial, self.maximum, self.attempt, self.random = initial, maximum, 0, random.random
+
+    def next(self) -> float:
+        ceiling = min(self.maximum, self.initial * 2**self.attempt)
+        self.attempt += 1
+        return max(self.initial, ceiling * (0.5 + 0.5 * self.random()))
+
+
+@dataclass
+class ReconnectingViewer(Viewer):
+    """A viewer that reconnects as the browser viewer does: after an abnormal close, with its backoff,
+    until the stream ends (close 1000) or it is told to stop."""
+
+    connections: int = 0
+    dropped: int = 0
+    stopping: threading.Event = field(default_factory=threading.Event)
+
+    def _watch(self) -> None:
+        backoff = Backoff()
+        while not self.stopping.is_set():
+            screen = Screen()
+            try:
+                with connect(self.url, DIFF) as ws:
+                    self.connections += 1
+                    backoff.attempt = 0
+                    while not self.stopping.is_set():
+                        try:
+                            data = ws.recv(timeout=0.2)
+                        except TimeoutError:
+                            continue
+                        self.receive(ws, screen, decode(data))
+            except ConnectionClosed as closed:
+                self.close_code = closed.rcvd.code if closed.rcvd is not None else None
+                if self.close_code == 1000:
+                    return
+                self.dropped += 1
+            except OSError:
+                pass  # refused or reset while connecting: try again
+            self.stopping.wait(backoff.next())
