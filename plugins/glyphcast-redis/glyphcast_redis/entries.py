@@ -63,7 +63,7 @@ def encode(message: Mapping[str, Any]) -> dict[bytes, bytes]:
     return {FIELD: msgpack.packb(message, use_bin_type=True)}
 
 
-def decode(fields: Mapping[bytes | str, Any]) -> dict[str, Any]:
+def decode(fields: Mapping[Any, Any]) -> dict[str, Any]:
     """The message in an entry's fields, checked; :class:`EntryError` (one line) if it is not one of ours."""
     raw = fields.get(FIELD, fields.get(FIELD.decode()))
     if not isinstance(raw, bytes | bytearray):

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 from glyphcast import Cue
 
@@ -103,7 +103,7 @@ class RedisSource:
         close_quietly(self._redis)
 
     # -- reading ------------------------------------------------------------------
-    def _decode(self, fields: dict[bytes, bytes]) -> dict[str, Any] | None:
+    def _decode(self, fields: Any) -> dict[str, Any] | None:
         try:
             return entries.decode(fields)
         except entries.EntryError as error:
@@ -117,7 +117,7 @@ class RedisSource:
         """The newest entry a reader can start from (a keyframe or a clear), paging back; None if none."""
         upper: bytes | str = "+"
         while True:
-            page: list[Entry] = self._redis.xrevrange(self.key, upper, "-", count=SEEK_PAGE)
+            page = cast(list[Entry], self._redis.xrevrange(self.key, upper, "-", count=SEEK_PAGE))
             for entry_id, fields in page:
                 message = self._decode(fields)
                 if message is not None and message["type"] in ("frame", "clear"):
@@ -132,7 +132,7 @@ class RedisSource:
         if found is None:
             return "0-0", []  # nothing to start from yet: read every entry as it comes, wait for a keyframe
         start = found[0].decode()
-        page: list[Entry] = self._redis.xrange(self.key, start, "+", count=READ_BATCH)
+        page = cast(list[Entry], self._redis.xrange(self.key, start, "+", count=READ_BATCH))
         return (page[-1][0].decode() if page else start), page
 
     def __iter__(self) -> Iterator[Cue]:
@@ -152,8 +152,8 @@ class RedisSource:
                     last_id, batch = self._seek()
                     seeking = False
                 else:
-                    reply = self._redis.xread({self.key: last_id}, count=READ_BATCH, block=int(self.block * 1000))
-                    batch = reply[0][1] if reply else []
+                    reply: Any = self._redis.xread({self.key: last_id}, count=READ_BATCH, block=int(self.block * 1000))
+                    batch = cast(list[Entry], reply[0][1]) if reply else []
                     if len(batch) >= READ_BATCH:
                         # A whole batch behind: what is in it is old news; skip to the newest keyframe.
                         self.last_seek = f"fell {READ_BATCH}+ entries behind"
