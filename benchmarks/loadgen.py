@@ -20,6 +20,7 @@ import resource
 import socket
 import struct
 import time
+import zlib
 from array import array
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -60,8 +61,9 @@ class ClientStats:
 class Client(asyncio.Protocol):
     """One WebSocket client: handshake, then count every message it reads."""
 
-    def __init__(self, host: str, port: int, subprotocol: str | None, stats: ClientStats) -> None:
+    def __init__(self, host: str, port: int, subprotocol: str | None, stats: ClientStats, deflate: bool = False) -> None:
         self.host, self.port, self.subprotocol, self.stats = host, port, subprotocol, stats
+        self.deflate = deflate
         self.transport: asyncio.Transport | None = None
         self.buffer = bytearray()
         self.opened: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -83,6 +85,8 @@ class Client(asyncio.Protocol):
         ]
         if self.subprotocol:
             lines.append(f"Sec-WebSocket-Protocol: {self.subprotocol}")
+        if self.deflate:  # what browsers offer
+            lines.append("Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits")
         transport.write(("\r\n".join(lines) + "\r\n\r\n").encode())
 
     def data_received(self, data: bytes) -> None:
@@ -118,7 +122,10 @@ class Client(asyncio.Protocol):
             end = start + length
             if end > size:
                 break
-            self._message(b0 & 0x0F, buffer[start:end], end - offset)
+            payload = buffer[start:end]
+            if b0 & 0x40:  # RSV1: permessage-deflate, no context takeover (each message on its own)
+                payload = bytearray(zlib.decompressobj(-15).decompress(bytes(payload) + b"\x00\x00\xff\xff"))
+            self._message(b0 & 0x0F, payload, end - offset)
             offset = end
         if offset:
             del buffer[:offset]
@@ -178,7 +185,8 @@ def _cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-async def _run(conn: Connection, host: str, port: int, subprotocol: str | None, count: int, stalled: int) -> None:
+async def _run(conn: Connection, host: str, port: int, subprotocol: str | None, count: int, stalled: int,
+               deflate: bool) -> None:
     loop = asyncio.get_running_loop()
     stats = [ClientStats(stalled=i < stalled) for i in range(count)]
     clients: list[Client] = []
@@ -196,7 +204,7 @@ async def _run(conn: Connection, host: str, port: int, subprotocol: str | None, 
                     sock.setblocking(False)
                     await loop.sock_connect(sock, (host, port))
                     _, client = await loop.create_connection(
-                        lambda: Client(host, port, subprotocol, s), sock=sock
+                        lambda: Client(host, port, subprotocol, s, deflate), sock=sock
                     )
                     await asyncio.wait_for(client.opened, 10)
                     clients.append(client)
@@ -243,9 +251,11 @@ async def _run(conn: Connection, host: str, port: int, subprotocol: str | None, 
                                s.latencies.tobytes(), s.error) for s in stats]))
 
 
-def run_clients(conn: Connection, host: str, port: int, subprotocol: str | None, count: int, stalled: int) -> None:
-    """Process entry point: open ``count`` clients (the first ``stalled`` of them stall on cue)."""
+def run_clients(conn: Connection, host: str, port: int, subprotocol: str | None, count: int, stalled: int,
+                deflate: bool = False) -> None:
+    """Process entry point: open ``count`` clients (the first ``stalled`` of them stall on cue); with
+    ``deflate`` they negotiate permessage-deflate."""
     try:
-        asyncio.run(_run(conn, host, port, subprotocol, count, stalled))
+        asyncio.run(_run(conn, host, port, subprotocol, count, stalled, deflate))
     except Exception as error:
         conn.send(("error", f"{type(error).__name__}: {error}"))

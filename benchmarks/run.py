@@ -35,9 +35,13 @@ SUBPROTOCOLS = {
     "json": "glyphcast.json.v1",
     "binary": "glyphcast.binary.v1",
     "diff": "glyphcast.diff.v1",
+    # The same codecs to clients that negotiate permessage-deflate (compressed once per frame by the hub).
+    "json-deflate": "glyphcast.json.v1",
+    "diff-deflate": "glyphcast.diff.v1",
     "baseline": None,
     "ideal": None,
 }
+DEFLATE_SUFFIX = "-deflate"
 CLIENTS_PER_PROCESS = 250
 RESULTS = Path(__file__).parent / "results"
 
@@ -129,7 +133,8 @@ def run_row(kind: str, workload: str, clients: int, mode: Mode, stalled: int = 0
             stall_share = stalled // processes + (1 if index < stalled % processes else 0)
             parent, child = ctx.Pipe()
             process = ctx.Process(target=run_clients,
-                                  args=(child, HOST, port, SUBPROTOCOLS[kind], share, stall_share), daemon=True)
+                                  args=(child, HOST, port, SUBPROTOCOLS[kind], share, stall_share,
+                                        kind.endswith(DEFLATE_SUFFIX)), daemon=True)
             process.start()
             loaders.append((parent, process))
         row.connected = sum(_recv(parent, 120, "clients connecting")[1] for parent, _ in loaders)
@@ -321,6 +326,19 @@ def check_targets(rows: list[Row], stall_rows: dict[str, Row], mode: Mode) -> li
             ok = diff.converged == 1.0 and diff.converge_lag_ms <= interval
             checks.append((f"every diff client has the last frame ≤ 1 frame interval after the stream stops ({workload})",
                            f"{diff.converged:.0%} of clients, last within +{diff.converge_lag_ms:.1f} ms", verdict(ok)))
+    for workload in WORKLOADS:
+        packed, diff = find(rows, "diff-deflate", workload, most), find(rows, "diff", workload, most)
+        full = find(rows, "json", workload, most) or find(rows, "baseline", workload, most)
+        if packed and full and workload == "demo 200x60":
+            r = packed.bytes_per_frame / full.bytes_per_frame
+            checks.append((f"diff-deflate bytes/delivery ≤ 1/50 of the JSON full frame ({workload})",
+                           f"{packed.bytes_per_frame:.0f} B / {full.bytes_per_frame:.0f} B = 1/{1 / r:.1f}",
+                           verdict(r <= 1 / 50)))
+        if packed and diff:
+            r = packed.server_cpu_us_per_frame / diff.server_cpu_us_per_frame
+            checks.append((f"diff-deflate server CPU/delivery ≤ 1.1× diff at {most} clients ({workload})",
+                           f"{packed.server_cpu_us_per_frame:.1f} vs {diff.server_cpu_us_per_frame:.1f} µs "
+                           f"({r:.2f}×)", verdict(r <= 1.1)))
     calm, stall = stall_rows.get("diff"), stall_rows.get("diff-stall")
     if calm and stall and stall.stalled:
         ratio = stall.latency_p99_ms / calm.latency_p99_ms
@@ -358,7 +376,7 @@ def machine() -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     parser.add_argument("--full", action="store_true", help="every client count, 10 s rows, 10 s stall")
-    parser.add_argument("--only", default="baseline,json,binary,diff,ideal",
+    parser.add_argument("--only", default="baseline,json,binary,diff,diff-deflate,ideal",
                         help="comma-separated contenders (default: all)")
     parser.add_argument("--workloads", default=",".join(WORKLOADS), help="comma-separated workloads")
     parser.add_argument("--clients", default="", help="comma-separated client counts (default: the mode's)")
@@ -367,7 +385,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-uvloop", action="store_true", help="keep the hub on asyncio's own loop even if uvloop is installed")
     parser.add_argument("--profile", action="store_true",
                         help="py-spy each server during its row; top functions printed, raw stacks in --out")
-    args = parser.parse_args(argv)
+    parser.add_argument("--emulator", action="store_true",
+                        help="instead: terminal emulator throughput, pyte vs avt (benchmarks/emulator.py; "
+                             "takes its --mb, --runs, --inputs)")
+    args, rest = parser.parse_known_args(argv)
+    if args.emulator:
+        from benchmarks.emulator import main as emulator
+
+        return emulator(rest)
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     mode = FULL if args.full else QUICK
     if args.no_uvloop:
         os.environ["GLYPHCAST_BENCH_UVLOOP"] = "0"

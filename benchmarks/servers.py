@@ -12,6 +12,8 @@ producer pays per frame ("show cost"):
   bytes glyphcast's diff codec sends.
 - ``json`` / ``binary`` / ``diff``: glyphcast, the engine's side of the real
   path: ``Stream.show(rows)`` on a stream holding the ``websocket-<codec>`` display.
+- ``json-deflate`` / ``diff-deflate``: the same server; its clients negotiate
+  permessage-deflate (the hub compresses each message once for all of them).
 """
 
 from __future__ import annotations
@@ -177,6 +179,6 @@ def serve(conn: Connection, kind: str, workload: str, count: int, fps: float, po
         if kind in ("baseline", "ideal"):
             _serve_broadcast(conn, kind, workload, count, fps, port, grace)
         else:
-            _serve_glyphcast(conn, kind, workload, count, fps, port, grace, max_clients)
+            _serve_glyphcast(conn, kind.removesuffix("-deflate"), workload, count, fps, port, grace, max_clients)
     except Exception as error:
         conn.send(("error", f"{type(error).__name__}: {error}"))

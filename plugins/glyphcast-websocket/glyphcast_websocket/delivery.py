@@ -19,22 +19,41 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from glyphcast import Codec, Frame, protocol
+from websockets.extensions.permessage_deflate import PerMessageDeflate
 from websockets.frames import Frame as WireFrame
 from websockets.frames import Opcode
 
 
-@dataclass(frozen=True, slots=True)
+def _deflater(window_bits: int) -> PerMessageDeflate:
+    """RFC 7692 compression of server messages, each on its own (no context takeover), in a
+    ``2**window_bits`` window. With no context kept between messages, one instance gives
+    every session the same bytes for the same message."""
+    deflater = _DEFLATERS.get(window_bits)
+    if deflater is None:
+        deflater = _DEFLATERS[window_bits] = PerMessageDeflate(False, True, 15, window_bits)
+    return deflater
+
+
+_DEFLATERS: dict[int, PerMessageDeflate] = {}
+
+
 class Wire:
     """One encoded message: its payload and the complete unmasked WebSocket frame carrying it.
 
-    Server->client frames are not masked, so with no per-connection extension
-    (the hub runs without permessage-deflate) ``framed`` is byte for byte what
-    every session at this point must receive.
+    Server->client frames are not masked, so ``framed`` is byte for byte what
+    every session at this point must receive; a session that negotiated
+    permessage-deflate gets :meth:`deflated` instead, compressed once per
+    window size (the hub asks for no context takeover, so the compressed
+    bytes do not depend on what the session was sent before).
     """
 
-    payload: bytes
-    text: bool
-    framed: bytes
+    __slots__ = ("payload", "text", "framed", "_deflated")
+
+    def __init__(self, payload: bytes, text: bool, framed: bytes) -> None:
+        self.payload = payload
+        self.text = text
+        self.framed = framed
+        self._deflated: dict[int, bytes] | None = None
 
     @classmethod
     def of(cls, encoded: bytes | str) -> Wire:
@@ -44,8 +63,32 @@ class Wire:
         framed = WireFrame(Opcode.TEXT if text else Opcode.BINARY, payload).serialize(mask=False, extensions=[])
         return cls(payload, text, framed)
 
+    def deflated(self, window_bits: int = 15) -> bytes:
+        """This frame for a session with permessage-deflate: compressed (RSV1 set), or, when
+        compressing would not make it smaller, ``framed`` as is (RFC 7692 allows either per message)."""
+        cache = self._deflated
+        if cache is None:
+            cache = self._deflated = {}
+        framed = cache.get(window_bits)
+        if framed is None:
+            opcode = Opcode.TEXT if self.text else Opcode.BINARY
+            compressed = WireFrame(opcode, self.payload).serialize(mask=False, extensions=[_deflater(window_bits)])
+            framed = cache[window_bits] = compressed if len(compressed) < len(self.framed) else self.framed
+            DEFLATE_STATS.compressions += 1
+        return framed
+
     def __len__(self) -> int:
         return len(self.framed)
+
+
+@dataclass(slots=True)
+class DeflateStats:
+    """How many times a message was compressed (once per message and window size, however many sessions)."""
+
+    compressions: int = 0
+
+
+DEFLATE_STATS = DeflateStats()
 
 
 @dataclass(slots=True)

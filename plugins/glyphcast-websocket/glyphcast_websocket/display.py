@@ -99,6 +99,7 @@ class HubDisplay(FrameDisplay):
         max_clients: int = 256,
         write_limit: int = 32 * 1024,
         ping_interval: float = 20.0,
+        compression: bool = True,
         reuse_port: bool = False,
         width: int = 80,
         height: int = 24,
@@ -125,6 +126,7 @@ class HubDisplay(FrameDisplay):
             write_limit=write_limit,
             ping_interval=ping_interval,
             ping_timeout=ping_interval,
+            compression=compression,
             reuse_port=reuse_port,
         )
         self.settings.policy(host, port)  # refuse unusable values now, not when the server starts

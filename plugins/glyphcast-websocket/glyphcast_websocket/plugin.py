@@ -50,6 +50,7 @@ def display_factory(subprotocol: str | None, name: str | None = None) -> Callabl
         certfile: Path | None = None,
         keyfile: Path | None = None,
         max_clients: int = 256,
+        compression: bool = True,
         reuse_port: bool = False,
     ) -> HubDisplay:
         view = tokens.resolve(token, token_file, tokens.VIEW_ENV, "token")
@@ -73,6 +74,7 @@ def display_factory(subprotocol: str | None, name: str | None = None) -> Callabl
             certfile=certfile or "",
             keyfile=keyfile or "",
             max_clients=max_clients,
+            compression=compression,
             reuse_port=reuse_port,
         )
 

@@ -26,6 +26,7 @@ from glyphcast import ClientInfo, DisplayError, __version__, protocol
 from glyphcast.protocol import codec_subprotocols
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed, NegotiationError
+from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
@@ -44,6 +45,18 @@ from glyphcast_websocket.tls import tls_context
 from glyphcast_websocket.wsio import Connection, Handshakes, connection_class, raise_descriptor_limit
 
 log = logging.getLogger("glyphcast.websocket")
+
+
+def shared_deflate() -> ServerPerMessageDeflateFactory:
+    """permessage-deflate (RFC 7692) as the hub speaks it: no context takeover either way.
+
+    ``server_no_context_takeover`` makes each server message compressible once
+    for every session; ``client_no_context_takeover`` keeps no decompression
+    window per connection between client messages (bounded memory). Both may be
+    imposed by the server whatever the client offered. A client message's
+    decompressed size counts against ``max_size`` (a deflate bomb is closed with 1009).
+    """
+    return ServerPerMessageDeflateFactory(server_no_context_takeover=True, client_no_context_takeover=True)
 
 SERVER_NAME = f"glyphcast/{__version__}"
 
@@ -151,7 +164,10 @@ class Hub:
             create_connection=connection_class(self.handshakes),
             process_request=self._process_request,
             select_subprotocol=self._select_subprotocol,
-            compression=None,  # per-connection deflate would defeat encode-once and frame-once
+            # Per-connection deflate would defeat encode-once and frame-once: the hub compresses each
+            # message once for everyone (Wire.deflated), so it asks for no context takeover both ways.
+            compression=None,
+            extensions=[shared_deflate()] if s.compression else None,
             max_size=protocol.MAX_CLIENT_MESSAGE,
             write_limit=s.write_limit,
             open_timeout=s.open_timeout,
@@ -182,6 +198,7 @@ class Hub:
             await asyncio.wait_for(self._server.wait_closed(), max(0.1, deadline - loop.time()))
         except TimeoutError:
             log.warning("clients of %s did not close in time; dropping them", self.url)
+
 
     def stop(self) -> None:
         """Close every client with 1001, stop serving and join the thread (within 2 s)."""

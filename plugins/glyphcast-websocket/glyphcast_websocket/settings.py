@@ -39,12 +39,14 @@ class Settings:
     ping_timeout: float = 20.0
     rate: float = 50.0
     burst: float = 100.0
+    #: Offer permessage-deflate, each message compressed once for every session that takes it.
+    compression: bool = True
     reuse_port: bool = False
 
     def server_part(self) -> tuple[object, ...]:
         """What every stream on one port must agree on: the server's own settings, not a stream's."""
         return (self.certfile, self.keyfile, self.max_handshakes, self.write_limit, self.open_timeout,
-                self.ping_interval, self.ping_timeout, self.reuse_port)
+                self.ping_interval, self.ping_timeout, self.compression, self.reuse_port)
 
     def policy(self, host: str, port: int) -> Policy:
         """The access rules for a server on (host, port); a one-line DisplayError for unusable values."""

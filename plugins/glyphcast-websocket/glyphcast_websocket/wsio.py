@@ -7,8 +7,11 @@ things websockets does not offer as public API, all on
 ``websockets.asyncio.connection.Connection``:
 
 - ``transport.write(bytes)``: write an already-framed server message. Server
-  frames are unmasked and the hub runs without extensions, so these are the
-  bytes ``send`` would have written.
+  frames are unmasked, and the one extension the hub negotiates,
+  permessage-deflate, is asked for with no context takeover, so the
+  compressed bytes (:meth:`Wire.deflated`) are what ``send`` would have written.
+- ``protocol.extensions``: whether this connection negotiated permessage-deflate,
+  and with which window (:attr:`Connection.deflate_bits`).
 - ``paused``: set by asyncio flow control (``pause_writing``) while the
   socket's write buffer is above ``write_limit``; the hub stops writing then.
 - ``protocol.state``: the hub must not write once the closing handshake began.
@@ -33,6 +36,7 @@ from typing import Any
 
 from glyphcast import Frame
 from websockets.asyncio.server import ServerConnection
+from websockets.extensions.permessage_deflate import PerMessageDeflate
 from websockets.protocol import State
 
 from glyphcast_websocket.delivery import EncodeCache, Wire
@@ -52,9 +56,15 @@ class Handshakes:
         self._waiting: dict[Connection, None] = {}
         #: Connections dropped to make room for newer ones.
         self.dropped = 0
+        #: The server is stopping: a connection that arrives now is dropped at once.
+        self.closed = False
 
     def add(self, connection: Connection) -> Connection | None:
-        """Track ``connection``; return the oldest one to drop if the cap is exceeded."""
+        """Track ``connection``; return the oldest one to drop if the cap is exceeded (or
+        ``connection`` itself once the server is stopping: it was accepted in the listener's
+        last instant, and nothing will ever answer it)."""
+        if self.closed:
+            return connection
         self._waiting[connection] = None
         if len(self._waiting) <= self.limit:
             return None
@@ -74,7 +84,8 @@ class Handshakes:
         return len(self._waiting)
 
     def abort_all(self) -> None:
-        """Drop every connection still in its handshake (the server is stopping)."""
+        """Drop every connection still in its handshake, and any that arrives later (the server is stopping)."""
+        self.closed = True
         for connection in list(self._waiting):
             connection.transport.abort()
         self._waiting.clear()
@@ -93,6 +104,8 @@ class Connection(ServerConnection):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.admission: Any = None
+        #: The window (bits) of the permessage-deflate this connection negotiated; None without it.
+        self.deflate_bits: int | None = None
         #: The stream (a ``Room``) the request's path named, for the handshake and the handler.
         self.room: Any = None
         self.control_backlog = 0
@@ -104,7 +117,7 @@ class Connection(ServerConnection):
         super().connection_made(transport)
         oldest = self.handshakes.add(self)
         if oldest is not None:
-            log.debug("too many connections in the handshake; dropping the oldest")
+            log.debug("too many connections in the handshake (or the server is stopping); dropping one")
             oldest.transport.abort()
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -112,8 +125,12 @@ class Connection(ServerConnection):
         super().connection_lost(exc)
 
     def opened(self) -> None:
-        """The handshake completed: this connection no longer counts against the handshake cap."""
+        """The handshake completed: this connection no longer counts against the handshake cap,
+        and what it negotiated is known."""
         self.handshakes.discard(self)
+        for extension in self.protocol.extensions:
+            if isinstance(extension, PerMessageDeflate):
+                self.deflate_bits = extension.local_max_window_bits
 
     def data_received(self, data: bytes) -> None:
         before = self.transport.get_write_buffer_size()
@@ -152,12 +169,13 @@ class Connection(ServerConnection):
         if self.protocol.state is not State.OPEN or self.transport.is_closing():
             return 0
         write = self.transport.write
+        deflate_bits = self.deflate_bits
         written = 0
         while not self.paused:
             wire = next_wire(latest, cache)
             if wire is None:
                 return written
-            framed = wire.framed
+            framed = wire.framed if deflate_bits is None else wire.deflated(deflate_bits)
             write(framed)
             written += len(framed)
         self.stalled = True
