@@ -187,3 +187,27 @@ def test_a_source_with_nothing_to_read_still_ends_on_duration(redis_server: Redi
     started = time.monotonic()
     assert list(relay(source, duration=0.5).frames) == []
     assert time.monotonic() - started < 2.0
+
+
+def test_a_reader_that_fell_a_batch_behind_skips_to_the_newest_keyframe_in_order(
+    redis_server: RedisServer, stream_name: str
+) -> None:
+    from glyphcast_redis.source import READ_BATCH
+
+    display = RedisDisplay(url=redis_server.url, stream=stream_name, maxlen=4 * READ_BATCH, keyframe_interval=3600,
+                           queue_frames=4 * READ_BATCH)
+    display.init(6, 1)
+    display.show(["first"])
+    source = RedisSource(url=redis_server.url, stream=stream_name, block=0.1)
+    cues = iter(source)
+    first = next(c for c in cues if c.rows is not None)
+    assert first.seq == 1
+    for n in range(2, 2 * READ_BATCH):  # the edge stalls (GC, a full disk, SIGSTOP) while these are written
+        display.show([f"{n}"])
+    display.end("done")
+    display.cleanup()
+    seqs = [c.seq for c in cues if c.rows is not None]
+    assert source.seeks == 2 and "behind" in source.last_seek
+    assert seqs == sorted(seqs) and seqs[-1] == 2 * READ_BATCH - 1
+    assert seqs[0] > READ_BATCH  # from the newest keyframe on (one every maxlen // 4 entries), not the backlog
+    assert source.end_reason == "done"
