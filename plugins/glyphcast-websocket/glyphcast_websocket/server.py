@@ -177,6 +177,7 @@ class Hub:
             ping_timeout=s.ping_timeout,
             close_timeout=1.0,
             server_header=SERVER_NAME,
+            reuse_port=s.reuse_port or None,  # SO_REUSEPORT: edge processes of one stream share the port
         )
         sockets = self._server.sockets
         port = int(sockets[0].getsockname()[1]) if sockets else self.requested_port
