@@ -310,6 +310,8 @@ class StreamClient:
         self.cast = AsciicastDecoder(3 if subprotocol == "v3.asciicast" else 2)
         self.messages: list[bytes | str] = []
         self.events: list[Any] = []
+        #: The screen's text after every message (what a viewer could have seen).
+        self.screens: list[tuple[str, ...]] = []
         self.close_code: int | None = None
         self.subprotocol: str | None = None
         self.protocol.send_request(self.protocol.connect())
@@ -351,6 +353,8 @@ class StreamClient:
                     self.close_code = int.from_bytes(event.data[:2], "big") if len(event.data) >= 2 else 1005
                 elif event.opcode in (Opcode.TEXT, Opcode.BINARY):
                     self._play(event)
+                    if self.player.screen is not None:
+                        self.screens.append(tuple(self.player.text()))
                     count += 1
         self._flush()
         return count
