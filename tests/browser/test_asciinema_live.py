@@ -10,8 +10,12 @@ here enables one format (``websocket-alis``, ``websocket-asciicast-v2``, ``webso
 
 from __future__ import annotations
 
+import functools
+import http.server
 import json
 import re
+import shutil
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -19,13 +23,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import GlyphcastServer, plain
+from conftest import GlyphcastServer, plain, unavailable
 
 pytestmark = pytest.mark.timeout(120)
 
 DISPLAYS = {"v1.alis": "websocket-alis", "v2.asciicast": "websocket-asciicast-v2",
             "v3.asciicast": "websocket-asciicast-v3"}
 FINITE_DEMO = Path(__file__).resolve().with_name("finite_demo.py")
+ROOT = Path(__file__).resolve().parents[2]
+PLAYER = ROOT / "client" / "node_modules" / "asciinema-player"
+DOC = ROOT / "docs" / "asciinema.md"
+CDN = re.compile(r"https://cdn\.jsdelivr\.net/npm/asciinema-player@([\d.]+)/dist/bundle/")
 TITLE = re.compile(r"frame (\d{6})")
 SIZE = "60x16"
 
@@ -196,3 +204,46 @@ def test_the_player_with_its_own_adaptive_buffer_shows_engine_frames_too(server_
     page = open_player(f"{server.http_url}/player?buffer=auto")
     page.wait_for_text()
     assert_shows_engine_frames(server, page, samples=3)
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        """No access log on the test output."""
+
+
+@pytest.fixture
+def other_origin(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A plain web server on another port (another origin): (its URL, the directory it serves)."""
+    handler = functools.partial(QuietHandler, directory=str(tmp_path))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", tmp_path
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_docs_snippet_plays_the_stream_in_a_page_on_another_origin(server_factory, browser, other_origin) -> None:
+    """docs/asciinema.md's embed, as written, with the player's files served locally instead of the CDN."""
+    origin, site = other_origin
+    (html,) = re.findall(r"```html\n(.*?)```", DOC.read_text(encoding="utf-8"), re.DOTALL)
+    pinned = json.loads((ROOT / "client" / "package.json").read_text())["dependencies"]["asciinema-player"]
+    assert set(CDN.findall(html)) == {pinned}, "the snippet loads the asciinema-player version glyphcast pins and tests"
+    for name in ("asciinema-player.min.js", "asciinema-player.css"):
+        if not (PLAYER / "dist" / "bundle" / name).is_file():
+            unavailable(f"asciinema-player is not installed: cd client && npm ci")
+        shutil.copy(PLAYER / "dist" / "bundle" / name, site / name)
+    server = server_factory(display="websocket-alis", size=SIZE, options={"allow_origin": origin})
+    assert "wss://live.example.org/ws" in html
+    (site / "index.html").write_text(CDN.sub("", html).replace("wss://live.example.org/ws", server.ws_url), "utf-8")
+    context = browser.new_context(viewport={"width": 1000, "height": 600})
+    try:
+        page = PlayerPage(context.new_page())
+        page.page.goto(f"{origin}/index.html")
+        page.wait_for_text()
+        assert codec_clients(server)["v1.alis"] == 1
+        assert_shows_engine_frames(server, page, samples=3)
+        assert not page.errors, page.errors
+    finally:
+        context.close()
