@@ -9,7 +9,7 @@ PLUGINS := websocket json binary diff record asciinema
 EDITABLES := -e . $(foreach p,$(PLUGINS),-e plugins/glyphcast-$(p))
 VIEWER := plugins/glyphcast-websocket/glyphcast_websocket/viewer/index.html
 
-.PHONY: demo test bench bench-full viewer wheels dev clean
+.PHONY: demo test bench bench-full bench-emulator viewer wheels dev clean
 
 # Tools: tox with the uv backend (tox-uv also brings the uv binary used below).
 $(BIN)/tox:
@@ -65,6 +65,10 @@ bench: $(VENV)/.bench
 
 bench-full: $(VENV)/.bench
 	$(BIN)/python -m benchmarks --full
+
+# Terminal emulator throughput, pyte vs avt (about a minute; not part of `make bench`).
+bench-emulator: $(VENV)/.bench
+	$(BIN)/python -m benchmarks --emulator
 
 clean:
 	rm -rf $(VENV) .tox client/node_modules dist

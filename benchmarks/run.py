@@ -391,7 +391,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-uvloop", action="store_true", help="keep the hub on asyncio's own loop even if uvloop is installed")
     parser.add_argument("--profile", action="store_true",
                         help="py-spy each server during its row; top functions printed, raw stacks in --out")
-    args = parser.parse_args(argv)
+    parser.add_argument("--emulator", action="store_true",
+                        help="instead: terminal emulator throughput, pyte vs avt (benchmarks/emulator.py; "
+                             "takes its --mb, --runs, --inputs)")
+    args, rest = parser.parse_known_args(argv)
+    if args.emulator:
+        from benchmarks.emulator import main as emulator
+
+        return emulator(rest)
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     mode = FULL if args.full else QUICK
     if args.no_uvloop:
         os.environ["GLYPHCAST_BENCH_UVLOOP"] = "0"

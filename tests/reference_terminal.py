@@ -8,13 +8,13 @@ the same program at the same size. Shared by every test env that needs it
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
@@ -70,6 +70,11 @@ class Tmux:
         self.tmux("new-session", "-d", "-s", "ref", "-x", str(self.width), "-y", str(self.height),
                   *extra, command)
 
+    def resize(self, width: int, height: int) -> None:
+        """Resize the pane (its window), as a terminal window being resized."""
+        self.tmux("resize-window", "-t", "ref", "-x", str(width), "-y", str(height))
+        self.width, self.height = width, height
+
     def send_keys(self, *keys: str, literal: bool = False) -> None:
         """tmux key names ("Escape", "C-c", "Enter") or, with ``literal``, text typed as is."""
         self.tmux("send-keys", "-t", "ref", *(["-l"] if literal else []), *keys)
@@ -80,10 +85,24 @@ class Tmux:
         rows = [row.rstrip() for row in text.split("\n")[: self.height]]
         return rows + [""] * (self.height - len(rows))
 
+    def styled(self) -> list[str]:
+        """The pane's rows with their colours and styles as SGR (``capture-pane -e``), trailing blanks
+        kept (a coloured blank is visible); ``height`` rows. The SGR state carries over from one
+        row to the next (tmux writes it for a terminal to take in one go): read the rows as one
+        stream, joined with CRLF. Cells erased with a background colour come back blank."""
+        text = self.tmux("capture-pane", "-p", "-e", "-N", "-t", "ref")
+        rows = text.split("\n")[: self.height]
+        return rows + [""] * (self.height - len(rows))
+
     def cursor(self) -> tuple[int, int]:
-        """(col, row) of the pane's cursor, 0-based."""
+        """(col, row) of the pane's cursor, 0-based. After a write to the last column
+        (pending wrap) tmux reports col == width; a terminal draws it on the last cell."""
         col, row = self.tmux("display-message", "-p", "-t", "ref", "#{cursor_x},#{cursor_y}").split(",")
         return int(col), int(row)
+
+    def cursor_visible(self) -> bool:
+        """False while the program hides the cursor (DECTCEM, ``CSI ?25l``)."""
+        return self.tmux("display-message", "-p", "-t", "ref", "#{cursor_flag}").strip() == "1"
 
     def wait_for(self, predicate: Callable[[list[str]], bool], timeout: float = 10.0) -> list[str]:
         """Poll the screen until ``predicate(screen)``; fail with the last screen if it never holds."""
@@ -102,22 +121,59 @@ class Tmux:
         self._dir.cleanup()
 
 
-def screen_of_output(data: bytes, width: int, height: int) -> list[str]:
-    """What tmux shows after ``data`` is written to a ``width`` x ``height`` terminal.
+@dataclass(frozen=True)
+class Shown:
+    """What tmux shows: plain rows, the same rows with SGR, the cursor and whether it is drawn."""
 
-    The bytes are ``cat``-ed into the pane, then a wait-for channel says they are
-    all in; the pane stays open (``sleep``) so it can be read.
-    """
-    with Tmux(width, height) as tmux, tempfile.NamedTemporaryFile(suffix=".out", delete=False) as out:
-        out.write(data)
-        out.flush()
-        path = out.name
-        try:
-            channel = f"done-{tmux.socket}"
-            command = (f"stty -opost 2>/dev/null; cat {path}; tmux -L {tmux.socket} wait-for -S {channel}; "
-                       "exec sleep 600")
-            tmux.start(command)
-            tmux.tmux("wait-for", channel)
-            return tmux.screen()
-        finally:
-            os.unlink(path)
+    screen: list[str]
+    styled: list[str]
+    cursor: tuple[int, int]
+    cursor_visible: bool
+
+
+# The pane's side of steps_in_tmux: for each "go", write the next file to the terminal,
+# then ask for a status report (DSR 5) and read up to its answer: tmux answers only
+# after it has drawn everything written before the question, so "done" means drawn.
+# (Not DSR 6: recordings ask for the cursor position themselves, and tmux's answers
+# to those come first.) No echo, so the answers stay off the screen.
+PANE_SCRIPT = """stty -opost -echo -icanon min 1 2>/dev/null
+i=0
+while "$TMUX_BIN" -L "$SOCKET" wait-for go; do
+  cat "$STEPS/$i"
+  printf '\\033[5n'
+  while IFS= read -rsd n reply; do case "$reply" in *'[0') break;; esac; done
+  "$TMUX_BIN" -L "$SOCKET" wait-for -S done
+  i=$((i+1))
+done
+"""
+
+
+def steps_in_tmux(steps: Sequence[bytes | tuple[int, int]], width: int, height: int) -> list[Shown]:
+    """What tmux shows after each step, starting at ``width`` x ``height``: a step is
+    bytes written to the terminal or a ``(width, height)`` resize (tmux rewraps lines)."""
+    shown = []
+    with Tmux(width, height) as tmux, tempfile.TemporaryDirectory(prefix="glyphcast-steps-") as folder:
+        writes = [step for step in steps if isinstance(step, bytes)]
+        for index, data in enumerate(writes):
+            Path(folder, str(index)).write_bytes(data)
+        script = Path(folder, "pane.sh")
+        script.write_text(PANE_SCRIPT)
+        tmux.start(f"bash {script}", env={"TMUX_BIN": tmux.binary, "SOCKET": tmux.socket, "STEPS": folder})
+        for step in steps:
+            if isinstance(step, bytes):
+                tmux.tmux("wait-for", "-S", "go")
+                tmux.tmux("wait-for", "done")
+            else:
+                tmux.resize(*step)
+            shown.append(Shown(tmux.screen(), tmux.styled(), tmux.cursor(), tmux.cursor_visible()))
+    return shown
+
+
+def output_in_tmux(data: bytes, width: int, height: int) -> Shown:
+    """What tmux shows after ``data`` is written to a ``width`` x ``height`` terminal."""
+    return steps_in_tmux([data], width, height)[0]
+
+
+def screen_of_output(data: bytes, width: int, height: int) -> list[str]:
+    """The text tmux shows after ``data`` is written to a ``width`` x ``height`` terminal."""
+    return output_in_tmux(data, width, height).screen

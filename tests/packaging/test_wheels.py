@@ -5,7 +5,7 @@ directory, so nothing of the source tree is on the path.
 
 Needs the viewer built first (``make viewer``; tox's packaging env does it),
 ``build`` and ``hatchling`` here (builds run with ``--no-isolation``), and the
-package index for the runtime dependencies (websockets, msgpack, pyte, pluggy).
+package index for the runtime dependencies (websockets, msgpack, pyavt, pluggy).
 Nothing here skips: a missing prerequisite fails, locally as in CI.
 """
 

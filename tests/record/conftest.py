@@ -21,15 +21,36 @@ ROOT = Path(__file__).resolve().parents[2]
 Cell = tuple[Any, ...]
 
 
+BLANK: Cell = tuple(pyte.screens.Char(" "))
+
+
+def visible(cell: pyte.screens.Char) -> Cell:
+    """A cell as it looks: of a space with nothing drawn across it only the background
+    shows, not the foreground or the weight (replay drops such trailing blanks, and
+    terminals erase with the background alone)."""
+    if cell.data == " " and not (cell.underscore or cell.strikethrough or cell.reverse):
+        return tuple(cell._replace(fg="default", bold=False, italics=False, blink=False))
+    return tuple(cell)
+
+
 def row_cells(row: str, width: int) -> list[Cell]:
     """The cells one row occupies on a terminal ``width`` wide: (char, fg, bg, bold, italics, ...).
 
     Each row is drawn on its own fresh one-line pyte screen, so this reading of
-    "what the engine showed" shares no code or escape sequences with the recorder.
+    "what the engine showed" shares no code or escape sequences with the recorder
+    or with replay's emulator.
     """
     screen = pyte.Screen(width, 1)
     pyte.Stream(screen).feed(row)
-    return [tuple(screen.buffer[0][x]) for x in range(width)]
+    return [visible(screen.buffer[0][x]) for x in range(width)]
+
+
+def stream_cells(rows: Sequence[str], width: int, height: int) -> list[list[Cell]]:
+    """Every cell after writing ``rows`` to one fresh pyte screen, CRLF between them: how to
+    read rows whose SGR state carries over from row to row (tmux's ``capture-pane -e``)."""
+    screen = pyte.Screen(width, height)
+    pyte.Stream(screen).feed("\r\n".join(rows[:height]))
+    return screen_cells(screen)
 
 
 def frame_cells(rows: Sequence[str], width: int, height: int) -> list[list[Cell]]:
@@ -39,7 +60,7 @@ def frame_cells(rows: Sequence[str], width: int, height: int) -> list[list[Cell]
 
 def screen_cells(screen: pyte.Screen) -> list[list[Cell]]:
     """Every cell of a pyte screen (after feeding it a whole recording, say)."""
-    return [[tuple(screen.buffer[y][x]) for x in range(screen.columns)] for y in range(screen.lines)]
+    return [[visible(screen.buffer[y][x]) for x in range(screen.columns)] for y in range(screen.lines)]
 
 
 def first_difference(a: list[list[Cell]], b: list[list[Cell]]) -> str:

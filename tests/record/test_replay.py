@@ -65,6 +65,15 @@ def test_rgb_cast_becomes_truecolor_sgr_in_the_rebuilt_row() -> None:
     assert last.rows[0] == "\x1b[0;38;2;254;220;186;48;2;18;52;86m◆▋\ue0b0\x1b[0m"
 
 
+def test_frames_carry_the_programs_cursor_and_none_while_it_is_hidden(tmp_path: Path) -> None:
+    path = tmp_path / "cursor.cast"
+    path.write_text('{"version": 2, "width": 6, "height": 2}\n[0.1, "o", "ab"]\n[0.2, "o", "\\u001b[2;4H"]\n'
+                    '[0.3, "o", "\\u001b[?25l"]\n[0.4, "r", "8x3"]\n[0.5, "o", "\\u001b[?25h\\u001b[H"]\n')
+    result = list(open_source("replay", 1, 1, path=str(path)))
+    assert [c.cursor for c in result] == [(2, 0), (3, 1), None, None, (0, 0)]
+    assert [c.rows for c in result][-1] == ("ab", "", "")
+
+
 def test_idle_time_limit_caps_the_gaps_and_speed_divides_the_times() -> None:
     capped = cues("asciinema-full-v2.cast", idle_time_limit=2.0)
     assert [round(c.at or 0, 6) for c in capped] == [0.000001, 1.0, 3.0, 5.0]
@@ -79,19 +88,21 @@ def test_the_headers_idle_time_limit_applies_unless_the_option_overrides_it(tmp_
     assert [c.at for c in open_source("replay", 1, 1, path=str(path), idle_time_limit=3.0)] == [0.0, 3.0]
 
 
-def test_loop_starts_again_from_a_blank_screen_and_keeps_time_moving(tmp_path: Path) -> None:
+def test_loop_starts_again_on_a_fresh_screen_without_a_blank_frame_and_keeps_time_moving(tmp_path: Path) -> None:
     path = tmp_path / "loop.cast"
-    path.write_text('{"version": 2, "width": 4, "height": 1}\n[0.5, "o", "ab"]\n[1.0, "r", "6x1"]\n')
+    path.write_text('{"version": 2, "width": 4, "height": 1}\n[0.5, "o", "ab"]\n[1.0, "r", "6x1"]\n[1.2, "o", "c"]\n')
     source = open_source("replay", 1, 1, path=str(path), loop="true")
     first = list(itertools.islice(source, 6))
     assert [(c.at, c.size, c.clear, c.rows) for c in first] == [
         (0.5, None, False, ("ab",)),
         (1.0, (6, 1), False, ("ab",)),
-        (1.0, (4, 1), True, ("",)),
-        (1.5, None, False, ("ab",)),
-        (2.0, (6, 1), False, ("ab",)),
-        (2.0, (4, 1), True, ("",)),
+        (1.2, None, False, ("abc",)),
+        # The next pass: its first frame brings the recording's own size back, on a fresh screen.
+        (1.7, (4, 1), False, ("ab",)),
+        (2.2, (6, 1), False, ("ab",)),
+        (2.4, None, False, ("abc",)),
     ]
+    assert all(any(row.strip() for row in c.rows or ("x",)) for c in first)  # never a blank frame
 
 
 def test_markers_reach_displays_and_the_marker_hook(tmp_path: Path) -> None:

@@ -105,7 +105,7 @@ def test_end_reaches_the_diff_codec_after_a_delta(open_hub: Any) -> None:
 
 def _join_and_wait(display: Any, codes: list[int | None], failures: list[BaseException]) -> None:
     try:
-        with connect(display, JSON, timeout=3) as ws:
+        with connect(display, JSON, timeout=2) as ws:
             codes.append(expect_close(ws, timeout=5)[0])
     except (OSError, InvalidHandshake, ConnectionClosed):
         codes.append(None)  # the server was stopping or gone: refused or dropped, not hung
@@ -115,12 +115,13 @@ def _join_and_wait(display: Any, codes: list[int | None], failures: list[BaseExc
 
 def test_connects_racing_the_end_never_leave_a_client_hanging(open_hub: Any, caplog: Any) -> None:
     """Clients connecting while the stream ends and the server stops each get end + 1000, a 1001,
-    or (too late) a refused handshake; none waits forever, and nothing is logged as an error.
+    or (too late) a refused or dropped handshake, and nothing is logged as an error: 40 ends x 5
+    clients, 200 connects racing an end.
 
-    (A client whose connection the kernel accepted in the last milliseconds of the listener
-    may still wait for its open timeout: seen, not fixed yet.)"""
+    Seen and not fixed: a connection the kernel hands over in the listener's very last instant can
+    be left unanswered, so its client waits for its own open timeout (2 s here) and then retries."""
     caplog.set_level(logging.WARNING)
-    for _ in range(10):
+    for _ in range(40):
         display = open_hub()
         display.show(["x"])
         codes: list[int | None] = []

@@ -2,8 +2,9 @@
 
 - display ``record`` (:class:`RecordDisplay`): asciicast v2 that ``asciinema play``
   and asciinema-player play; lossless, written by its own thread, crash-safe.
-- source ``replay`` (:class:`ReplaySource`): asciicast v1/v2/v3 through a terminal
-  emulator (pyte), as frames with colours, at the recorded timing.
+- source ``replay`` (:class:`ReplaySource`): asciicast v1/v2/v3 through asciinema's
+  own terminal emulator (``glyphcast.vt``), as frames with colours and the cursor,
+  at the recorded timing.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 from glyphcast_record.asciicast import AsciicastError, CastEncoder, Event, Header, Recording, parse
 from glyphcast_record.recorder import RecordDisplay, RecordingError
 from glyphcast_record.replay import ReplaySource, open_replay, read_recording
-from glyphcast_record.terminal import Terminal
 
 #: The one place the version is written: hatch builds the distribution's metadata from it.
 __version__ = "0.1.0"
@@ -25,7 +25,6 @@ __all__ = [
     "Recording",
     "RecordingError",
     "ReplaySource",
-    "Terminal",
     "__version__",
     "open_replay",
     "parse",

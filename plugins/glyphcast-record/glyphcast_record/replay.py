@@ -11,9 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from glyphcast import Cue
+from glyphcast.vt import Screen
 
 from glyphcast_record.asciicast import AsciicastError, Recording, parse, parse_size
-from glyphcast_record.terminal import Terminal
 
 log = logging.getLogger("glyphcast.record")
 
@@ -38,11 +38,13 @@ def read_recording(path: str | Path) -> Recording:
 
 
 class ReplaySource:
-    """Cues that play ``recording`` through a terminal emulator at its recorded timing.
+    """Cues that play ``recording`` through a terminal emulator (:mod:`glyphcast.vt`) at its
+    recorded timing; each frame carries the program's cursor (None while it hid it).
 
     ``speed`` divides every time; gaps between events longer than
     ``idle_time_limit`` (else the header's) are cut to it. ``loop`` plays the
-    recording again from a blank screen after it ends, forever.
+    recording again after it ends, forever, each pass on a fresh screen (its
+    first frame follows the last one directly: no blank frame in between).
     """
 
     def __init__(
@@ -76,29 +78,43 @@ class ReplaySource:
             yield at / self.speed, index
 
     def __iter__(self) -> Iterator[Cue]:
-        terminal = Terminal(self.width, self.height)
+        screen = _screen(self.width, self.height)
         events = self.recording.events
         offset = 0.0
+        size: tuple[int, int] | None = None  # a size the next frame must bring (a loop's restart)
         while True:
             end = offset
             for at, index in self.timeline():
                 event = events[index]
                 end = offset + at
                 if event.code == "o":
-                    terminal.feed(event.data)
-                    yield Cue(rows=terminal.rows(), at=end)
+                    screen.feed(event.data)
+                    rows, cursor = screen.snapshot()
+                    yield Cue(rows=rows, at=end, cursor=cursor, size=size)
+                    size = None
                 elif event.code == "r":
                     width, height = parse_size(event.data)
-                    terminal.resize(width, height)
-                    yield Cue(rows=terminal.rows(), at=end, size=(width, height))
+                    screen.resize(max(width, _MIN_WIDTH), height)
+                    rows, cursor = screen.snapshot()
+                    yield Cue(rows=rows, at=end, size=(width, height), cursor=cursor)
+                    size = None
                 elif event.code == "m":
                     yield Cue(at=end, marker=event.data)
             if not self.loop or not events:
                 return
-            # Start over from a blank screen of the recording's own size.
+            # Start over on a fresh screen of the recording's own size. No blank frame in between:
+            # the next pass's first frame replaces the last one (a blank would flash on every loop).
             offset = end
-            terminal.reset(self.width, self.height)
-            yield Cue(rows=terminal.rows(), at=offset, size=(self.width, self.height), clear=True)
+            screen = _screen(self.width, self.height)
+            size = (self.width, self.height)
+
+
+# avt needs two columns; a one-column recording is emulated two wide (its one column is what shows).
+_MIN_WIDTH = 2
+
+
+def _screen(width: int, height: int) -> Screen:
+    return Screen(max(width, _MIN_WIDTH), height)
 
 
 def open_replay(

@@ -198,6 +198,7 @@ class Hub:
         except TimeoutError:
             log.warning("clients of %s did not close in time; dropping them", self.url)
 
+
     def stop(self) -> None:
         """Close every client with 1001, stop serving and join the thread (within 2 s)."""
         for room in self.rooms.values():

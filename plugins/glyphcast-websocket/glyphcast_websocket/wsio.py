@@ -56,9 +56,15 @@ class Handshakes:
         self._waiting: dict[Connection, None] = {}
         #: Connections dropped to make room for newer ones.
         self.dropped = 0
+        #: The server is stopping: a connection that arrives now is dropped at once.
+        self.closed = False
 
     def add(self, connection: Connection) -> Connection | None:
-        """Track ``connection``; return the oldest one to drop if the cap is exceeded."""
+        """Track ``connection``; return the oldest one to drop if the cap is exceeded (or
+        ``connection`` itself once the server is stopping: it was accepted in the listener's
+        last instant, and nothing will ever answer it)."""
+        if self.closed:
+            return connection
         self._waiting[connection] = None
         if len(self._waiting) <= self.limit:
             return None
@@ -78,7 +84,8 @@ class Handshakes:
         return len(self._waiting)
 
     def abort_all(self) -> None:
-        """Drop every connection still in its handshake (the server is stopping)."""
+        """Drop every connection still in its handshake, and any that arrives later (the server is stopping)."""
+        self.closed = True
         for connection in list(self._waiting):
             connection.transport.abort()
         self._waiting.clear()
@@ -110,7 +117,7 @@ class Connection(ServerConnection):
         super().connection_made(transport)
         oldest = self.handshakes.add(self)
         if oldest is not None:
-            log.debug("too many connections in the handshake; dropping the oldest")
+            log.debug("too many connections in the handshake (or the server is stopping); dropping one")
             oldest.transport.abort()
 
     def connection_lost(self, exc: Exception | None) -> None:

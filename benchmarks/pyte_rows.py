@@ -1,8 +1,9 @@
-"""A terminal emulator (pyte) that takes a recording's output and gives back glyphcast rows.
+"""The benchmark's baseline: pyte with the row rendering replay used before glyphcast.vt.
 
-pyte interprets every escape sequence; this module only turns its cells back
-into rows: the text plus the SGR codes that reproduce each cell's colour and
-style. Rows are rebuilt only for lines pyte marks dirty.
+This is plugins/glyphcast-record/glyphcast_record/terminal.py as it was removed
+(commit 8f77ca7 removed it; shown by ``git show 8f77ca7^:plugins/glyphcast-record/glyphcast_record/terminal.py``),
+kept here only so benchmarks/emulator.py measures the old path exactly: pyte's
+feed, then the dirty lines rendered as rows with SGR.
 """
 
 from __future__ import annotations
@@ -82,52 +83,16 @@ def render_line(line: dict[int, Char], columns: int) -> str:
     return "".join(out)
 
 
-class Terminal:
-    """A ``width`` x ``height`` pyte screen fed with output; ``rows()`` is what it shows."""
+class PyteRows:
+    """A ``width`` x ``height`` pyte screen; ``write(text)`` feeds it and returns the rows."""
 
     def __init__(self, width: int, height: int) -> None:
         self.screen = pyte.Screen(width, height)
         self.stream = pyte.Stream(self.screen)
         self._rows = [""] * height
 
-    @property
-    def size(self) -> tuple[int, int]:
-        return (self.screen.columns, self.screen.lines)
-
-    def feed(self, data: str) -> None:
-        self.stream.feed(data)
-
-    def resize(self, width: int, height: int) -> None:
-        """Resize as terminals do: fewer lines drop from the bottom, unless the cursor would fall off.
-
-        pyte alone drops lines from the top, which loses what a recording wrote
-        at the top of a screen that then shrank (asciinema-player keeps it).
-        """
-        screen = self.screen
-        if height < screen.lines:
-            drop = max(0, screen.cursor.y - (height - 1))
-            buffer = screen.buffer
-            for y in range(height):
-                if y + drop in buffer:
-                    buffer[y] = buffer[y + drop]
-                else:
-                    buffer.pop(y, None)
-            for y in range(height, screen.lines):
-                buffer.pop(y, None)
-            screen.cursor.y -= drop
-            screen.lines = height  # so pyte's resize below changes only the columns
-        screen.resize(lines=height, columns=width)
-        screen.set_margins()
-        self._rows = [""] * height
-        screen.dirty.update(range(height))
-
-    def reset(self, width: int, height: int) -> None:
-        """A blank screen of this size, as at the start of a recording."""
-        self.screen.reset()
-        self.resize(width, height)
-
-    def rows(self) -> tuple[str, ...]:
-        """The screen as rows, re-rendering only the lines changed since the last call."""
+    def write(self, text: str) -> tuple[str, ...]:
+        self.stream.feed(text)
         screen = self.screen
         for y in screen.dirty:
             if 0 <= y < screen.lines:
