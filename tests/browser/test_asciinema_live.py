@@ -232,7 +232,7 @@ def test_the_docs_snippet_plays_the_stream_in_a_page_on_another_origin(server_fa
     assert set(CDN.findall(html)) == {pinned}, "the snippet loads the asciinema-player version glyphcast pins and tests"
     for name in ("asciinema-player.min.js", "asciinema-player.css"):
         if not (PLAYER / "dist" / "bundle" / name).is_file():
-            unavailable(f"asciinema-player is not installed: cd client && npm ci")
+            unavailable("asciinema-player is not installed: cd client && npm ci")
         shutil.copy(PLAYER / "dist" / "bundle" / name, site / name)
     server = server_factory(display="websocket-alis", size=SIZE, options={"allow_origin": origin})
     assert "wss://live.example.org/ws" in html
