@@ -176,6 +176,8 @@ class OutboxStats:
     deltas: int = 0
     skipped: int = 0
     keyframes: int = 0
+    #: ``resync`` requests: the client lost track of the frames (its next frame is a keyframe).
+    resyncs: int = 0
 
 
 @dataclass(slots=True)
@@ -183,9 +185,10 @@ class Outbox:
     """The "what does this session get next" decision for one session.
 
     Order: replies and notices first (hello, pong, error, clear, ... in the
-    order they were queued), then the newest broadcast ``state`` (latest wins),
-    then the newest frame if the session does not have it yet, and last, once
-    the stream ended, ``end`` (after the final frame, never before it).
+    order they were queued), then the newest broadcast ``state`` and the
+    newest ``presence`` (latest wins, each), then the newest frame if the
+    session does not have it yet, and last, once the stream ended, ``end``
+    (after the final frame, never before it).
     ``shown`` is the frame the client has on screen: a diff codec's delta is
     always computed from exactly that frame. A message the codec encodes to
     :data:`NOTHING` is skipped.
@@ -198,6 +201,9 @@ class Outbox:
     replies: deque[Wire | dict[str, Any]] = field(default_factory=deque)
     state: dict[str, Any] | None = None
     stats: OutboxStats = field(default_factory=OutboxStats)
+    #: The newest ``presence`` not yet sent, and the counts it carries (kept once sent: what the client has).
+    presence_notice: Wire | None = None
+    presence_counts: tuple[int, int] | None = None
     #: The ``end`` notice, waiting for the session to be up to date; ``ended`` once it went out.
     ending: Wire | None = None
     ended: bool = False
@@ -217,9 +223,15 @@ class Outbox:
         """A newer broadcast state replaces one not yet sent: a slow client gets the newest."""
         self.state = state
 
+    def presence(self, notice: Wire, counts: tuple[int, int]) -> None:
+        """A newer ``presence`` (``notice``, carrying ``counts``) replaces one not yet sent."""
+        self.presence_notice = notice
+        self.presence_counts = counts
+
     def resync(self) -> None:
         """The client lost track: its next frame is a keyframe."""
         self.keyframe_due = True
+        self.stats.resyncs += 1
 
     def cleared(self, notice: Wire | dict[str, Any]) -> None:
         """The screen was blanked: send ``notice`` (a ``clear``), then a keyframe for the next frame."""
@@ -234,7 +246,13 @@ class Outbox:
 
     def pending(self, latest: Frame | None) -> bool:
         """Whether :meth:`next` would return something."""
-        return bool(self.replies) or self.state is not None or self._frame_due(latest) or self.ending is not None
+        return (
+            bool(self.replies)
+            or self.state is not None
+            or self.presence_notice is not None
+            or self._frame_due(latest)
+            or self.ending is not None
+        )
 
     def _frame_due(self, latest: Frame | None) -> bool:
         if latest is None:
@@ -251,6 +269,10 @@ class Outbox:
         if self.state is not None:
             state, self.state = self.state, None
             wire = Wire.of(self.codec.encode(protocol.state(state)))
+            if wire.framed:
+                return wire
+        if self.presence_notice is not None:
+            wire, self.presence_notice = self.presence_notice, None
             if wire.framed:
                 return wire
         if latest is None or not self._frame_due(latest):

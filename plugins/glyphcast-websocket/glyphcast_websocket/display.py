@@ -205,9 +205,13 @@ class HubDisplay(FrameDisplay):
     @property
     def page_url(self) -> str:
         """The stream's page without a token: ``public_url`` (behind a proxy) or :attr:`local_url`, then
-        ``s/NAME/`` for a named stream."""
+        ``s/NAME/`` for a named stream, and for the main stream too while the port carries others
+        (``/`` then lists them)."""
         base = self.settings.public_url or self.local_url
-        return base if self.stream == MAIN else f"{base.rstrip('/')}/s/{self.stream}/"
+        hub = self.hub
+        if self.stream == MAIN and (hub is None or len(hub.rooms) < 2):
+            return base
+        return f"{base.rstrip('/')}/s/{self.stream}/"
 
     @property
     def local_url(self) -> str:
