@@ -150,3 +150,11 @@ def test_sessions_at_the_same_point_share_one_multi_message_wire() -> None:
     wires = [outbox.next(wider, cache) for outbox in sessions]
     assert all(w is wires[0] for w in wires)
     assert codec.calls == [("frame", None, 1), ("delta", 1, 2)]
+
+
+def test_a_presence_the_codec_has_no_form_for_is_skipped() -> None:
+    cache, outbox = EncodeCache(), Outbox(EventCodec())
+    frame = next(make_frames(1))
+    outbox.presence(Wire.of(EventCodec().encode({"type": "presence", "viewers": 2, "controllers": 0})), (2, 0))
+    assert messages(outbox.next(frame, cache))[0] == ["size", 20, 5]
+    assert outbox.presence_counts == (2, 0)  # counted as sent: no presence is queued again for the same counts
