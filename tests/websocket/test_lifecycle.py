@@ -124,6 +124,20 @@ def test_root_serves_the_packaged_viewer_with_content_types(open_hub: Any, tmp_p
         assert body == (viewer / name).read_bytes()
 
 
+def test_player_is_the_asciinema_player_page_and_only_it_may_compile_webassembly(open_hub: Any, tmp_path: Path) -> None:
+    display = open_hub()
+    (tmp_path / "index.html").write_text("<!doctype html><title>viewer</title>")
+    (tmp_path / "player.html").write_text("<!doctype html><title>player</title>")
+    display.hub.assets = Assets(tmp_path)
+    status, headers, body = http_get(display, "/player")
+    assert status == 200 and body == b"<!doctype html><title>player</title>"
+    assert headers["content-type"] == "text/html; charset=utf-8"
+    assert "script-src 'self' 'wasm-unsafe-eval';" in headers["content-security-policy"]  # asciinema's VT is wasm
+    _, viewer_headers, _ = http_get(display, "/")
+    assert "wasm-unsafe-eval" not in viewer_headers["content-security-policy"]
+    assert "script-src 'self';" in viewer_headers["content-security-policy"]
+
+
 def test_healthz_reports_clients_per_codec_frames_and_uptime(open_hub: Any) -> None:
     display = open_hub()
     display.show(["a"])
