@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8765
-PLUGINS := websocket json binary diff record pty
+PLUGINS := websocket json binary diff record redis asciinema pty
 EDITABLES := -e . $(foreach p,$(PLUGINS),-e plugins/glyphcast-$(p))
 VIEWER := plugins/glyphcast-websocket/glyphcast_websocket/viewer/index.html
 

@@ -4,7 +4,9 @@ A client here must cost far less than a server session, or the benchmark measure
 the load generator. So it is a bare asyncio protocol: the opening handshake is
 written by hand, and server->client frames (unmasked, never fragmented by the
 servers under test) are cut out of the byte stream with one header parse each;
-only the message's ``type``/``seq``/``ts`` are read (json / msgpack, both in C).
+only the message's ``type``/``seq``/``ts`` are read (json / msgpack, both in C). asciinema's
+formats (``v1.alis``, ``v2.asciicast``, ``v3.asciicast``) carry no ``ts``: their event times are
+added up from the server's time 0 (``origin_ms``, which the server process reports) instead.
 Pings are answered with pongs so a server's keepalive never closes a client.
 A stalled client simply stops reading (``pause_reading``): the kernel buffers
 fill and the server sees a client that does not drain.
@@ -50,20 +52,94 @@ def _masked_frame(opcode: int, payload: bytes) -> bytes:
 class ClientStats:
     stalled: bool = False
     messages: int = 0
-    frames: int = 0  # frame + delta messages
+    frames: int = 0  # frame + delta messages (asciinema: Init/Output/"o" events)
     frame_bytes: int = 0
-    last_seq: int = -1
+    last_seq: int = -1  # -1 where the format carries no seq (asciicast)
     last_arrival_ms: float = 0.0
     latencies: array = field(default_factory=lambda: array("d"))
     error: str = ""
+    last_ts: float = float("nan")  # the newest frame's ts, as the client reads it
+
+
+#: What a reader says a message is: not part of an update (hello, header), part of one (a resize
+#: event before its repaint), or the update itself, with the frame's (seq, ts).
+PART = ("part", -1, 0.0)
+
+
+def _read_glyphcast(opcode: int, payload: bytearray) -> tuple[str, int, float] | None:
+    message = msgpack.unpackb(payload, raw=False) if opcode == OP_BINARY else json.loads(payload)
+    kind = message.get("type") if isinstance(message, dict) else None
+    if kind not in ("frame", "delta"):
+        return None
+    return ("update", message["seq"], message["ts"])
+
+
+def _uleb128(data: bytearray, offset: int) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        byte = data[offset]
+        offset += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if byte < 0x80:
+            return value, offset
+
+
+class _AlisReader:
+    """ALiS events: the stream clock is Init's time plus every event's relative time (µs)."""
+
+    def __init__(self, origin_ms: float) -> None:
+        self.origin_ms = origin_ms
+        self.time_us = 0
+
+    def __call__(self, opcode: int, payload: bytearray) -> tuple[str, int, float] | None:
+        kind = payload[0]
+        if kind == 0x01:  # Init [last id][time]...
+            seq, offset = _uleb128(payload, 1)
+            self.time_us, _ = _uleb128(payload, offset)
+            return ("update", seq, self.origin_ms + self.time_us / 1000)
+        if kind in (0x6F, 0x72, 0x6D):  # Output, Resize, Marker: [id][rel time]...
+            seq, offset = _uleb128(payload, 1)
+            rel, _ = _uleb128(payload, offset)
+            self.time_us += rel
+            return ("update", seq, self.origin_ms + self.time_us / 1000) if kind == 0x6F else PART
+        return None  # the magic string, EOT
+
+
+class _CastReader:
+    """asciicast lines: v2 times are since time 0, v3 times the interval since the previous event."""
+
+    def __init__(self, version: int, origin_ms: float) -> None:
+        self.version = version
+        self.origin_ms = origin_ms
+        self.time_s = 0.0
+
+    def __call__(self, opcode: int, payload: bytearray) -> tuple[str, int, float] | None:
+        value = json.loads(payload)
+        if isinstance(value, dict):  # the header
+            self.time_s = 0.0
+            return None
+        self.time_s = value[0] if self.version == 2 else self.time_s + value[0]
+        return ("update", -1, self.origin_ms + self.time_s * 1000) if value[1] == "o" else PART
+
+
+def reader_for(subprotocol: str | None, origin_ms: float | None) -> Any:
+    """A per-client function: (opcode, payload) -> what the message is (see :data:`PART`)."""
+    if subprotocol == "v1.alis":
+        return _AlisReader(origin_ms or 0.0)
+    if subprotocol in ("v2.asciicast", "v3.asciicast"):
+        return _CastReader(int(subprotocol[1]), origin_ms or 0.0)
+    return _read_glyphcast
 
 
 class Client(asyncio.Protocol):
     """One WebSocket client: handshake, then count every message it reads."""
 
-    def __init__(self, host: str, port: int, subprotocol: str | None, stats: ClientStats, deflate: bool = False) -> None:
+    def __init__(self, host: str, port: int, subprotocol: str | None, stats: ClientStats, deflate: bool = False,
+                 origin_ms: float | None = None) -> None:
         self.host, self.port, self.subprotocol, self.stats = host, port, subprotocol, stats
         self.deflate = deflate
+        self.read = reader_for(subprotocol, origin_ms)
         self.transport: asyncio.Transport | None = None
         self.buffer = bytearray()
         self.opened: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -132,10 +208,8 @@ class Client(asyncio.Protocol):
 
     def _message(self, opcode: int, payload: bytearray, wire_bytes: int) -> None:
         stats = self.stats
-        if opcode == OP_BINARY:
-            message = msgpack.unpackb(payload, raw=False)
-        elif opcode == OP_TEXT:
-            message = json.loads(payload)
+        if opcode in (OP_BINARY, OP_TEXT):
+            read = self.read(opcode, payload)
         elif opcode == OP_PING:
             self._write(_masked_frame(OP_PONG, bytes(payload)))
             return
@@ -147,15 +221,20 @@ class Client(asyncio.Protocol):
             return
         arrival = time.time() * 1000.0
         stats.messages += 1
-        kind = message.get("type") if isinstance(message, dict) else None
-        if kind not in ("frame", "delta"):
+        if read is None:
             return
-        stats.last_seq = message["seq"]
+        what, seq, ts = read
+        if what == "part":  # bytes of an update whose last message is still to come
+            if self.recording:
+                stats.frame_bytes += wire_bytes
+            return
+        stats.last_seq = seq
+        stats.last_ts = ts
         stats.last_arrival_ms = arrival
         if self.recording:
             stats.frames += 1
             stats.frame_bytes += wire_bytes
-            stats.latencies.append(arrival - message["ts"])
+            stats.latencies.append(arrival - ts)
 
     def send_text(self, text: str) -> None:
         self._write(_masked_frame(OP_TEXT, text.encode()))
@@ -186,7 +265,7 @@ def _cpu_seconds() -> float:
 
 
 async def _run(conn: Connection, host: str, port: int, subprotocol: str | None, count: int, stalled: int,
-               deflate: bool) -> None:
+               deflate: bool, origin_ms: float | None) -> None:
     loop = asyncio.get_running_loop()
     stats = [ClientStats(stalled=i < stalled) for i in range(count)]
     clients: list[Client] = []
@@ -204,7 +283,7 @@ async def _run(conn: Connection, host: str, port: int, subprotocol: str | None, 
                     sock.setblocking(False)
                     await loop.sock_connect(sock, (host, port))
                     _, client = await loop.create_connection(
-                        lambda: Client(host, port, subprotocol, s, deflate), sock=sock
+                        lambda: Client(host, port, subprotocol, s, deflate, origin_ms), sock=sock
                     )
                     await asyncio.wait_for(client.opened, 10)
                     clients.append(client)
@@ -248,14 +327,14 @@ async def _run(conn: Connection, host: str, port: int, subprotocol: str | None, 
             client.transport.close()
     loop.remove_reader(conn.fileno())
     conn.send(("stats", cpu, [(s.stalled, s.frames, s.frame_bytes, s.last_seq, s.last_arrival_ms,
-                               s.latencies.tobytes(), s.error) for s in stats]))
+                               s.latencies.tobytes(), s.error, s.last_ts) for s in stats]))
 
 
 def run_clients(conn: Connection, host: str, port: int, subprotocol: str | None, count: int, stalled: int,
-                deflate: bool = False) -> None:
+                deflate: bool = False, origin_ms: float | None = None) -> None:
     """Process entry point: open ``count`` clients (the first ``stalled`` of them stall on cue); with
-    ``deflate`` they negotiate permessage-deflate."""
+    ``deflate`` they negotiate permessage-deflate; ``origin_ms`` is asciinema formats' time 0."""
     try:
-        asyncio.run(_run(conn, host, port, subprotocol, count, stalled, deflate))
+        asyncio.run(_run(conn, host, port, subprotocol, count, stalled, deflate, origin_ms))
     except Exception as error:
         conn.send(("error", f"{type(error).__name__}: {error}"))

@@ -38,6 +38,10 @@ SUBPROTOCOLS = {
     # The same codecs to clients that negotiate permessage-deflate (compressed once per frame by the hub).
     "json-deflate": "glyphcast.json.v1",
     "diff-deflate": "glyphcast.diff.v1",
+    # glyphcast-asciinema: what asciinema-player reads (keyframes + updates of the rows that differ).
+    "alis": "v1.alis",
+    "asciicast-v2": "v2.asciicast",
+    "asciicast-v3": "v3.asciicast",
     "baseline": None,
     "ideal": None,
 }
@@ -126,7 +130,8 @@ def run_row(kind: str, workload: str, clients: int, mode: Mode, stalled: int = 0
     server.start()
     loaders: list[tuple[Any, Any]] = []
     try:
-        _, server_pid = _recv(server_conn, 60, f"{kind} server start")
+        ready = _recv(server_conn, 60, f"{kind} server start")
+        server_pid, origin_ms = ready[1], (ready[2] if len(ready) > 2 else None)
         processes = math.ceil(clients / CLIENTS_PER_PROCESS)
         for index in range(processes):
             share = clients // processes + (1 if index < clients % processes else 0)
@@ -134,7 +139,7 @@ def run_row(kind: str, workload: str, clients: int, mode: Mode, stalled: int = 0
             parent, child = ctx.Pipe()
             process = ctx.Process(target=run_clients,
                                   args=(child, HOST, port, SUBPROTOCOLS[kind], share, stall_share,
-                                        kind.endswith(DEFLATE_SUFFIX)), daemon=True)
+                                        kind.endswith(DEFLATE_SUFFIX), origin_ms), daemon=True)
             process.start()
             loaders.append((parent, process))
         row.connected = sum(_recv(parent, 120, "clients connecting")[1] for parent, _ in loaders)
@@ -223,8 +228,9 @@ def _summarise(row: Row, server: dict[str, Any], per_client: list[tuple], client
     row.fps_per_client = statistics.mean(c[1] for c in reading) / seconds if reading else math.nan
     row.latency_p50_ms = percentile(latencies, 50)
     row.latency_p99_ms = percentile(latencies, 99)
-    last = server["last_seq"]
-    converged = [c for c in per_client if c[3] == last]
+    last, last_ts = server["last_seq"], server.get("last_ts", math.nan)
+    # asciicast carries no seq: a client has the last frame when it has that frame's time (to the µs).
+    converged = [c for c in per_client if c[3] == last or abs(c[7] - last_ts) < 0.01]
     row.converged = len(converged) / len(per_client)
     row.converge_lag_ms = max((max(0.0, c[4] - server["stop_ms"]) for c in converged), default=math.nan)
     errors = sorted({c[6] for c in per_client if c[6]})
@@ -376,7 +382,7 @@ def machine() -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     parser.add_argument("--full", action="store_true", help="every client count, 10 s rows, 10 s stall")
-    parser.add_argument("--only", default="baseline,json,binary,diff,diff-deflate,ideal",
+    parser.add_argument("--only", default="baseline,json,binary,diff,diff-deflate,alis,asciicast-v2,asciicast-v3,ideal",
                         help="comma-separated contenders (default: all)")
     parser.add_argument("--workloads", default=",".join(WORKLOADS), help="comma-separated workloads")
     parser.add_argument("--clients", default="", help="comma-separated client counts (default: the mode's)")

@@ -14,6 +14,9 @@ producer pays per frame ("show cost"):
   path: ``Stream.show(rows)`` on a stream holding the ``websocket-<codec>`` display.
 - ``json-deflate`` / ``diff-deflate``: the same server; its clients negotiate
   permessage-deflate (the hub compresses each message once for all of them).
+- ``alis`` / ``asciicast-v2`` / ``asciicast-v3``: the same path with
+  glyphcast-asciinema's ``websocket-<format>`` display; the server reports its
+  codecs' time 0 so the clients can turn event times back into frame times.
 """
 
 from __future__ import annotations
@@ -56,8 +59,10 @@ class Pacer:
         self.rss_samples: list[int] = []
 
 
-def _summary(pacer: Pacer, cpu: float, frames: int, last_seq: int, stop_ms: float, rss0: int) -> dict[str, Any]:
+def _summary(pacer: Pacer, cpu: float, frames: int, last_seq: int, stop_ms: float, rss0: int,
+             last_ts: float = float("nan")) -> dict[str, Any]:
     return {
+        "last_ts": last_ts,
         "show_ns": pacer.costs_ns,
         "cpu_s": cpu,
         "frames": frames,
@@ -137,11 +142,16 @@ def open_glyphcast(codec: str, port: int, max_clients: int) -> Any:
 
 def _serve_glyphcast(conn: Connection, codec: str, workload: str, count: int, fps: float, port: int, grace: float,
                      max_clients: int) -> None:
+    import glyphcast
+
     rows_list, width, height, _ = make_frames(workload, count)
     stream = open_glyphcast(codec, port, max_clients)
     stream.init(width, height)
+    # asciinema's formats time events from their codecs' time 0 (one Timeline for the three).
+    origin = next((c.timeline.origin_ms for c in glyphcast.get_registry().codecs.values() if hasattr(c, "timeline")),
+                  None)
     try:
-        conn.send(("ready", os.getpid()))
+        conn.send(("ready", os.getpid(), origin))
         conn.recv()  # "go"
         pacer = Pacer(fps)
         rss0, cpu0 = _rss(), _cpu()
@@ -160,7 +170,8 @@ def _serve_glyphcast(conn: Connection, codec: str, workload: str, count: int, fp
         time.sleep(grace)
         pacer.rss_samples.append(_rss())
         failed = [a.state for a in stream.displays if not a.active]
-        summary = _summary(pacer, _cpu() - cpu0, len(rows_list), len(rows_list), stop_ms, rss0)
+        last_ts = stream.current.ts if stream.current is not None else float("nan")
+        summary = _summary(pacer, _cpu() - cpu0, len(rows_list), len(rows_list), stop_ms, rss0, last_ts)
         summary["display_errors"] = failed
         conn.send(("done", summary))
         conn.recv()  # "exit"

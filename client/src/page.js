@@ -4,6 +4,7 @@
 // subprotocol name). A token comes in the fragment, `#control=TOKEN` or
 // `#token=TOKEN`: never in a URL the page requests (see session.js).
 import { GlyphcastViewer } from "./viewer.js";
+import { pageTitle } from "./protocol.js";
 import { takeToken } from "./session.js";
 
 const params = new URLSearchParams(location.search);
@@ -14,6 +15,10 @@ try {
   window.glyphcast = new GlyphcastViewer(root, {
     codec: params.get("codec") || undefined,
     token: token || undefined,
+  });
+  // The tab says which stream it shows (hello names it, v1.1).
+  window.glyphcast.addEventListener("hello", () => {
+    document.title = pageTitle(window.glyphcast.stream);
   });
 } catch (err) {
   root.textContent = `glyphcast viewer: ${err.message}`;

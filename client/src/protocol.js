@@ -57,6 +57,9 @@ export const CONTROLLER_TYPES = Object.freeze([
   "input",
 ]);
 
+/** The stream a port serves at `/` (v1.1: hello's `stream`); other streams live at /s/NAME/. */
+export const MAIN_STREAM = "main";
+
 /** The token travels as one extra subprotocol: this prefix + base64url(UTF-8 token), no padding. */
 export const TOKEN_SUBPROTOCOL_PREFIX = "glyphcast.token.";
 
@@ -111,6 +114,20 @@ export function tokenSubprotocol(token) {
   for (const byte of bytes) binary += String.fromCharCode(byte);
   const base64url = btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
   return TOKEN_SUBPROTOCOL_PREFIX + base64url;
+}
+
+/**
+ * The stream name worth showing a person: hello's `stream` unless it is the
+ * main one (a port with one stream needs no name) or absent (a v1 server); else null.
+ */
+export function namedStream(stream) {
+  return typeof stream === "string" && stream !== "" && stream !== MAIN_STREAM ? stream : null;
+}
+
+/** The page's title for a stream: "NAME · glyphcast", or "glyphcast" for the main stream. */
+export function pageTitle(stream) {
+  const name = namedStream(stream);
+  return name ? `${name} · glyphcast` : "glyphcast";
 }
 
 /**

@@ -13,6 +13,7 @@ import {
   healthUrl,
   httpUrl,
   isKnownServerType,
+  namedStream,
   subprotocolsFor,
   tokenSubprotocol,
   websocketUrl,
@@ -92,6 +93,8 @@ export class GlyphcastViewer extends EventTarget {
     /** Negotiated codec name ("diff", "binary", "json"); null before connecting. */
     this.codec = null;
     this.server = null;
+    /** The stream's name from hello (v1.1: "main" for the one at `/`); null before hello or from a v1 server. */
+    this.stream = null;
     /** The last `state` message's payload (the engine's state snapshot). */
     this.engineState = null;
     this.lastError = null;
@@ -349,6 +352,7 @@ export class GlyphcastViewer extends EventTarget {
     this._backoff.reset();
     this._gotHello = true;
     this.server = msg.server ?? null;
+    this.stream = typeof msg.stream === "string" && msg.stream ? msg.stream : null;
     if (msg.codec) this.codec = codecName(msg.codec) ?? msg.codec;
     // v1.1: every codec the server offers, so a reconnect may offer those too.
     if (Array.isArray(msg.codecs)) this.serverCodecs = msg.codecs.filter((c) => typeof c === "string");
@@ -564,8 +568,11 @@ export class GlyphcastViewer extends EventTarget {
   _renderStatus() {
     if (!this._status) return;
     const live = this.state === "live";
+    // Which stream, when it is not the main one (a port may carry several).
+    const stream = namedStream(this.stream);
     const parts = [
       ["state", live ? "● live" : this.message || this.state],
+      ...(stream ? [["stream", `stream ${stream}`]] : []),
       ["codec", this.codec ?? "—"],
       ["role", this.role === "controller" ? "controller" : this.role ? "read-only viewer" : "—"],
       ["size", `${this.screen.width}×${this.screen.height}`],

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { encode } from "@msgpack/msgpack";
 import {
   CLOSE, ProtocolError, SUBPROTOCOLS, codecName, decodeMessage, encodeMessage, healthUrl, httpUrl,
-  isKnownServerType, subprotocolsFor, tokenFromFragment, tokenSubprotocol, websocketUrl,
+  isKnownServerType, namedStream, pageTitle, subprotocolsFor, tokenFromFragment, tokenSubprotocol, websocketUrl,
 } from "../src/protocol.js";
 
 const frame = { type: "frame", seq: 7, ts: 1700000000123.5, width: 4, height: 2, lines: ["\x1b[31mab\x1b[0m", "界"] };
@@ -133,6 +133,17 @@ test("tokens come from the fragment: control wins, the rest of the fragment is k
   assert.deepEqual(tokenFromFragment("#token=v&control=c&x=1"), { token: "c", kind: "control", rest: "x=1" });
   assert.deepEqual(tokenFromFragment(""), { token: null, kind: null, rest: "" });
   assert.deepEqual(tokenFromFragment("#control="), { token: null, kind: null, rest: "" });
+});
+
+test("a stream is named to the user unless it is the main one (or the server did not say)", () => {
+  assert.equal(namedStream("talk"), "talk");
+  assert.equal(namedStream("main"), null);
+  assert.equal(namedStream(undefined), null);
+  assert.equal(namedStream(""), null);
+  assert.equal(namedStream(7), null);
+  assert.equal(pageTitle("talk"), "talk · glyphcast");
+  assert.equal(pageTitle("main"), "glyphcast");
+  assert.equal(pageTitle(null), "glyphcast");
 });
 
 test("close codes include 1000 stream ended and 1011 internal", () => {

@@ -8,10 +8,17 @@ seq) once for every session at that point.
 
 from __future__ import annotations
 
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeAlias, runtime_checkable
 
 from glyphcast.errors import CodecError as CodecError
 from glyphcast.frame import Frame
+
+#: One WebSocket message: ``str`` goes out as a text frame, ``bytes`` as a binary frame.
+Message: TypeAlias = bytes | str
+#: What an encode method returns: one message, or several (a list or tuple), which every
+#: session at that point gets in that order, back to back. A stream format whose update is
+#: more than one message (an asciicast resize event, then the repaint) returns several.
+Encoded: TypeAlias = Message | list[Message] | tuple[Message, ...]
 
 
 @runtime_checkable
@@ -31,6 +38,17 @@ class Codec(Protocol):
       **binary** frames go to :meth:`decode`.
     - The result of encoding is cached and shared by every session at the same
       point, so encoding must depend only on its arguments.
+
+    Two optional extensions, for codecs that speak someone else's stream format
+    (asciinema's ALiS and asciicast have no place for most glyphcast messages,
+    and a resize is an event there, not a keyframe):
+
+    - :meth:`encode` may return None: nothing is sent for that message
+      (``pong``, ``state``, ``error``, ... in a format without them).
+    - ``resize_deltas = True``: :meth:`encode_delta` is also called across a
+      change of size (``base`` then has another width or height), so the
+      codec can send a resize event and a repaint instead of a keyframe.
+      Without the attribute (or False), a resize gets :meth:`encode_frame`.
     """
 
     #: The WebSocket subprotocol name, e.g. "glyphcast.json.v1"; also the name
@@ -40,14 +58,18 @@ class Codec(Protocol):
     #: (``encode_delta``); False: every update is a full frame (``encode_frame``).
     deltas: bool
 
-    def encode(self, message: dict[str, Any]) -> bytes | str:
-        """Encode one server->client message (a map with ``type``); ``str`` = text frame, ``bytes`` = binary."""
+    def encode(self, message: dict[str, Any]) -> Encoded | None:
+        """Encode one server->client message (a map with ``type``); ``str`` = text frame, ``bytes`` = binary.
 
-    def encode_frame(self, frame: Frame) -> bytes | str:
+        None: this codec sends nothing for this message.
+        """
+
+    def encode_frame(self, frame: Frame) -> Encoded:
         """Encode a full ``frame`` message (:func:`glyphcast.protocol.frame_message`)."""
 
-    def encode_delta(self, frame: Frame, base: Frame) -> bytes | str:
-        """Encode the update from ``base`` to ``frame`` (same width and height).
+    def encode_delta(self, frame: Frame, base: Frame) -> Encoded:
+        """Encode the update from ``base`` to ``frame`` (same width and height, unless the codec
+        sets ``resize_deltas``).
 
         Called only when :attr:`deltas` is true. A ``delta`` message
         (:func:`glyphcast.protocol.delta_message` of ``frame.delta(base)``) or,

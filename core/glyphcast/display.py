@@ -79,16 +79,32 @@ class FrameDisplay:
         if resized:
             self.resize(width, height)
 
-    def show(self, buffer: list[str], border: bool = False, cursor: tuple[int, int] | None = None) -> None:
+    def show(
+        self,
+        buffer: list[str],
+        border: bool = False,
+        cursor: tuple[int, int] | None = None,
+        *,
+        seq: int | None = None,
+        ts: float | None = None,
+    ) -> None:
         """Hand one frame over (O(1)). ``cursor`` is ``(col, row)`` for a terminal program's cursor
-        (protocol v1.1); engines leave it out and no cursor is drawn."""
+        (protocol v1.1); engines leave it out and no cursor is drawn.
+
+        ``seq`` and ``ts`` are for frames numbered elsewhere (a source that relays
+        another process's stream): the frame keeps them, and later frames are
+        numbered on from ``seq``. Engines leave them out.
+        """
         self._meter.tick()
         if border:
             buffer = render_border(
                 buffer, self.width, self.height, self._meter.fps, self._meter.interval_ms
             )
-        self._seq += 1
-        self.show_frame(Frame.from_buffer(buffer, self.width, self.height, self._seq, cursor=cursor))
+        if seq is None:
+            self._seq += 1
+        else:
+            self._seq = seq
+        self.show_frame(Frame.from_buffer(buffer, self.width, self.height, self._seq, ts=ts, cursor=cursor))
 
     def clear(self) -> None:
         """Default: nothing to blank. Displays with a screen override this."""

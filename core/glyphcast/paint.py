@@ -19,6 +19,9 @@ RESET = CSI + "0m"
 ERASE_TO_END = CSI + "K"
 #: Blank the screen and home the cursor; the style is reset first so the erase uses the default background.
 CLEAR_SCREEN = RESET + CSI + "H" + CSI + "2J"
+#: Hide and show the cursor (DECTCEM).
+HIDE_CURSOR = CSI + "?25l"
+SHOW_CURSOR = CSI + "?25h"
 
 
 def paint_rows(rows: Iterable[tuple[int, str]], width: int, columns: int | None = None) -> str:

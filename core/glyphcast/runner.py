@@ -29,7 +29,15 @@ class Target(Protocol):
 
     def init(self, width: int, height: int, reuse: bool = False) -> None: ...
 
-    def show(self, buffer: list[str], border: bool = False, cursor: tuple[int, int] | None = None) -> None: ...
+    def show(
+        self,
+        buffer: list[str],
+        border: bool = False,
+        cursor: tuple[int, int] | None = None,
+        *,
+        seq: int | None = None,
+        ts: float | None = None,
+    ) -> None: ...
 
     def clear(self) -> None: ...
 
@@ -181,7 +189,9 @@ class Runner:
         if cue.marker is not None:
             self.target.marker(cue.marker)
         if cue.rows is not None:
-            if cue.cursor is None:
+            if cue.seq is not None:  # a relayed frame: it keeps its producer's number and time
+                self.target.show(list(cue.rows), cursor=cue.cursor, seq=cue.seq, ts=cue.ts)
+            elif cue.cursor is None:
                 self.target.show(list(cue.rows))
             else:
                 self.target.show(list(cue.rows), cursor=cue.cursor)

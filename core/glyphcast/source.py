@@ -16,6 +16,10 @@ class Cue:
     "paced by the runner's --fps". ``size`` resizes the stream first; ``clear``
     blanks it first; ``marker`` labels this point (recordings write it as an "m" event).
     ``cursor`` goes with ``rows``: a terminal program's cursor, ``(col, row)``, or None.
+    ``seq`` and ``ts`` also go with ``rows``, for a source that carries frames numbered
+    elsewhere (the ``redis`` source reproduces a producer's frames): the frame gets
+    exactly this seq and ts instead of the stream's next number and the wall clock,
+    and the stream numbers on from that seq. Leave them None otherwise.
     """
 
     rows: Sequence[str] | None = None
@@ -24,6 +28,8 @@ class Cue:
     clear: bool = False
     marker: str | None = None
     cursor: tuple[int, int] | None = None
+    seq: int | None = None
+    ts: float | None = None
 
 
 @runtime_checkable

@@ -22,14 +22,12 @@ from typing import Any, BinaryIO
 from glyphcast.display import DisplayError, FrameDisplay
 from glyphcast.frame import Frame
 from glyphcast.handoff import LatestSlot
-from glyphcast.paint import CLEAR_SCREEN, CSI, RESET, paint_rows
+from glyphcast.paint import CLEAR_SCREEN, CSI, HIDE_CURSOR, RESET, SHOW_CURSOR, paint_rows
 
 log = logging.getLogger("glyphcast")
 
 SYNC_BEGIN = CSI + "?2026h"
 SYNC_END = CSI + "?2026l"
-HIDE_CURSOR = CSI + "?25l"
-SHOW_CURSOR = CSI + "?25h"
 ALT_SCREEN_ON = CSI + "?1049h"
 ALT_SCREEN_OFF = CSI + "?1049l"
 #: How often (seconds) an idle writer looks whether SIGWINCH came, to repaint the last frame.

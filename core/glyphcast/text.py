@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 
 from wcwidth import wcwidth
 
@@ -24,13 +25,24 @@ def tokens(row: str) -> Iterator[tuple[str, bool]]:
         yield row[pos:], False
 
 
+@lru_cache(maxsize=4096)  # a row repeats the same few non-ASCII characters (dots, box drawing, CJK)
 def char_cells(char: str) -> int:
     return max(wcwidth(char), 0)
 
 
+#: Characters that are not printable ASCII: the only ones whose width is not one cell.
+_NOT_PRINTABLE_ASCII = re.compile(r"[^\x20-\x7e]")
+
+
 def cell_width(row: str) -> int:
-    """How many terminal cells ``row`` occupies, ignoring escape sequences."""
-    return sum(char_cells(c) for text, escape in tokens(row) if not escape for c in text)
+    """How many terminal cells ``row`` occupies, ignoring escape sequences.
+
+    Printable ASCII is one cell each, so only the other characters are looked
+    up: rows are measured on every paint, and most of a row is ASCII.
+    """
+    plain = ESCAPE.sub("", row)
+    others = _NOT_PRINTABLE_ASCII.findall(plain)
+    return len(plain) + sum(map(char_cells, others)) - len(others) if others else len(plain)
 
 
 def strip_ansi(row: str) -> str:

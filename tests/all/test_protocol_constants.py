@@ -72,6 +72,12 @@ def test_message_types(js: dict[str, Any]) -> None:
         assert len(js[name]) == len(set(js[name])), f"{name} lists a type twice"
 
 
+def test_the_main_stream_has_the_hubs_name_for_it(js: dict[str, Any]) -> None:
+    from glyphcast_websocket.room import MAIN
+
+    assert js["MAIN_STREAM"] == MAIN
+
+
 def test_a_change_on_one_side_is_noticed() -> None:
     """The parser really reads values: an edited copy of protocol.js no longer matches."""
     source = PROTOCOL_JS.read_text(encoding="utf-8")

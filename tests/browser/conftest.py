@@ -103,6 +103,9 @@ class GlyphcastServer:
         self.frame_logs: list[Path] = []
         self.log = ARTIFACTS / f"server-{self.port}.log"
         self.frame_log = self.log
+        #: Where readiness is probed: a named stream (``stream`` option) has its /healthz under /s/NAME/.
+        stream = self.options.get("stream")
+        self.health_path = f"/s/{stream}/healthz" if stream and stream != "main" else "/healthz"
 
     @property
     def http_url(self) -> str:
@@ -147,7 +150,7 @@ class GlyphcastServer:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"glyphcast run exited with {self.proc.returncode}: {self.output()[-2000:]}")
             try:
-                with urllib.request.urlopen(f"{self.http_url}/healthz", timeout=1) as resp:
+                with urllib.request.urlopen(f"{self.http_url}{self.health_path}", timeout=1) as resp:
                     if resp.status == 200:
                         return
             except OSError:

@@ -17,6 +17,7 @@ import urllib.request
 
 import pytest
 from conftest import ROOT
+from glyphcast import get_registry
 from test_viewer import assert_shows_engine_frames
 
 pytestmark = pytest.mark.timeout(120)
@@ -56,7 +57,9 @@ def test_viewer_asking_for_the_doc_codec_shows_the_engine_frames_from_its_deltas
 
 def test_viewer_without_codec_param_keeps_diff_and_hears_of_the_doc_codec(server_factory, open_viewer):
     server = server_factory(plugins=DOC_PLUGIN)
-    assert set(health_codecs(server)) == {*BUILT_IN, SUBPROTOCOL}
+    # The doc codec, next to the built-in ones and any other installed plugin's (glyphcast-asciinema's).
+    others = sorted(set(health_codecs(server)) - set(BUILT_IN))
+    assert set(health_codecs(server)) == {*get_registry().codecs, SUBPROTOCOL} and SUBPROTOCOL in others
     viewer = open_viewer(f"{server.http_url}/")
     viewer.wait_live()
     snap = assert_shows_engine_frames(viewer, server)
@@ -66,8 +69,8 @@ def test_viewer_without_codec_param_keeps_diff_and_hears_of_the_doc_codec(server
     # The first connection succeeded, so these came from its hello's `codecs`
     # (/healthz is asked only after a refused handshake): a reconnect offers
     # the doc codec too, after the built-in ones.
-    assert sorted(viewer.eval("() => glyphcast.serverCodecs")) == sorted([*BUILT_IN, SUBPROTOCOL])
-    assert viewer.eval("() => glyphcast.protocols") == [*BUILT_IN, SUBPROTOCOL]
+    assert sorted(viewer.eval("() => glyphcast.serverCodecs")) == sorted([*BUILT_IN, *others])
+    assert viewer.eval("() => glyphcast.protocols") == [*BUILT_IN, *others]
 
 
 def test_the_doc_display_alone_is_found_by_a_viewer_that_does_not_ask_for_it(server_factory, open_viewer):

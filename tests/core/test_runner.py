@@ -38,8 +38,17 @@ class Target:
     def init(self, width: int, height: int, reuse: bool = False) -> None:
         self.log.append((self.time.now, f"init {width}x{height} reuse={reuse}"))
 
-    def show(self, buffer: list[str], border: bool = False, cursor: tuple[int, int] | None = None) -> None:
-        self.log.append((self.time.now, f"show {buffer[0]}" + (f" cursor {cursor}" if cursor else "")))
+    def show(
+        self,
+        buffer: list[str],
+        border: bool = False,
+        cursor: tuple[int, int] | None = None,
+        *,
+        seq: int | None = None,
+        ts: float | None = None,
+    ) -> None:
+        numbered = f" seq {seq} ts {ts}" if seq is not None else ""
+        self.log.append((self.time.now, f"show {buffer[0]}" + (f" cursor {cursor}" if cursor else "") + numbered))
         self.time.now += self.work
 
     def clear(self) -> None:
@@ -110,6 +119,24 @@ def test_a_cue_s_cursor_goes_to_the_target_with_its_rows() -> None:
     target = Target(time)
     Runner([Cue(rows=["a"], cursor=(3, 1)), Cue(rows=["b"])], target, clock=time.clock, wait=time.wait).run()
     assert [what for _, what in target.log] == ["show a cursor (3, 1)", "show b"]
+
+
+def test_a_cue_s_seq_and_ts_go_to_the_target_with_its_rows() -> None:
+    time = FakeTime()
+    target = Target(time)
+    cues = [Cue(rows=["a"], seq=7, ts=5.0), Cue(rows=["b"], seq=8, ts=6.0, cursor=(0, 0)), Cue(rows=["c"])]
+    Runner(cues, target, clock=time.clock, wait=time.wait).run()
+    assert [what for _, what in target.log] == ["show a seq 7 ts 5.0", "show b cursor (0, 0) seq 8 ts 6.0", "show c"]
+
+
+def test_a_relayed_run_reproduces_seq_ts_and_cursor_on_a_real_stream() -> None:
+    time = FakeTime()
+    shown = MemoryDisplay()
+    cues = [Cue(rows=["a"], seq=100, ts=1.0), Cue(rows=["b"], seq=102, ts=2.0, cursor=(1, 1))]
+    with Stream([("shown", shown)]) as stream:
+        stream.init(4, 2)
+        Runner(cues, stream, clock=time.clock, wait=time.wait).run()
+    assert [(f.rows[0], f.seq, f.ts, f.cursor) for f in shown.frames] == [("a", 100, 1.0, None), ("b", 102, 2.0, (1, 1))]
 
 
 def test_cues_without_rows_do_not_count_as_frames() -> None:

@@ -85,6 +85,18 @@ def test_frames_get_increasing_seq_numbers_shared_by_every_display() -> None:
     assert a.frames[0] is b.frames[0]
 
 
+def test_a_relayed_frame_keeps_its_seq_and_ts_and_the_stream_numbers_on_from_it() -> None:
+    shown = MemoryDisplay()
+    with Stream([("shown", shown)]) as stream:
+        stream.init(10, 2)
+        stream.show(["relayed"], seq=41, ts=1234.5, cursor=(1, 0))
+        stream.show(["next"])
+        stream.show(["restarted producer"], seq=1, ts=99.0)
+    assert [(f.seq, f.ts, f.cursor) for f in list(shown.frames)[:1]] == [(41, 1234.5, (1, 0))]
+    assert [f.seq for f in shown.frames] == [41, 42, 1]
+    assert shown.frames[2].ts == 99.0
+
+
 class Counting(FrameDisplay):
     """Counts the show_frame calls it gets and the seqs delivered."""
 

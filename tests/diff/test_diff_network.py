@@ -11,7 +11,7 @@ import msgpack
 import pytest
 from diff_client import DIFF, DiffClient, shrink_server_send_buffers
 from glyphcast_websocket.display import HubDisplay
-from glyphcast_websocket.testing import Screen, connect, receive_frame, receive_until, send
+from glyphcast_websocket.testing import Screen, connect, metric, receive_frame, receive_until, scrape, send
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -96,6 +96,24 @@ def test_resync_is_answered_at_once_with_a_keyframe_of_the_current_frame(stream:
         stream.show(board(3))
         after = receive_frame(ws, seq=3)
         assert (after["type"], after["base"]) == ("delta", 2)
+
+
+def test_metrics_count_the_resync_and_deltas_vs_keyframes(stream: glyphcast.Stream) -> None:
+    display = hub_display(stream)
+    with connect(display, DIFF) as ws:
+        receive_until(ws, "hello")
+        stream.show(board(1))
+        receive_frame(ws, seq=1)
+        stream.show(board(2))
+        assert receive_frame(ws, seq=2)["type"] == "delta"
+        send(ws, {"type": "resync"})
+        assert receive_frame(ws)["type"] == "frame"
+        stream.show(board(3))
+        assert receive_frame(ws, seq=3)["type"] == "delta"
+        samples = scrape(display)
+    assert metric(samples, "glyphcast_resyncs_total", codec=DIFF) == 1
+    assert metric(samples, "glyphcast_frames_sent_total", codec=DIFF, kind="full") == 2  # the first, the resync's
+    assert metric(samples, "glyphcast_frames_sent_total", codec=DIFF, kind="delta") == 2
 
 
 def test_a_delta_never_crosses_a_resize(stream: glyphcast.Stream) -> None:

@@ -105,7 +105,7 @@ def test_every_distribution_builds_a_wheel_and_an_sdist(dist: Path) -> None:
 def test_the_websocket_wheel_and_sdist_carry_the_built_viewer(dist: Path) -> None:
     (wheel,) = dist.glob("glyphcast_websocket-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    for asset in ("index.html", "viewer.js", "viewer.css"):
+    for asset in ("index.html", "viewer.js", "viewer.css", "player.html", "player.js", "player.css"):
         assert f"glyphcast_websocket/viewer/{asset}" in names, f"{wheel.name} lacks viewer/{asset}"
     assert not any(name.endswith("/.gitignore") for name in names)
     (sdist,) = dist.glob("glyphcast_websocket-*.tar.gz")

@@ -277,7 +277,8 @@ def test_crash_probes_get_an_error_reply_and_the_connection_stays_up(
         receive(ws)
         ws.send(text)
         try:
-            reply = strict_json(ws.recv(timeout=5))
+            while (reply := strict_json(ws.recv(timeout=5)))["type"] == "presence":  # sent as clients come and go
+                pass
         except ConnectionClosed as closed:
             pytest.fail(f"{probe}: the server closed the connection ({closed})")
         assert reply["type"] in expected, f"{probe}: got {reply}"
@@ -303,8 +304,10 @@ def test_a_msgpack_map_with_a_list_key_gets_an_error_reply(
     open_hub: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     from glyphcast import get_registry
+    from glyphcast.protocol import SUBPROTOCOLS
 
-    binary = sorted(s for s in get_registry().codecs if s != JSON)
+    # glyphcast's msgpack codecs (other plugins' codecs, e.g. asciinema's, read no client messages at all)
+    binary = sorted(s for s in get_registry().codecs if s in SUBPROTOCOLS.values() and s != JSON)
     if not binary:
         pytest.skip("no msgpack codec in this env (install glyphcast-binary or glyphcast-diff)")
     import msgpack

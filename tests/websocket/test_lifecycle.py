@@ -124,6 +124,20 @@ def test_root_serves_the_packaged_viewer_with_content_types(open_hub: Any, tmp_p
         assert body == (viewer / name).read_bytes()
 
 
+def test_player_is_the_asciinema_player_page_and_only_it_may_compile_webassembly(open_hub: Any, tmp_path: Path) -> None:
+    display = open_hub()
+    (tmp_path / "index.html").write_text("<!doctype html><title>viewer</title>")
+    (tmp_path / "player.html").write_text("<!doctype html><title>player</title>")
+    display.hub.assets = Assets(tmp_path)
+    status, headers, body = http_get(display, "/player")
+    assert status == 200 and body == b"<!doctype html><title>player</title>"
+    assert headers["content-type"] == "text/html; charset=utf-8"
+    assert "script-src 'self' 'wasm-unsafe-eval';" in headers["content-security-policy"]  # asciinema's VT is wasm
+    _, viewer_headers, _ = http_get(display, "/")
+    assert "wasm-unsafe-eval" not in viewer_headers["content-security-policy"]
+    assert "script-src 'self';" in viewer_headers["content-security-policy"]
+
+
 def test_healthz_reports_clients_per_codec_frames_and_uptime(open_hub: Any) -> None:
     display = open_hub()
     display.show(["a"])
@@ -197,3 +211,35 @@ def test_cli_style_options_are_converted_by_the_display_factory() -> None:
     assert display.subprotocols == {JSON} and display.name == "websocket-json"
     display.cleanup()
 
+
+
+def _reuse_port_listener() -> socket.socket:
+    """A listener on a free port with SO_REUSEPORT set, as another edge process's hub would hold it."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen()
+    return sock
+
+
+def test_reuse_port_shares_a_port_another_process_listens_on_and_serves_there() -> None:
+    with _reuse_port_listener() as other:
+        port = other.getsockname()[1]
+        display = glyphcast.open_display("websocket", port=port, reuse_port="true")
+        try:
+            display.init(10, 2)
+            assert display.port == port
+            other.close()  # the other "edge" goes away: every new viewer now reaches this one
+            with connect(display, JSON) as ws:
+                assert receive(ws)["type"] == "hello"
+        finally:
+            display.cleanup()
+
+
+def test_without_reuse_port_a_shared_port_is_refused_as_in_use() -> None:
+    with _reuse_port_listener() as other:
+        port = other.getsockname()[1]
+        display = WebSocketDisplay(port=port)
+        with pytest.raises(DisplayError, match="in use"):
+            display.init(10, 2)
+        display.cleanup()

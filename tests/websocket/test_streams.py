@@ -29,7 +29,8 @@ def two_streams(open_hub: Any) -> tuple[Any, Any, Any]:
 def test_each_stream_has_its_own_page_socket_and_hello(two_streams: tuple[Any, Any, Any]) -> None:
     main, a, b = two_streams
     assert main.hub is a.hub is b.hub  # one server
-    assert a.ws_url.endswith("/s/a/ws") and a.url.endswith("/s/a/") and main.url.endswith(f":{main.port}/")
+    assert a.ws_url.endswith("/s/a/ws") and a.url.endswith("/s/a/")
+    assert main.url.endswith(f":{main.port}/s/main/")  # `/` lists the streams while there are several
     main.show(["main screen"])
     a.show(["a screen"])
     for display, name, text in ((main, "main", "main screen"), (a, "a", "a screen")):

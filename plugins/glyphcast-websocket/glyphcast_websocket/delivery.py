@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from glyphcast import Codec, Frame, protocol
+from glyphcast.codec import Encoded
 from websockets.extensions.permessage_deflate import PerMessageDeflate
 from websockets.frames import Frame as WireFrame
 from websockets.frames import Opcode
@@ -45,27 +46,50 @@ class Wire:
     permessage-deflate gets :meth:`deflated` instead, compressed once per
     window size (the hub asks for no context takeover, so the compressed
     bytes do not depend on what the session was sent before).
+
+    A codec may return several messages for one point (``parts``): ``framed``
+    is then their frames back to back, and ``payload`` their payloads joined
+    (for byte counts). :data:`NOTHING` (no bytes) is a message the codec does
+    not send.
     """
 
-    __slots__ = ("payload", "text", "framed", "_deflated")
+    __slots__ = ("payload", "text", "framed", "parts", "_deflated")
 
-    def __init__(self, payload: bytes, text: bool, framed: bytes) -> None:
+    def __init__(self, payload: bytes, text: bool, framed: bytes, parts: tuple[Wire, ...] = ()) -> None:
         self.payload = payload
         self.text = text
         self.framed = framed
+        self.parts = parts
         self._deflated: dict[int, bytes] | None = None
 
     @classmethod
-    def of(cls, encoded: bytes | str) -> Wire:
-        """Wrap what a codec returned: ``str`` goes out as a text frame, ``bytes`` as binary."""
-        text = isinstance(encoded, str)
-        payload = encoded.encode("utf-8") if isinstance(encoded, str) else bytes(encoded)
+    def of(cls, encoded: Encoded | None) -> Wire:
+        """Wrap what a codec returned: ``str`` goes out as a text frame, ``bytes`` as binary, a list or
+        tuple as those messages in order, None as :data:`NOTHING`."""
+        if isinstance(encoded, str):
+            text, payload = True, encoded.encode("utf-8")
+        elif isinstance(encoded, bytes | bytearray | memoryview):
+            text, payload = False, bytes(encoded)
+        elif encoded is None:
+            return NOTHING
+        else:
+            return cls.several([cls.of(message) for message in encoded])
         framed = WireFrame(Opcode.TEXT if text else Opcode.BINARY, payload).serialize(mask=False, extensions=[])
         return cls(payload, text, framed)
+
+    @classmethod
+    def several(cls, parts: list[Wire]) -> Wire:
+        """Messages sent back to back, as one unit (one write, one cache entry)."""
+        parts = [part for part in parts if part.framed]
+        if len(parts) <= 1:
+            return parts[0] if parts else NOTHING
+        return cls(b"".join(p.payload for p in parts), parts[0].text, b"".join(p.framed for p in parts), tuple(parts))
 
     def deflated(self, window_bits: int = 15) -> bytes:
         """This frame for a session with permessage-deflate: compressed (RSV1 set), or, when
         compressing would not make it smaller, ``framed`` as is (RFC 7692 allows either per message)."""
+        if self.parts:  # each message is compressed on its own, as the extension frames them
+            return b"".join(part.deflated(window_bits) for part in self.parts)
         cache = self._deflated
         if cache is None:
             cache = self._deflated = {}
@@ -79,6 +103,10 @@ class Wire:
 
     def __len__(self) -> int:
         return len(self.framed)
+
+
+#: What a codec's ``encode`` returns None for: nothing to send (no bytes; the outbox skips it).
+NOTHING = Wire(b"", False, b"")
 
 
 @dataclass(slots=True)
@@ -130,7 +158,7 @@ class EncodeCache:
         return self._lookup(key) or self._store(key, Wire.of(codec.encode_frame(frame)))
 
     def delta(self, codec: Codec, frame: Frame, base: Frame) -> Wire:
-        """The ``delta`` message from ``base`` to ``frame`` (same shape)."""
+        """The ``delta`` message from ``base`` to ``frame`` (same shape, unless the codec has ``resize_deltas``)."""
         key = (codec.subprotocol, base.seq, frame.seq)
         return self._lookup(key) or self._store(key, Wire.of(codec.encode_delta(frame, base)))
 
@@ -148,6 +176,8 @@ class OutboxStats:
     deltas: int = 0
     skipped: int = 0
     keyframes: int = 0
+    #: ``resync`` requests: the client lost track of the frames (its next frame is a keyframe).
+    resyncs: int = 0
 
 
 @dataclass(slots=True)
@@ -155,11 +185,13 @@ class Outbox:
     """The "what does this session get next" decision for one session.
 
     Order: replies and notices first (hello, pong, error, clear, ... in the
-    order they were queued), then the newest broadcast ``state`` (latest wins),
-    then the newest frame if the session does not have it yet, and last, once
-    the stream ended, ``end`` (after the final frame, never before it).
+    order they were queued), then the newest broadcast ``state`` and the
+    newest ``presence`` (latest wins, each), then the newest frame if the
+    session does not have it yet, and last, once the stream ended, ``end``
+    (after the final frame, never before it).
     ``shown`` is the frame the client has on screen: a diff codec's delta is
-    always computed from exactly that frame.
+    always computed from exactly that frame. A message the codec encodes to
+    :data:`NOTHING` is skipped.
     """
 
     codec: Codec
@@ -169,9 +201,17 @@ class Outbox:
     replies: deque[Wire | dict[str, Any]] = field(default_factory=deque)
     state: dict[str, Any] | None = None
     stats: OutboxStats = field(default_factory=OutboxStats)
+    #: The newest ``presence`` not yet sent, and the counts it carries (kept once sent: what the client has).
+    presence_notice: Wire | None = None
+    presence_counts: tuple[int, int] | None = None
     #: The ``end`` notice, waiting for the session to be up to date; ``ended`` once it went out.
     ending: Wire | None = None
     ended: bool = False
+    #: The codec's ``resize_deltas``: a resize is an ``encode_delta`` (a resize event), not a keyframe.
+    resize_deltas: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.resize_deltas = bool(getattr(self.codec, "resize_deltas", False))
 
     def reply(self, message: dict[str, Any] | Wire) -> None:
         """Queue a message for this session only (encoded lazily, with its codec)."""
@@ -183,9 +223,15 @@ class Outbox:
         """A newer broadcast state replaces one not yet sent: a slow client gets the newest."""
         self.state = state
 
+    def presence(self, notice: Wire, counts: tuple[int, int]) -> None:
+        """A newer ``presence`` (``notice``, carrying ``counts``) replaces one not yet sent."""
+        self.presence_notice = notice
+        self.presence_counts = counts
+
     def resync(self) -> None:
         """The client lost track: its next frame is a keyframe."""
         self.keyframe_due = True
+        self.stats.resyncs += 1
 
     def cleared(self, notice: Wire | dict[str, Any]) -> None:
         """The screen was blanked: send ``notice`` (a ``clear``), then a keyframe for the next frame."""
@@ -200,7 +246,13 @@ class Outbox:
 
     def pending(self, latest: Frame | None) -> bool:
         """Whether :meth:`next` would return something."""
-        return bool(self.replies) or self.state is not None or self._frame_due(latest) or self.ending is not None
+        return (
+            bool(self.replies)
+            or self.state is not None
+            or self.presence_notice is not None
+            or self._frame_due(latest)
+            or self.ending is not None
+        )
 
     def _frame_due(self, latest: Frame | None) -> bool:
         if latest is None:
@@ -209,21 +261,34 @@ class Outbox:
 
     def next(self, latest: Frame | None, cache: EncodeCache) -> Wire | None:
         """The next message for this session, or None if it is up to date."""
-        if self.replies:
+        while self.replies:
             item = self.replies.popleft()
-            return item if isinstance(item, Wire) else Wire.of(self.codec.encode(item))
+            wire = item if isinstance(item, Wire) else Wire.of(self.codec.encode(item))
+            if wire.framed:
+                return wire
         if self.state is not None:
             state, self.state = self.state, None
-            return Wire.of(self.codec.encode(protocol.state(state)))
+            wire = Wire.of(self.codec.encode(protocol.state(state)))
+            if wire.framed:
+                return wire
+        if self.presence_notice is not None:
+            wire, self.presence_notice = self.presence_notice, None
+            if wire.framed:
+                return wire
         if latest is None or not self._frame_due(latest):
             if self.ending is None:
                 return None
             wire, self.ending, self.ended = self.ending, None, True
-            return wire
+            return wire if wire.framed else None  # ended either way: the hub closes with 1000
         shown = self.shown
         if shown is not None and latest.seq > shown.seq + 1:
             self.stats.skipped += latest.seq - shown.seq - 1
-        if self.codec.deltas and not self.keyframe_due and shown is not None and shown.same_shape(latest):
+        if (
+            self.codec.deltas
+            and not self.keyframe_due
+            and shown is not None
+            and (shown.same_shape(latest) or self.resize_deltas)
+        ):
             wire = cache.delta(self.codec, latest, shown)
             self.stats.deltas += 1
         else:

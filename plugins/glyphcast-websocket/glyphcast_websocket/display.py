@@ -75,7 +75,8 @@ class HubDisplay(FrameDisplay):
     ``stream`` (the stream's name: several streams share one port, stream
     NAME at ``/s/NAME/``; the default, ``main``, at ``/``), ``token`` (needed
     to connect), ``control_token`` (makes a client a controller), ``allow_origin``
-    (browser origins besides the server's own; ``*`` for any), ``max_clients``.
+    (browser origins besides the server's own; ``*`` for any), ``max_clients``,
+    ``reuse_port`` (SO_REUSEPORT: several processes serve one port, e.g. one edge per core).
     ``port=0`` picks a free port: read :attr:`port` or :attr:`url` after ``init``.
     """
 
@@ -99,6 +100,7 @@ class HubDisplay(FrameDisplay):
         write_limit: int = 32 * 1024,
         ping_interval: float = 20.0,
         compression: bool = True,
+        reuse_port: bool = False,
         width: int = 80,
         height: int = 24,
     ) -> None:
@@ -125,6 +127,7 @@ class HubDisplay(FrameDisplay):
             ping_interval=ping_interval,
             ping_timeout=ping_interval,
             compression=compression,
+            reuse_port=reuse_port,
         )
         self.settings.policy(host, port)  # refuse unusable values now, not when the server starts
         self.codecs = _installed_codecs(codecs)
@@ -205,9 +208,13 @@ class HubDisplay(FrameDisplay):
     @property
     def page_url(self) -> str:
         """The stream's page without a token: ``public_url`` (behind a proxy) or :attr:`local_url`, then
-        ``s/NAME/`` for a named stream."""
+        ``s/NAME/`` for a named stream, and for the main stream too while the port carries others
+        (``/`` then lists them)."""
         base = self.settings.public_url or self.local_url
-        return base if self.stream == MAIN else f"{base.rstrip('/')}/s/{self.stream}/"
+        hub = self.hub
+        if self.stream == MAIN and (hub is None or len(hub.rooms) < 2):
+            return base
+        return f"{base.rstrip('/')}/s/{self.stream}/"
 
     @property
     def local_url(self) -> str:

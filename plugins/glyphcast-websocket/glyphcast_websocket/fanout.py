@@ -27,7 +27,7 @@ errors = RateLimitedLog(log)
 class Session:
     """One connected client: its connection, its sans-I/O protocol, its drain waiter."""
 
-    __slots__ = ("connection", "protocol", "outbox", "drainer", "bytes_sent", "closing")
+    __slots__ = ("connection", "protocol", "outbox", "drainer", "bytes_sent", "stalls", "closing")
 
     def __init__(self, connection: Connection, protocol: SessionProtocol) -> None:
         self.connection = connection
@@ -36,6 +36,8 @@ class Session:
         self.outbox: Outbox = protocol.outbox
         self.drainer: asyncio.Task[None] | None = None
         self.bytes_sent = 0
+        #: Times the socket went over its write limit and a drain waiter was started.
+        self.stalls = 0
         self.closing = False
 
     @property
@@ -132,6 +134,23 @@ class FanOut:
             s.outbox.broadcast_state(state)
         self._pump_all()
 
+    def broadcast_presence(self, viewers: int, controllers: int) -> bool:
+        """Give the counts to every session that does not have them yet (latest-wins); whether any needed them.
+
+        Not after an end: those sessions are being sent ``end`` and closed.
+        """
+        if self.ended is not None:
+            return False
+        counts = (viewers, controllers)
+        stale = [s for s in self.sessions if s.outbox.presence_counts != counts and not s.closing]
+        message = protocol.presence(viewers, controllers)
+        encoded: dict[str, Wire] = {}
+        for s in stale:
+            s.outbox.presence(self._notice(s.codec, message, encoded), counts)
+            if s.drainer is None:
+                self.pump(s)
+        return bool(stale)
+
     def _pump_all(self) -> None:
         for s in self.sessions:
             if s.drainer is None:
@@ -159,6 +178,7 @@ class FanOut:
             return
         if connection.stalled and not s.closing and s.drainer is None:
             connection.stalled = False
+            s.stalls += 1
             s.drainer = asyncio.get_running_loop().create_task(self._drain(s))
 
     async def _drain(self, s: Session) -> None:

@@ -21,6 +21,21 @@ from glyphcast_websocket.assets import NOT_BUILT_PAGE, Assets
 #: Paths where the WebSocket upgrade is served (``/`` for the seed's clients).
 WEBSOCKET_PATHS = ("/ws", "/")
 TEXT = "text/plain; charset=utf-8"
+#: Pages served under a name without ``.html``: ``/player`` is asciinema-player watching the stream
+#: (built with the viewer; it plays the stream when glyphcast-asciinema's codecs are enabled).
+PAGES = {"/player": "player.html"}
+#: asciinema-player runs its terminal emulator as WebAssembly, which a page may only compile when its
+#: script-src allows it; ``'wasm-unsafe-eval'`` allows exactly that (never JavaScript ``eval``).
+WASM_PAGES = frozenset({"/player", "/player.html"})
+
+
+def allow_wasm(headers: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    """``headers`` with WebAssembly compilation added to the Content-Security-Policy's script-src."""
+    return tuple(
+        (name, value.replace("script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'", 1))
+        if name.lower() == "content-security-policy" else (name, value)
+        for name, value in headers
+    )
 
 
 def response(
@@ -74,7 +89,9 @@ def page(
                         headers=(*headers, ("Upgrade", "websocket")), head=head)
     if path == "/healthz":
         return response(200, json.dumps(health()).encode(), "application/json", headers=headers, head=head)
-    asset = assets.get(path)
+    if path in WASM_PAGES:
+        headers = allow_wasm(headers)
+    asset = assets.get(PAGES.get(path, path))
     if asset is None:
         if path == "/":
             return response(200, NOT_BUILT_PAGE, "text/html; charset=utf-8", headers=headers, head=head)

@@ -28,7 +28,8 @@ def display_factory(subprotocol: str | None, name: str | None = None) -> Callabl
     :attr:`~HubDisplay.controller_url` carries it. ``token``/``token_file``/
     ``GLYPHCAST_TOKEN`` set a view token that every client needs. ``stream``
     names the stream: displays with different names share one port, stream
-    NAME served at ``/s/NAME/``.
+    NAME served at ``/s/NAME/``. ``reuse_port=true`` lets several processes
+    listen on the same port (SO_REUSEPORT): edge servers of one stream, one per core.
     """
     codecs = None if subprotocol is None else (subprotocol,)
     display_name = name or ("websocket" if subprotocol is None else "websocket-" + subprotocol.split(".")[1])
@@ -50,6 +51,7 @@ def display_factory(subprotocol: str | None, name: str | None = None) -> Callabl
         keyfile: Path | None = None,
         max_clients: int = 256,
         compression: bool = True,
+        reuse_port: bool = False,
     ) -> HubDisplay:
         view = tokens.resolve(token, token_file, tokens.VIEW_ENV, "token")
         controlling = tokens.resolve(control_token, control_token_file, tokens.CONTROL_ENV, "control_token")
@@ -73,6 +75,7 @@ def display_factory(subprotocol: str | None, name: str | None = None) -> Callabl
             keyfile=keyfile or "",
             max_clients=max_clients,
             compression=compression,
+            reuse_port=reuse_port,
         )
 
     factory.__name__ = f"open_{display_name.replace('-', '_')}"

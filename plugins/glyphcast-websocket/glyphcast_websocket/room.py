@@ -26,6 +26,8 @@ from glyphcast_websocket.events import HubListener, Listeners
 from glyphcast_websocket.fanout import FanOut, Session
 from glyphcast_websocket.handshake import EnabledCodecs
 from glyphcast_websocket.loopthread import LoopThread
+from glyphcast_websocket.metrics import StreamCounters
+from glyphcast_websocket.presence import StreamPresence
 from glyphcast_websocket.security import Policy
 from glyphcast_websocket.session import Limits
 from glyphcast_websocket.settings import Settings
@@ -73,9 +75,12 @@ class Room:
         self.listeners = Listeners()
         self.codecs = EnabledCodecs()
         self.fanout = FanOut()
+        self.presence = StreamPresence(self.fanout)
         self.limits = Limits(settings.rate, settings.burst)
         #: Frames handed to this room (frames shown while the loop was busy are skipped, not sent).
         self.frames = 0
+        #: What its clients were sent, kept when they leave (``/metrics``).
+        self.counters = StreamCounters()
         self._incoming: LatestSlot[Frame | Cleared | Ended] = LatestSlot()
         self._offered: Frame | None = None
         self._taken: Frame | Cleared | Ended | None = None
@@ -90,6 +95,11 @@ class Room:
     @property
     def sessions(self) -> tuple[Session, ...]:
         return self.fanout.sessions
+
+    @property
+    def subprotocols(self) -> Iterable[str]:
+        """The codecs this stream offers now."""
+        return self.codecs.by_subprotocol.keys()
 
     @property
     def latest(self) -> Frame | None:
@@ -155,6 +165,18 @@ class Room:
         self._incoming.close()
 
     # -- on the hub's loop -------------------------------------------------------
+    def join(self, s: Session) -> None:
+        """A client's handshake completed: it gets the newest frame, and the others the new counts."""
+        self.fanout.add(s)
+        self.presence.changed()
+        self.counters.joined(s)
+
+    def leave(self, s: Session) -> None:
+        """A client's connection ended (however it ended)."""
+        self.fanout.remove(s)
+        self.presence.changed()
+        self.counters.left(s)
+
     def broadcast_state(self, state: dict[str, Any]) -> None:
         self.fanout.broadcast_state(state)
 

@@ -30,7 +30,7 @@ from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFact
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
-from glyphcast_websocket import pages
+from glyphcast_websocket import metrics, pages
 from glyphcast_websocket.assets import NOT_BUILT_HINT, Assets
 from glyphcast_websocket.credentials import redact_library_logs
 from glyphcast_websocket.fanout import Session
@@ -81,6 +81,8 @@ class Hub:
         self.assets = Assets()
         self.default_subprotocol = protocol.DEFAULT_SUBPROTOCOL
         self.rooms: dict[str, Room] = {}
+        #: ``/metrics``: this hub's own registry, read on the loop when scraped.
+        self.metrics = metrics.HubMetrics(lambda: self.rooms.values())
         self.started_at = time.monotonic()
         self.handshakes = Handshakes(settings.max_handshakes)
         self.thread = LoopThread(f"glyphcast-hub-{host}:{port}", self._failed)
@@ -175,6 +177,7 @@ class Hub:
             ping_timeout=s.ping_timeout,
             close_timeout=1.0,
             server_header=SERVER_NAME,
+            reuse_port=s.reuse_port or None,  # SO_REUSEPORT: edge processes of one stream share the port
         )
         sockets = self._server.sockets
         port = int(sockets[0].getsockname()[1]) if sockets else self.requested_port
@@ -236,11 +239,15 @@ class Hub:
         headers = policy.page_headers
         if isinstance(decision, Refusal):
             self.ratelog.warning(decision.log_key, "refused %s %s: %s", handshake.method, path, decision.reason)
+            self.metrics.refused(room.name if room is not None else "", decision.log_key)
             return pages.response(decision.status, decision.body, headers=(*headers, *decision.headers))
         if ws_path and upgrade:
             connection.admission = decision
             connection.room = room
             return None  # on to the WebSocket handshake
+        if path == metrics.PATH:  # every stream's counts, under the page's rule (see docs/operations.md)
+            body, content_type = self.metrics.render(request.headers.get("Accept", ""))
+            return pages.response(200, body, content_type, headers=headers, head=decision.head)
         if listing:
             return pages.listing(self.listed(), headers=headers, head=decision.head)
         if room is None:
@@ -261,6 +268,7 @@ class Hub:
         try:
             chosen = choose_subprotocol(codecs, room.codecs.by_subprotocol if room else {}, self.default_subprotocol)
         except NoCodec as error:
+            self.metrics.refused(room.name if room else "", "codec")
             raise NegotiationError(str(error)) from None
         return None if chosen is None else Subprotocol(chosen)
 
@@ -285,9 +293,11 @@ class Hub:
         room = connection.room
         assert request is not None and isinstance(connection.admission, Admission) and isinstance(room, Room)
         role = connection.admission.role or VIEWER
+        self.metrics.handshake(room.name, time.monotonic() - connection.accepted_at)
         remote = connection.remote_address
         remote_host = str(remote[0]) if remote else ""
         if len(room.sessions) >= room.settings.max_clients:  # admitted at once with others: the last ones wait
+            self.metrics.refused(room.name, "full")
             await connection.close(
                 protocol.CLOSE_TRY_AGAIN_LATER, f"server full ({room.settings.max_clients} clients); try again later"
             )
@@ -315,14 +325,14 @@ class Hub:
                          stream=room.name)
         log.info("client %s connected to stream %s from %s (%s, %s)", info.id, room.name, info.remote, info.codec, role)
         try:
-            room.fanout.add(s)
+            room.join(s)
             room.listeners.connected(info)
             async for data in connection:
                 self._receive(room, s, data)
         except ConnectionClosed as closed:
             log.debug("client %s closed: %s", info.id, closed)
         finally:
-            room.fanout.remove(s)
+            room.leave(s)
             log.info("client %s disconnected", info.id)
             room.listeners.disconnected(info)
 

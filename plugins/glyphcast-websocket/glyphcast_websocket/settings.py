@@ -17,7 +17,10 @@ class Settings:
     the socket to drain (and then gets the newest frame); ``rate``/``burst``
     bound the messages a client may send; ``max_clients`` counts upgraded
     connections; ``max_handshakes`` caps connections that have not finished
-    their handshake (over it, the oldest one is dropped).
+    their handshake (over it, the oldest one is dropped). ``reuse_port`` sets
+    SO_REUSEPORT on the listening socket, so several processes (edge servers of
+    one stream) can listen on the same port and the kernel spreads new
+    connections among them.
     """
 
     token: str = ""
@@ -38,11 +41,12 @@ class Settings:
     burst: float = 100.0
     #: Offer permessage-deflate, each message compressed once for every session that takes it.
     compression: bool = True
+    reuse_port: bool = False
 
     def server_part(self) -> tuple[object, ...]:
         """What every stream on one port must agree on: the server's own settings, not a stream's."""
         return (self.certfile, self.keyfile, self.max_handshakes, self.write_limit, self.open_timeout,
-                self.ping_interval, self.ping_timeout, self.compression)
+                self.ping_interval, self.ping_timeout, self.compression, self.reuse_port)
 
     def policy(self, host: str, port: int) -> Policy:
         """The access rules for a server on (host, port); a one-line DisplayError for unusable values."""

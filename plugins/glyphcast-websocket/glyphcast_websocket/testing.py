@@ -81,22 +81,31 @@ def decode(data: str | bytes) -> Message:
     return message
 
 
-def receive(ws: ClientConnection, timeout: float = 5.0) -> Message:
-    """The next server message, decoded."""
-    return decode(ws.recv(timeout=timeout))
+#: Messages :func:`receive` passes over unless asked: they come whenever clients join or leave.
+AMBIENT = frozenset({"presence"})
+
+
+def receive(ws: ClientConnection, timeout: float = 5.0, *, ambient: bool = False) -> Message:
+    """The next server message, decoded; ``presence`` (v1.1, sent as clients come and go) is
+    passed over unless ``ambient=True``, so a test can expect replies and frames in order."""
+    deadline = time.monotonic() + timeout
+    while True:
+        message = decode(ws.recv(timeout=max(0.0, deadline - time.monotonic())))
+        if ambient or message.get("type") not in AMBIENT:
+            return message
 
 
 def receive_until(
     ws: ClientConnection, match: str | Callable[[Message], bool], timeout: float = 5.0
 ) -> Message:
-    """Skip messages until one has ``type == match`` (or ``match(message)`` is true)."""
+    """Skip messages until one has ``type == match`` (or ``match(message)`` is true); ``presence`` included."""
     test = (lambda m: m.get("type") == match) if isinstance(match, str) else match
     deadline = time.monotonic() + timeout
     while True:
         left = deadline - time.monotonic()
         if left <= 0:
             raise TimeoutError(f"no matching message within {timeout} s")
-        message = receive(ws, left)
+        message = receive(ws, left, ambient=True)
         if test(message):
             return message
 
@@ -243,6 +252,23 @@ def http_get(
         return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
     finally:
         conn.close()
+
+
+def scrape(target: HubDisplay, headers: dict[str, str] | None = None) -> list[Any]:
+    """GET ``/metrics`` and parse it with prometheus-client's own parser: every sample (name, labels, value)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    status, _, body = http_get(target, "/metrics", headers)
+    if status != 200:
+        raise AssertionError(f"/metrics answered {status}: {body[:200]!r}")
+    return [sample for family in text_string_to_metric_families(body.decode()) for sample in family.samples]
+
+
+def metric(samples: Sequence[Any], name: str, **labels: str) -> float:
+    """The sum of the samples called ``name`` whose labels include ``labels`` (0 when there are none)."""
+    return float(
+        sum(s.value for s in samples if s.name == name and all(s.labels.get(k) == v for k, v in labels.items()))
+    )
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 5.0, interval: float = 0.01) -> bool:

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -109,6 +110,8 @@ class Connection(ServerConnection):
         #: The stream (a ``Room``) the request's path named, for the handshake and the handler.
         self.room: Any = None
         self.control_backlog = 0
+        #: When the TCP connection was accepted (``time.monotonic()``): the handshake's time is measured from it.
+        self.accepted_at = time.monotonic()
         #: :meth:`write_from` stopped at the write limit with more to send.
         self.stalled = False
 

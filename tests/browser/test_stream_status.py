@@ -1,0 +1,134 @@
+"""What the viewer shows about its stream, in real Chromium against a real hub (protocol v1.1):
+the end of the stream (and that it then stays away), who else watches, and the stream's name.
+
+The test process runs the hub itself (``open_display("websocket", port=0)``),
+so it decides when the stream ends and who connects, and counts every
+connection that reaches the server through the display's connected callback.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import glyphcast
+import pytest
+from conftest import free_port
+from glyphcast_websocket import HubDisplay
+from glyphcast_websocket.testing import connect, receive_until
+
+pytestmark = pytest.mark.timeout(120)
+
+
+class Hub:
+    """A hub display and every client connection that reached it."""
+
+    def __init__(self, display: HubDisplay):
+        self.display = display
+        self.connections: list[glyphcast.ClientInfo] = []
+        self._lock = threading.Lock()
+        display.set_client_connected_callback(self._connected)
+
+    def _connected(self, client: glyphcast.ClientInfo) -> None:
+        with self._lock:
+            self.connections.append(client)
+
+    @property
+    def connected(self) -> int:
+        with self._lock:
+            return len(self.connections)
+
+    @property
+    def url(self) -> str:
+        return self.display.page_url
+
+
+@pytest.fixture
+def open_hub(viewer_built: None) -> Iterator[Any]:
+    opened: list[HubDisplay] = []
+
+    def make(**options: Any) -> Hub:
+        display = glyphcast.open_display("websocket", host="127.0.0.1", **{"port": 0, **options})
+        assert isinstance(display, HubDisplay)
+        opened.append(display)
+        display.init(20, 3)
+        return Hub(display)
+
+    yield make
+    for display in opened:
+        display.cleanup()
+
+
+def status_part(viewer: Any, name: str) -> str | None:
+    """The text of one part of the status bar (``.gc-NAME``), or None when it is not shown."""
+    return viewer.eval("(name) => document.querySelector(`.gc-status .gc-${name}`)?.textContent ?? null", name)
+
+
+def test_the_end_is_shown_with_its_reason_and_the_viewer_does_not_reconnect(open_hub, open_viewer):
+    hub = open_hub()
+    hub.display.show(["$ make", "done"])
+    viewer = open_viewer(hub.url)
+    viewer.wait_live()
+    assert viewer.wait("() => glyphcast.rows()[1] === 'done'")
+    assert hub.connected == 1
+
+    hub.display.end("program exited with status 0")
+
+    viewer.wait("() => glyphcast.state === 'ended'")
+    notice = viewer.page.locator(".gc-notice")
+    assert notice.is_visible()
+    assert notice.inner_text() == "stream ended: program exited with status 0"
+    assert "stream ended: program exited with status 0" in viewer.status_text()
+    assert viewer.eval("() => glyphcast.ended.reason") == "program exited with status 0"
+    # The final screen stays up under the notice.
+    assert viewer.eval("() => glyphcast.rows()")[:2] == ["$ make", "done"]
+
+    # The server would take a new connection (the stream lingers: a late joiner gets the end),
+    # so a reconnect would show up here. None comes.
+    viewer.page.wait_for_timeout(3000)
+    assert hub.connected == 1
+    assert hub.display.room is not None and hub.display.room.sessions == ()
+    assert viewer.eval("() => [glyphcast.state, glyphcast.stats.reconnects]") == ["ended", 0]
+    assert notice.is_visible()
+    assert viewer.errors == []
+
+
+def test_the_viewer_count_follows_a_second_client(open_hub, open_viewer):
+    hub = open_hub(control_token="ctl-token")
+    hub.display.show(["watched"])
+    viewer = open_viewer(hub.url)
+    viewer.wait_live()
+    viewer.wait("() => document.querySelector('.gc-status .gc-viewers')?.textContent === '1 viewer'")
+    with connect(hub.display, "glyphcast.json.v1", control=True) as second:
+        receive_until(second, "hello")
+        viewer.wait(
+            "() => document.querySelector('.gc-status .gc-viewers')?.textContent === '2 viewers (1 controlling)'"
+        )
+        assert viewer.eval("() => glyphcast.presence") == {"viewers": 2, "controllers": 1}
+    viewer.wait("() => document.querySelector('.gc-status .gc-viewers')?.textContent === '1 viewer'")
+    assert hub.connected == 2
+    assert viewer.errors == []
+
+
+def test_a_named_stream_is_named_in_the_status_bar_and_the_title(open_hub, open_viewer):
+    port = free_port()
+    main = open_hub(port=port)
+    talk = open_hub(port=port, stream="talk")
+    main.display.show(["main stream"])
+    talk.display.show(["the talk"])
+
+    viewer = open_viewer(talk.url)
+    viewer.wait_live()
+    assert viewer.eval("() => glyphcast.stream") == "talk"
+    assert status_part(viewer, "stream") == "stream talk"
+    assert viewer.page.title() == "talk · glyphcast"
+    assert viewer.eval("() => glyphcast.rows()[0]") == "the talk"
+
+    # With several streams `/` lists them; the main stream's page is also at /s/main/.
+    on_main = open_viewer(f"{main.display.local_url}s/main/")
+    on_main.wait_live()
+    assert on_main.eval("() => glyphcast.stream") == "main"
+    assert status_part(on_main, "stream") is None  # one stream, or the main one: no name to show
+    assert on_main.page.title() == "glyphcast"
+    assert viewer.errors == on_main.errors == []
