@@ -26,6 +26,8 @@ Cursor = tuple[int, int]
 """(col, row), 0-based, as the wire protocol's ``cursor``."""
 
 RESET = "\x1b[0m"
+#: Characters fed to the emulator per call (see :meth:`Screen.feed`).
+FEED_SIZE = 8 * 1024
 
 # SGR codes of the pen's flags, in the order terminals print them.
 _FLAGS = (("bold", "1"), ("faint", "2"), ("italic", "3"), ("underline", "4"),
@@ -249,8 +251,13 @@ class Screen:
         reads arrives whole. An accent that arrives in a later call than its
         letter is dropped (avt has already placed the letter).
         """
-        changed, _scrolled_off = self._vt.feed_str(self._clusters.fold(text))
-        self._stale = self._stale or bool(changed)
+        text = self._clusters.fold(text)  # each cluster is one character now: any cut is safe
+        feed = self._vt.feed_str
+        for start in range(0, len(text), FEED_SIZE):
+            # avt returns every line scrolled off in one call: 8 K characters at a time keeps
+            # that small whatever the program wrote (1 MB in one call peaked at 650 MB).
+            changed, _scrolled_off = feed(text[start : start + FEED_SIZE])
+            self._stale = self._stale or bool(changed)
 
     def resize(self, width: int, height: int) -> None:
         """Resize as asciinema's terminal does (what the player shows for a resize event): lines

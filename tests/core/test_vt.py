@@ -381,3 +381,15 @@ def test_fifty_megabytes_of_output_keep_memory_flat(unit: str) -> None:
         peak = max(peak, _rss_kb() - start)
     assert peak < 8_000, f"memory grew {peak} KB while feeding {fed // 1_000_000} MB"
     assert len(screen._vt.lines()) == 24, "no scrollback kept"
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="reads the process's memory from /proc")
+def test_one_huge_write_is_fed_in_pieces_with_memory_bounded_and_accents_kept() -> None:
+    """avt returns every line a write scrolled off: a few MB in one call would cost hundreds of MB."""
+    screen = Screen(80, 24)
+    text = "".join(f"line {n} caf\u00e9 cafe\u0301 \U0001f44d\U0001f3fd\r\n" for n in range(100_000))
+    start = _rss_kb()
+    screen.feed(text)
+    grew = _rss_kb() - start
+    assert grew < 50_000, f"memory grew {grew} KB feeding {len(text) // 1_000_000} MB at once"
+    assert {row.partition(" caf")[2] for row in screen.rows()[:-1]} == {"\u00e9 caf\u00e9 \U0001f44d\U0001f3fd"}

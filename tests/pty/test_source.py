@@ -14,7 +14,7 @@ import pytest
 from glyphcast import Stream, open_display
 from glyphcast.runner import Runner
 from glyphcast_pty import CommandNotFound, PtySource
-from glyphcast_pty.source import FEED_SIZE, MAX_PENDING_INPUT, feed_pieces
+from glyphcast_pty.source import MAX_PENDING_INPUT
 from pty_helpers import Watch, program_env
 
 WatchFactory = Callable[..., Watch]
@@ -213,10 +213,3 @@ def test_peak_rss_helper_measures_this_python() -> None:
     assert int(big.stdout) > 60_000
 
 
-def test_big_output_is_fed_in_pieces_that_never_split_a_letter_from_its_accent() -> None:
-    text = "x" * 7 + "e\u0301" + "y" * 7 + "\U0001f44d\U0001f3fd" + "z"
-    pieces = list(feed_pieces(text, size=8))
-    assert "".join(pieces) == text
-    assert pieces[0] == "x" * 7 + "e\u0301"  # the accent stays with its letter
-    assert all(piece[0] not in "\u0301\u200d\U0001f3fd" for piece in pieces)
-    assert max(len(piece) for piece in feed_pieces("a" * 100_000)) == FEED_SIZE

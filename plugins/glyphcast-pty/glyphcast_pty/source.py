@@ -29,7 +29,6 @@ import shlex
 import signal
 import threading
 import time
-import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 
 from glyphcast import Cue
@@ -47,7 +46,6 @@ READ_SIZE = 64 * 1024
 READ_BUDGET = 1024 * 1024
 #: Characters fed to the emulator at once: avt returns the lines a write scrolled off the screen
 #: as Python objects (even without scrollback), so a large feed would cost memory in proportion.
-FEED_SIZE = 8 * 1024
 #: How long :meth:`PtySource.close` from another thread waits for the iterating thread to let go.
 CLOSE_WAIT = 5.0
 #: Keystrokes waiting for the pty to take them (a program not reading its input): past this, the
@@ -66,25 +64,6 @@ def _argv(command: str | Sequence[str]) -> list[str]:
     if not argv:
         raise ValueError("no command given: pty:command='PROGRAM ARGS'")
     return argv
-
-
-def _continues(char: str) -> bool:
-    """Whether ``char`` belongs to the character before it: a combining accent, a joiner, a variation
-    selector, an emoji skin tone."""
-    return (unicodedata.category(char) in ("Mn", "Me", "Mc") or char in "\u200d\ufe0e\ufe0f"
-            or "\U0001f3fb" <= char <= "\U0001f3ff")
-
-
-def feed_pieces(text: str, size: int = FEED_SIZE) -> Iterator[str]:
-    """``text`` in pieces of about ``size`` characters, never cut before a character that continues the
-    previous one (the emulator drops an accent that arrives in a later feed than its letter)."""
-    start = 0
-    while start < len(text):
-        end = start + size
-        while end < len(text) and _continues(text[end]):
-            end += 1
-        yield text[start:end]
-        start = end
 
 
 def _read_keys(fd: int) -> bytes | None:
@@ -315,8 +294,7 @@ class PtySource:
         self._feed(decoder.decode(data))
 
     def _feed(self, text: str) -> None:
-        for piece in feed_pieces(text):
-            self.screen.feed(piece)
+        self.screen.feed(text)  # in pieces the emulator's memory stays small with (glyphcast.vt)
         if text and self.screen.changed:
             self.pacer.changed(self.clock())
 
