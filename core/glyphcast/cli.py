@@ -421,7 +421,11 @@ def play(
             f"{source.width}x{source.height} (a recording is played at the size its output was laid out for); "
             "leave --size out"
         )
-    stream = open_displays(display_specs)
+    try:
+        stream = open_displays(display_specs)
+    except BaseException:  # a bad display option: the source (a started program) must not outlive the run
+        _close_source(source)
+        raise
     err = sys.stderr
     # The terminal display draws on this terminal: a status line there would scribble over it.
     # So does a shared program (glyphcast share): its owner is using it in this terminal.
@@ -574,13 +578,13 @@ def serve(
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         for runner in runners:
             runner.stop()
+        for source in sources:  # a source blocked waiting for output (a quiet program) wakes up closed
+            _close_source(source)
         for thread in threads:
             thread.join(5)
         for _, _, stream in lanes:
             stream.cleanup()
         signal.signal(signal.SIGTERM, previous)
-        for source in sources:
-            _close_source(source)
     return code
 
 
