@@ -189,12 +189,12 @@ class GlyphcastServer:
             time.sleep(0.05)
 
 
-@pytest.fixture
-def server_factory() -> Iterator[Any]:
+def servers(kind: type[GlyphcastServer]) -> Iterator[Any]:
+    """A fixture's body: ``make(**kwargs)`` starts a ``kind`` server; all are stopped afterwards."""
     started: list[GlyphcastServer] = []
 
     def make(**kwargs: Any) -> GlyphcastServer:
-        server = GlyphcastServer(**kwargs)
+        server = kind(**kwargs)
         started.append(server)
         return server.start()
 
@@ -204,6 +204,11 @@ def server_factory() -> Iterator[Any]:
         # Frame logs grow ~0.3 MB/s; the server log stays as the artifact.
         for log in server.frame_logs:
             log.unlink(missing_ok=True)
+
+
+@pytest.fixture
+def server_factory() -> Iterator[Any]:
+    yield from servers(GlyphcastServer)
 
 
 @pytest.fixture(scope="session")

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import GlyphcastServer, plain, unavailable
+from conftest import GlyphcastServer, plain, servers, unavailable
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -130,18 +130,7 @@ class EndingServer(GlyphcastServer):
 
 @pytest.fixture
 def ending_server() -> Iterator[Any]:
-    started: list[EndingServer] = []
-
-    def make(**kwargs: Any) -> EndingServer:
-        server = EndingServer(**kwargs)
-        started.append(server)
-        return server.start()
-
-    yield make
-    for server in started:
-        server.stop()
-        for log in server.frame_logs:
-            log.unlink(missing_ok=True)
+    yield from servers(EndingServer)
 
 
 @pytest.mark.parametrize("subprotocol", list(DISPLAYS))
