@@ -113,13 +113,21 @@ class Runner:
         return callable(getattr(self.source, "resize", None))
 
     def request_resize(self, width: int, height: int) -> bool:
-        """Ask for a new size from any thread; applied after the next frame. False if the source can't."""
+        """Ask for a new size from any thread; applied after the next frame. False if the source can't.
+
+        A source whose ``resize`` may be called from any thread (``resizes_from_any_thread``, the
+        pty source: it wakes its own loop, and its next cue carries the size) is resized at once,
+        so an idle program need not print something first.
+        """
         if not self.can_resize:
             log.warning(
                 "a controller asked for %dx%d: source %s keeps its own size, request ignored",
                 width, height, type(self.source).__name__,
             )
             return False
+        if getattr(self.source, "resizes_from_any_thread", False):
+            self.source.resize(width, height)  # type: ignore[attr-defined]
+            return True
         self._pending_size = (width, height)  # one assignment: the newest request wins
         return True
 

@@ -170,14 +170,15 @@ def test_controller_input_over_the_meter_is_dropped_with_one_line_on_the_raw_ter
 
 
 def test_run_with_the_pty_source_follows_a_controllers_resize(terminal: TerminalFactory) -> None:
-    script = 'trap "stty size" WINCH; echo ready; while read line; do echo "got $line"; done'
+    # `read` fails when SIGWINCH interrupts it: the loop goes on reading.
+    script = 'trap "stty size" WINCH; echo ready; while :; do read line && echo "got $line"; done'
     term = terminal("run", "--source", f"pty:command=sh -c '{script}'", "--display", "websocket:port=0",
                     "--size", "60x12")
     with viewers(term) as (viewer, controller):
         viewer.wait_for(lambda s: s[0] == "ready")
         send(controller.ws, {"type": "resize", "width": 100, "height": 30})
-        # The runner applies a resize between frames: the program's next output brings it.
-        send(controller.ws, {"type": "input", "data": "x\r"})
+        # At once, with the program idle: it gets SIGWINCH (its trap prints the new size).
         screen = viewer.wait_for(lambda s: "30 100" in s)
         assert len(screen) == 30 and viewer.screen.width == 100
-        assert "got x" in screen
+        send(controller.ws, {"type": "input", "data": "x\r"})
+        assert "got x" in viewer.wait_for(lambda s: "got x" in s)

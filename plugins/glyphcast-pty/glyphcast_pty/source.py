@@ -170,6 +170,9 @@ class PtySource:
             self._input += raw
             self._wake()
 
+    #: :meth:`resize` wakes this source's own loop: the runner calls it from a controller's thread at once.
+    resizes_from_any_thread = True
+
     def resize(self, width: int, height: int) -> None:
         """Give the program a ``width`` x ``height`` terminal (it gets SIGWINCH); the next cue carries the size."""
         with self._lock:
