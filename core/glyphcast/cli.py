@@ -294,6 +294,9 @@ def build_parser(registry: Registry) -> Parser:
     share.add_argument("--size", type=size_arg, metavar="WxH", help=SHARE_SIZE_HELP)
     share.add_argument("--fps", type=positive_float, default=30.0,
                        help="at most this many frames per second (default 30); a quiet screen is shown at once")
+    share.add_argument("--linger", type=non_negative_float, metavar="S",
+                       help="when the program exits, keep showing its last screen to viewers for S seconds "
+                       "(default: until Ctrl-C when run from a terminal, else 0)")
     share.add_argument("program", nargs=argparse.REMAINDER, metavar="-- COMMAND [ARGS...]",
                        help="the program and its arguments (everything after the first name is its own)")
 
@@ -715,6 +718,7 @@ def cmd_share(args: argparse.Namespace, registry: Registry) -> int:
         frames=None,
         duration=None,
         source_options={"command": command, "attach": True},
+        linger=args.linger,
     )
 
 

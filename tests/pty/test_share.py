@@ -24,7 +24,8 @@ TerminalFactory = Callable[..., Terminal]
 
 
 def share(*command: str, display: str = "null") -> tuple[str, ...]:
-    return ("share", "--display", display, "--", *command)
+    """``glyphcast share`` that exits with its program (no lingering for late viewers after it)."""
+    return ("share", "--linger", "0", "--display", display, "--", *command)
 
 
 def test_the_programs_exit_status_is_glyphcasts(terminal: TerminalFactory) -> None:
@@ -149,7 +150,7 @@ def test_by_default_share_serves_the_browser_viewer_and_prints_where(terminal: T
             probe.bind(("127.0.0.1", 8765))
         except OSError:
             pytest.skip("port 8765 (the default) is in use on this machine")
-    term = terminal("share", "--", "sh", "-c", "exit 3")
+    term = terminal("share", "--linger", "0", "--", "sh", "-c", "exit 3")
     assert term.finish() == 3
     assert "glyphcast: websocket: serving http://127.0.0.1:8765/" in term.text()
     assert "#control=" in term.text()

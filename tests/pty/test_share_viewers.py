@@ -78,6 +78,7 @@ def viewers(term: Terminal) -> Iterator[tuple[Viewer, Viewer]]:
 def test_viewers_watch_a_controller_types_and_the_programs_exit_ends_the_stream(terminal: TerminalFactory) -> None:
     term = terminal("share", "--display", "websocket:port=0", "--", "sh", "-c", ECHO_UNTIL_BYE)
     with viewers(term) as (viewer, controller):
+        url = f"ws://127.0.0.1:{viewer.ws.remote_address[1]}/ws"
         assert (viewer.hello["role"], controller.hello["role"]) == ("viewer", "controller")
         viewer.wait_for(lambda s: s[0] == "ready")
         assert viewer.cursor == [0, 1]
@@ -102,6 +103,14 @@ def test_viewers_watch_a_controller_types_and_the_programs_exit_ends_the_stream(
             assert end["reason"] == "program exited with status 4"
             assert expect_close(client.ws)[0] == 1000
         assert viewer.rows()[3:5] == ["bye", "said: bye"]
+        # The program is gone; the last screen stays up for whoever opens the page now, until Ctrl-C.
+        term.wait_for_text("Press Ctrl-C to stop")
+        with connect(url, JSON) as late:
+            receive_until(late, "hello")
+            last = receive_until(late, "frame")["lines"]
+            assert plain(last[3:5]) == ["bye", "said: bye"]
+            assert receive_until(late, "end")["reason"] == "program exited with status 4"
+        term.type("\x03")  # the terminal is the sharer's again: Ctrl-C stops glyphcast
     assert term.finish() == 4
     assert "bye" not in term.text().split("said: from the controller")[0]
 
@@ -110,7 +119,7 @@ def test_recording_at_the_same_time_plays_in_asciinema_to_the_viewers_screen(
     terminal: TerminalFactory, tmp_path: Path
 ) -> None:
     cast = tmp_path / "shared.cast"
-    term = terminal("share", "--display", "websocket:port=0", "--display", f"record:path={cast}", "--",
+    term = terminal("share", "--linger", "0", "--display", "websocket:port=0", "--display", f"record:path={cast}", "--",
                     "sh", "-c", "printf '\\033[1;33mtitle\\033[0m\\n'; " + ECHO_UNTIL_BYE, width=60, height=12)
     with viewers(term) as (viewer, _):
         viewer.wait_for(lambda s: s[1] == "ready")
@@ -132,7 +141,7 @@ def peak_rss_kb(pid: int) -> int:
 
 
 def test_a_flood_never_waits_on_viewers_and_memory_stays_bounded(terminal: TerminalFactory) -> None:
-    term = terminal("share", "--display", "websocket:port=0", "--", "sh", "-c",
+    term = terminal("share", "--linger", "0", "--display", "websocket:port=0", "--", "sh", "-c",
                     "echo ready; read x; yes 'a flood of output' | head -c 30000000; echo flood-done; read x")
     url, token = addresses(term)
     port = int(url.split(":")[2].split("/")[0])
@@ -155,7 +164,7 @@ def test_a_flood_never_waits_on_viewers_and_memory_stays_bounded(terminal: Termi
 def test_controller_input_over_the_meter_is_dropped_with_one_line_on_the_raw_terminal(
     terminal: TerminalFactory,
 ) -> None:
-    term = terminal("share", "--display", "websocket:port=0", "--", "sh", "-c",
+    term = terminal("share", "--linger", "0", "--display", "websocket:port=0", "--", "sh", "-c",
                     "stty -icanon -echo; echo ready; cat > /dev/null")
     with viewers(term) as (viewer, controller):
         viewer.wait_for(lambda s: s[0] == "ready")
