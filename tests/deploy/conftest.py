@@ -28,6 +28,7 @@ import socket
 import ssl
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -457,18 +458,34 @@ def hello(
 
     parts = urlsplit(url)
     address = connect_to or (parts.hostname or "", parts.port or 443)
-    sock = socket.create_connection(address, timeout=10)
-    with connect(
-        url,
-        sock=sock,
-        ssl=context,
-        server_hostname=parts.hostname,
-        subprotocols=[SUBPROTOCOL],  # type: ignore[list-item]
-        additional_headers=dict(headers or {}),
-        open_timeout=10,
-    ) as ws:
-        deadline = time.monotonic() + 10
-        while True:
-            message = json.loads(ws.recv(timeout=max(deadline - time.monotonic(), 0.1)))
-            if message.get("type") == "hello":
-                return dict(message)
+    for attempt in (1, 2):
+        sock = socket.create_connection(address, timeout=10)
+        # About one opening handshake in a few hundred through either proxy stalls inside this
+        # client: glyphcast had no connection from the proxy at all (its /metrics and open files,
+        # checked while it hung), and websockets' threaded client then waits for its reader thread
+        # forever. Closing the socket after the open timeout ends that wait; one fresh try follows.
+        watchdog = threading.Timer(15, sock.close)
+        watchdog.start()
+        try:
+            with connect(
+                url,
+                sock=sock,
+                ssl=context,
+                server_hostname=parts.hostname,
+                subprotocols=[SUBPROTOCOL],  # type: ignore[list-item]
+                additional_headers=dict(headers or {}),
+                open_timeout=10,
+            ) as ws:
+                watchdog.cancel()
+                deadline = time.monotonic() + 10
+                while True:
+                    message = json.loads(ws.recv(timeout=max(deadline - time.monotonic(), 0.1)))
+                    if message.get("type") == "hello":
+                        return dict(message)
+        except (TimeoutError, OSError) as error:
+            if attempt == 2 or isinstance(error, ssl.SSLError):
+                raise
+            print(f"hello(): the opening handshake stalled ({error}); trying once more", file=sys.stderr)
+        finally:
+            watchdog.cancel()
+    raise AssertionError("unreachable")
