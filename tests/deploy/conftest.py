@@ -463,8 +463,10 @@ def hello(
         # About one opening handshake in a few hundred through either proxy stalls inside this
         # client: glyphcast had no connection from the proxy at all (its /metrics and open files,
         # checked while it hung), and websockets' threaded client then waits for its reader thread
-        # forever. Closing the socket after the open timeout ends that wait; one fresh try follows.
-        watchdog = threading.Timer(15, sock.close)
+        # forever. Shutting the connection down after the open timeout ends that wait (through a
+        # duplicate of the descriptor: TLS takes over `sock` itself); one fresh try follows.
+        spare = socket.socket(fileno=os.dup(sock.fileno()))
+        watchdog = threading.Timer(15, spare.shutdown, args=(socket.SHUT_RDWR,))
         watchdog.start()
         try:
             with connect(
@@ -488,4 +490,5 @@ def hello(
             print(f"hello(): the opening handshake stalled ({error}); trying once more", file=sys.stderr)
         finally:
             watchdog.cancel()
+            spare.close()
     raise AssertionError("unreachable")
