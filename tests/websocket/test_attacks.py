@@ -1,6 +1,6 @@
 """Issue 10's attacks, replayed against a real server over loopback: each one is a test.
 
-These are the contract's decisions 3-8 as a black-box spec: exact status codes,
+These are docs/security.md's rules as a black-box spec: exact status codes,
 headers and token transport. They talk raw HTTP/WebSocket on sockets where a
 well-behaved client library would hide the attack (wrong Host, a client that
 never reads, half-open handshakes), and the websockets client elsewhere.
@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from glyphcast_websocket.testing import receive, receive_frame, receive_until, send
+from glyphcast_websocket.testing import CONTROL_TOKEN, VIEW_TOKEN, receive, receive_frame, receive_until, send
+from glyphcast_websocket.throttle import ADDRESS_LIMIT, PREFIX_LIMIT, TOTAL_LIMIT, WINDOW
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection
 from websockets.sync.client import connect as ws_connect
@@ -62,11 +63,14 @@ def request(
     *,
     host: str | None = None,
     timeout: float = 5.0,
+    source: str | None = None,
 ) -> Reply:
-    """One HTTP/1.1 request on a fresh connection; the body is everything after the headers until EOF."""
+    """One HTTP/1.1 request on a fresh connection (from loopback address ``source`` if given, e.g.
+    ``127.0.0.7``); the body is everything after the headers until EOF."""
     lines = [f"{method} {path} HTTP/1.1", f"Host: {host if host is not None else f'127.0.0.1:{port}'}"]
     lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+    bind = (source, 0) if source is not None else None
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout, source_address=bind) as sock:
         sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
         data = b""
         while b"\r\n\r\n" not in data:
@@ -107,7 +111,7 @@ def token_subprotocol(token: str) -> str:
 def client(
     display: Any, *, token: str | None = None, headers: dict[str, str] | None = None
 ) -> Iterator[ClientConnection]:
-    """A well-behaved client: JSON codec, token in the Authorization header (decision 3)."""
+    """A well-behaved client: JSON codec, token in the Authorization header."""
     extra = {**(headers or {}), **(bearer(token) if token else {})}
     with ws_connect(
         f"ws://127.0.0.1:{display.port}/ws",
@@ -151,7 +155,7 @@ def test_rebinding_host_is_misdirected_before_any_upgrade_or_page(open_hub: Any)
 
 
 def test_the_servers_own_origin_is_accepted_whatever_the_host_header_says(open_hub: Any) -> None:
-    # decision 5: Origin is compared with the origins the server serves, not with Host
+    # Origin is compared with the origins the server serves, not with Host
     display = open_hub()
     reply = upgrade(
         display.port, {"Origin": f"http://localhost:{display.port}"}, host=f"127.0.0.1:{display.port}"
@@ -479,28 +483,31 @@ def test_out_of_descriptors_is_logged_once_and_a_normal_client_gets_in_when_they
 
 
 # == 6. Tokens: transport, throttling ===============================================================
-def test_token_guessing_is_throttled_with_429_after_five_failures(open_hub: Any) -> None:
-    display = open_hub(control_token="the-right-token")
+def test_token_guessing_is_throttled_with_429_after_five_failures_but_the_right_token_gets_in(
+    open_hub: Any,
+) -> None:
+    display = open_hub(control_token=CONTROL_TOKEN)
     for attempt in range(5):
         reply = upgrade(display.port, bearer(f"guess-{attempt}"))
         assert reply.status == 403, f"wrong token #{attempt + 1} got {reply.status}"
-        assert b"the-right-token" not in reply.body
-    throttled = upgrade(display.port, bearer("the-right-token"))
-    assert throttled.status == 429, f"the 6th attempt within 10 s got {throttled.status}"
+        assert CONTROL_TOKEN.encode() not in reply.body
+    throttled = upgrade(display.port, bearer("guess-5"))
+    assert throttled.status == 429, f"the 6th wrong token within 10 s got {throttled.status}"
     assert 1 <= int(throttled.headers["retry-after"]) <= 10
+    assert upgrade(display.port, bearer(CONTROL_TOKEN)).status == 101
 
 
 def test_a_wrong_token_in_the_subprotocol_is_refused_before_the_upgrade(open_hub: Any) -> None:
-    display = open_hub(control_token="ctl-token")
+    display = open_hub(control_token=CONTROL_TOKEN)
     reply = upgrade(display.port, {"Sec-WebSocket-Protocol": f"{JSON}, {token_subprotocol('nope')}"})
     assert reply.status == 403
 
 
 def test_the_control_token_travels_in_the_subprotocol_and_is_never_selected(open_hub: Any) -> None:
-    display = open_hub(control_token="ctl-token")
+    display = open_hub(control_token=CONTROL_TOKEN)
     with ws_connect(
         f"ws://127.0.0.1:{display.port}/ws",
-        subprotocols=[JSON, token_subprotocol("ctl-token")],  # type: ignore[list-item]
+        subprotocols=[JSON, token_subprotocol(CONTROL_TOKEN)],  # type: ignore[list-item]
         compression=None,
     ) as ws:
         assert ws.subprotocol == JSON
@@ -508,18 +515,18 @@ def test_the_control_token_travels_in_the_subprotocol_and_is_never_selected(open
 
 
 def test_a_token_in_the_query_string_is_refused_with_a_hint(open_hub: Any) -> None:
-    display = open_hub(control_token="ctl-token")
-    reply = upgrade(display.port, path="/ws?token=ctl-token")
+    display = open_hub(control_token=CONTROL_TOKEN)
+    reply = upgrade(display.port, path=f"/ws?token={CONTROL_TOKEN}")
     assert reply.status == 403, f"?token= got {reply.status}"
     assert b"fragment" in reply.body and b"Authorization" in reply.body
-    assert b"ctl-token" not in reply.body
+    assert CONTROL_TOKEN.encode() not in reply.body
 
 
 def test_a_view_token_is_needed_before_the_upgrade(open_hub: Any) -> None:
-    display = open_hub(token="view-token", control_token="ctl-token")
+    display = open_hub(token=VIEW_TOKEN, control_token=CONTROL_TOKEN)
     assert upgrade(display.port).status == 403
-    assert upgrade(display.port, bearer("view-token")).status == 101
-    with client(display, token="view-token") as ws:
+    assert upgrade(display.port, bearer(VIEW_TOKEN)).status == 101
+    with client(display, token=VIEW_TOKEN) as ws:
         assert receive(ws)["role"] == "viewer"
 
 
@@ -583,15 +590,15 @@ def test_forwarded_for_headers_grant_nothing(open_hub: Any, recorder: Any) -> No
 
 
 def test_the_control_token_in_a_header_makes_a_controller(open_hub: Any, recorder: Any) -> None:
-    display = open_hub(control_token="ctl-token")
-    with client(display, token="ctl-token") as ws:
+    display = open_hub(control_token=CONTROL_TOKEN)
+    with client(display, token=CONTROL_TOKEN) as ws:
         assert receive(ws)["role"] == "controller"
         send(ws, {"type": "command", "command": "next"})
         assert recorder.wait("command") == [("next", "controller")]
 
 
 def test_a_refused_token_never_reaches_the_log(open_hub: Any, caplog: pytest.LogCaptureFixture) -> None:
-    display = open_hub(control_token="the-right-token")
+    display = open_hub(control_token=CONTROL_TOKEN)
     caplog.set_level(logging.DEBUG)
     secret = "guess-that-must-not-be-logged"
     assert upgrade(display.port, bearer(secret)).status == 403
@@ -602,3 +609,70 @@ def test_a_refused_token_never_reaches_the_log(open_hub: Any, caplog: pytest.Log
     encoded = token_subprotocol(secret).rpartition(".")[2]
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert secret not in logged and encoded not in logged  # ...without the token, plain or encoded
+
+
+# == 8. Guessing from many addresses, behind a proxy, on a full server ===================================
+def test_rotating_loopback_source_addresses_gets_no_more_than_the_prefix_and_total_budgets(open_hub: Any) -> None:
+    display = open_hub(control_token=CONTROL_TOKEN)
+    started = time.monotonic()
+    one_prefix = [upgrade(display.port, bearer(f"guess-{i}"), source=f"127.0.0.{i + 2}").status for i in range(60)]
+    many_prefixes = [upgrade(display.port, bearer(f"guess-{i}"), source=f"127.{i + 1}.0.1").status for i in range(60)]
+    windows = 1 + int((time.monotonic() - started) // WINDOW)  # a slow machine may see the budget twice
+    assert set(one_prefix) | set(many_prefixes) <= {403, 429}
+    assert one_prefix.count(403) <= PREFIX_LIMIT * windows, f"{one_prefix.count(403)} guesses from one /24"
+    counted = one_prefix.count(403) + many_prefixes.count(403)
+    assert counted <= TOTAL_LIMIT * windows, f"{counted} guesses counted from 120 addresses"
+    assert 429 in many_prefixes, "rotating /24s across 127/8 was never throttled"
+    # ...and the right token still gets in, from a throttled address, while the total is spent
+    with ws_connect(
+        f"ws://127.0.0.1:{display.port}/ws",
+        subprotocols=[JSON],  # type: ignore[list-item]
+        additional_headers=bearer(CONTROL_TOKEN),
+        open_timeout=5,
+        compression=None,
+        source_address=("127.0.0.2", 0),
+    ) as ws:
+        assert receive(ws)["role"] == "controller"
+
+
+def test_behind_a_trusted_proxy_junk_from_other_addresses_never_locks_out_the_controller(
+    open_hub: Any, recorder: Any
+) -> None:
+    display = open_hub(control_token=CONTROL_TOKEN, trusted_proxies="127.0.0.1")
+    controller = {"X-Forwarded-For": "203.0.113.50"}  # what nginx adds for the real controller
+    for i in range(3 * (ADDRESS_LIMIT + 1)):  # the controller's own address is throttled too, on purpose
+        upgrade(display.port, {**bearer("a-wrong-guess"), "X-Forwarded-For": "203.0.113.50"})
+        for _ in range(3):
+            junk = {**bearer(f"junk-{i}"), "X-Forwarded-For": f"198.51.100.{i + 1}"}
+            assert upgrade(display.port, junk).status in (403, 429)
+        with client(display, token=CONTROL_TOKEN, headers=controller) as ws:
+            assert receive(ws)["role"] == "controller", f"round {i}"
+    # the client's address is the forwarded one in what the hooks and logs see
+    assert recorder.wait("connected")[0].remote.startswith("203.0.113.50")
+    # the throttle keys on the forwarded address: one client's guesses do not throttle another's
+    assert upgrade(display.port, {**bearer("x"), "X-Forwarded-For": "192.0.2.77"}).status == 403
+
+
+def test_an_untrusted_peers_forwarded_for_is_ignored(open_hub: Any) -> None:
+    display = open_hub(control_token=CONTROL_TOKEN, trusted_proxies="127.0.0.1")
+    statuses = [
+        upgrade(display.port, {**bearer("guess"), "X-Forwarded-For": f"198.51.{i}.1"}, source="127.0.0.2").status
+        for i in range(ADDRESS_LIMIT + 3)
+    ]  # a new address claimed each time, from a peer that is not a trusted proxy
+    assert statuses == [403] * ADDRESS_LIMIT + [429] * 3, statuses
+
+
+def test_a_full_server_of_idle_anonymous_viewers_still_lets_the_controller_in(open_hub: Any) -> None:
+    display = open_hub(control_token=CONTROL_TOKEN, max_clients=8)
+    with ExitStack() as idle:
+        for _ in range(8):  # upgraded, then silent: never read, never write
+            sock = idle.enter_context(socket.create_connection(("127.0.0.1", display.port), timeout=5))
+            lines = ["GET /ws HTTP/1.1", f"Host: 127.0.0.1:{display.port}", *(f"{k}: {v}" for k, v in UPGRADE.items())]
+            sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+            assert sock.recv(12) == b"HTTP/1.1 101"
+        deadline = time.monotonic() + 5
+        while health(display.port)["clients_total"] < 8 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert upgrade(display.port).status == 503  # full for viewers
+        with client(display, token=CONTROL_TOKEN) as ws:
+            assert receive(ws)["role"] == "controller"

@@ -1,4 +1,7 @@
-"""The security model v2 without sockets: Host, Origin, tokens, roles, throttle, schema, rate-limited logs."""
+"""docs/security.md's rules without sockets: Host, Origin, tokens, roles, throttle, schema, rate-limited logs.
+
+More of the throttle, trusted proxies, token strength and controller slots: test_trust.py.
+"""
 
 from __future__ import annotations
 
@@ -27,7 +30,8 @@ from glyphcast_websocket.security import (
     Policy,
     Refusal,
 )
-from glyphcast_websocket.throttle import FailureThrottle, throttle_key
+from glyphcast_websocket.testing import CONTROL_TOKEN, VIEW_TOKEN
+from glyphcast_websocket.throttle import FailureThrottle, GuessThrottle, throttle_keys
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -66,7 +70,7 @@ def offered(*entries: str) -> tuple[tuple[str, str], ...]:
     return (("Sec-WebSocket-Protocol", ", ".join(entries)),)
 
 
-# -- Host (decision 4) ---------------------------------------------------------------
+# -- Host (DNS rebinding) -------------------------------------------------------------
 @pytest.mark.parametrize(
     ("bind", "allowed", "host", "ok"),
     [
@@ -151,7 +155,7 @@ def test_a_missing_or_repeated_host_is_a_bad_request() -> None:
     assert _status(policy.admit(twice, "127.0.0.1", 0.0)) == 400
 
 
-# -- methods (decision 6) ----------------------------------------------------------
+# -- methods -----------------------------------------------------------------------
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT"])
 def test_methods_other_than_get_and_head_are_405_with_allow(method: str) -> None:
     decision = Policy(port=PORT).admit(page(method=method), "127.0.0.1", 0.0)
@@ -165,7 +169,7 @@ def test_head_is_admitted_without_a_body_and_get_with_one() -> None:
     assert policy.admit(page(method="GET"), "127.0.0.1", 0.0) == Admission(None, head=False)
 
 
-# -- page headers (decision 6) -----------------------------------------------------
+# -- page headers (framing) -----------------------------------------------------
 def test_page_headers_forbid_framing_by_other_sites() -> None:
     headers = dict(Policy().page_headers)
     assert headers["Content-Security-Policy"] == f"{CSP_BASE}; frame-ancestors 'self'"
@@ -190,7 +194,7 @@ def test_frame_ancestors_option_replaces_x_frame_options() -> None:
         {"allowed_hosts": ("exa mple.com",)},
         {"allowed_hosts": ("http://example.com",)},
         {"public_url": "ftp://example.com/"},
-        {"token": "same", "control_token": "same"},
+        {"token": CONTROL_TOKEN, "control_token": CONTROL_TOKEN},
     ],
 )
 def test_options_that_would_inject_headers_or_make_no_sense_are_refused(options: dict[str, Any]) -> None:
@@ -206,7 +210,7 @@ def test_wildcards_are_stated_loudly() -> None:
     assert Policy().warnings == []
 
 
-# -- Origin (decision 5) ------------------------------------------------------------
+# -- Origin --------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("origin", "options", "ok"),
     [
@@ -258,7 +262,7 @@ def test_origin_of_normalizes() -> None:
     assert origin_of("null") is None
 
 
-# -- tokens and roles (decision 3) -----------------------------------------------------
+# -- tokens and roles ------------------------------------------------------------------
 def test_without_a_control_token_nobody_controls_not_even_loopback() -> None:
     policy = Policy(port=PORT)
     for remote in ("127.0.0.1", "::1", "192.0.2.7"):
@@ -266,15 +270,15 @@ def test_without_a_control_token_nobody_controls_not_even_loopback() -> None:
 
 
 def test_the_control_token_makes_a_controller_from_any_address() -> None:
-    policy = Policy(port=PORT, control_token="ctl-secret")
-    assert policy.admit(upgrade(headers=bearer("ctl-secret")), "203.0.113.9", 0.0) == Admission(CONTROLLER)
-    by_subprotocol = upgrade(headers=offered("glyphcast.json.v1", encode_token_subprotocol("ctl-secret")))
+    policy = Policy(port=PORT, control_token=CONTROL_TOKEN)
+    assert policy.admit(upgrade(headers=bearer(CONTROL_TOKEN)), "203.0.113.9", 0.0) == Admission(CONTROLLER)
+    by_subprotocol = upgrade(headers=offered("glyphcast.json.v1", encode_token_subprotocol(CONTROL_TOKEN)))
     assert policy.admit(by_subprotocol, "203.0.113.9", 0.0) == Admission(CONTROLLER)
     assert policy.admit(upgrade(), "127.0.0.1", 0.0) == Admission(VIEWER)
 
 
 def test_forwarded_headers_grant_nothing() -> None:
-    policy = Policy(port=PORT, control_token="ctl")
+    policy = Policy(port=PORT, control_token=CONTROL_TOKEN)
     spoofed = upgrade(
         headers=(
             ("X-Forwarded-For", "127.0.0.1"),
@@ -286,23 +290,23 @@ def test_forwarded_headers_grant_nothing() -> None:
 
 
 def test_a_view_token_is_needed_to_connect_when_set() -> None:
-    policy = Policy(port=PORT, token="view", control_token="ctl")
+    policy = Policy(port=PORT, token=VIEW_TOKEN, control_token=CONTROL_TOKEN)
     assert _status(policy.admit(upgrade(), "127.0.0.1", 0.0)) == 403
-    assert policy.admit(upgrade(headers=bearer("view")), "127.0.0.1", 0.0) == Admission(VIEWER)
-    assert policy.admit(upgrade(headers=bearer("ctl")), "127.0.0.1", 0.0) == Admission(CONTROLLER)
+    assert policy.admit(upgrade(headers=bearer(VIEW_TOKEN)), "127.0.0.1", 0.0) == Admission(VIEWER)
+    assert policy.admit(upgrade(headers=bearer(CONTROL_TOKEN)), "127.0.0.1", 0.0) == Admission(CONTROLLER)
     # pages need no token: the viewer page must load to read the fragment
     assert policy.admit(page(), "127.0.0.1", 0.0) == Admission(None)
 
 
 def test_a_wrong_token_is_403_and_says_nothing_about_the_token() -> None:
-    policy = Policy(port=PORT, control_token="ctl-secret")
-    decision = policy.admit(upgrade(headers=bearer("ctl-secreT")), "127.0.0.1", 0.0)
+    policy = Policy(port=PORT, control_token=CONTROL_TOKEN)
+    decision = policy.admit(upgrade(headers=bearer(CONTROL_TOKEN[:-1] + "X")), "127.0.0.1", 0.0)
     assert isinstance(decision, Refusal) and decision.status == 403 and decision.log_key == "bad-token"
-    assert "ctl" not in decision.reason
+    assert CONTROL_TOKEN[:8] not in decision.reason
 
 
 def test_a_token_in_the_query_string_is_refused_with_a_hint() -> None:
-    policy = Policy(port=PORT, control_token="ctl")
+    policy = Policy(port=PORT, control_token=CONTROL_TOKEN)
     for target in ("/ws?token=ctl", "/ws?a=1&control=ctl", "/ws?access_token=x", "/ws?TOKEN="):
         decision = policy.admit(upgrade(target=target), "127.0.0.1", 0.0)
         assert isinstance(decision, Refusal) and decision.status == 403, target
@@ -357,28 +361,29 @@ def test_same_secret_is_exact() -> None:
     assert not same_secret("x" * 10_000, "x")
 
 
-# -- throttle (decision 3) -----------------------------------------------------------
+# -- throttle -------------------------------------------------------------------------
 def test_five_bad_tokens_in_ten_seconds_get_429_until_it_cools_down() -> None:
-    policy = Policy(port=PORT, control_token="ctl")
+    policy = Policy(port=PORT, control_token=CONTROL_TOKEN)
     wrong = upgrade(headers=bearer("guess"))
     for i in range(5):
         assert _status(policy.admit(wrong, "192.0.2.1", i * 0.1)) == 403
-    throttled = policy.admit(upgrade(headers=bearer("ctl")), "192.0.2.1", 1.0)
-    assert isinstance(throttled, Refusal) and throttled.status == 429  # even the right token waits
+    throttled = policy.admit(wrong, "192.0.2.1", 1.0)
+    assert isinstance(throttled, Refusal) and throttled.status == 429
     assert int(dict(throttled.headers)["Retry-After"]) == 9  # the first failure (t=0) ages out at t=10
-    assert _status(policy.admit(wrong, "192.0.2.2", 1.0)) == 403  # another address is not affected
+    assert policy.admit(upgrade(headers=bearer(CONTROL_TOKEN)), "192.0.2.1", 1.0) == Admission(CONTROLLER)
+    assert _status(policy.admit(wrong, "198.51.100.2", 1.0)) == 403  # another address (and /24) is not affected
     assert _status(policy.admit(wrong, "192.0.2.1", 9.99)) == 429
-    assert policy.admit(upgrade(headers=bearer("ctl")), "192.0.2.1", 10.01) == Admission(CONTROLLER)
+    assert _status(policy.admit(wrong, "192.0.2.1", 10.01)) == 403
 
 
 def test_spread_out_failures_are_not_throttled() -> None:
-    policy = Policy(port=PORT, control_token="ctl")
+    policy = Policy(port=PORT, control_token=CONTROL_TOKEN)
     for i in range(20):
         assert _status(policy.admit(upgrade(headers=bearer("guess")), "192.0.2.1", i * 2.5)) == 403
 
 
 def test_missing_tokens_do_not_count_as_guesses() -> None:
-    policy = Policy(port=PORT, token="view")
+    policy = Policy(port=PORT, token=VIEW_TOKEN)
     for i in range(10):
         assert _status(policy.admit(upgrade(), "192.0.2.1", i * 0.01)) == 403
 
@@ -393,24 +398,24 @@ def test_the_throttle_table_is_bounded_and_forgets_the_oldest() -> None:
 
 
 def test_the_throttle_table_stays_bounded_under_a_flood_of_addresses() -> None:
-    policy = Policy(port=PORT, control_token="ctl")
-    policy.throttle.max_keys = 100
+    policy = Policy(port=PORT, control_token=CONTROL_TOKEN, throttle=GuessThrottle(max_keys=100, total_limit=10**6))
     for i in range(5000):
         policy.admit(upgrade(headers=bearer("guess")), f"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}", 0.0)
-    assert len(policy.throttle) == 100
+    assert len(policy.throttle.addresses) == 100 and len(policy.throttle.prefixes) <= 100
 
 
 def test_ipv6_failures_count_per_slash_64() -> None:
-    assert throttle_key("2001:db8::1") == throttle_key("2001:db8::ffff:1") == "2001:db8::/64"
-    assert throttle_key("2001:db8:0:1::1") != throttle_key("2001:db8::1")
-    assert throttle_key("::ffff:192.0.2.1") == "192.0.2.1"
-    assert throttle_key("192.0.2.1") == "192.0.2.1"
+    assert throttle_keys("2001:db8::1")[0] == throttle_keys("2001:db8::ffff:1")[0] == "2001:db8::/64"
+    assert throttle_keys("2001:db8:0:1::1")[0] != throttle_keys("2001:db8::1")[0]
+    assert throttle_keys("::ffff:192.0.2.1")[0] == "192.0.2.1"
+    assert throttle_keys("192.0.2.1")[0] == "192.0.2.1"
 
 
 def test_bound_keeps_the_rules_and_the_throttle() -> None:
-    policy = Policy(control_token="ctl", allowed_hosts=("a.example",))
+    policy = Policy(control_token=CONTROL_TOKEN, allowed_hosts=("a.example",), trusted_proxies=("10.0.0.0/8",))
     bound = policy.bound(PORT)
     assert bound.port == PORT and bound.throttle is policy.throttle and bound.allowed_hosts == ("a.example",)
+    assert bound.client_address(upgrade(headers=(("X-Forwarded-For", "192.0.2.9"),)), "10.1.1.1") == "192.0.2.9"
     assert bound.accepts_origin(f"http://a.example:{PORT}")
 
 
@@ -426,12 +431,13 @@ def test_over_max_clients_the_upgrade_is_refused_with_503_and_retry_after() -> N
 
 # -- admit never raises --------------------------------------------------------------
 header_names = st.sampled_from(
-    ["Host", "Origin", "Authorization", "Sec-WebSocket-Protocol", "X-Forwarded-For", "host", "Cookie"]
+    ["Host", "Origin", "Authorization", "Sec-WebSocket-Protocol", "X-Forwarded-For", "Forwarded", "host", "Cookie"]
 )
 header_values = st.one_of(
     st.text(max_size=60),
     st.sampled_from(
-        ["localhost", "[::1]:1", "Bearer x", "glyphcast.token.", "http://localhost:8765", "null"]
+        ["localhost", "[::1]:1", "Bearer x", "glyphcast.token.", "http://localhost:8765", "null", "127.0.0.9",
+         'for="[::1]:80";by=x, for=192.0.2.1', "unknown, 10.0.0.1:80"]
     ),
 )
 
@@ -442,12 +448,12 @@ header_values = st.one_of(
     target=st.text(max_size=40),
     headers=st.lists(st.tuples(header_names, header_values), max_size=6),
     upgrade_=st.booleans(),
-    remote=st.one_of(st.text(max_size=20), st.ip_addresses().map(str)),
+    remote=st.one_of(st.text(max_size=20), st.ip_addresses().map(str), st.just("127.0.0.1")),
 )
 def test_admit_decides_anything_without_raising(
     method: str, target: str, headers: list[tuple[str, str]], upgrade_: bool, remote: str
 ) -> None:
-    decision = Policy(port=PORT, token="v", control_token="c").admit(
+    decision = Policy(port=PORT, token=VIEW_TOKEN, control_token=CONTROL_TOKEN, trusted_proxies=("127.0.0.0/8",)).admit(
         Handshake(method, target, tuple(headers), upgrade_), remote, 0.0
     )
     assert isinstance(decision, Admission | Refusal)
@@ -459,7 +465,7 @@ def _status(decision: Admission | Refusal) -> int:
     return decision.status if isinstance(decision, Refusal) else 101
 
 
-# -- client message schema (decision 7) ------------------------------------------------
+# -- client message schema -------------------------------------------------------------
 def nested(levels: int) -> Any:
     """``levels`` arrays, one inside the other."""
     value: Any = 1
@@ -615,7 +621,7 @@ def test_decode_raises_nothing_but_rejected(data: str | bytes) -> None:
             messages.check(messages.decode(data, codec), "controller")
 
 
-# -- rate-limited logging (decision 8) ------------------------------------------------
+# -- rate-limited logging -------------------------------------------------------------
 class Clock:
     def __init__(self) -> None:
         self.now = 0.0

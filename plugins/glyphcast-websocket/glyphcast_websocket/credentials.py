@@ -1,9 +1,11 @@
-"""Tokens in a request (sans-I/O): where they may travel, how they are read, how they are compared.
+"""Tokens (sans-I/O): how strong a configured one must be, where they may travel in a request,
+how they are read, how they are compared.
 
 A token travels in ``Authorization: Bearer <token>`` or, from a browser (which
 cannot set headers on a WebSocket), as one ``Sec-WebSocket-Protocol`` entry
 ``glyphcast.token.<base64url>``; never in a query string. Comparisons are
-constant-time.
+constant-time. A configured token must be worth at least
+:data:`MIN_TOKEN_BITS` by :func:`token_bits`.
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import math
 import re
+import string
 from collections.abc import Iterable
 from urllib.parse import parse_qsl, urlsplit
 
@@ -22,6 +26,52 @@ from glyphcast.protocol import TOKEN_SUBPROTOCOL_PREFIX, token_from_subprotocols
 QUERY_TOKEN_NAMES = frozenset({"token", "control", "control_token", "access_token", "view_token"})
 #: Longer tokens are refused without comparing (they cannot match a sane token).
 MAX_TOKEN_LENGTH = 1024
+
+
+#: A configured token worth fewer bits (by :func:`token_bits`) is refused at start.
+MIN_TOKEN_BITS = 128
+#: What to do about a weak token, in the one line that refuses it.
+STRONG_TOKEN_HINT = (
+    "use at least 128 bits: 22+ random base64url characters, e.g. from "
+    "`python -c 'import secrets; print(secrets.token_urlsafe(24))'`"
+)
+
+# The alphabets a token is measured against, smallest first: the first that holds all of its characters counts.
+_ALPHABETS = (
+    frozenset(string.digits),
+    frozenset(string.digits + "abcdef"),
+    frozenset(string.digits + "ABCDEF"),
+    frozenset(string.digits + string.ascii_lowercase),
+    frozenset(string.digits + string.ascii_uppercase),
+    frozenset(string.digits + string.ascii_letters),
+    frozenset(string.digits + string.ascii_letters + "-_"),  # base64url: what secrets.token_urlsafe makes
+)
+_PRINTABLE_ASCII = 95  # anything else: counted as if every character were printable ASCII
+
+
+def token_bits(token: str) -> float:
+    """An upper bound of the token's strength: its length x log2 of the smallest alphabet holding its characters.
+
+    The alphabets: digits (10), hexadecimal in one case (16), digits and
+    letters in one case (36), digits and letters (62), base64url (64), and
+    printable ASCII (95) for anything else. A random token is worth about
+    this much; a chosen word or a repeated pattern is worth far less, which no
+    formula can see: only random tokens are strong.
+    """
+    chars = set(token)
+    size = next((len(alphabet) for alphabet in _ALPHABETS if chars <= alphabet), _PRINTABLE_ASCII)
+    return len(token) * math.log2(size)
+
+
+def weak_token(token: str, option: str) -> str | None:
+    """The one-line refusal for ``option``'s value if it is under :data:`MIN_TOKEN_BITS`, else None.
+
+    Never quotes the token.
+    """
+    bits = token_bits(token)
+    if bits >= MIN_TOKEN_BITS:
+        return None
+    return f"{option} is {math.floor(bits)} bits; {STRONG_TOKEN_HINT}"
 
 
 class TokenError(ValueError):

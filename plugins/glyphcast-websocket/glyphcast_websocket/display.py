@@ -75,7 +75,9 @@ class HubDisplay(FrameDisplay):
     ``stream`` (the stream's name: several streams share one port, stream
     NAME at ``/s/NAME/``; the default, ``main``, at ``/``), ``token`` (needed
     to connect), ``control_token`` (makes a client a controller), ``allow_origin``
-    (browser origins besides the server's own; ``*`` for any), ``max_clients``,
+    (browser origins besides the server's own; ``*`` for any), ``max_clients``
+    (viewers; controllers have reserved slots beyond it), ``trusted_proxies``
+    (addresses/networks whose ``X-Forwarded-For``/``Forwarded`` name the client),
     ``reuse_port`` (SO_REUSEPORT: several processes serve one port, e.g. one edge per core).
     ``port=0`` picks a free port: read :attr:`port` or :attr:`url` after ``init``.
     """
@@ -94,6 +96,7 @@ class HubDisplay(FrameDisplay):
         allowed_hosts: Iterable[str] = (),
         public_url: str = "",
         frame_ancestors: Iterable[str] = (),
+        trusted_proxies: Iterable[str] = (),
         certfile: str | Path = "",
         keyfile: str | Path = "",
         max_clients: int = 256,
@@ -120,6 +123,7 @@ class HubDisplay(FrameDisplay):
             allowed_hosts=tuple(allowed_hosts),
             public_url=public_url,
             frame_ancestors=tuple(frame_ancestors),
+            trusted_proxies=tuple(trusted_proxies),
             certfile=str(certfile),
             keyfile=str(keyfile),
             max_clients=max_clients,

@@ -101,7 +101,7 @@ def _allowed_by_list(name: str, port: int | None, allowed_hosts: Iterable[str]) 
 
 
 def host_allowed(bind_host: str, allowed_hosts: Iterable[str], host: str | None) -> bool:
-    """Whether a ``Host`` header names this server (decision 4, DNS rebinding).
+    """Whether a ``Host`` header names this server (the defence against DNS rebinding).
 
     Always allowed: a loopback name (``localhost``, ``127.0.0.1``, ``[::1]``,
     any port) and anything in ``allowed_hosts`` (``name`` for any port,
@@ -145,6 +145,3 @@ def origin_of(url: str) -> str | None:
     if port is None or port == DEFAULT_PORTS[scheme]:
         return f"{scheme}://{host}"
     return f"{scheme}://{host}:{port}"
-
-
-# -- tokens ------------------------------------------------------------------------

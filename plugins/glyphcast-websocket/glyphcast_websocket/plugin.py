@@ -30,6 +30,10 @@ def display_factory(subprotocol: str | None, name: str | None = None) -> Callabl
     names the stream: displays with different names share one port, stream
     NAME served at ``/s/NAME/``. ``reuse_port=true`` lets several processes
     listen on the same port (SO_REUSEPORT): edge servers of one stream, one per core.
+    ``trusted_proxies`` (addresses or networks, e.g. ``127.0.0.1,10.0.0.0/8``):
+    requests from these name their client in ``X-Forwarded-For``/``Forwarded``,
+    which then keys the wrong-token throttle and the logs (headers from anyone
+    else are never read). Tokens under 128 bits are refused (DisplayError).
     """
     codecs = None if subprotocol is None else (subprotocol,)
     display_name = name or ("websocket" if subprotocol is None else "websocket-" + subprotocol.split(".")[1])
@@ -47,6 +51,7 @@ def display_factory(subprotocol: str | None, name: str | None = None) -> Callabl
         allowed_hosts: tuple[str, ...] = (),
         public_url: str = "",
         frame_ancestors: tuple[str, ...] = (),
+        trusted_proxies: tuple[str, ...] = (),
         certfile: Path | None = None,
         keyfile: Path | None = None,
         max_clients: int = 256,
@@ -71,6 +76,7 @@ def display_factory(subprotocol: str | None, name: str | None = None) -> Callabl
             allowed_hosts=allowed_hosts,
             public_url=public_url,
             frame_ancestors=frame_ancestors,
+            trusted_proxies=trusted_proxies,
             certfile=certfile or "",
             keyfile=keyfile or "",
             max_clients=max_clients,

@@ -1,4 +1,4 @@
-"""Who may connect and who may control (sans-I/O): the security model v2.
+"""Who may connect and who may control (sans-I/O): the rules docs/security.md states.
 
 No sockets and no clock here: the hub hands over what it parsed from one HTTP
 request, the peer's address and the time, and gets back a decision.
@@ -18,7 +18,8 @@ The one call, for EVERY HTTP request (pages, ``/healthz`` and upgrades)::
         # ratelog, keyed by decision.log_key
     else:
         # decision.role: "viewer"/"controller" for an upgrade, None for a page;
-        # decision.head: answer with headers only (HEAD)
+        # decision.head: answer with headers only (HEAD);
+        # decision.client: the client's address (behind trusted proxies, the forwarded one)
 
 :class:`Admission` and :class:`Refusal` are the only results; ``admit`` does
 not raise on anything a client sends. The order of the checks (each one
@@ -31,16 +32,23 @@ refuses before the next is looked at):
    a. a token in the query string (``?token=``) => 403 telling the client to
       use the URL fragment or an ``Authorization: Bearer`` header;
    b. ``Origin`` (:meth:`Policy.accepts_origin`) => 403;
-   c. the peer's address failed 5 token checks in 10 s => 429 + Retry-After;
-   d. more than one token, or a token that is not valid base64url => 400;
-   e. a token that matches no token => 403 (and counts as a failure for 3c);
-      no token while a view token is set => 403;
-   f. ``connected >= max_clients`` => 503 + Retry-After.
+   c. more than one token, or a token that is not valid base64url => 400;
+   d. the token is compared (constant time) with the control and view tokens.
+      The right one is never throttled. No token while a view token is set
+      => 403. A token that matches neither: if the client's address, its
+      prefix or the total is over its budget of wrong tokens
+      (:mod:`.throttle`) => 429 + Retry-After, not counted; else => 403,
+      counted;
+   e. ``connected >= capacity(role)`` => 503 + Retry-After: viewers get
+      ``max_clients``, controllers :data:`CONTROLLER_SLOTS` more, so a server
+      full of viewers never shuts out the people holding the control token.
 
 Roles come from tokens only: the control token makes a controller, the view
 token (or no token when none is set) a viewer. Without a control token nobody
-is a controller. Addresses only key the failure throttle;
-``X-Forwarded-For`` and friends are never read.
+is a controller. Addresses only key the wrong-token throttle and name the
+client in logs; ``X-Forwarded-For`` / ``Forwarded`` are read for that only
+when the peer is one of ``trusted_proxies`` (:mod:`.forwarded`), never
+otherwise, and ``X-Real-IP`` never.
 
 Tokens travel in ``Authorization: Bearer <token>`` or as one
 ``Sec-WebSocket-Protocol`` entry ``glyphcast.token.<base64url, no padding>``
@@ -51,6 +59,7 @@ choosing a codec or quoting the list in an error.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -62,15 +71,19 @@ from glyphcast_websocket.credentials import (
     extract_token,
     query_has_token,
     same_secret,
+    weak_token,
 )
+from glyphcast_websocket.forwarded import Network, client_address, parse_networks
 from glyphcast_websocket.hosts import DEFAULT_PORTS, host_allowed, is_loopback, origin_of, split_host
-from glyphcast_websocket.throttle import FailureThrottle, throttle_key
+from glyphcast_websocket.throttle import GuessThrottle
 
 VIEWER = "viewer"
 CONTROLLER = "controller"
 
 #: Retry-After (s) when the server is full.
 FULL_RETRY_AFTER = 5
+#: Connections a controller may open beyond ``max_clients`` (which viewers fill): reserved for control.
+CONTROLLER_SLOTS = 8
 
 ALLOWED_METHODS = ("GET", "HEAD")
 #: xterm.js injects its theme as a ``<style>`` element, hence inline styles; nothing else inline.
@@ -102,10 +115,15 @@ class Handshake:
 
 @dataclass(frozen=True, slots=True)
 class Admission:
-    """The request may go on. ``role`` is set for upgrades only; ``head`` means no body."""
+    """The request may go on. ``role`` is set for upgrades only; ``head`` means no body.
+
+    ``client`` is the client's address as the policy took it (canonical text;
+    behind a trusted proxy the forwarded one), for logs; it is not compared.
+    """
 
     role: str | None = None
     head: bool = False
+    client: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,14 +159,18 @@ def _show(value: str, limit: int = 80) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Policy:
-    """A hub's access rules (security model v2). Empty strings mean "not set".
+    """A hub's access rules (docs/security.md). Empty strings mean "not set".
 
+    ``token``/``control_token``: refused under
+    :data:`~glyphcast_websocket.credentials.MIN_TOKEN_BITS`.
     ``host``/``port``: where the server listens (port 0 until bound; set the
     bound port with :meth:`bound`). ``allowed_hosts``: extra Host names
-    (decision 4). ``allow_origin``: extra browser origins, ``*`` for any.
-    ``public_url``: the address users open behind a reverse proxy; its origin
-    is served too. ``frame_ancestors``: origins that may frame the viewer
-    (default: only the server itself).
+    (the DNS-rebinding check). ``allow_origin``: extra browser origins, ``*``
+    for any. ``public_url``: the address users open behind a reverse proxy;
+    its origin is served too. ``frame_ancestors``: origins that may frame the
+    viewer (default: only the server itself). ``trusted_proxies``: addresses
+    and networks whose forwarding headers name the client (:mod:`.forwarded`).
+    ``throttle``: wrong tokens so far (shared by :meth:`bound` copies).
     """
 
     token: str = ""
@@ -161,7 +183,9 @@ class Policy:
     frame_ancestors: tuple[str, ...] = ()
     max_clients: int = 256
     tls: bool = False
-    throttle: FailureThrottle = field(default_factory=FailureThrottle, compare=False, repr=False)
+    trusted_proxies: tuple[str, ...] = ()
+    throttle: GuessThrottle = field(default_factory=GuessThrottle, compare=False, repr=False)
+    _proxies: tuple[Network, ...] = field(default=(), init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         _header_safe(self.allowed_hosts, "allowed_hosts")
@@ -177,6 +201,10 @@ class Policy:
         for secret, name in ((self.token, "token"), (self.control_token, "control_token")):
             if len(secret) > MAX_TOKEN_LENGTH:
                 raise ValueError(f"{name} is longer than {MAX_TOKEN_LENGTH} characters")
+            weak = weak_token(secret, name) if secret else None
+            if weak is not None:
+                raise ValueError(weak)
+        object.__setattr__(self, "_proxies", parse_networks(self.trusted_proxies))
         if self.token and self.control_token and self.token == self.control_token:
             raise ValueError(
                 "token and control_token must differ (the control token already lets a client in)"
@@ -184,19 +212,17 @@ class Policy:
 
     def bound(self, port: int) -> Policy:
         """This policy for a server that listens on ``port`` (served origins include it); same throttle."""
-        return Policy(
-            self.token,
-            self.control_token,
-            self.allow_origin,
-            self.host,
-            port,
-            self.allowed_hosts,
-            self.public_url,
-            self.frame_ancestors,
-            self.max_clients,
-            self.tls,
-            self.throttle,
-        )
+        return dataclasses.replace(self, port=port)
+
+    def capacity(self, role: str) -> int:
+        """How many clients may be connected when one of ``role`` is admitted (viewers: ``max_clients``)."""
+        return self.max_clients + (CONTROLLER_SLOTS if role == CONTROLLER else 0)
+
+    def client_address(self, request: Handshake, remote: str) -> str:
+        """The client's address: ``remote``, or behind a trusted proxy the address it forwards."""
+        if not self._proxies:
+            return remote
+        return client_address(remote, request.get_all("X-Forwarded-For"), request.get_all("Forwarded"), self._proxies)
 
     @property
     def warnings(self) -> list[str]:
@@ -210,12 +236,14 @@ class Policy:
             said.append(
                 f"listening on {self.host} without a view token: anyone who reaches the port can watch"
             )
+        if any(network.prefixlen == 0 for network in self._proxies):
+            said.append("trusted_proxies includes every address: any client can claim to be any address")
         return said
 
     # -- page headers -------------------------------------------------------------
     @property
     def page_headers(self) -> tuple[tuple[str, str], ...]:
-        """Headers for EVERY HTTP response (pages, /healthz, errors, refusals) — decision 6."""
+        """Headers for EVERY HTTP response (pages, /healthz, errors, refusals): no framing by other sites."""
         ancestors = " ".join(self.frame_ancestors) if self.frame_ancestors else "'self'"
         headers = [
             ("Content-Security-Policy", f"{CSP_BASE}; frame-ancestors {ancestors}"),
@@ -245,7 +273,7 @@ class Policy:
         return host_allowed(self.host, self.allowed_hosts, f"[{name}]" if ":" in name else name)
 
     def accepts_origin(self, origin: str | None) -> bool:
-        """Decision 5: no Origin (not a browser) => yes; else an origin this server serves or lists.
+        """No Origin (not a browser) => yes; else an origin this server serves or lists.
 
         Never compared with the Host header: whoever sends the request sets both.
         """
@@ -263,7 +291,7 @@ class Policy:
 
     # -- roles ----------------------------------------------------------------------
     def role_for(self, token: str | None) -> str | None:
-        """The role a token earns (decision 3); None if it may not connect. Addresses play no part."""
+        """The role a token earns; None if it may not connect. Addresses play no part."""
         if token is not None and len(token) <= MAX_TOKEN_LENGTH:
             # compare against both so the time does not say which one matched
             control = same_secret(token, self.control_token)
@@ -298,12 +326,13 @@ class Policy:
                 "method",
                 (("Allow", ", ".join(ALLOWED_METHODS)),),
             )
+        client = self.client_address(request, remote)
         if not request.upgrade or method != "GET":
-            return Admission(None, head=method == "HEAD")
-        return self._admit_upgrade(request, remote, now, connected)
+            return Admission(None, head=method == "HEAD", client=client)
+        return self._admit_upgrade(request, client, now, connected)
 
     def _admit_upgrade(
-        self, request: Handshake, remote: str, now: float, connected: int
+        self, request: Handshake, client: str, now: float, connected: int
     ) -> Admission | Refusal:
         if query_has_token(request.target):
             return Refusal(
@@ -321,15 +350,6 @@ class Policy:
                 "or start it with allow_origin=<origin>",
                 "origin",
             )
-        key = throttle_key(remote)
-        wait = self.throttle.retry_after(key, now)
-        if wait > 0:
-            return Refusal(
-                429,
-                f"too many failed token attempts from this address; try again in {math.ceil(wait)} s",
-                "throttled",
-                (("Retry-After", str(max(1, math.ceil(wait)))),),
-            )
         try:
             token = extract_token(request.get_all("Authorization"), request.get_all("Sec-WebSocket-Protocol"))
         except TokenError as error:
@@ -342,16 +362,24 @@ class Policy:
                     "this server needs a token: open the URL with #token=... or send 'Authorization: Bearer <token>'",
                     "missing-token",
                 )
-            self.throttle.failed(key, now)
+            wait = self.throttle.retry_after(client, now)
+            if wait > 0:  # not counted: hammering does not make the wait longer
+                return Refusal(
+                    429,
+                    f"invalid token, and too many wrong tokens lately; try again in {max(1, math.ceil(wait))} s",
+                    "throttled",
+                    (("Retry-After", str(max(1, math.ceil(wait)))),),
+                )
+            self.throttle.failed(client, now)
             return Refusal(403, "invalid token", "bad-token")
-        if connected >= self.max_clients:
+        if connected >= self.capacity(role):
             return Refusal(
                 503,
                 f"server full ({self.max_clients} clients); try again later",
                 "full",
                 (("Retry-After", str(FULL_RETRY_AFTER)),),
             )
-        return Admission(role)
+        return Admission(role, client=client)
 
 
 def parse_list(value: str | Sequence[str]) -> tuple[str, ...]:
@@ -360,4 +388,14 @@ def parse_list(value: str | Sequence[str]) -> tuple[str, ...]:
     return tuple(item.strip() for item in items if item.strip())
 
 
-__all__ = ["CONTROLLER", "CSP_BASE", "VIEWER", "Admission", "Handshake", "Policy", "Refusal", "parse_list"]
+__all__ = [
+    "CONTROLLER",
+    "CONTROLLER_SLOTS",
+    "CSP_BASE",
+    "VIEWER",
+    "Admission",
+    "Handshake",
+    "Policy",
+    "Refusal",
+    "parse_list",
+]

@@ -296,7 +296,8 @@ class Hub:
         self.metrics.handshake(room.name, time.monotonic() - connection.accepted_at)
         remote = connection.remote_address
         remote_host = str(remote[0]) if remote else ""
-        if len(room.sessions) >= room.settings.max_clients:  # admitted at once with others: the last ones wait
+        forwarded = connection.admission.client if connection.admission.client != remote_host else ""
+        if len(room.sessions) >= room.policy.capacity(role):  # admitted at once with others: the last ones wait
             self.metrics.refused(room.name, "full")
             await connection.close(
                 protocol.CLOSE_TRY_AGAIN_LATER, f"server full ({room.settings.max_clients} clients); try again later"
@@ -311,7 +312,7 @@ class Hub:
             return
         info = ClientInfo(
             id=next(_client_ids),
-            remote=f"{remote_host}:{remote[1]}" if remote else "",
+            remote=forwarded or (f"{remote_host}:{remote[1]}" if remote else ""),
             codec=codec.subprotocol,
             role=role,
             display=room.listeners.display_name(codec.subprotocol),

@@ -16,7 +16,10 @@ class Settings:
     ``write_limit`` is the socket write buffer above which a session waits for
     the socket to drain (and then gets the newest frame); ``rate``/``burst``
     bound the messages a client may send; ``max_clients`` counts upgraded
-    connections; ``max_handshakes`` caps connections that have not finished
+    connections (controllers may exceed it by
+    :data:`~glyphcast_websocket.security.CONTROLLER_SLOTS`); ``trusted_proxies``
+    are the addresses/networks whose ``X-Forwarded-For``/``Forwarded`` name the
+    client; ``max_handshakes`` caps connections that have not finished
     their handshake (over it, the oldest one is dropped). ``reuse_port`` sets
     SO_REUSEPORT on the listening socket, so several processes (edge servers of
     one stream) can listen on the same port and the kernel spreads new
@@ -29,6 +32,7 @@ class Settings:
     allowed_hosts: tuple[str, ...] = ()
     public_url: str = ""
     frame_ancestors: tuple[str, ...] = ()
+    trusted_proxies: tuple[str, ...] = ()
     certfile: str = ""
     keyfile: str = ""
     max_clients: int = 256
@@ -62,6 +66,7 @@ class Settings:
                 frame_ancestors=self.frame_ancestors,
                 max_clients=self.max_clients,
                 tls=bool(self.certfile),
+                trusted_proxies=self.trusted_proxies,
             )
         except ValueError as error:
             raise DisplayError(str(error)) from None

@@ -27,6 +27,11 @@ from glyphcast_websocket.display import HubDisplay
 
 Message = dict[str, Any]
 
+#: Tokens for tests, long enough for the 128-bit rule (:data:`~glyphcast_websocket.credentials.MIN_TOKEN_BITS`).
+#: Published here, so they protect nothing: never use them outside a test.
+CONTROL_TOKEN = "test-control-token-not-a-secret-0123"
+VIEW_TOKEN = "test-view-token-not-a-secret-456789"
+
 
 def ws_url(target: HubDisplay | str, path: str = "/ws") -> str:
     """``ws://host:port/ws`` for a started display (or a ``ws://`` URL as is)."""
