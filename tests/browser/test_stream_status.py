@@ -16,7 +16,7 @@ import glyphcast
 import pytest
 from conftest import free_port
 from glyphcast_websocket import HubDisplay
-from glyphcast_websocket.testing import connect, receive_until
+from glyphcast_websocket.testing import CONTROL_TOKEN, connect, receive_until
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -95,7 +95,7 @@ def test_the_end_is_shown_with_its_reason_and_the_viewer_does_not_reconnect(open
 
 
 def test_the_viewer_count_follows_a_second_client(open_hub, open_viewer):
-    hub = open_hub(control_token="ctl-token")
+    hub = open_hub(control_token=CONTROL_TOKEN)
     hub.display.show(["watched"])
     viewer = open_viewer(hub.url)
     viewer.wait_live()

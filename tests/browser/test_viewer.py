@@ -13,6 +13,7 @@ import time
 
 import pytest
 from conftest import ARTIFACTS, plain
+from glyphcast_websocket.testing import CONTROL_TOKEN, VIEW_TOKEN
 
 # A hung browser or server must not hang the suite.
 pytestmark = pytest.mark.timeout(120)
@@ -134,8 +135,8 @@ def test_the_printed_controller_link_makes_a_controller_and_leaves_the_address_b
 
 
 def test_controller_keystrokes_reach_the_engine(server_factory, open_viewer):
-    server = server_factory(options={"control_token": "keys"})
-    viewer = open_viewer(f"{server.http_url}/?codec=json#control=keys")
+    server = server_factory(options={"control_token": CONTROL_TOKEN})
+    viewer = open_viewer(f"{server.http_url}/?codec=json#control={CONTROL_TOKEN}")
     viewer.wait_live()
     assert viewer.eval("() => glyphcast.role") == "controller"
     assert "controller" in viewer.status_text()
@@ -148,14 +149,14 @@ def test_controller_keystrokes_reach_the_engine(server_factory, open_viewer):
 
 
 def test_viewer_without_control_token_is_read_only(server_factory, open_viewer):
-    server = server_factory(options={"control_token": "s3cret"})
+    server = server_factory(options={"control_token": CONTROL_TOKEN})
     viewer = open_viewer(f"{server.http_url}/?codec=json")
     viewer.wait_live()
     assert viewer.eval("() => glyphcast.role") == "viewer"
     assert "read-only" in viewer.status_text()
     viewer.page.click(".xterm-screen")
     viewer.page.keyboard.type("no")
-    controller = open_viewer(f"{server.http_url}/?codec=json#control=s3cret")
+    controller = open_viewer(f"{server.http_url}/?codec=json#control={CONTROL_TOKEN}")
     controller.wait_live()
     assert controller.eval("() => glyphcast.role") == "controller"
     controller.page.click(".xterm-screen")
@@ -167,14 +168,14 @@ def test_viewer_without_control_token_is_read_only(server_factory, open_viewer):
 
 
 def test_policy_close_shows_the_reason_and_stops(server_factory, open_viewer):
-    server = server_factory(options={"token": "letmein"})
+    server = server_factory(options={"token": VIEW_TOKEN})
     viewer = open_viewer(f"{server.http_url}/")
     viewer.wait("() => glyphcast.state === 'rejected'")
     status = viewer.status_text()
     assert "refused by server (403)" in status and "#token=" in status, status
     time.sleep(2)
     assert viewer.eval("() => [glyphcast.state, glyphcast.stats.reconnects]") == ["rejected", 0]
-    allowed = open_viewer(f"{server.http_url}/#token=letmein")
+    allowed = open_viewer(f"{server.http_url}/#token={VIEW_TOKEN}")
     allowed.wait_live()
 
 

@@ -10,6 +10,7 @@ import glyphcast
 import pytest
 from glyphcast import Frame, Stream
 from glyphcast_websocket.testing import (
+    CONTROL_TOKEN,
     connect,
     expect_close,
     receive,
@@ -124,7 +125,7 @@ def test_each_bad_message_gets_an_error_and_the_connection_stays_up(open_hub: An
 
 
 def test_viewer_sending_controller_messages_is_refused_but_stays(open_hub: Any) -> None:
-    display = open_hub(control_token="secret")
+    display = open_hub(control_token=CONTROL_TOKEN)
     with connect(display, JSON) as ws:
         assert receive(ws)["role"] == "viewer"
         for message in (

@@ -30,7 +30,7 @@ from websockets.sync.client import connect as ws_connect
 
 pytestmark = pytest.mark.timeout(180)
 
-CONTROL_TOKEN = "fuzz-control-token"
+CONTROL_TOKEN = "fuzz-control-token-long-enough-for-128-bits"
 #: DESIGN.md "Close codes": stream ended, going away, policy, too big, server full.
 DOCUMENTED_CLOSE_CODES = {1000, 1001, 1008, 1009, 1013}
 CODEC_PACKAGES = {

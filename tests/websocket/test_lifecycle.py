@@ -14,7 +14,7 @@ from conftest import free_port
 from glyphcast import DisplayError
 from glyphcast_websocket import WebSocketDisplay
 from glyphcast_websocket.assets import Assets
-from glyphcast_websocket.testing import connect, expect_close, http_get, receive
+from glyphcast_websocket.testing import VIEW_TOKEN, connect, expect_close, http_get, receive
 
 JSON = "glyphcast.json.v1"
 pytestmark = pytest.mark.timeout(30)
@@ -95,7 +95,7 @@ def test_displays_on_one_port_share_a_server_and_the_last_one_stops_it() -> None
 def test_displays_sharing_a_port_must_agree_on_security_options() -> None:
     port = free_port()
     first = glyphcast.open_display("websocket", port=port)
-    second = glyphcast.open_display("websocket-json", port=port, token="different")
+    second = glyphcast.open_display("websocket-json", port=port, token=VIEW_TOKEN)
     try:
         first.init(10, 2)
         with pytest.raises(DisplayError, match="share one set of options"):
@@ -204,10 +204,10 @@ def test_without_a_built_viewer_root_says_how_to_build_it_and_ws_still_works(
 
 def test_cli_style_options_are_converted_by_the_display_factory() -> None:
     display = glyphcast.open_display(
-        "websocket-json:port=0,allow_origin=http://a.example,http://b.example,max_clients=3,token=t"
+        "websocket-json:port=0,allow_origin=http://a.example,http://b.example,max_clients=3,token=a-view-token-long-enough-to-pass"
     )
     assert display.settings.allow_origin == ("http://a.example", "http://b.example")
-    assert display.settings.max_clients == 3 and display.settings.token == "t"
+    assert display.settings.max_clients == 3 and display.settings.token == "a-view-token-long-enough-to-pass"
     assert display.subprotocols == {JSON} and display.name == "websocket-json"
     display.cleanup()
 

@@ -13,6 +13,7 @@ import pytest
 from conftest import free_port
 from glyphcast_websocket.metrics import Durations
 from glyphcast_websocket.testing import (
+    VIEW_TOKEN,
     connect,
     decode,
     http_get,
@@ -116,7 +117,7 @@ def test_frames_and_bytes_count_what_clients_were_sent_and_outlive_them(open_hub
 
 
 def test_refused_requests_are_counted_by_reason(open_hub: Any) -> None:
-    display = open_hub(token="view-token")
+    display = open_hub(token=VIEW_TOKEN)
     assert raw_upgrade(display, {"Host": "evil.example"})[0] == 421
     assert raw_upgrade(display, {"Host": f"127.0.0.1:{display.port}", "Origin": "https://evil.example"})[0] == 403
     assert raw_upgrade(display, {"Host": f"127.0.0.1:{display.port}", "Origin": "https://evil.example"})[0] == 403
@@ -140,7 +141,7 @@ def test_a_codec_nobody_serves_is_counted_as_refused(open_hub: Any) -> None:
 
 
 def test_metrics_need_no_view_token_like_the_page_and_healthz(open_hub: Any) -> None:
-    display = open_hub(token="view-token")
+    display = open_hub(token=VIEW_TOKEN)
     assert http_get(display, "/")[0] == http_get(display, "/healthz")[0] == http_get(display, "/metrics")[0] == 200
 
 

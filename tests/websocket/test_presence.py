@@ -16,7 +16,7 @@ from conftest import free_port
 from glyphcast_json import JsonCodec
 from glyphcast_websocket.delivery import EncodeCache, Outbox, Wire
 from glyphcast_websocket.presence import PresenceClock
-from glyphcast_websocket.testing import connect, receive, receive_until, wait_for
+from glyphcast_websocket.testing import CONTROL_TOKEN, connect, receive, receive_until, wait_for
 from websockets.exceptions import ConnectionClosed
 
 JSON = "glyphcast.json.v1"
@@ -82,7 +82,7 @@ def test_a_slow_client_gets_only_the_newest_presence() -> None:
 
 # -- a real hub --------------------------------------------------------------------------
 def test_counts_follow_clients_as_they_come_and_go(open_hub: Any) -> None:
-    display = open_hub(control_token="ctl-token")
+    display = open_hub(control_token=CONTROL_TOKEN)
     with connect(display, JSON) as watcher:
         assert next_presence(watcher) == (1, 0)
         with connect(display, JSON, control=True) as controller:

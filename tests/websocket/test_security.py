@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from glyphcast_websocket.testing import connect, raw_upgrade, receive, receive_until, send
+from glyphcast_websocket.testing import (
+    CONTROL_TOKEN,
+    VIEW_TOKEN,
+    connect,
+    raw_upgrade,
+    receive,
+    receive_until,
+    send,
+)
 from websockets.exceptions import InvalidStatus
 
 JSON = "glyphcast.json.v1"
@@ -39,19 +47,19 @@ def test_allow_origin_lets_a_listed_origin_in(open_hub: Any) -> None:
 
 
 def test_token_is_needed_to_connect_and_a_wrong_one_is_refused_before_the_upgrade(open_hub: Any) -> None:
-    display = open_hub(token="view-secret", control=False)
+    display = open_hub(token=VIEW_TOKEN, control=False)
     for token in (None, "wrong"):
         with pytest.raises(InvalidStatus) as refused:
             with connect(display, JSON, token=token):
                 pass
         assert refused.value.response.status_code == 403 and b"token" in refused.value.response.body
-    with connect(display, JSON, token="view-secret") as ws:
+    with connect(display, JSON, token=VIEW_TOKEN) as ws:
         assert receive(ws)["role"] == "viewer"  # loopback or not: no control token, no controller
 
 
 def test_control_token_decides_who_controls(open_hub: Any, recorder: Any) -> None:
-    display = open_hub(control_token="ctl")
-    with connect(display, JSON) as viewer, connect(display, JSON, token="ctl") as controller:
+    display = open_hub(control_token=CONTROL_TOKEN)
+    with connect(display, JSON) as viewer, connect(display, JSON, token=CONTROL_TOKEN) as controller:
         assert receive(viewer)["role"] == "viewer"
         assert receive(controller)["role"] == "controller"
         send(viewer, {"type": "command", "command": "from viewer"})

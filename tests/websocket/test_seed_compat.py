@@ -12,7 +12,15 @@ from typing import Any
 import pytest
 from glyphcast import ClientInfo, Display
 from glyphcast_websocket import StreamingMode, WebSocketDisplay
-from glyphcast_websocket.testing import connect, receive, receive_frame, receive_until, send, wait_for
+from glyphcast_websocket.testing import (
+    CONTROL_TOKEN,
+    connect,
+    receive,
+    receive_frame,
+    receive_until,
+    send,
+    wait_for,
+)
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -55,7 +63,7 @@ def test_every_public_method_of_the_seed_exists_with_a_compatible_signature() ->
 
 def test_seed_walkthrough_on_the_new_hub() -> None:
     # Controlling needs the control token now (a loopback client is a viewer without it).
-    display = WebSocketDisplay("127.0.0.1", 0, 0, StreamingMode.JSON, control_token="ctl")
+    display = WebSocketDisplay("127.0.0.1", 0, 0, StreamingMode.JSON, control_token=CONTROL_TOKEN)
     connected: list[ClientInfo] = []
     disconnected: list[ClientInfo] = []
     commands: list[Any] = []
@@ -76,7 +84,7 @@ def test_seed_walkthrough_on_the_new_hub() -> None:
         assert display.client_count() == 0
 
         display.show(["before anyone"])
-        with connect(display, None, path="/", token="ctl") as ws:  # a seed client: no subprotocol, path /
+        with connect(display, None, path="/", token=CONTROL_TOKEN) as ws:  # a seed client: no subprotocol, path /
             hello = receive(ws)
             assert hello["type"] == "hello" and hello["width"] == 40
             frame = receive_frame(ws)

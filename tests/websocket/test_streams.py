@@ -10,7 +10,15 @@ from conftest import Recorder, free_port
 from glyphcast import DisplayError
 from glyphcast.plugins import load_registry, reset_registry
 from glyphcast_websocket import HubDisplay
-from glyphcast_websocket.testing import connect, expect_close, http_get, receive, receive_frame, receive_until
+from glyphcast_websocket.testing import (
+    VIEW_TOKEN,
+    connect,
+    expect_close,
+    http_get,
+    receive,
+    receive_frame,
+    receive_until,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from websockets.exceptions import InvalidStatus
@@ -66,11 +74,11 @@ def test_a_stream_path_without_its_slash_redirects_and_unknown_streams_are_404(
 def test_tokens_are_per_stream_and_a_private_stream_is_not_listed(open_hub: Any) -> None:
     port = free_port()
     public = open_hub(port=port, stream="public")
-    private = open_hub(port=port, stream="private", token="s3cret-view-token")
+    private = open_hub(port=port, stream="private", token=VIEW_TOKEN)
     with pytest.raises(InvalidStatus) as refused, connect(private.ws_url, JSON):
         pass
     assert refused.value.response.status_code == 403
-    with connect(private.ws_url, JSON, token="s3cret-view-token") as ws:
+    with connect(private.ws_url, JSON, token=VIEW_TOKEN) as ws:
         assert receive(ws)["stream"] == "private"
     with connect(public.ws_url, JSON) as ws:
         assert receive(ws)["stream"] == "public"
@@ -113,13 +121,13 @@ def test_stream_names_must_fit_in_a_url() -> None:
 
 def test_streams_on_one_port_must_share_the_server_s_own_options(open_hub: Any) -> None:
     port = free_port()
-    open_hub(port=port, stream="a", token="one-token-for-a")
-    open_hub(port=port, stream="b", token="another-for-b")  # tokens differ per stream: fine
+    open_hub(port=port, stream="a", token="one-token-for-stream-a-long-enough")
+    open_hub(port=port, stream="b", token="another-token-for-stream-b-long-enough")  # tokens differ per stream: fine
     other = HubDisplay(port=port, stream="c", write_limit=1024)
     with pytest.raises(DisplayError, match="server's options"):
         other.init(10, 2)
     with pytest.raises(DisplayError, match="stream 'a'"):
-        open_hub(port=port, stream="a", token="a-different-token")
+        open_hub(port=port, stream="a", token="a-different-token-for-a-long-enough")
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
