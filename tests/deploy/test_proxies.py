@@ -129,6 +129,36 @@ def test_a_wrong_token_is_refused_before_the_upgrade(deployment: Deployment) -> 
     assert refused.value.response.status_code == 403
 
 
+def upgrade_status(deployment: Deployment, token: str, source: str) -> int:
+    """The status of a WebSocket upgrade with ``token`` sent through the proxy from loopback address ``source``."""
+    with socket.create_connection(("127.0.0.1", deployment.port), timeout=10, source_address=(source, 0)) as raw:
+        with deployment.context.wrap_socket(raw, server_hostname=deployment.name) as tls:
+            request = (
+                f"GET {deployment.path}ws HTTP/1.1\r\nHost: {deployment.name}:{deployment.port}\r\n"
+                "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                f"Authorization: Bearer {token}\r\nX-Forwarded-For: 203.0.113.9\r\n\r\n"
+            )
+            tls.sendall(request.encode())
+            status_line = b""
+            while b"\r\n" not in status_line:
+                chunk = tls.recv(1)
+                if not chunk:
+                    break
+                status_line += chunk
+    assert status_line.startswith(b"HTTP/1.1 "), (status_line, deployment.diagnostics())
+    return int(status_line.split()[1])
+
+
+def test_the_throttle_tells_clients_behind_the_proxy_apart(deployment: Deployment) -> None:
+    # The proxy forwards each client's own address (trusted_proxies=127.0.0.1 in the documented line), and
+    # replaces the X-Forwarded-For the client sent: one client's wrong tokens throttle that client only.
+    statuses = [upgrade_status(deployment, f"wrong-{i}", "127.9.0.2") for i in range(6)]
+    assert statuses == [403] * 5 + [429], (statuses, deployment.diagnostics())
+    assert upgrade_status(deployment, "wrong-from-another-client", "127.9.0.3") == 403
+    assert upgrade_status(deployment, deployment.control_token, "127.9.0.2") == 101  # never the right token
+
+
 def test_health_and_page_headers_pass_through_the_proxy(deployment: Deployment) -> None:
     status, _, body = https_get(deployment, f"{deployment.path}healthz")
     assert status == 200, (body, deployment.diagnostics())
