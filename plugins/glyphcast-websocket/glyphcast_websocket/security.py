@@ -364,11 +364,12 @@ class Policy:
                 )
             wait = self.throttle.retry_after(client, now)
             if wait > 0:  # not counted: hammering does not make the wait longer
+                seconds = max(1, math.ceil(wait))
                 return Refusal(
                     429,
-                    f"invalid token, and too many wrong tokens lately; try again in {max(1, math.ceil(wait))} s",
+                    f"invalid token, and too many wrong tokens lately; try again in {seconds} s",
                     "throttled",
-                    (("Retry-After", str(max(1, math.ceil(wait)))),),
+                    (("Retry-After", str(seconds)),),
                 )
             self.throttle.failed(client, now)
             return Refusal(403, "invalid token", "bad-token")
