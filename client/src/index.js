@@ -5,8 +5,8 @@
 //   const viewer = new GlyphcastViewer(el, { url: "ws://127.0.0.1:8765/ws" });
 export { GlyphcastViewer, VERSION, CLIENT_NAME } from "./viewer.js";
 export {
-  SUBPROTOCOLS, DEFAULT_CODECS, CLOSE, SERVER_TYPES, decodeMessage, subprotocolsFor, tokenFromFragment,
-  tokenSubprotocol, websocketUrl,
+  SUBPROTOCOLS, DEFAULT_CODECS, CLOSE, SERVER_TYPES, subprotocolsFor, tokenFromFragment, tokenSubprotocol, websocketUrl,
 } from "./protocol.js";
+export { decodeMessage } from "./codecs.js";
 export { takeToken } from "./session.js";
 export { Screen, paintCursor, paintRows } from "./screen.js";

@@ -8,8 +8,6 @@ import {
   PROTOCOL_VERSION,
   ProtocolError,
   codecName,
-  decodeMessage,
-  encodeMessage,
   healthUrl,
   httpUrl,
   isKnownServerType,
@@ -18,6 +16,7 @@ import {
   tokenSubprotocol,
   websocketUrl,
 } from "./protocol.js";
+import { decodeMessage, encodeMessage } from "./codecs.js";
 import { Screen, TERMINAL_SETUP, paintCursor, paintRows } from "./screen.js";
 import { Backoff, afterClose, afterRefusal } from "./reconnect.js";
 import { RateMeter } from "./meter.js";
