@@ -55,7 +55,7 @@ export async function build({ viewerDir, distDir, dev = false, quiet = false }) 
   // asciinema-player is Apache-2.0: its license travels with the bundle (esbuild drops legal comments).
   await copyFile(join(here, "node_modules/asciinema-player/LICENSE"), join(viewerDir, "asciinema-player-LICENSE.txt"));
   // The modules are served too, so any page can embed a viewer of a running hub.
-  for (const file of ["glyphcast-viewer.mjs", "glyphcast-viewer.peer.mjs", "glyphcast-viewer.peer.css"]) {
+  for (const file of ["glyphcast-viewer.mjs", "glyphcast-viewer.css", "glyphcast-viewer.peer.mjs", "glyphcast-viewer.peer.css"]) {
     await copyFile(join(distDir, file), join(viewerDir, file));
   }
   // Build output, not source: keep it out of git wherever it lands.

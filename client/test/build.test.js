@@ -64,8 +64,8 @@ test("the peer module is a small part of the standalone one; its stylesheet leav
 
 test("the hub's directory gets the page, both modules and the player", async () => {
   const files = (await readdir(viewerDir)).sort();
-  for (const file of ["index.html", "favicon.svg", "viewer.js", "viewer.css", "glyphcast-viewer.mjs", "glyphcast-viewer.peer.mjs",
-    "glyphcast-viewer.peer.css", "player.html", "player.js", "player.css", ".gitignore"]) {
+  for (const file of ["index.html", "favicon.svg", "viewer.js", "viewer.css", "glyphcast-viewer.mjs", "glyphcast-viewer.css",
+    "glyphcast-viewer.peer.mjs", "glyphcast-viewer.peer.css", "player.html", "player.js", "player.css", ".gitignore"]) {
     assert.ok(files.includes(file), `${file} missing from ${files}`);
   }
 });
