@@ -1,12 +1,10 @@
 // Wire protocol v1 and its v1.1 additions (docs/protocol.md): names,
-// subprotocols, close codes, message types, the token subprotocol, URLs and
-// the decoding of server messages. No DOM, no sockets.
+// subprotocols, close codes, message types, the codec offer, the token
+// subprotocol and URLs. No DOM, no sockets; decoding is codecs.js's.
 //
 // The constants below mirror glyphcast.protocol (Python) and are checked
 // against it by tests/all/test_protocol_constants.py, which reads this file:
 // keep each one a plain literal inside Object.freeze(...), one per line.
-import { decode as decodeMsgpack } from "@msgpack/msgpack";
-
 export const PROTOCOL_VERSION = 1;
 
 /** Codec name (as used in `?codec=`) -> WebSocket subprotocol, for the codecs glyphcast ships. */
@@ -177,54 +175,7 @@ export function healthUrl(wsUrl) {
   return url.toString();
 }
 
-const textDecoder = new TextDecoder();
-
-/**
- * Decode one WebSocket message into a message object. Text frames are JSON,
- * binary frames are msgpack maps: any codec that sends one of these decodes.
- * Throws ProtocolError for anything that is not a map with a string `type`.
- * A type this viewer does not know is returned as is (the caller ignores it):
- * later protocol versions add types, and v1 clients must keep working.
- */
-export function decodeMessage(data) {
-  let msg;
-  try {
-    if (typeof data === "string") {
-      msg = JSON.parse(data);
-    } else if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) {
-      msg = decodeMsgpack(data);
-    } else {
-      throw new ProtocolError(`unsupported message payload ${Object.prototype.toString.call(data)}`);
-    }
-  } catch (err) {
-    if (err instanceof ProtocolError) throw err;
-    const kind = typeof data === "string" ? "JSON text" : "msgpack binary";
-    throw new ProtocolError(`not a ${kind} message: ${err.message}`);
-  }
-  if (msg === null || typeof msg !== "object" || Array.isArray(msg) || msg instanceof Map) {
-    throw new ProtocolError("message is not a map");
-  }
-  if (typeof msg.type !== "string") {
-    throw new ProtocolError("message has no string type");
-  }
-  if (msg.type === "frame" && Array.isArray(msg.lines)) msg.lines = msg.lines.map(asText);
-  if (msg.type === "delta" && Array.isArray(msg.rows)) msg.rows = msg.rows.map(([i, line]) => [i, asText(line)]);
-  return msg;
-}
-
 /** True for the types this viewer acts on. */
 export function isKnownServerType(type) {
   return SERVER_TYPES.includes(type);
-}
-
-// msgpack encoders may send rows as bin instead of str; both mean UTF-8 text.
-function asText(line) {
-  if (typeof line === "string") return line;
-  if (line instanceof Uint8Array) return textDecoder.decode(line);
-  return line == null ? "" : String(line);
-}
-
-/** Client -> server messages are JSON text, which every codec accepts. */
-export function encodeMessage(msg) {
-  return JSON.stringify(msg);
 }

@@ -1,8 +1,11 @@
 // What to do when the connection closes: retry with exponential backoff and
 // jitter (0.5 s up to 10 s), retry slowly when the server is full, stop on a
-// policy rejection or when the stream ended. Pure: the viewer supplies close
-// codes and owns the timers.
+// policy close or when the stream ended. Pure: the connection supplies close
+// codes and owns the timers; the words are status.js's.
 import { CLOSE } from "./protocol.js";
+import {
+  CLOSED, endedMessage, policyCloseMessage, reconnectingMessage, refusedMessage, serverFullMessage, throttledMessage,
+} from "./status.js";
 
 /** A full server (1013) is asked again no sooner than this (ms), plus jitter. */
 export const SERVER_FULL_RETRY_MS = 10000;
@@ -50,30 +53,20 @@ export class Backoff {
 export function afterClose({
   code, reason = "", backoff, stopped = false, ended = false, opened = true, random = Math.random,
 }) {
-  if (stopped) return { state: "closed", retryIn: null, message: "closed" };
+  if (stopped) return { state: "closed", retryIn: null, message: CLOSED };
   if (ended || code === CLOSE.NORMAL) {
     const why = typeof ended === "string" && ended ? ended : reason;
-    return { state: "ended", retryIn: null, message: why ? `stream ended: ${why}` : "stream ended" };
+    return { state: "ended", retryIn: null, message: endedMessage(why) };
   }
   if (code === CLOSE.POLICY) {
-    return {
-      state: "rejected",
-      retryIn: null,
-      message: `rejected by server: ${reason || "policy violation"} (not retrying; check the token or origin, then reload)`,
-    };
+    return { state: "rejected", retryIn: null, message: policyCloseMessage(reason) };
   }
   if (code === CLOSE.TRY_AGAIN_LATER) {
     const retryIn = Math.round(SERVER_FULL_RETRY_MS * (1 + 0.5 * random()));
-    return {
-      state: "server full",
-      retryIn,
-      message: `${reason || "server full"} (trying again in ${Math.round(retryIn / 1000)} s)`,
-    };
+    return { state: "server full", retryIn, message: serverFullMessage(reason, retryIn) };
   }
   const retryIn = backoff.next();
-  const why = reason ? `${reason}; `
-    : opened ? "" : "no connection: server down, or it refused the handshake (token?); ";
-  return { state: "reconnecting", retryIn, message: `reconnecting… (${why}next try in ${(retryIn / 1000).toFixed(1)} s)` };
+  return { state: "reconnecting", retryIn, message: reconnectingMessage({ reason, opened, retryIn }) };
 }
 
 /**
@@ -88,24 +81,15 @@ export function afterClose({
 export function afterRefusal({ status, reason = "", retryAfter = null, backoff, random = Math.random }) {
   const why = reason.trim().split("\n")[0].slice(0, 200);
   if (status === 403 || status === 421) {
-    const guess = status === 403 ? "missing or wrong token, or this page's origin is not allowed" : "this host name is not allowed";
-    return {
-      state: "rejected",
-      retryIn: null,
-      message: `refused by server (${status}): ${why || guess} (not retrying; check the #control=/#token= link, then reload)`,
-    };
+    return { state: "rejected", retryIn: null, message: refusedMessage(status, why) };
   }
   if (status === 429) {
     const retryIn = Math.max(backoff.next(), (retryAfter ?? 0) * 1000);
-    return {
-      state: "reconnecting",
-      retryIn,
-      message: `too many refused attempts${why ? `: ${why}` : ""} (next try in ${Math.round(retryIn / 1000)} s)`,
-    };
+    return { state: "reconnecting", retryIn, message: throttledMessage(why, retryIn) };
   }
   if (status === 503) {
     const retryIn = Math.max(Math.round(SERVER_FULL_RETRY_MS * (1 + 0.5 * random())), (retryAfter ?? 0) * 1000);
-    return { state: "server full", retryIn, message: `${why || "server full"} (trying again in ${Math.round(retryIn / 1000)} s)` };
+    return { state: "server full", retryIn, message: serverFullMessage(why, retryIn) };
   }
   return null;
 }

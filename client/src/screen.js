@@ -1,7 +1,7 @@
 // The viewer's model of the stream: which frame it shows (seq), its size,
-// rows and cursor, and whether it waits for a keyframe. `apply(msg)` says
-// what to do with a frame/delta/clear message; it never touches a terminal
-// or a socket.
+// rows and cursor, and whether it waits for a keyframe. `apply(msg)` applies
+// a frame, delta or clear and says what to do: paint these rows (terminal.js
+// draws them), ask for a resync, or ignore it. Pure: no terminal, no socket.
 
 /** Send `resync` again if still waiting for a keyframe this long after the last one (ms). */
 export const RESYNC_RETRY_MS = 2000;
@@ -156,37 +156,4 @@ function blank(height) {
 function clean(line) {
   if (line == null) return "";
   return String(line).replace(/[\r\n]/g, "");
-}
-
-const ESC = "\x1b";
-
-/**
- * Terminal setup written once per (re)size: autowrap off, so an over-long row
- * is clipped instead of wrapping and scrolling the grid; cursor hidden.
- */
-export const TERMINAL_SETUP = `${ESC}[?7l${ESC}[?25l`;
-
-/**
- * The bytes that draw the program's cursor after a paint: go to it and show
- * xterm's cursor, or hide it. Written after every paint, since painting rows
- * moves xterm's cursor.
- * @param {Cursor} cursor
- */
-export function paintCursor(cursor) {
-  if (cursor == null) return `${ESC}[?25l`;
-  const [col, row] = cursor;
-  return `${ESC}[${row + 1};${col + 1}H${ESC}[?25h`;
-}
-
-/**
- * The bytes that repaint `rows` on an xterm grid: for each row, go to its
- * start, reset attributes, erase it, write the line, reset attributes. The
- * erase comes first: an erase after a full-width line would hit the last cell.
- */
-export function paintRows(rows) {
-  let out = "";
-  for (const [index, line] of rows) {
-    out += `${ESC}[${index + 1};1H${ESC}[0m${ESC}[2K${line}${ESC}[0m`;
-  }
-  return out;
 }

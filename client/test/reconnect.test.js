@@ -28,11 +28,15 @@ test("a dropped connection reconnects with backoff and says so", () => {
   assert.equal(afterClose({ code: 1001, reason: "server going away", backoff }).retryIn, 1000);
 });
 
-test("1008 policy close shows the reason and does not retry", () => {
-  const d = afterClose({ code: 1008, reason: "bad token", backoff: new Backoff() });
+test("a 1008 policy close shows the server's reason and stops, blaming no token (a bad token never opens a socket)", () => {
+  // The hub closes with 1008 only a client that leaves its replies unread; a wrong
+  // token is refused with HTTP 403 before the upgrade (see afterRefusal).
+  const d = afterClose({ code: 1008, reason: "client does not read its replies (256)", backoff: new Backoff() });
   assert.equal(d.state, "rejected");
   assert.equal(d.retryIn, null);
-  assert.match(d.message, /bad token/);
+  assert.equal(d.message, "closed by server: client does not read its replies (256) (not retrying; reload to connect again)");
+  const bare = afterClose({ code: 1008, backoff: new Backoff() });
+  assert.equal(bare.message, "closed by server: policy violation (1008) (not retrying; reload to connect again)");
 });
 
 test("1013 server full shows the reason and retries slowly", () => {

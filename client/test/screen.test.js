@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { RESYNC_RETRY_MS, Screen, TERMINAL_SETUP, paintCursor, paintRows } from "../src/screen.js";
+import { RESYNC_RETRY_MS, Screen } from "../src/screen.js";
 
 const frame = (seq, lines, width = 5, height = lines.length, extra = {}) =>
   ({ type: "frame", seq, ts: 0, width, height, lines, ...extra });
@@ -126,14 +126,6 @@ test("hello's size resizes before the first frame", () => {
   assert.equal(screen.lines.length, 10);
 });
 
-test("rows are painted by absolute position, erased first, attributes reset", () => {
-  assert.equal(
-    paintRows([[0, "\x1b[31mhi"], [4, ""]]),
-    "\x1b[1;1H\x1b[0m\x1b[2K\x1b[31mhi\x1b[0m\x1b[5;1H\x1b[0m\x1b[2K\x1b[0m",
-  );
-  assert.equal(TERMINAL_SETUP, "\x1b[?7l\x1b[?25l");
-});
-
 // --- the program's cursor (protocol v1.1) ------------------------------------
 
 test("a frame's cursor is kept and handed to the painter", () => {
@@ -204,10 +196,4 @@ test("clear hides the cursor", () => {
   const screen = new Screen({ width: 5, height: 3 });
   screen.apply(frame(1, ["a", "b", "c"], 5, 3, { cursor: [1, 1] }));
   assert.equal(screen.apply({ type: "clear", seq: 2 }).cursor, null);
-});
-
-test("the cursor is drawn with CUP (1-based) and shown, or hidden", () => {
-  assert.equal(paintCursor([0, 0]), "\x1b[1;1H\x1b[?25h");
-  assert.equal(paintCursor([4, 2]), "\x1b[3;5H\x1b[?25h");
-  assert.equal(paintCursor(null), "\x1b[?25l");
 });

@@ -1,0 +1,155 @@
+// What the viewer tells a person: every sentence it shows (the *Message
+// functions, so each can be checked against what the server really does),
+// the status line under the screen and the notice over it when the stream
+// stopped for good. Everything but StatusView is pure; StatusView puts the
+// status line and the notice in the page.
+import { namedStream } from "./protocol.js";
+
+/** States that stop the viewer for good: their message is shown over the screen too. */
+export const NOTICE_STATES = Object.freeze(["ended", "rejected", "unsupported codec"]);
+
+// --- sentences ----------------------------------------------------------------
+
+export function connectingMessage(url) {
+  return `connecting to ${url}`;
+}
+
+export const WAITING_FOR_HELLO = "connected, waiting for hello";
+
+export const CLOSED = "closed";
+
+/** The URL cannot even be tried (the WebSocket constructor threw). */
+export function cannotConnectMessage(error) {
+  return `cannot connect: ${error.message}`;
+}
+
+/** The server sent `end` (v1.1) or closed with 1000. */
+export function endedMessage(reason) {
+  return reason ? `stream ended: ${reason}` : "stream ended";
+}
+
+/**
+ * A close with 1008 (policy). The hub sends it to a client that leaves its
+ * replies unread. A wrong token never gets here: the server refuses the
+ * handshake with HTTP 403, which a browser sees only as a failed connection
+ * (close 1006, see refusedMessage).
+ */
+export function policyCloseMessage(reason) {
+  return `closed by server: ${reason || "policy violation (1008)"} (not retrying; reload to connect again)`;
+}
+
+/** A close with 1013, or a handshake refused with 503. */
+export function serverFullMessage(reason, retryIn) {
+  return `${reason || "server full"} (trying again in ${Math.round(retryIn / 1000)} s)`;
+}
+
+/**
+ * Any other close: reconnecting. `opened` false: the socket never opened,
+ * which is all a browser sees of a refused handshake (a wrong token is one).
+ */
+export function reconnectingMessage({ reason = "", opened = true, retryIn }) {
+  const why = reason ? `${reason}; `
+    : opened ? "" : "no connection: server down, or it refused the handshake (token?); ";
+  return `reconnecting… (${why}next try in ${(retryIn / 1000).toFixed(1)} s)`;
+}
+
+/** A refused handshake explained over HTTP: 403 (token or origin) or 421 (host name). */
+export function refusedMessage(status, why) {
+  const guess = status === 403 ? "missing or wrong token, or this page's origin is not allowed" : "this host name is not allowed";
+  return `refused by server (${status}): ${why || guess} (not retrying; check the #control=/#token= link, then reload)`;
+}
+
+/** A refused handshake explained over HTTP: 429. */
+export function throttledMessage(why, retryIn) {
+  return `too many refused attempts${why ? `: ${why}` : ""} (next try in ${Math.round(retryIn / 1000)} s)`;
+}
+
+/**
+ * No codec is left to offer: the ones tried could not be decoded (`tried`,
+ * subprotocol names), `detail` says why the last one failed.
+ */
+export function unsupportedCodecMessage({ tried = [], detail = "", serverCodecs = null }) {
+  const names = tried.length ? tried.join(", ") : "the offered codec";
+  const offers = serverCodecs ? ` The server offers ${serverCodecs.join(", ")}.` : "";
+  return `this viewer cannot decode ${names} (it reads JSON text and msgpack binary maps${detail ? `; ${detail}` : ""}).${offers}`
+    + " Try ?codec=json, or a viewer made for that codec.";
+}
+
+// --- the status line and the notice ------------------------------------------------
+
+/** What the notice over the screen says in `state`, or null: no notice. */
+export function noticeText(state, message) {
+  return NOTICE_STATES.includes(state) ? message : null;
+}
+
+/**
+ * The status line's parts, [class suffix, text], from a look at the viewer:
+ * {state, message, stream, codec, role, width, height, fps, latency,
+ *  bytesPerSecond, presence, engineState, lastError}.
+ * Rates and latency are shown only while live.
+ */
+export function statusParts(look) {
+  const { state, message, stream, codec, role, width, height, fps, latency, bytesPerSecond } = look;
+  const { presence, engineState, lastError } = look;
+  const live = state === "live";
+  const name = namedStream(stream);
+  const parts = [
+    ["state", live ? "● live" : message || state],
+    ...(name ? [["stream", `stream ${name}`]] : []),
+    ["codec", codec ?? "—"],
+    ["role", role === "controller" ? "controller" : role ? "read-only viewer" : "—"],
+    ["size", `${width}×${height}`],
+    ["fps", live ? `${fps.toFixed(0)} fps` : "— fps"],
+    ["latency", live && latency != null ? `${latency.toFixed(0)} ms` : "— ms"],
+    ["rate", live ? `${(bytesPerSecond / 1000).toFixed(1)} kB/s` : "— kB/s"],
+  ];
+  if (presence && Number.isFinite(presence.viewers)) {
+    const { viewers, controllers } = presence;
+    const also = Number.isFinite(controllers) && controllers > 0 ? ` (${controllers} controlling)` : "";
+    parts.push(["viewers", `${viewers} ${viewers === 1 ? "viewer" : "viewers"}${also}`]);
+  } else if (engineState && typeof engineState === "object" && engineState.viewers != null) {
+    parts.push(["viewers", `${engineState.viewers} viewers`]);
+  }
+  if (lastError && live) parts.push(["error", `error: ${lastError.message}`]);
+  return parts;
+}
+
+/** The notice (`.gc-notice`) and, unless `statusBar` is false, the status line (`.gc-status`), appended to `element`. */
+export class StatusView {
+  constructor(element, { statusBar = true } = {}) {
+    const doc = element.ownerDocument;
+    this.notice = doc.createElement("div");
+    this.notice.className = "gc-notice";
+    this.notice.hidden = true;
+    element.append(this.notice);
+    this.bar = null;
+    if (statusBar) {
+      this.bar = doc.createElement("div");
+      this.bar.className = "gc-status";
+      this.bar.setAttribute("role", "status");
+      element.append(this.bar);
+    }
+  }
+
+  /** Show or hide the notice for a new state. */
+  setState(state, message) {
+    const text = noticeText(state, message);
+    this.notice.hidden = text == null;
+    this.notice.textContent = text ?? "";
+  }
+
+  /** Redraw the status line from a look at the viewer (see statusParts). */
+  render(look) {
+    if (!this.bar) return;
+    const doc = this.bar.ownerDocument;
+    this.bar.dataset.state = look.state.replace(/\s+/g, "-");
+    this.bar.replaceChildren(
+      ...statusParts(look).map(([name, text]) => {
+        const span = doc.createElement("span");
+        span.className = `gc-${name}`;
+        span.textContent = text;
+        return span;
+      }),
+    );
+  }
+}
