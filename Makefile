@@ -26,7 +26,7 @@ dev: $(VENV)/.installed
 
 # The browser viewer, bundled into the hub's packaged assets. (npm runs inside
 # client/: --prefix would also move npm's global config, CA settings included.)
-$(VIEWER): client/package.json client/package-lock.json $(wildcard client/src/*)
+$(VIEWER): client/package.json client/package-lock.json client/build.mjs $(wildcard client/src/*)
 	cd client && npm ci --no-audit --no-fund && npm run build
 
 viewer: $(VIEWER)
