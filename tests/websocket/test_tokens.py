@@ -77,3 +77,11 @@ def test_the_control_token_makes_a_controller_and_nothing_else_does(open_hub: An
     with connect(display, JSON, control=True) as controller, connect(display, JSON) as viewer:
         assert receive(controller)["role"] == "controller"
         assert receive(viewer)["role"] == "viewer"
+
+
+def test_the_token_variables_are_secrets_no_program_glyphcast_starts_inherits() -> None:
+    """The pty source starts programs with glyphcast.environment.without_secrets (tests/pty/test_secrets.py)."""
+    from glyphcast.environment import is_secret, without_secrets
+
+    assert is_secret(tokens.CONTROL_ENV) and is_secret(tokens.VIEW_ENV)
+    assert without_secrets({tokens.CONTROL_ENV: "a", tokens.VIEW_ENV: "b", "HOME": "/h"}) == {"HOME": "/h"}
