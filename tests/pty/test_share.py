@@ -28,6 +28,18 @@ def share(*command: str, display: str = "null") -> tuple[str, ...]:
     return ("share", "--linger", "0", "--display", display, "--", *command)
 
 
+def test_share_is_a_command_of_glyphcast_pty_and_its_help_warns_about_the_control_link() -> None:
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(glyphcast_argv(*args), capture_output=True, text=True, timeout=60,
+                              stdin=subprocess.DEVNULL, env=program_env())
+
+    assert "share     share a terminal program" in run("--help").stdout
+    result = run("share", "--help")
+    assert result.returncode == 0
+    assert "share that link like a password" in result.stdout
+    assert "glyphcast share -- bash" in result.stdout
+
+
 def test_the_programs_exit_status_is_glyphcasts(terminal: TerminalFactory) -> None:
     assert terminal(*share("sh", "-c", "exit 3")).finish() == 3
     assert terminal(*share("sh", "-c", "kill -TERM $$")).finish() == 128 + 15
