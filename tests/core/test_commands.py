@@ -2,7 +2,7 @@
 and a plugin's command is there exactly when the plugin is installed.
 
 tests/core/test_plugins.py installs a third-party command as a real
-distribution; tests/all/test_commands.py checks glyphcast's own plugins bring
+distribution; tests/all/test_plugin_commands.py checks glyphcast's own plugins bring
 ``share``, ``replay`` and ``serve``.
 """
 
