@@ -33,6 +33,7 @@ hookimpl = pluggy.HookimplMarker("glyphcast")
 RegisterDisplay = Callable[..., None]
 RegisterSource = Callable[..., None]
 RegisterCodec = Callable[["Codec"], None]
+RegisterCommand = Callable[..., None]
 
 
 # -- registration -----------------------------------------------------------
@@ -62,6 +63,33 @@ def register_codecs(register: RegisterCodec) -> None:
     """Register WebSocket wire codecs: call ``register(codec)`` with a :class:`~glyphcast.Codec`.
 
     The WebSocket hub offers every registered codec by its ``subprotocol``.
+    """
+
+
+@hookspec
+def register_commands(register: RegisterCommand) -> None:
+    """Add subcommands to the ``glyphcast`` command: call ``register(name, configure, run, help="")`` once per command.
+
+    ``name`` is what users type (``glyphcast NAME``) and ``help`` the one line
+    ``glyphcast --help`` shows next to it. ``configure(parser)`` declares the
+    command's arguments on an :class:`argparse.ArgumentParser` (it may also set
+    ``parser.description``, ``parser.epilog`` and ``parser.formatter_class``);
+    it is called when ``glyphcast`` builds its command line, not when a library
+    loads the plugins. ``run(args)`` gets the parsed :class:`argparse.Namespace`
+    when the user picks the command and returns the exit status (an int).
+
+    A user's mistake is raised as :class:`glyphcast.commandline.UsageError` (or
+    :class:`~glyphcast.OptionError`): glyphcast prints it on one line and exits 2.
+    What core's ``run`` is made of is public, so a command that plays a source
+    behaves exactly as ``run`` does: :func:`glyphcast.play.play` (open, run,
+    end, linger, clean up on every way out) and the argument types and
+    :func:`~glyphcast.commandline.add_run_options` of :mod:`glyphcast.commandline`.
+
+    Without the plugin installed (or with it disabled) its commands do not
+    exist: ``glyphcast --help`` lists exactly what is installed. The first
+    plugin to register a name keeps it; ``run`` and ``plugins`` are core's. A
+    ``register_commands`` that raises skips its plugin like any broken one;
+    a ``configure`` that raises drops that command, naming the plugin.
     """
 
 
@@ -125,6 +153,7 @@ __all__ = [
     "hookimpl",
     "hookspec",
     "RegisterCodec",
+    "RegisterCommand",
     "RegisterDisplay",
     "RegisterSource",
 ]

@@ -7,6 +7,7 @@ load. ``GLYPHCAST_DISABLE_PLUGINS=a,b`` skips plugins by entry-point name.
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 import threading
@@ -46,6 +47,17 @@ class Entry:
     description: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class Command:
+    """One ``glyphcast`` subcommand a plugin registered (``register_commands``)."""
+
+    name: str
+    configure: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+    plugin: str
+    help: str = ""
+
+
 @dataclass(slots=True)
 class PluginInfo:
     """What ``glyphcast plugins`` shows for one plugin."""
@@ -57,6 +69,7 @@ class PluginInfo:
     displays: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     codecs: list[str] = field(default_factory=list)
+    commands: list[str] = field(default_factory=list)
     error: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
@@ -68,6 +81,7 @@ class PluginInfo:
             "displays": self.displays,
             "sources": self.sources,
             "codecs": self.codecs,
+            "commands": self.commands,
             "error": self.error,
         }
 
@@ -81,6 +95,7 @@ class Registry:
     displays: dict[str, Entry] = field(default_factory=dict)
     sources: dict[str, Entry] = field(default_factory=dict)
     codecs: dict[str, Codec] = field(default_factory=dict)
+    commands: dict[str, Command] = field(default_factory=dict)
 
     @property
     def hook(self) -> Any:
@@ -136,6 +151,9 @@ def _collect(registry: Registry) -> None:
             for impl in pm.hook.register_codecs.get_hookimpls():
                 if impl.plugin is plugin:
                     impl.function(register=_codec_registrar(registry, info))
+            for impl in pm.hook.register_commands.get_hookimpls():
+                if impl.plugin is plugin:
+                    impl.function(register=_command_registrar(registry, info))
         except Exception as error:  # noqa: BLE001 - a plugin may raise anything; it is named and skipped
             pm.unregister(plugin)
             _forget(registry, plugin_name)
@@ -149,6 +167,8 @@ def _forget(registry: Registry, plugin_name: str) -> None:
     info = registry.plugins.get(plugin_name)
     for key in info.codecs if info else []:
         registry.codecs.pop(key, None)
+    for key in [k for k, c in registry.commands.items() if c.plugin == plugin_name]:
+        del registry.commands[key]
 
 
 def _registrar(
@@ -174,6 +194,25 @@ def _codec_registrar(registry: Registry, info: PluginInfo) -> Callable[[Codec], 
             return
         registry.codecs[codec.subprotocol] = codec
         info.codecs.append(codec.subprotocol)
+
+    return register
+
+
+def _command_registrar(registry: Registry, info: PluginInfo) -> Callable[..., None]:
+    def register(
+        name: str,
+        configure: Callable[[argparse.ArgumentParser], None],
+        run: Callable[[argparse.Namespace], int],
+        help: str = "",
+    ) -> None:
+        if name in registry.commands:
+            log.warning(
+                "plugin %r registers command %r, already registered by %r; keeping the first",
+                info.name, name, registry.commands[name].plugin,
+            )
+            return
+        registry.commands[name] = Command(name, configure, run, info.name, help)
+        info.commands.append(name)
 
     return register
 

@@ -30,11 +30,13 @@ def _accepts(port: int) -> bool:
 def serving(*args: str) -> Iterator[tuple[int, str, subprocess.Popen[str]]]:
     """``glyphcast ARGS --display websocket:port=P`` with a known control token; yields (port, token, process).
 
-    Its output (stdout and stderr together) is ``process.stdout``.
+    Its output (stdout and stderr together) is ``process.stdout``. ``serve`` gets no token (it refuses one
+    token for several streams; each stream makes its own): the token yielded is then "".
     """
-    port, token = free_port(), secrets.token_urlsafe(24)
+    port, token = free_port(), "" if args[0] == "serve" else secrets.token_urlsafe(24)
+    display = f"websocket:port={port}" + (f",control_token={token}" if token else "")
     server = subprocess.Popen(
-        [sys.executable, "-m", "glyphcast", *args, "--display", f"websocket:port={port},control_token={token}"],
+        [sys.executable, "-m", "glyphcast", *args, "--display", display],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL,
     )
     try:

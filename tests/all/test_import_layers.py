@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -96,3 +97,35 @@ def test_the_hub_imports_no_display() -> None:
     for module in HUB:
         assert not edges[module] & DISPLAYS, f"{module} imports {edges[module] & DISPLAYS}"
 
+
+
+def test_cores_command_line_names_no_plugin() -> None:
+    """core/glyphcast/cli.py knows plugins only through hooks: no plugin's distribution, package, or any
+    display, source, codec or command a plugin registers appears in it, in code or in text."""
+    from glyphcast.plugins import load_registry
+
+    registry = load_registry()
+    plugin_entries = [*registry.displays.values(), *registry.sources.values(), *registry.commands.values()]
+    forbidden = {entry.name for entry in plugin_entries if entry.plugin != "glyphcast"}
+    forbidden |= {name for name, info in registry.plugins.items() if name != "glyphcast" and info.codecs
+                  for name in info.codecs}
+    for project in (ROOT / "plugins").iterdir():
+        forbidden |= {project.name, project.name.replace("-", "_")}
+    assert {"websocket", "record", "pty", "replay", "share", "serve", "glyphcast-pty"} <= forbidden
+
+    source = PACKAGES["glyphcast"] / "cli.py"
+    words: set[str] = set()
+    for node in ast.walk(ast.parse(source.read_text(), str(source))):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            words.update(re.findall(r"[\w.-]*\w", node.value))
+        elif isinstance(node, ast.Name):
+            words.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            words.add(node.attr)
+        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            words.add(node.name)
+        elif isinstance(node, ast.arg):
+            words.add(node.arg)
+        elif isinstance(node, ast.alias):
+            words.update(node.name.split("."))
+    assert not words & forbidden, f"cli.py names plugins' things: {sorted(words & forbidden)}"

@@ -83,23 +83,6 @@ def test_forced_onto_a_pipe_the_terminal_display_writes_balanced_frames() -> Non
     assert result.stdout.startswith(HIDE_CURSOR) and result.stdout.endswith(SHOW_CURSOR)
 
 
-def test_without_display_run_picks_websocket_if_installed_else_terminal() -> None:
-    from glyphcast.plugins import get_registry
-
-    expected = "websocket" if "websocket" in get_registry().displays else "terminal"
-    assert cli._default_displays(get_registry()) == [expected]
-
-
-def test_replay_without_glyphcast_record_says_which_package_to_install() -> None:
-    from glyphcast.plugins import get_registry
-
-    if "replay" in get_registry().sources:
-        pytest.skip("glyphcast-record is installed here")
-    result = run_cli("replay", "demo.cast", "--display", "null")
-    assert result.returncode == 2
-    assert "pip install glyphcast-record" in one_line_error(result)
-
-
 def test_help_shows_examples_and_the_installed_displays_and_sources() -> None:
     result = run_cli("run", "--help")
     assert result.returncode == 0

@@ -60,7 +60,8 @@ def test_an_installed_plugin_is_listed_with_version_displays_and_hooks(plugin_py
     example = plugins["example"]
     assert example["version"] == "0.3.1"
     assert example["displays"] == ["example-upper"]
-    assert example["hooks"] == ["register_displays"]
+    assert example["commands"] == ["example-shout"]
+    assert example["hooks"] == ["register_commands", "register_displays"]
     assert example["error"] is None
     assert plugins["glyphcast"]["displays"] == ["terminal", "null", "memory"]
 
@@ -90,6 +91,29 @@ def test_the_plugins_display_runs_when_selected_by_name(plugin_python: str, tmp_
     assert "> ◆ GLYPHCAST DEMO" in text and "FRAME 000003" in text
 
 
+def test_an_installed_plugins_command_is_in_help_and_runs(plugin_python: str) -> None:
+    listed_help = run_cli("--help", python=plugin_python)
+    assert listed_help.returncode == 0
+    assert re.search(r"^    example-shout\s+print words in capitals \(example plugin\)$", listed_help.stdout, re.M)
+    result = run_cli("example-shout", "hello", "there", "--status", "3", python=plugin_python)
+    assert (result.returncode, result.stdout) == (3, "HELLO THERE\n"), result.stderr
+    assert "Print WORDS in capitals" in run_cli("example-shout", "--help", python=plugin_python).stdout
+
+
+def test_a_plugin_whose_register_commands_raises_is_named_and_skipped_with_all_it_registered(
+    plugin_python: str,
+) -> None:
+    result = run_cli("--help", python=plugin_python)
+    assert result.returncode == 0
+    assert any("'broken-command'" in line and "its configuration file is missing" in line
+               for line in result.stderr.splitlines()), result.stderr
+    assert "broken-half" not in result.stdout and "broken-command-display" not in result.stdout
+    assert "example-shout" in result.stdout  # the others load
+    broken = listed(plugin_python)["broken-command"]
+    assert "registration raised RuntimeError: its configuration file is missing" in str(broken["error"])
+    assert broken["commands"] == [] and broken["displays"] == []
+
+
 def test_disabled_plugins_are_not_loaded(plugin_python: str) -> None:
     plugins = listed(plugin_python, GLYPHCAST_DISABLE_PLUGINS="example, broken-import")
     assert "example" not in plugins and "broken-import" not in plugins
@@ -97,6 +121,7 @@ def test_disabled_plugins_are_not_loaded(plugin_python: str) -> None:
     result = run_cli("run", "--display", "example-upper", "--frames", "1", python=plugin_python,
                      GLYPHCAST_DISABLE_PLUGINS="example")
     assert result.returncode == 2 and "unknown display 'example-upper'" in result.stderr
+    assert "example-shout" not in run_cli("--help", python=plugin_python, GLYPHCAST_DISABLE_PLUGINS="example").stdout
 
 
 def test_a_plugin_author_runs_the_conformance_suite_on_their_display(plugin_python: str, tmp_path: Path) -> None:

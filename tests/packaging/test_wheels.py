@@ -151,6 +151,24 @@ def test_the_demo_records_from_the_installed_wheels(installed: Installed) -> Non
     assert events and events[0][1] == "o"
 
 
+def test_the_installed_plugins_bring_their_commands_and_they_run(installed: Installed) -> None:
+    """share (glyphcast-pty), replay (glyphcast-record) and serve (glyphcast-websocket), from the wheels'
+    entry points: core's CLI names none of them."""
+    listed = installed.run("--help")
+    assert listed.returncode == 0, listed.stderr
+    for command in ("run", "replay", "serve", "share", "plugins"):
+        assert f"\n    {command} " in listed.stdout, f"{command} is not in glyphcast --help:\n{listed.stdout}"
+    shared = installed.run("share", "--display", "record:path=shared.cast", "--", "sh", "-c", "echo shared; exit 3")
+    assert shared.returncode == 3, shared.stderr
+    assert "shared" in (installed.cwd / "shared.cast").read_text()
+    replayed = installed.run("replay", "shared.cast", "--display", "null")
+    assert replayed.returncode == 0, replayed.stderr
+    served = installed.run("serve", "--stream", "a=demo", "--stream", "b=replay:path=shared.cast",
+                           "--display", "websocket:port=0", "--duration", "1")
+    assert served.returncode == 0, served.stderr
+    assert "/s/a/#control=" in served.stderr and "/s/b/#control=" in served.stderr
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

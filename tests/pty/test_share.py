@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import socket
 import subprocess
@@ -26,6 +27,18 @@ TerminalFactory = Callable[..., Terminal]
 def share(*command: str, display: str = "null") -> tuple[str, ...]:
     """``glyphcast share`` that exits with its program (no lingering for late viewers after it)."""
     return ("share", "--linger", "0", "--display", display, "--", *command)
+
+
+def test_share_is_a_command_of_glyphcast_pty_and_its_help_warns_about_the_control_link() -> None:
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(glyphcast_argv(*args), capture_output=True, text=True, timeout=60,
+                              stdin=subprocess.DEVNULL, env=program_env())
+
+    assert re.search(r"^    share\s+share a terminal program", run("--help").stdout, re.M)
+    result = run("share", "--help")
+    assert result.returncode == 0
+    assert "share that link like a password" in result.stdout
+    assert "glyphcast share -- bash" in result.stdout
 
 
 def test_the_programs_exit_status_is_glyphcasts(terminal: TerminalFactory) -> None:

@@ -112,3 +112,11 @@ def test_the_cli_refuses_a_short_token_before_serving_anything() -> None:
     assert len(lines) == 1 and lines[0].startswith("glyphcast: error: control_token is "), result.stderr
     assert "use at least 128 bits" in lines[0] and "short" not in lines[0].partition("control_token")[2]
     assert "serving" not in result.stderr + result.stdout
+
+
+def test_the_token_variables_are_secrets_no_program_glyphcast_starts_inherits() -> None:
+    """The pty source starts programs with glyphcast.environment.without_secrets (tests/pty/test_secrets.py)."""
+    from glyphcast.environment import is_secret, without_secrets
+
+    assert is_secret(tokens.CONTROL_ENV) and is_secret(tokens.VIEW_ENV)
+    assert without_secrets({tokens.CONTROL_ENV: "a", tokens.VIEW_ENV: "b", "HOME": "/h"}) == {"HOME": "/h"}

@@ -1,12 +1,14 @@
-"""glyphcast-pty's hooks: the ``pty`` source (``glyphcast run --source pty:command=...`` and ``glyphcast share``)."""
+"""glyphcast-pty's hooks: the ``pty`` source (``glyphcast run --source pty:command=...``) and the
+``glyphcast share`` command."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from glyphcast import hookimpl
-from glyphcast.hookspecs import RegisterSource
+from glyphcast.hookspecs import RegisterCommand, RegisterSource
 
+from glyphcast_pty import share
 from glyphcast_pty.budget import DEFAULT_RATE
 from glyphcast_pty.source import PtySource
 from glyphcast_pty.terminal import SharedProgram
@@ -34,3 +36,8 @@ def open_pty(
 @hookimpl
 def register_sources(register: RegisterSource) -> None:
     register("pty", open_pty, "a terminal program in a pseudo-terminal (vim, a shell, top): its screen as frames")
+
+
+@hookimpl
+def register_commands(register: RegisterCommand) -> None:
+    register("share", share.configure, share.run, share.HELP)

@@ -23,6 +23,8 @@ import termios
 import time
 from collections.abc import Mapping, Sequence
 
+from glyphcast.environment import without_secrets
+
 #: What programs are told they run in: the emulator (asciinema's avt) speaks xterm.
 TERM = "xterm-256color"
 
@@ -58,8 +60,10 @@ def shell_status(status: int) -> int:
 
 
 def child_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The program's environment: ours, with TERM set and no COLUMNS/LINES (the pty's size is the truth)."""
-    env = dict(os.environ if base is None else base)
+    """The program's environment: ours (or ``base``), with TERM set, no COLUMNS/LINES (the pty's size is
+    the truth) and none of glyphcast's secrets (``GLYPHCAST_*TOKEN*``...): a shared shell's ``env`` would
+    show them to every viewer. Every program a pty runs gets its environment here."""
+    env = without_secrets(os.environ if base is None else base)
     env["TERM"] = TERM
     env.pop("COLUMNS", None)
     env.pop("LINES", None)

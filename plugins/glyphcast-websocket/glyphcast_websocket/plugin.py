@@ -1,5 +1,6 @@
-"""glyphcast plugin: the ``websocket`` display (every installed codec on one port), and the
-factory codec plugins register their ``websocket-*`` displays with."""
+"""glyphcast plugin: the ``websocket`` display (every installed codec on one port), the
+factory codec plugins register their ``websocket-*`` displays with, and the ``glyphcast serve``
+command (several named streams on one port)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from glyphcast import hookimpl
-from glyphcast.hookspecs import RegisterDisplay
+from glyphcast.hookspecs import RegisterCommand, RegisterDisplay
 
-from glyphcast_websocket import tokens
+from glyphcast_websocket import serve, tokens
 from glyphcast_websocket.display import DEFAULT_HOST, DEFAULT_PORT, HubDisplay
 from glyphcast_websocket.room import MAIN
 from glyphcast_websocket.seed import WebSocketDisplay
@@ -96,3 +97,8 @@ def register_displays(register: RegisterDisplay) -> None:
         display_factory(None),
         "browsers over WebSocket: the viewer page and every installed codec on one port",
     )
+
+
+@hookimpl
+def register_commands(register: RegisterCommand) -> None:
+    register("serve", serve.configure, serve.run, serve.HELP)

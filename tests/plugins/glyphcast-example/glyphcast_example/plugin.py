@@ -1,4 +1,5 @@
-"""Registers ``example-upper``: keeps the newest frame and, on cleanup, writes it upper-cased to ``path``."""
+"""Registers ``example-upper``, a display that keeps the newest frame and, on cleanup, writes it upper-cased
+to ``path``; and ``glyphcast example-shout WORD...``, a command."""
 
 from __future__ import annotations
 
@@ -29,3 +30,19 @@ class UpperDisplay(FrameDisplay):
 @hookimpl
 def register_displays(register):
     register("example-upper", UpperDisplay, "upper-cases the last frame into a file (example plugin)")
+
+
+def add_shout_arguments(parser):
+    parser.description = "Print WORDS in capitals: a command that comes with a plugin."
+    parser.add_argument("words", nargs="+", metavar="WORD")
+    parser.add_argument("--status", type=int, default=0, help="exit with this status")
+
+
+def shout(args):
+    print(" ".join(args.words).upper())
+    return args.status
+
+
+@hookimpl
+def register_commands(register):
+    register("example-shout", add_shout_arguments, shout, "print words in capitals (example plugin)")
