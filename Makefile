@@ -22,7 +22,14 @@ $(VENV)/.installed: $(BIN)/tox pyproject.toml $(wildcard plugins/*/pyproject.tom
 	$(BIN)/uv pip install --quiet --python $(BIN)/python $(EDITABLES)
 	touch $@
 
-dev: $(VENV)/.installed
+# What a contributor works in: every package, the test tools and the built viewer, so that
+# `.venv/bin/pytest` from the repository root runs the whole suite (browser and deploy tests
+# skip with a reason where Chromium, nginx or Caddy are missing).
+$(VENV)/.dev: $(VENV)/.installed tests/requirements.txt
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r tests/requirements.txt
+	touch $@
+
+dev: $(VENV)/.dev $(VIEWER)
 
 # The browser viewer, bundled into the hub's packaged assets. (npm runs inside
 # client/: --prefix would also move npm's global config, CA settings included.)

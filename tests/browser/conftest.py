@@ -211,13 +211,15 @@ def server_factory() -> Iterator[Any]:
     yield from servers(GlyphcastServer)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def viewer_built() -> None:
     if not (VIEWER_DIR / "index.html").is_file():
         pytest.fail(f"viewer not built: {VIEWER_DIR}/index.html is missing; run `cd client && npm ci && npm run build`")
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: Playwright's sync API keeps an event loop running on the main
+# thread while it is open, and in a whole-suite run the tests after this directory use asyncio.run().
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
     """apt's Chromium driven by Playwright (never Playwright's own browser download)."""
     try:
@@ -227,7 +229,7 @@ def chromium() -> Iterator[Any]:
         unavailable(str(missing))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(viewer_built: None, chromium: Any) -> Any:
     """Chromium, for tests of the viewer (which must have been built)."""
     return chromium

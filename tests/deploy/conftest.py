@@ -417,7 +417,9 @@ def deployment(request: pytest.FixtureRequest, workdir: Path, certificate: Certi
             shutil.copy(log, ARTIFACTS / f"{proxy}-{layout}-{log.name}")
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: Playwright's sync API keeps an event loop running on the main
+# thread while it is open, and in a whole-suite run the tests after this directory use asyncio.run().
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
     """apt's Chromium driven by Playwright (never Playwright's own browser download)."""
     if not (VIEWER_DIR / "index.html").is_file():

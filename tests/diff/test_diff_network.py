@@ -11,7 +11,16 @@ import msgpack
 import pytest
 from diff_client import DIFF, DiffClient, shrink_server_send_buffers
 from glyphcast_websocket.display import HubDisplay
-from glyphcast_websocket.testing import Screen, connect, metric, receive_frame, receive_until, scrape, send
+from glyphcast_websocket.testing import (
+    Screen,
+    connect,
+    expect_close,
+    metric,
+    receive_frame,
+    receive_until,
+    scrape,
+    send,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -230,3 +239,15 @@ def test_stalls_never_show_a_frame_that_was_not_shown_and_idle_converges_to_the_
         finally:
             done.set()
             client.close()
+
+
+def test_end_reaches_a_diff_client_after_a_delta(stream: glyphcast.Stream) -> None:
+    """The final delta, then `end`, then close 1000: a diff client sees the last screen before the end."""
+    stream.show(["a", "b"])
+    with connect(hub_display(stream), DIFF) as ws:
+        receive_frame(ws)
+        stream.show(["a", "c"])
+        stream.end("done")
+        assert receive_frame(ws)["type"] == "delta"
+        assert receive_until(ws, lambda m: m["type"] == "end")["reason"] == "done"
+        assert expect_close(ws)[0] == 1000

@@ -31,8 +31,9 @@ def test_client_offering_json_gets_hello_then_frames_in_order(open_hub: Any) -> 
         hello = receive(ws)
         assert hello == {
             "type": "hello", "protocol": 1, "server": hello["server"], "codec": JSON,
-            "width": 20, "height": 5, "role": "controller", "codecs": [JSON], "stream": "main",
+            "width": 20, "height": 5, "role": "controller", "codecs": hello["codecs"], "stream": "main",
         }
+        assert JSON in hello["codecs"]  # and every other installed codec
         assert hello["server"].startswith("glyphcast/")
         for n in range(1, 31):
             display.show([f"line {n}"])

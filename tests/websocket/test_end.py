@@ -90,19 +90,6 @@ def test_without_an_end_cleanup_is_still_1001(open_hub: Any) -> None:
         assert expect_close(ws)[0] == 1001
 
 
-def test_end_reaches_the_diff_codec_after_a_delta(open_hub: Any) -> None:
-    pytest.importorskip("glyphcast_diff")
-    display = open_hub(codecs="glyphcast.diff.v1,glyphcast.json.v1")
-    display.show(["a", "b"])
-    with connect(display, "glyphcast.diff.v1") as ws:
-        receive_frame(ws)
-        display.show(["a", "c"])
-        display.end("done")
-        assert receive_frame(ws)["type"] == "delta"
-        assert receive(ws)["type"] == "end"
-        assert expect_close(ws)[0] == 1000
-
-
 def _join_and_wait(display: Any, codes: list[int | None], failures: list[BaseException]) -> None:
     try:
         with connect(display, JSON, timeout=2) as ws:
