@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from glyphcast import DisplayError
 
+from glyphcast_websocket import intake
 from glyphcast_websocket.security import Policy
 
 
@@ -16,8 +17,11 @@ class Settings:
     ``write_limit`` is the socket write buffer above which a session waits for
     the socket to drain (and then gets the newest frame); ``rate``/``burst``
     bound the messages a client may send; ``max_clients`` counts upgraded
-    connections; ``max_handshakes`` caps connections that have not finished
-    their handshake (over it, the oldest one is dropped). ``reuse_port`` sets
+    connections; ``max_handshakes`` caps connections in their opening handshake
+    (at the cap the server stops accepting: the rest wait in the listen
+    backlog), ``max_handshakes_per_address`` those of one address (further ones
+    wait their turn), and ``open_timeout`` is the time a connection has for its
+    handshake, TLS included, from its TCP accept (see :mod:`.intake`). ``reuse_port`` sets
     SO_REUSEPORT on the listening socket, so several processes (edge servers of
     one stream) can listen on the same port and the kernel spreads new
     connections among them.
@@ -32,9 +36,10 @@ class Settings:
     certfile: str = ""
     keyfile: str = ""
     max_clients: int = 256
-    max_handshakes: int = 64
+    max_handshakes: int = intake.LIMIT
+    max_handshakes_per_address: int = intake.PER_ADDRESS
     write_limit: int = 32 * 1024
-    open_timeout: float = 10.0
+    open_timeout: float = intake.TIMEOUT
     ping_interval: float = 20.0
     ping_timeout: float = 20.0
     rate: float = 50.0
@@ -45,7 +50,8 @@ class Settings:
 
     def server_part(self) -> tuple[object, ...]:
         """What every stream on one port must agree on: the server's own settings, not a stream's."""
-        return (self.certfile, self.keyfile, self.max_handshakes, self.write_limit, self.open_timeout,
+        return (self.certfile, self.keyfile, self.max_handshakes, self.max_handshakes_per_address,
+                self.write_limit, self.open_timeout,
                 self.ping_interval, self.ping_timeout, self.compression, self.reuse_port)
 
     def policy(self, host: str, port: int) -> Policy:
