@@ -113,7 +113,7 @@ class Connection(ServerConnection):
                 self.deflate_bits = extension.local_max_window_bits
 
     def data_received(self, data: bytes) -> None:
-        if self.protocol.state is not State.OPEN:
+        if self.protocol.state is State.CONNECTING:
             head = self.head
             if head is None:
                 return  # after the one request and before its answer: a pipelined request, a stray CRLF
