@@ -9,11 +9,9 @@ as the way request bytes come in, or ``serve()``'s use of ``loop.create_server``
 from __future__ import annotations
 
 import asyncio
-import socket
-from collections.abc import Awaitable, Callable
-
 import logging
-from collections.abc import Coroutine
+import socket
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import pytest

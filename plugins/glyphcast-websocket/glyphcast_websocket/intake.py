@@ -159,7 +159,7 @@ class Handshakes:
 
     def shed(self, count: int) -> list[Ticket]:
         """Out of descriptors: up to ``count`` waiting tickets to close, newest of the heaviest address first."""
-        shed = []
+        shed: list[Ticket] = []
         while len(shed) < count:
             victim = self._heaviest_waiting(None)
             if victim is None:

@@ -73,7 +73,7 @@ class HeadReader:
                 self._leading += 1
                 if self._leading > MAX_LEADING_EMPTY:
                     raise BadRequest(400, "bad request: not an HTTP/1.1 request")
-            if buffer in (b"", b"\r"):
+            if not buffer or buffer == b"\r":
                 return None
         end = buffer.find(b"\r\n\r\n", max(0, self._scanned - 3))
         if end < 0:

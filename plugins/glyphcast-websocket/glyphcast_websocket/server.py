@@ -214,7 +214,6 @@ class Hub:
         self._bound = True
         ready.set_result(port)
         await stopped.wait()
-        loop = asyncio.get_running_loop()
         deadline = loop.time() + STOP_TIMEOUT - 0.5  # the thread is joined within STOP_TIMEOUT
         # Clients of an ended stream read the final frame and `end` (closed with 1000).
         for room in self.rooms.values():
