@@ -61,6 +61,59 @@ def test_a_thousand_viewers_opening_at_once_all_get_their_first_frame(open_hub: 
           f"(median {sorted(times)[500]:.2f} s)")
 
 
+# -- one process reconnecting as fast as it can ------------------------------------------------
+CHURN = textwrap.dedent(
+    """
+    import socket, struct, sys, time
+    port, end, made = int(sys.argv[1]), time.monotonic() + float(sys.argv[2]), 0
+    while time.monotonic() < end:
+        with socket.socket() as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # reset: no TIME_WAIT
+            sock.bind(("127.0.0.2", 0))
+            try:
+                sock.connect(("127.0.0.1", port))
+            except OSError:
+                continue
+            made += 1
+    print(made)
+    """
+)
+
+
+def distant_viewer(port: int, rtt: float) -> float:
+    """A viewer whose request arrives ``rtt`` after its connect; seconds until its first frame."""
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        time.sleep(rtt)
+        sock.sendall(
+            f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+        )
+        data = b""
+        while b'"frame"' not in data:
+            chunk = sock.recv(65536)
+            assert chunk, f"the viewer was dropped during its handshake: {data[:100]!r}"
+            data += chunk
+        assert data.startswith(b"HTTP/1.1 101")
+    return time.monotonic() - started
+
+
+def test_a_process_reconnecting_in_a_loop_does_not_keep_a_distant_viewer_out(open_hub: Any) -> None:
+    display = open_hub()
+    display.show(["hello"])
+    attacker = subprocess.Popen(
+        [sys.executable, "-c", CHURN, str(display.port), "4"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        time.sleep(0.5)
+        waits = [distant_viewer(display.port, rtt=0.2) for _ in range(3)]
+    finally:
+        made, _ = attacker.communicate(timeout=30)
+    print(f"\nan attacker reconnecting from 127.0.0.2 ({int(made) / 4:.0f}/s): a viewer 200 ms away got its "
+          f"first frame after {', '.join(f'{w:.2f}' for w in waits)} s")
+    assert max(waits) < 1.5, waits
+
+
 # -- half-open connections from another address ----------------------------------------------------
 SERVER = textwrap.dedent(
     """

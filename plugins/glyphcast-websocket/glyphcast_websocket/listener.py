@@ -46,6 +46,8 @@ SWEEP_INTERVAL = 0.25
 _RESOURCE_ERRORS = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
 #: Waiting connections closed per accept() that ran out of descriptors.
 SHED_BATCH = 16
+#: Connections accepted in a row before the loop lets other work run (asyncio's own server takes up to 100).
+ACCEPT_BATCH = 32
 
 ProtocolFactory = Callable[[], asyncio.BaseProtocol]
 
@@ -88,6 +90,7 @@ class Listener(asyncio.AbstractServer):
         self._ssl_shutdown_timeout: float | None = None
         self._sockets: list[socket.socket] = []
         self._accepting: list[asyncio.Task[None]] = []
+        self._watched: set[int] = set()  # listening descriptors with a reader on the loop
         self._room = asyncio.Event()  # set while below the in-handshake limit
         self._room.set()
         self._serving = False
@@ -153,6 +156,9 @@ class Listener(asyncio.AbstractServer):
         self._serving = False
         for task in self._accepting:
             task.cancel()
+        for fd in self._watched:
+            self.get_loop().remove_reader(fd)
+        self._watched.clear()
         for sock in self._sockets:
             sock.close()
         if self._sweeper is not None:
@@ -180,13 +186,19 @@ class Listener(asyncio.AbstractServer):
 
     # -- internals ---------------------------------------------------------------------
     async def _accept(self, listening: socket.socket) -> None:
-        loop = self.get_loop()
+        """Take connections off ``listening`` while below the limit: a non-blocking ``accept()`` in a loop
+        (a flood is drained at the kernel's pace, not one event-loop turn per connection), waiting for
+        readability only when the backlog is empty, and letting handshakes run every few accepts."""
+        taken = 0
         while True:
             if self.handshakes.full:
                 self._room.clear()
                 await self._room.wait()
             try:
-                sock, address = await loop.sock_accept(listening)
+                sock, address = listening.accept()
+            except (BlockingIOError, InterruptedError):
+                await self._readable(listening)
+                continue
             except OSError as error:
                 if error.errno in _RESOURCE_ERRORS:
                     await self._out_of_resources(error)
@@ -207,6 +219,22 @@ class Listener(asyncio.AbstractServer):
                 self._start(ticket)
             elif ticket.state is State.DROPPED:
                 self._drop(ticket, "budget")
+            taken += 1
+            if taken % ACCEPT_BATCH == 0:
+                await asyncio.sleep(0)  # the connections in their handshake get a turn
+
+    async def _readable(self, listening: socket.socket) -> None:
+        loop = self.get_loop()
+        ready: asyncio.Future[None] = loop.create_future()
+        fd = listening.fileno()
+        loop.add_reader(fd, lambda: ready.done() or ready.set_result(None))
+        self._watched.add(fd)
+        try:
+            await ready
+        finally:
+            if fd in self._watched:
+                self._watched.discard(fd)
+                loop.remove_reader(fd)
 
     async def _out_of_resources(self, error: OSError) -> None:
         shed = self.handshakes.shed(SHED_BATCH)
