@@ -38,7 +38,7 @@ def test_with_too_many_waiting_the_heaviest_address_gives_way() -> None:
 
 
 def test_a_silent_handshake_and_a_long_wait_are_dropped_by_age_and_the_next_starts() -> None:
-    handshakes = Handshakes(limit=100, per_address=1, waiting=10, timeout=5)
+    handshakes = Handshakes(limit=100, per_address=1, waiting=10, timeout=5, patience=5)
     first, _ = handshakes.arrive("10.0.0.1", 0.0)
     second, _ = handshakes.arrive("10.0.0.1", 1.0)
     assert handshakes.overdue(4.9) == ([], [])
@@ -47,6 +47,19 @@ def test_a_silent_handshake_and_a_long_wait_are_dropped_by_age_and_the_next_star
     late, started = handshakes.overdue(10.0)
     assert late == [second] and handshakes.dropped == {"timeout": 2}
     assert handshakes.settle(first, 10.0) == []  # settling a dropped ticket is harmless
+
+
+def test_a_connection_waits_its_turn_twice_as_long_as_a_handshake_may_take() -> None:
+    handshakes = Handshakes(limit=100, per_address=1, waiting=10, timeout=5)
+    handshakes.arrive("10.0.0.1", 0.0)
+    waiting, _ = handshakes.arrive("10.0.0.1", 0.0)
+    handshakes.arrive("10.0.0.1", 4.0)
+    late, started = handshakes.overdue(5.0)  # the first handshake is late; the first waiting one starts
+    assert started == [waiting]
+    late, _ = handshakes.overdue(9.9)
+    assert late == [] and handshakes.waiting == 1
+    late, _ = handshakes.overdue(14.0)
+    assert handshakes.waiting == 0 and len(late) == 2  # waited 10 s; and the started one timed out
 
 
 def test_out_of_descriptors_the_newest_waiting_of_the_heaviest_address_are_shed() -> None:

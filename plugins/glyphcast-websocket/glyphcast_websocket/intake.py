@@ -19,8 +19,11 @@ clock (the caller passes ``now``). The rules:
   process runs out of descriptors) the newest waiting connection of the
   address with the most waiting ones is dropped: whoever holds the most gives
   way first.
-- **Age**: a connection waits at most ``timeout`` seconds, and then has
-  ``timeout`` seconds for its handshake (TLS included); past that it is dropped.
+- **Age**: a connection has ``timeout`` seconds for its handshake (TLS
+  included) from the moment it starts, and may wait its turn at most
+  ``patience`` seconds (twice ``timeout`` unless given: waiting costs only a
+  descriptor, and a big burst from one address takes a while to go through);
+  past either it is dropped.
 
 Every ticket handed out by :meth:`Handshakes.arrive` ends with one call to
 :meth:`Handshakes.settle` from the I/O side (its handshake finished, or its
@@ -82,14 +85,20 @@ class Handshakes:
     """The connections between accept and the end of their handshake, and the rules above."""
 
     def __init__(
-        self, limit: int = LIMIT, per_address: int = PER_ADDRESS, waiting: int = WAITING, timeout: float = TIMEOUT
+        self,
+        limit: int = LIMIT,
+        per_address: int = PER_ADDRESS,
+        waiting: int = WAITING,
+        timeout: float = TIMEOUT,
+        patience: float | None = None,
     ) -> None:
-        if limit < 1 or per_address < 1 or waiting < 0 or timeout <= 0:
-            raise ValueError("limit and per_address must be at least 1, waiting at least 0, timeout positive")
+        if limit < 1 or per_address < 1 or waiting < 0 or timeout <= 0 or (patience is not None and patience <= 0):
+            raise ValueError("limit and per_address must be at least 1, waiting at least 0, timeouts positive")
         self.limit = limit
         self.per_address = per_address
         self.waiting_limit = waiting
         self.timeout = timeout
+        self.patience = 2 * timeout if patience is None else patience
         #: In handshake, in the order they started (so the first is the first to time out).
         self._active: dict[Ticket, None] = {}
         self._active_by_prefix: dict[str, int] = {}
@@ -141,7 +150,7 @@ class Handshakes:
         """Tickets past their deadline, dropped (close them), and the waiting tickets that start in their place."""
         late = []
         for ticket in self._waiting:
-            if now - ticket.accepted_at < self.timeout:
+            if now - ticket.accepted_at < self.patience:
                 break
             late.append(ticket)
         for ticket in late:
