@@ -227,7 +227,12 @@ class Listener(asyncio.AbstractServer):
         loop = self.get_loop()
         ready: asyncio.Future[None] = loop.create_future()
         fd = listening.fileno()
-        loop.add_reader(fd, lambda: ready.done() or ready.set_result(None))
+
+        def readable() -> None:
+            if not ready.done():
+                ready.set_result(None)
+
+        loop.add_reader(fd, readable)
         self._watched.add(fd)
         try:
             await ready
