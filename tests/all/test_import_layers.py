@@ -21,6 +21,7 @@ PACKAGES = {
 HUB = {
     "server", "fanout", "session", "delivery", "handshake", "pages", "wsio", "events", "loopthread", "registry",
     "security", "credentials", "hosts", "throttle", "messages", "settings", "tls", "ratelog", "room",
+    "intake", "listener", "request_head",
 }
 DISPLAYS = {"display", "seed", "plugin"}
 

@@ -405,6 +405,10 @@ def low_fd_server(request: pytest.FixtureRequest) -> Iterator[tuple[int, subproc
 def _half_open_flood(stack: ExitStack, port: int, count: int, build_for: float = 3.0) -> int:
     """Open ``count`` connections that send half a request and never the rest; return how many connected.
 
+    They come from 127.0.0.2 (all of 127/8 is loopback), another address than
+    the normal client's: one address holds at most its budget of handshakes, and
+    a client that shares an attacker's address waits behind it.
+
     Non-blocking, so a full backlog (SYNs dropped and retried) does not stall the
     test: for ``build_for`` seconds each connection that completes sends its
     request line and one header, and then nothing.
@@ -412,6 +416,7 @@ def _half_open_flood(stack: ExitStack, port: int, count: int, build_for: float =
     selector = stack.enter_context(selectors.DefaultSelector())
     for _ in range(count):
         sock = stack.enter_context(socket.socket())
+        sock.bind(("127.0.0.2", 0))
         sock.setblocking(False)
         sock.connect_ex(("127.0.0.1", port))
         selector.register(sock, selectors.EVENT_WRITE)

@@ -1,27 +1,50 @@
 """The websockets internals the hub relies on (glyphcast_websocket.wsio), on real loopback sockets.
 
 If a websockets upgrade renames or changes ``transport``, ``paused``,
-``protocol.state``, ``drain()`` or the ``create_connection`` hook, these fail.
+``protocol.state``, ``drain()``, the ``create_connection`` hook, ``data_received``
+as the way request bytes come in, or ``serve()``'s use of ``loop.create_server``
+(which the hub's own listener takes over), these fail.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 import pytest
 from glyphcast_websocket.delivery import EncodeCache, Wire
-from glyphcast_websocket.wsio import CONTROL_BACKLOG_LIMIT, Connection, Handshakes, connection_class
+from glyphcast_websocket.intake import Handshakes
+from glyphcast_websocket.listener import Listener, ListeningLoop
+from glyphcast_websocket.loopthread import new_loop
+from glyphcast_websocket.pages import response
+from glyphcast_websocket.ratelog import RateLimitedLog
+from glyphcast_websocket.request_head import BadRequest
+from glyphcast_websocket.wsio import CONTROL_BACKLOG_LIMIT, Connection, attach, connection_class
 from websockets.asyncio.client import connect
 from websockets.asyncio.server import ServerConnection, serve
+from websockets.http11 import Response
 
 pytestmark = pytest.mark.timeout(30)
 
 Handler = Callable[[Connection], Awaitable[None]]
 
 
-async def with_server(handler: Handler, body: Callable[[int, list[Connection]], Awaitable[None]], **kw: int) -> None:
+def run(main: Coroutine[Any, Any, None]) -> None:
+    """Run ``main`` on the hub's kind of loop (a ListeningLoop)."""
+    with asyncio.Runner(loop_factory=new_loop) as runner:
+        runner.run(main)
+
+
+def answer(error: BadRequest) -> Response:
+    return response(error.status, error.reason.encode())
+
+
+async def with_server(
+    handler: Handler, body: Callable[[int, list[Connection]], Awaitable[None]], **kw: Any
+) -> Listener:
     opened: list[Connection] = []
 
     async def handle(connection: ServerConnection) -> None:
@@ -30,12 +53,20 @@ async def with_server(handler: Handler, body: Callable[[int, list[Connection]], 
         opened.append(connection)
         await handler(connection)
 
-    handshakes = Handshakes(kw.pop("max_handshakes", 8))
-    async with serve(
-        handle, "127.0.0.1", 0, create_connection=connection_class(handshakes), compression=None, **kw
-    ) as server:
+    handshakes = Handshakes(kw.pop("max_handshakes", 8), kw.pop("per_address", 8), 64, kw.pop("timeout", 5.0))
+    listener = Listener(handshakes, RateLimitedLog(logging.getLogger("test")), on_protocol=attach)
+    loop = asyncio.get_running_loop()
+    assert isinstance(loop, ListeningLoop)
+    with loop.listen_with(listener):
+        server = await serve(
+            handle, "127.0.0.1", 0, create_connection=connection_class(listener, answer), compression=None, **kw
+        )
+    async with server:
+        assert server.sockets == listener.sockets and listener.is_serving()  # serve() went through our listener
         port = server.sockets[0].getsockname()[1]
         await body(port, opened)
+    assert not listener.is_serving()  # websockets' Server.close() closed it
+    return listener
 
 
 def test_preframed_bytes_written_to_the_transport_arrive_as_the_message() -> None:
@@ -51,7 +82,7 @@ def test_preframed_bytes_written_to_the_transport_arrive_as_the_message() -> Non
             assert await ws.recv() == "héllo"
             assert await ws.recv() == b"\x01\x02"
 
-    asyncio.run(with_server(handler, body))
+    run(with_server(handler, body))
 
 
 def test_paused_above_the_write_limit_drain_resumes_and_closing_stops_writes() -> None:
@@ -75,7 +106,7 @@ def test_paused_above_the_write_limit_drain_resumes_and_closing_stops_writes() -
             async for _ in ws:
                 pass
 
-    asyncio.run(with_server(handler, body, write_limit=4096))
+    run(with_server(handler, body, write_limit=4096))
     assert observed["paused"] is True and int(observed["buffered"]) > 4096  # type: ignore[call-overload]
     assert observed["resumed"] is True
     assert observed["after_close"] is False and observed["written_after_close"] == 0
@@ -109,10 +140,10 @@ def test_a_client_flooding_pings_without_reading_is_dropped() -> None:
         assert connection.buffered <= connection.transport.get_write_buffer_limits()[1] + CONTROL_BACKLOG_LIMIT + 4096
         writer.close()
 
-    asyncio.run(with_server(handler, body, write_limit=4096, max_queue=4))
+    run(with_server(handler, body, write_limit=4096, max_queue=4))
 
 
-def test_over_the_handshake_cap_the_oldest_pending_connection_is_dropped() -> None:
+def test_at_the_handshake_limit_the_server_stops_accepting_and_drops_no_one_for_being_old() -> None:
     async def handler(connection: Connection) -> None:
         await connection.send("hi")
         await connection.wait_closed()
@@ -120,28 +151,30 @@ def test_over_the_handshake_cap_the_oldest_pending_connection_is_dropped() -> No
     async def body(port: int, opened: list[Connection]) -> None:
         idle = [await asyncio.open_connection("127.0.0.1", port) for _ in range(6)]  # never send a request
         await asyncio.sleep(0.1)
-        async with connect(f"ws://127.0.0.1:{port}", compression=None, open_timeout=2) as ws:
-            assert await ws.recv() == "hi"  # a real client still gets in
-        dropped = 0
-        for reader, writer in idle:
-            try:
-                if await asyncio.wait_for(reader.read(1), 0.5) == b"":
-                    dropped += 1
-            except TimeoutError:
-                pass
+        client = asyncio.ensure_future(connect(f"ws://127.0.0.1:{port}", compression=None, open_timeout=10))
+        await asyncio.sleep(0.5)
+        for reader, _ in idle:  # the limit (4) is reached: nobody was dropped to make room
+            assert not reader.at_eof()
+        async with await client as ws:  # it waited in the listen backlog until the idle ones timed out
+            assert await ws.recv() == "hi"
+        for _, writer in idle:
             writer.close()
-        assert dropped >= 3  # cap 4: the oldest idle ones made room
+        assert opened[0].ticket is None  # its handshake ended: it no longer counts
 
-    asyncio.run(with_server(handler, body, max_handshakes=4))
+    run(with_server(handler, body, max_handshakes=4, per_address=8, timeout=1.0))
 
 
-def test_handshakes_track_the_oldest_first() -> None:
-    handshakes = Handshakes(2)
-    a, b, c = (object() for _ in range(3))
-    assert handshakes.add(a) is None and handshakes.add(b) is None  # type: ignore[arg-type]
-    assert handshakes.add(c) is a  # type: ignore[arg-type]
-    handshakes.discard(b)  # type: ignore[arg-type]
-    assert len(handshakes) == 1 and handshakes.dropped == 1
+def test_a_connection_settles_its_ticket_when_opened_and_the_listener_counts_none_after() -> None:
+    async def handler(connection: Connection) -> None:
+        await connection.send("hi")
+
+    async def body(port: int, opened: list[Connection]) -> None:
+        async with connect(f"ws://127.0.0.1:{port}", compression=None) as ws:
+            assert await ws.recv() == "hi"
+
+    with asyncio.Runner(loop_factory=new_loop) as runner:
+        listener = runner.run(with_server(handler, body))
+    assert len(listener.handshakes) == 0
 
 
 def test_the_server_raises_its_descriptor_limit_to_the_hard_limit() -> None:

@@ -14,6 +14,8 @@ import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
+from glyphcast_websocket.listener import ListeningLoop
+
 log = logging.getLogger("glyphcast.websocket")
 
 T = TypeVar("T")
@@ -21,13 +23,16 @@ T = TypeVar("T")
 STOP_TIMEOUT = 2.0
 
 
-def new_loop() -> asyncio.AbstractEventLoop:
-    """uvloop's loop when it is installed (glyphcast-websocket[speed]), else asyncio's."""
+def new_loop() -> ListeningLoop:
+    """uvloop's loop when it is installed (glyphcast-websocket[speed]), else asyncio's; either one
+    a :class:`~.listener.ListeningLoop`, so the hub can serve through its own listener."""
     try:
         uvloop = importlib.import_module("uvloop")
     except ImportError:
-        return asyncio.new_event_loop()
-    loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
+        base: type[asyncio.AbstractEventLoop] = asyncio.SelectorEventLoop
+    else:
+        base = uvloop.Loop
+    loop: ListeningLoop = type("HubLoop", (ListeningLoop, base), {})()
     return loop
 
 
@@ -52,7 +57,7 @@ class LoopThread:
 
     def __init__(self, name: str, on_crash: Callable[[BaseException], None]) -> None:
         self.name = name
-        self.loop: asyncio.AbstractEventLoop | None = None
+        self.loop: ListeningLoop | None = None
         self._on_crash = on_crash
         self._thread: threading.Thread | None = None
         self._stopped: asyncio.Event | None = None

@@ -57,6 +57,24 @@ def response(
     return Response(status, http.HTTPStatus(status).phrase, out, b"" if head else body)
 
 
+#: The body of a refusal websockets decided (``Server.process_response`` replaces its own), by status:
+#: what the status means here, never the library's message, which may quote the request.
+REASONS = {
+    400: "bad request: not a valid WebSocket opening handshake",
+    403: "forbidden",
+    405: "method not allowed: GET or HEAD",
+    426: "this is the WebSocket endpoint: connect with a WebSocket client",
+    500: "internal error: the WebSocket handshake failed",
+    503: "the server is shutting down; try again later",
+    505: "HTTP/1.1 only",
+}
+
+
+def healthz(state: dict[str, Any], *, headers: Iterable[tuple[str, str]] = (), head: bool = False) -> Response:
+    """``/healthz``: ``state`` as JSON."""
+    return response(200, json.dumps(state).encode(), "application/json", headers=headers, head=head)
+
+
 def redirect(location: str, *, headers: Iterable[tuple[str, str]] = (), head: bool = False) -> Response:
     """308 to ``location`` (a path on this server)."""
     return response(308, f"see {location}\n".encode(), headers=(*headers, ("Location", location)), head=head)
@@ -88,7 +106,7 @@ def page(
         return response(426, b"this is the WebSocket endpoint: connect with a WebSocket client\n",
                         headers=(*headers, ("Upgrade", "websocket")), head=head)
     if path == "/healthz":
-        return response(200, json.dumps(health()).encode(), "application/json", headers=headers, head=head)
+        return healthz(health(), headers=headers, head=head)
     if path in WASM_PAGES:
         headers = allow_wasm(headers)
     asset = assets.get(PAGES.get(path, path))

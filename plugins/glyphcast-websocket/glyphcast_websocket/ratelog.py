@@ -6,8 +6,8 @@ e.g. ``"bad-token"`` or ``("bad-message", client_id)``) the first event of an
 interval is logged; later ones in the same interval are only counted, and the
 next line logged for that key ends with ``"(N more suppressed)"``.
 :meth:`RateLimitedLog.flush` logs the counts of quiet keys whose interval is
-over, so a burst's count is not lost when the burst simply stops; call it from
-any periodic timer.
+over, so a burst's count is not lost when the burst simply stops: the hub
+calls it once an interval from a timer on its loop.
 
 Memory and log volume are bounded whatever the keys are: at most ``max_keys``
 keys are remembered (the oldest forgotten first, its count flushed), and at
@@ -24,6 +24,7 @@ Time is read from ``clock`` (``time.monotonic`` by default; tests pass their own
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -116,7 +117,11 @@ class RateLimitedLog:
         return True
 
     def flush(self) -> int:
-        """Log the suppressed counts of keys whose interval is over; return how many lines."""
+        """Log the suppressed counts of keys whose interval is over; return how many lines.
+
+        Call it periodically (the hub does, every ``interval``, on its loop): a key's
+        count is otherwise written only when that key logs again.
+        """
         now = self._clock()
         written = 0
         for key, entry in list(self._entries.items()):
@@ -160,3 +165,32 @@ class RateLimitedLog:
         if suppressed:
             msg, args = msg + " (%d more suppressed)", (*args, suppressed)
         self.logger.log(level, msg, *args, exc_info=exc_info)
+
+
+class LibraryLog(logging.LoggerAdapter):  # type: ignore[type-arg]
+    """A library's logger (websockets' ``logger=``) whose errors go through a :class:`RateLimitedLog`.
+
+    websockets logs an ERROR with a traceback for each connection whose
+    handshake or handler fails in a way it did not foresee. Here those lines
+    are rate-limited per message and exception type (so at most one traceback
+    per kind per interval), with the exception's type and escaped text, and
+    ``counted(cause)`` is told of each; lines below WARNING pass through unchanged.
+    """
+
+    def __init__(self, logger: logging.Logger, ratelog: RateLimitedLog, counted: Callable[[str], None]) -> None:
+        super().__init__(logger, {})
+        self.ratelog = ratelog
+        self.counted = counted
+
+    def log(self, level: int, msg: object, *args: Any, **kwargs: Any) -> None:
+        if level < logging.WARNING:
+            self.logger.log(level, msg, *args, **kwargs)
+            return
+        exc_info = kwargs.get("exc_info")
+        error = sys.exc_info()[1] if exc_info is True else exc_info if isinstance(exc_info, BaseException) else None
+        cause = type(error).__name__ if error is not None else "error"
+        self.counted(cause)
+        text = repr(str(error))[:200] if error is not None else ""
+        self.ratelog.log(
+            level, ("library", str(msg), cause), str(msg) + " (%s %s)", *args, cause, text, exc_info=error is not None
+        )

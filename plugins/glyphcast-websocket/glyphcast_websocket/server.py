@@ -35,14 +35,17 @@ from glyphcast_websocket.assets import NOT_BUILT_HINT, Assets
 from glyphcast_websocket.credentials import redact_library_logs
 from glyphcast_websocket.fanout import Session
 from glyphcast_websocket.handshake import NoCodec, choose_subprotocol
+from glyphcast_websocket.intake import WAITING, Handshakes
+from glyphcast_websocket.listener import BACKLOG, Listener
 from glyphcast_websocket.loopthread import STOP_TIMEOUT, LoopThread
-from glyphcast_websocket.ratelog import RateLimitedLog
+from glyphcast_websocket.ratelog import LibraryLog, RateLimitedLog
+from glyphcast_websocket.request_head import BadRequest
 from glyphcast_websocket.room import MAIN, Room
-from glyphcast_websocket.security import VIEWER, Admission, Handshake, Refusal
+from glyphcast_websocket.security import VIEWER, Admission, Handshake, Refusal, _show
 from glyphcast_websocket.session import Close, Command, Input, Resize, SessionProtocol, StateRequested
 from glyphcast_websocket.settings import Settings
 from glyphcast_websocket.tls import tls_context
-from glyphcast_websocket.wsio import Connection, Handshakes, connection_class, raise_descriptor_limit
+from glyphcast_websocket.wsio import Connection, attach, connection_class, raise_descriptor_limit
 
 log = logging.getLogger("glyphcast.websocket")
 
@@ -84,7 +87,11 @@ class Hub:
         #: ``/metrics``: this hub's own registry, read on the loop when scraped.
         self.metrics = metrics.HubMetrics(lambda: self.rooms.values())
         self.started_at = time.monotonic()
-        self.handshakes = Handshakes(settings.max_handshakes)
+        #: Connections between their TCP accept and the end of their handshake (see :mod:`.intake`).
+        self.handshakes = Handshakes(
+            settings.max_handshakes, settings.max_handshakes_per_address, WAITING, settings.open_timeout
+        )
+        self.listener: Listener | None = None
         self.thread = LoopThread(f"glyphcast-hub-{host}:{port}", self._failed)
         self._bound = False
         self._server: Server | None = None
@@ -155,30 +162,49 @@ class Hub:
         detail = f": {error}" if error is not None else ""
         self.ratelog.warning(("loop", context.get("message")), "%s%s", context.get("message", "event loop error"), detail)
 
+    def _flush_log(self) -> None:
+        """Every interval: the counts of log lines a burst suppressed, once the burst is over."""
+        self.ratelog.flush()
+        loop = self.thread.loop
+        if loop is not None and self._server is not None and self._server.is_serving():
+            loop.call_later(self.ratelog.interval, self._flush_log)
+
     async def _serve(self, ready: concurrent.futures.Future[int], stopped: asyncio.Event) -> None:
-        asyncio.get_running_loop().set_exception_handler(self._loop_error)
+        loop = self.thread.loop
+        assert loop is not None
+        loop.set_exception_handler(self._loop_error)
         s = self.settings
-        self._server = await serve(
-            self._handle,
-            self.host,
-            self.requested_port,
-            ssl=self._tls,
-            create_connection=connection_class(self.handshakes),
-            process_request=self._process_request,
-            select_subprotocol=self._select_subprotocol,
-            # Per-connection deflate would defeat encode-once and frame-once: the hub compresses each
-            # message once for everyone (Wire.deflated), so it asks for no context takeover both ways.
-            compression=None,
-            extensions=[shared_deflate()] if s.compression else None,
-            max_size=protocol.MAX_CLIENT_MESSAGE,
-            write_limit=s.write_limit,
-            open_timeout=s.open_timeout,
-            ping_interval=s.ping_interval,
-            ping_timeout=s.ping_timeout,
-            close_timeout=1.0,
-            server_header=SERVER_NAME,
-            reuse_port=s.reuse_port or None,  # SO_REUSEPORT: edge processes of one stream share the port
+        self.listener = listener = Listener(
+            self.handshakes, self.ratelog, on_protocol=attach, dropped=lambda reason: self.metrics.refused("", reason)
         )
+        with loop.listen_with(listener):
+            self._server = await serve(
+                self._handle,
+                self.host,
+                self.requested_port,
+                ssl=self._tls,
+                # The TLS handshake is part of the opening handshake's time, counted from the TCP accept.
+                ssl_handshake_timeout=s.open_timeout if self._tls else None,
+                backlog=BACKLOG,
+                create_connection=connection_class(listener, self._bad_request),
+                process_request=self._process_request,
+                process_response=self._process_response,
+                select_subprotocol=self._select_subprotocol,
+                # Per-connection deflate would defeat encode-once and frame-once: the hub compresses each
+                # message once for everyone (Wire.deflated), so it asks for no context takeover both ways.
+                compression=None,
+                extensions=[shared_deflate()] if s.compression else None,
+                max_size=protocol.MAX_CLIENT_MESSAGE,
+                write_limit=s.write_limit,
+                open_timeout=s.open_timeout,
+                ping_interval=s.ping_interval,
+                ping_timeout=s.ping_timeout,
+                close_timeout=1.0,
+                server_header=SERVER_NAME,
+                logger=LibraryLog(logging.getLogger("websockets.server"), self.ratelog, self._library_error),
+                reuse_port=s.reuse_port or None,  # SO_REUSEPORT: edge processes of one stream share the port
+            )
+        loop.call_later(self.ratelog.interval, self._flush_log)
         sockets = self._server.sockets
         port = int(sockets[0].getsockname()[1]) if sockets else self.requested_port
         # Served origins carry the real port (same throttles).
@@ -188,13 +214,12 @@ class Hub:
         self._bound = True
         ready.set_result(port)
         await stopped.wait()
-        loop = asyncio.get_running_loop()
         deadline = loop.time() + STOP_TIMEOUT - 0.5  # the thread is joined within STOP_TIMEOUT
         # Clients of an ended stream read the final frame and `end` (closed with 1000).
         for room in self.rooms.values():
             if room.fanout.ended is not None:
                 await room.fanout.finish(max(0.0, min(ENDING_TIMEOUT, deadline - loop.time())))
-        self.handshakes.abort_all()  # nothing to say to them; their handshake tasks end now
+        listener.close()  # connections still in their handshake: nothing to say to them; they end now
         self._server.close(close_connections=True)  # closes every client with 1001
         try:
             await asyncio.wait_for(self._server.wait_closed(), max(0.1, deadline - loop.time()))
@@ -238,23 +263,62 @@ class Hub:
         decision = policy.admit(handshake, str(remote[0]) if remote else "", time.monotonic(), connected)
         headers = policy.page_headers
         if isinstance(decision, Refusal):
-            self.ratelog.warning(decision.log_key, "refused %s %s: %s", handshake.method, path, decision.reason)
+            self.ratelog.warning(
+                decision.log_key, "refused %s %s: %s", _show(handshake.method, 20), _show(path), decision.reason
+            )
             self.metrics.refused(room.name if room is not None else "", decision.log_key)
             return pages.response(decision.status, decision.body, headers=(*headers, *decision.headers))
         if ws_path and upgrade:
             connection.admission = decision
             connection.room = room
+            if connection.ticket is not None:
+                connection.ticket.admitted = True
             return None  # on to the WebSocket handshake
         if path == metrics.PATH:  # every stream's counts, under the page's rule (see docs/operations.md)
             body, content_type = self.metrics.render(request.headers.get("Accept", ""))
             return pages.response(200, body, content_type, headers=headers, head=decision.head)
         if listing:
             return pages.listing(self.listed(), headers=headers, head=decision.head)
+        if room is None and path == "/healthz":  # a port with named streams only: the server's health
+            return pages.healthz(self.health(), headers=headers, head=decision.head)
         if room is None:
             return pages.response(404, b"no such stream\n", headers=headers, head=decision.head)
         if path == f"/s/{room.name}":  # the page's relative links need the trailing slash
             return pages.redirect(f"{path}/", headers=headers, head=decision.head)
         return pages.page(rest, self.assets, lambda: self.health(room), headers=headers, head=decision.head)
+
+    def _process_response(self, connection: ServerConnection, request: Request, response: Response) -> Response | None:
+        """websockets' own refusals (a handshake it finds invalid: 400, 426, 500, ...) replaced by ours:
+        the same status with the hub's headers, and a body that quotes nothing the client sent."""
+        if response.status_code == 101 or "Content-Security-Policy" in response.headers:
+            return None  # an upgrade, or a response the hub made itself
+        assert isinstance(connection, Connection)
+        room = connection.room if isinstance(connection.room, Room) else None
+        policy = room.policy if room is not None else self.policy
+        error = connection.protocol.handshake_exc
+        if isinstance(error, NegotiationError) and room is not None:
+            reason = f"no codec in common: this server speaks {', '.join(sorted(room.codecs.by_subprotocol))}"
+            key = "codec"  # counted by _select_subprotocol already
+        else:
+            reason = pages.REASONS.get(response.status_code, "bad request: not a valid WebSocket opening handshake")
+            key = "bad-handshake"
+            self.metrics.refused(room.name if room is not None else "", key)
+        self.ratelog.info(
+            (key, response.status_code), "refused a WebSocket handshake (%d): %s",
+            response.status_code, _show(str(error)) if error is not None else "no reason given",
+        )
+        extra = tuple((name, response.headers[name]) for name in ("Upgrade", "Allow") if name in response.headers)
+        return pages.response(response.status_code, f"{reason}\n".encode(), headers=(*policy.page_headers, *extra))
+
+    def _bad_request(self, error: BadRequest) -> Response:
+        """The answer to a request the hub will not hand to websockets (too long, malformed, with a body)."""
+        self.metrics.refused("", f"http-{error.status}")
+        self.ratelog.info(("bad-request", error.status), "refused a request (%d): %s", error.status, error.reason)
+        return pages.response(error.status, f"{error.reason}\n".encode(), headers=(*self.policy.page_headers, *error.headers))
+
+    def _library_error(self, cause: str) -> None:
+        """websockets logged an error for one connection (written rate-limited by :class:`LibraryLog`)."""
+        self.metrics.refused("", "internal-error")
 
     def listed(self) -> list[tuple[str, str]]:
         """(name, page path) of the streams ``/`` lists: those anyone may watch (no view token)."""
@@ -273,9 +337,12 @@ class Hub:
         return None if chosen is None else Subprotocol(chosen)
 
     def health(self, room: Room | None = None) -> dict[str, Any]:
-        """``/healthz``: the server, then the stream asked about (the main one at ``/healthz``) and every stream."""
-        room = room or self.rooms.get(MAIN) or next(iter(self.rooms.values()), None)
-        stream = room.health() if room is not None else {}
+        """``/healthz``: the server, then the stream asked about and every stream.
+
+        Without a stream (``/healthz`` on a port with named streams only): the server alone,
+        with ``clients_total`` counting every stream's clients.
+        """
+        stream = room.health() if room is not None else {"clients_total": len(self.sessions)}
         return {
             "status": "ok",
             "server": SERVER_NAME,

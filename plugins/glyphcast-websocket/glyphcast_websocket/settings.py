@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from glyphcast import DisplayError
 
+from glyphcast_websocket import intake
 from glyphcast_websocket.security import Policy
 
 
@@ -19,8 +20,11 @@ class Settings:
     connections (controllers may exceed it by
     :data:`~glyphcast_websocket.security.CONTROLLER_SLOTS`); ``trusted_proxies``
     are the addresses/networks whose ``X-Forwarded-For``/``Forwarded`` name the
-    client; ``max_handshakes`` caps connections that have not finished
-    their handshake (over it, the oldest one is dropped). ``reuse_port`` sets
+    client; ``max_handshakes`` caps connections in their opening handshake
+    (at the cap the server stops accepting: the rest wait in the listen
+    backlog), ``max_handshakes_per_address`` those of one address (further ones
+    wait their turn), and ``open_timeout`` is the time a connection has for its
+    handshake, TLS included, from its TCP accept (see :mod:`.intake`). ``reuse_port`` sets
     SO_REUSEPORT on the listening socket, so several processes (edge servers of
     one stream) can listen on the same port and the kernel spreads new
     connections among them.
@@ -36,9 +40,10 @@ class Settings:
     certfile: str = ""
     keyfile: str = ""
     max_clients: int = 256
-    max_handshakes: int = 64
+    max_handshakes: int = intake.LIMIT
+    max_handshakes_per_address: int = intake.PER_ADDRESS
     write_limit: int = 32 * 1024
-    open_timeout: float = 10.0
+    open_timeout: float = intake.TIMEOUT
     ping_interval: float = 20.0
     ping_timeout: float = 20.0
     rate: float = 50.0
@@ -49,7 +54,8 @@ class Settings:
 
     def server_part(self) -> tuple[object, ...]:
         """What every stream on one port must agree on: the server's own settings, not a stream's."""
-        return (self.certfile, self.keyfile, self.max_handshakes, self.write_limit, self.open_timeout,
+        return (self.certfile, self.keyfile, self.max_handshakes, self.max_handshakes_per_address,
+                self.write_limit, self.open_timeout,
                 self.ping_interval, self.ping_timeout, self.compression, self.reuse_port)
 
     def policy(self, host: str, port: int) -> Policy:

@@ -2,7 +2,7 @@
 
 The hub writes the same pre-framed bytes to every session (see
 :class:`~glyphcast_websocket.delivery.Wire`), which ``connection.send`` cannot
-do: it frames (and would compress) per connection. So the hub needs four
+do: it frames (and would compress) per connection. So the hub needs five
 things websockets does not offer as public API, all on
 ``websockets.asyncio.connection.Connection``:
 
@@ -14,15 +14,26 @@ things websockets does not offer as public API, all on
   and with which window (:attr:`Connection.deflate_bits`).
 - ``paused``: set by asyncio flow control (``pause_writing``) while the
   socket's write buffer is above ``write_limit``; the hub stops writing then.
-- ``protocol.state``: the hub must not write once the closing handshake began.
+- ``protocol.state``: the hub must not write once the closing handshake began
+  (and reads no request bytes once the connection is open, below).
 - ``drain()``: wait until flow control resumes writing.
 
-:class:`Connection` also enforces two bounds websockets leaves open: the
-library answers every ping with a pong written straight to the transport, so a
-client that floods pings and never reads would grow the write buffer without
-limit; and connections still in the opening handshake are capped (over the
-cap, the oldest is dropped, so slow or idle handshakes cannot starve a real
-client of file descriptors).
+How connections come in relies on two more behaviours of websockets' asyncio
+server, neither of them a private name:
+
+- ``serve()`` makes its listening server with ``loop.create_server(protocol_factory,
+  host, port, **kwargs)`` and then uses only what :class:`asyncio.AbstractServer`
+  offers, plus ``sockets``. The hub's :class:`~.listener.Listener` takes that call
+  (:meth:`~.listener.ListeningLoop.listen_with`): its own accept loop pauses at
+  the in-handshake limit instead of dropping anyone (:mod:`.intake`).
+- ``Connection.data_received`` is where the request's bytes enter: :class:`Connection`
+  hands websockets exactly one request head (:mod:`.request_head`) and answers a
+  malformed, oversized or body-carrying request itself, so every response
+  carries the hub's headers and a pipelined request is never parsed as frames.
+
+:class:`Connection` also bounds what websockets leaves open: the library
+answers every ping with a pong written straight to the transport, so a client
+that floods pings and never reads would grow the write buffer without limit.
 
 ``tests/websocket/test_wsio.py`` fails if a websockets upgrade breaks any of this.
 """
@@ -38,9 +49,13 @@ from typing import Any
 from glyphcast import Frame
 from websockets.asyncio.server import ServerConnection
 from websockets.extensions.permessage_deflate import PerMessageDeflate
+from websockets.http11 import Response
 from websockets.protocol import State
 
 from glyphcast_websocket.delivery import EncodeCache, Wire
+from glyphcast_websocket.intake import Ticket
+from glyphcast_websocket.listener import Listener
+from glyphcast_websocket.request_head import BadRequest, HeadReader
 
 log = logging.getLogger("glyphcast.websocket")
 
@@ -49,62 +64,25 @@ log = logging.getLogger("glyphcast.websocket")
 CONTROL_BACKLOG_LIMIT = 64 * 1024
 
 
-class Handshakes:
-    """Connections that have not finished their opening handshake, oldest first, at most ``limit``."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self._waiting: dict[Connection, None] = {}
-        #: Connections dropped to make room for newer ones.
-        self.dropped = 0
-        #: The server is stopping: a connection that arrives now is dropped at once.
-        self.closed = False
-
-    def add(self, connection: Connection) -> Connection | None:
-        """Track ``connection``; return the oldest one to drop if the cap is exceeded (or
-        ``connection`` itself once the server is stopping: it was accepted in the listener's
-        last instant, and nothing will ever answer it)."""
-        if self.closed:
-            return connection
-        self._waiting[connection] = None
-        if len(self._waiting) <= self.limit:
-            return None
-        oldest = next(iter(self._waiting))
-        del self._waiting[oldest]
-        self.dropped += 1
-        return oldest
-
-    def discard(self, connection: Connection) -> None:
-        self._waiting.pop(connection, None)
-
-    def admitted(self) -> int:
-        """Connections the policy admitted that have not become sessions yet (they count as clients)."""
-        return sum(1 for c in self._waiting if c.admission is not None)
-
-    def __len__(self) -> int:
-        return len(self._waiting)
-
-    def abort_all(self) -> None:
-        """Drop every connection still in its handshake, and any that arrives later (the server is stopping)."""
-        self.closed = True
-        for connection in list(self._waiting):
-            connection.transport.abort()
-        self._waiting.clear()
-
-
 class Connection(ServerConnection):
     """A server connection the hub can write shared frames to, with bounded memory.
 
-    Made by :func:`connection_class`, which binds the hub's :class:`Handshakes`.
+    Made by :func:`connection_class`, which binds the hub's :class:`~.listener.Listener`
+    and how the hub answers a request it will not hand to websockets.
     ``admission`` carries what the hub's request check decided (the role) from
     the handshake to the connection handler.
     """
 
-    handshakes: Handshakes
+    listener: Listener
+    answer: Callable[[BadRequest], Response]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.admission: Any = None
+        #: This connection's place in the listener's bookkeeping until its handshake ends.
+        self.ticket: Ticket | None = None
+        #: Reads the one request's head; None once it is handed to websockets (or answered here).
+        self.head: HeadReader | None = HeadReader()
         #: The window (bits) of the permessage-deflate this connection negotiated; None without it.
         self.deflate_bits: int | None = None
         #: The stream (a ``Room``) the request's path named, for the handshake and the handler.
@@ -116,26 +94,40 @@ class Connection(ServerConnection):
         self.stalled = False
 
     # -- bounds ---------------------------------------------------------------
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        super().connection_made(transport)
-        oldest = self.handshakes.add(self)
-        if oldest is not None:
-            log.debug("too many connections in the handshake (or the server is stopping); dropping one")
-            oldest.transport.abort()
-
     def connection_lost(self, exc: Exception | None) -> None:
-        self.handshakes.discard(self)
+        self.settle()
         super().connection_lost(exc)
 
+    def settle(self) -> None:
+        """This connection's handshake is over (done, answered or gone): its place goes to the next one."""
+        ticket, self.ticket = self.ticket, None
+        if ticket is not None:
+            self.listener.settle(ticket)
+
     def opened(self) -> None:
-        """The handshake completed: this connection no longer counts against the handshake cap,
+        """The handshake completed: this connection no longer counts against the handshake limits,
         and what it negotiated is known."""
-        self.handshakes.discard(self)
+        self.settle()
         for extension in self.protocol.extensions:
             if isinstance(extension, PerMessageDeflate):
                 self.deflate_bits = extension.local_max_window_bits
 
     def data_received(self, data: bytes) -> None:
+        if self.protocol.state is State.CONNECTING:
+            head = self.head
+            if head is None:
+                return  # after the one request and before its answer: a pipelined request, a stray CRLF
+            try:
+                request = head.feed(data)
+            except BadRequest as error:
+                self.head = None
+                self.transport.write(self.answer(error).serialize())
+                self.transport.close()
+                return
+            if request is None:
+                return
+            self.head = None
+            data = request.raw  # websockets reads exactly the head, nothing after it
         before = self.transport.get_write_buffer_size()
         super().data_received(data)  # may write pongs (or a close frame) to the transport
         if self.paused:  # the client is not reading: count what the library queued for it
@@ -220,6 +212,14 @@ def raise_descriptor_limit() -> tuple[int, int]:
     return (soft, soft)
 
 
-def connection_class(handshakes: Handshakes) -> type[Connection]:
-    """The ``create_connection`` class for one hub's ``serve()``: its connections share ``handshakes``."""
-    return type("HubConnection", (Connection,), {"handshakes": handshakes})
+def connection_class(listener: Listener, answer: Callable[[BadRequest], Response]) -> type[Connection]:
+    """The ``create_connection`` class for one hub's ``serve()``: its connections settle with ``listener``,
+    and a request the hub answers itself (:class:`~.request_head.BadRequest`) gets ``answer(error)``."""
+    return type("HubConnection", (Connection,), {"listener": listener, "answer": staticmethod(answer)})
+
+
+def attach(protocol: asyncio.BaseProtocol, ticket: Ticket) -> None:
+    """The listener made ``protocol`` for the connection behind ``ticket`` (``Listener(on_protocol=attach)``)."""
+    if isinstance(protocol, Connection):
+        protocol.ticket = ticket
+        protocol.accepted_at = ticket.accepted_at
