@@ -1,0 +1,118 @@
+"""The docs build fails on what would make the site wrong: a reference to a glyphcast name that
+resolves to nothing, a page left out of the index, a package without a reference page.
+
+Each build here is a small site made in a temporary folder with docs/conf.py (the
+real build's settings) and the real build's command line (tox.ini, env ``docs``).
+"""
+
+from __future__ import annotations
+
+import configparser
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("sphinx", reason="the docs build needs Sphinx (tox -e docs)")
+pytest.importorskip("myst_parser", reason="the docs build needs myst-parser (tox -e docs)")
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def sphinx_options() -> list[str]:
+    """The options tox -e docs gives sphinx-build, so these builds fail exactly when it would."""
+    tox = configparser.ConfigParser(interpolation=None)
+    tox.read(ROOT / "tox.ini")
+    command = next(line for line in tox["testenv:docs"]["commands"].splitlines() if "sphinx-build" in line)
+    words = shlex.split(command)[1:]
+    options = []
+    skip = False
+    for word in words:
+        if skip:
+            skip = False
+        elif word in ("-c", "-d"):
+            skip = True
+        elif word.startswith("-"):
+            options.append(word)
+    return options
+
+
+def build(folder: Path, pages: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    for name, text in pages.items():
+        path = folder / "src" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    command = [
+        sys.executable, "-m", "sphinx", *sphinx_options(), "-c", str(ROOT / "docs"),
+        "-d", str(folder / "doctrees"), str(folder / "src"), str(folder / "html"),
+    ]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+
+
+def index(*pages: str) -> str:
+    return "Test site\n=========\n\n.. toctree::\n\n" + "".join(f"   {page}\n" for page in pages)
+
+
+FRAME_API = "```{eval-rst}\n.. autoclass:: glyphcast.Frame\n   :members:\n\n.. autoclass:: glyphcast.Delta\n```\n\n"
+
+
+@pytest.fixture(scope="module")
+def broken(tmp_path_factory: pytest.TempPathFactory) -> subprocess.CompletedProcess[str]:
+    """One site with one of each mistake (a single build: --keep-going reports them all)."""
+    return build(tmp_path_factory.mktemp("broken"), {
+        "docs/index.rst": index("frame", "page"),
+        "docs/frame.rst": "Frame\n=====\n\nSee :class:`glyphcast.NoSuchFrame`.\n",
+        "docs/page.md": "# Page\n\n" + FRAME_API
+        + "{py:meth}`glyphcast.Frame.delta` and {py:meth}`glyphcast.Frame.deltas`; [gone](gone.md)\n",
+        "docs/orphan.md": "# Nobody links me\n",
+    })
+
+
+def test_the_build_runs_with_warnings_as_errors_and_every_reference_checked() -> None:
+    assert {"-W", "-n", "-E"} <= set(sphinx_options())
+
+
+def test_a_broken_site_fails_the_build(broken: subprocess.CompletedProcess[str]) -> None:
+    assert broken.returncode != 0
+
+
+def test_a_reference_to_a_glyphcast_name_that_does_not_exist_is_an_error(broken: subprocess.CompletedProcess[str]) -> None:
+    assert "glyphcast.NoSuchFrame" in broken.stderr
+
+
+def test_a_misspelt_method_in_markdown_is_an_error(broken: subprocess.CompletedProcess[str]) -> None:
+    assert "glyphcast.Frame.deltas" in broken.stderr
+    assert "glyphcast.Frame.delta " not in broken.stderr
+
+
+def test_a_link_to_a_missing_page_is_an_error(broken: subprocess.CompletedProcess[str]) -> None:
+    assert "gone" in broken.stderr
+
+
+def test_a_page_left_out_of_the_index_is_an_error(broken: subprocess.CompletedProcess[str]) -> None:
+    assert re.search(r"orphan.*toctree", broken.stderr)
+
+
+def test_the_same_references_build_when_they_resolve(tmp_path: Path) -> None:
+    """The control: references that resolve build cleanly, including one by the defining module's
+    path (as signatures and docstrings write them) to the object documented where users import it."""
+    result = build(tmp_path, {
+        "docs/index.rst": index("page", "other"),
+        "docs/page.md": "# Page\n\n" + FRAME_API + "{py:class}`glyphcast.frame.Frame`, "
+        "{py:meth}`glyphcast.Frame.delta`, {py:class}`int`; [other](other.md)\n",
+        "docs/other.md": "# Other\n",
+    })
+    assert result.returncode == 0, result.stderr
+
+
+def test_every_package_has_a_reference_page() -> None:
+    pages = "\n".join(p.read_text() for p in (ROOT / "docs" / "api").glob("*.rst"))
+    documented = set(re.findall(r"^\.\. automodule:: (\w+)$", pages, re.M))
+    packages = {"glyphcast"} | {p.name.replace("-", "_") for p in (ROOT / "plugins").glob("glyphcast-*")}
+    assert packages <= documented, f"no reference page documents {sorted(packages - documented)}"
+    index = (ROOT / "docs" / "index.md").read_text()
+    for page in (ROOT / "docs" / "api").glob("*.rst"):
+        assert f"api/{page.stem}\n" in index, f"docs/index.md does not list api/{page.stem}"
