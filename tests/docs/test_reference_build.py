@@ -66,7 +66,8 @@ def broken(tmp_path_factory: pytest.TempPathFactory) -> subprocess.CompletedProc
         "docs/index.rst": index("frame", "page"),
         "docs/frame.rst": "Frame\n=====\n\nSee :class:`glyphcast.NoSuchFrame`.\n",
         "docs/page.md": "# Page\n\n" + FRAME_API
-        + "{py:meth}`glyphcast.Frame.delta` and {py:meth}`glyphcast.Frame.deltas`; [gone](gone.md)\n",
+        + "{py:meth}`glyphcast.Frame.delta` and {py:meth}`glyphcast.Frame.deltas`; [gone](gone.md), "
+        "[nowhere](#no-such-heading)\n",
         "docs/orphan.md": "# Nobody links me\n",
     })
 
@@ -92,6 +93,10 @@ def test_a_link_to_a_missing_page_is_an_error(broken: subprocess.CompletedProces
     assert "gone" in broken.stderr
 
 
+def test_a_link_to_a_missing_heading_is_an_error(broken: subprocess.CompletedProcess[str]) -> None:
+    assert "no-such-heading" in broken.stderr
+
+
 def test_a_page_left_out_of_the_index_is_an_error(broken: subprocess.CompletedProcess[str]) -> None:
     assert re.search(r"orphan.*toctree", broken.stderr)
 
@@ -102,8 +107,9 @@ def test_the_same_references_build_when_they_resolve(tmp_path: Path) -> None:
     result = build(tmp_path, {
         "docs/index.rst": index("page", "other"),
         "docs/page.md": "# Page\n\n" + FRAME_API + "{py:class}`glyphcast.frame.Frame`, "
-        "{py:meth}`glyphcast.Frame.delta`, {py:class}`int`; [other](other.md)\n",
-        "docs/other.md": "# Other\n",
+        "{py:meth}`glyphcast.Frame.delta`, {py:class}`int`; [other](other.md#a-heading), written "
+        "as GitHub slugs it: [this one](other.md#sharing-a-program-benchmarkssharepy)\n",
+        "docs/other.md": "# Other\n\n## A heading\n\n## Sharing a program: `benchmarks/share.py`\n",
     })
     assert result.returncode == 0, result.stderr
 
