@@ -55,4 +55,3 @@ myst_heading_anchors = 4
 html_theme = "alabaster"
 html_title = f"glyphcast {release}"
 html_static_path: list[str] = []
-

@@ -61,9 +61,16 @@ for module in MODULES:
         DEFINED.setdefault(key, []).append(value)
 CLASSES = {key: [v for v in values if inspect.isclass(v)] for key, values in DEFINED.items()}
 VIEWER_CLASSES = {
-    m.group(1) for path in (ROOT / "client" / "src").glob("*.js") for m in re.finditer(r"class (\w+)", path.read_text())
+    m.group(1)
+    for path in (ROOT / "client" / "src").glob("*.js")
+    for m in re.finditer(r"class (\w+)", path.read_text())
 }
-FILES = {p.name for d in ("core", "plugins", "client/src", "tests", "benchmarks") for p in (ROOT / d).rglob("*") if p.is_file()}
+FILES = {
+    p.name
+    for d in ("core", "plugins", "client/src", "tests", "benchmarks")
+    for p in (ROOT / d).rglob("*")
+    if p.is_file()
+}
 
 
 def resolve_dotted(name: str) -> bool:

@@ -46,8 +46,16 @@ def build(folder: Path, pages: dict[str, str]) -> subprocess.CompletedProcess[st
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
     command = [
-        sys.executable, "-m", "sphinx", *sphinx_options(), "-c", str(ROOT / "docs"),
-        "-d", str(folder / "doctrees"), str(folder / "src"), str(folder / "html"),
+        sys.executable,
+        "-m",
+        "sphinx",
+        *sphinx_options(),
+        "-c",
+        str(ROOT / "docs"),
+        "-d",
+        str(folder / "doctrees"),
+        str(folder / "src"),
+        str(folder / "html"),
     ]
     return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
 
@@ -56,20 +64,26 @@ def index(*pages: str) -> str:
     return "Test site\n=========\n\n.. toctree::\n\n" + "".join(f"   {page}\n" for page in pages)
 
 
-FRAME_API = "```{eval-rst}\n.. autoclass:: glyphcast.Frame\n   :members:\n\n.. autoclass:: glyphcast.Delta\n```\n\n"
+FRAME_API = (
+    "```{eval-rst}\n.. autoclass:: glyphcast.Frame\n   :members:\n\n.. autoclass:: glyphcast.Delta\n```\n\n"
+)
 
 
 @pytest.fixture(scope="module")
 def broken(tmp_path_factory: pytest.TempPathFactory) -> subprocess.CompletedProcess[str]:
     """One site with one of each mistake (a single build: --keep-going reports them all)."""
-    return build(tmp_path_factory.mktemp("broken"), {
-        "docs/index.rst": index("frame", "page"),
-        "docs/frame.rst": "Frame\n=====\n\nSee :class:`glyphcast.NoSuchFrame`.\n",
-        "docs/page.md": "# Page\n\n" + FRAME_API
-        + "{py:meth}`glyphcast.Frame.delta` and {py:meth}`glyphcast.Frame.deltas`; [gone](gone.md), "
-        "[nowhere](#no-such-heading)\n",
-        "docs/orphan.md": "# Nobody links me\n",
-    })
+    return build(
+        tmp_path_factory.mktemp("broken"),
+        {
+            "docs/index.rst": index("frame", "page"),
+            "docs/frame.rst": "Frame\n=====\n\nSee :class:`glyphcast.NoSuchFrame`.\n",
+            "docs/page.md": "# Page\n\n"
+            + FRAME_API
+            + "{py:meth}`glyphcast.Frame.delta` and {py:meth}`glyphcast.Frame.deltas`; [gone](gone.md), "
+            "[nowhere](#no-such-heading)\n",
+            "docs/orphan.md": "# Nobody links me\n",
+        },
+    )
 
 
 def test_the_build_runs_with_warnings_as_errors_and_every_reference_checked() -> None:
@@ -80,7 +94,9 @@ def test_a_broken_site_fails_the_build(broken: subprocess.CompletedProcess[str])
     assert broken.returncode != 0
 
 
-def test_a_reference_to_a_glyphcast_name_that_does_not_exist_is_an_error(broken: subprocess.CompletedProcess[str]) -> None:
+def test_a_reference_to_a_glyphcast_name_that_does_not_exist_is_an_error(
+    broken: subprocess.CompletedProcess[str],
+) -> None:
     assert "glyphcast.NoSuchFrame" in broken.stderr
 
 
@@ -104,13 +120,16 @@ def test_a_page_left_out_of_the_index_is_an_error(broken: subprocess.CompletedPr
 def test_the_same_references_build_when_they_resolve(tmp_path: Path) -> None:
     """The control: references that resolve build cleanly, including one by the defining module's
     path (as signatures and docstrings write them) to the object documented where users import it."""
-    result = build(tmp_path, {
-        "docs/index.rst": index("page", "other"),
-        "docs/page.md": "# Page\n\n" + FRAME_API + "{py:class}`glyphcast.frame.Frame`, "
-        "{py:meth}`glyphcast.Frame.delta`, {py:class}`int`; [other](other.md#a-heading), written "
-        "as GitHub slugs it: [this one](other.md#sharing-a-program-benchmarkssharepy)\n",
-        "docs/other.md": "# Other\n\n## A heading\n\n## Sharing a program: `benchmarks/share.py`\n",
-    })
+    result = build(
+        tmp_path,
+        {
+            "docs/index.rst": index("page", "other"),
+            "docs/page.md": "# Page\n\n" + FRAME_API + "{py:class}`glyphcast.frame.Frame`, "
+            "{py:meth}`glyphcast.Frame.delta`, {py:class}`int`; [other](other.md#a-heading), written "
+            "as GitHub slugs it: [this one](other.md#sharing-a-program-benchmarkssharepy)\n",
+            "docs/other.md": "# Other\n\n## A heading\n\n## Sharing a program: `benchmarks/share.py`\n",
+        },
+    )
     assert result.returncode == 0, result.stderr
 
 
