@@ -77,7 +77,7 @@ class HubDisplay(FrameDisplay):
     to connect), ``control_token`` (makes a client a controller), ``allow_origin``
     (browser origins besides the server's own; ``*`` for any), ``max_clients``,
     ``reuse_port`` (SO_REUSEPORT: several processes serve one port, e.g. one edge per core).
-    ``port=0`` picks a free port: read :attr:`port` or :attr:`url` after ``init``.
+    ``port=0`` picks a free port: read ``port`` or :attr:`url` after ``init``.
     """
 
     def __init__(
@@ -159,7 +159,7 @@ class HubDisplay(FrameDisplay):
             announce(self.addresses())
 
     def addresses(self) -> list[str]:
-        """What :func:`announce` says at start: the viewer's URL, and the controller's when there is one."""
+        """What ``announce()`` says at start: the viewer's URL, and the controller's when there is one."""
         lines = [f"serving {self.url}"]
         controller = self.controller_url
         if controller:
