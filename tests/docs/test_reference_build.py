@@ -8,13 +8,17 @@ real build's settings) and the real build's command line (tox.ini, env ``docs``)
 from __future__ import annotations
 
 import configparser
+import importlib
+import os
 import re
 import shlex
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 import pytest
+from glyphcast import hookspecs
 
 pytest.importorskip("sphinx", reason="the docs build needs Sphinx (tox -e docs)")
 pytest.importorskip("myst_parser", reason="the docs build needs myst-parser (tox -e docs)")
@@ -76,7 +80,8 @@ def broken(tmp_path_factory: pytest.TempPathFactory) -> subprocess.CompletedProc
         tmp_path_factory.mktemp("broken"),
         {
             "docs/index.rst": index("frame", "page"),
-            "docs/frame.rst": "Frame\n=====\n\nSee :class:`glyphcast.NoSuchFrame`.\n",
+            "docs/frame.rst": "Frame\n=====\n\n.. currentmodule:: glyphcast\n\n"
+            "See :class:`glyphcast.NoSuchFrame` and, as a docstring inside glyphcast writes it, :data:`NO_SUCH_CONSTANT`.\n",
             "docs/page.md": "# Page\n\n"
             + FRAME_API
             + "{py:meth}`glyphcast.Frame.delta` and {py:meth}`glyphcast.Frame.deltas`; [gone](gone.md), "
@@ -98,6 +103,13 @@ def test_a_reference_to_a_glyphcast_name_that_does_not_exist_is_an_error(
     broken: subprocess.CompletedProcess[str],
 ) -> None:
     assert "glyphcast.NoSuchFrame" in broken.stderr
+
+
+def test_a_relative_reference_that_does_not_resolve_is_an_error(
+    broken: subprocess.CompletedProcess[str],
+) -> None:
+    """Docstrings mostly write names relative to their module (:data:`ROLE_CONTROLLER`): those are checked too."""
+    assert "NO_SUCH_CONSTANT" in broken.stderr
 
 
 def test_a_misspelt_method_in_markdown_is_an_error(broken: subprocess.CompletedProcess[str]) -> None:
@@ -125,7 +137,7 @@ def test_the_same_references_build_when_they_resolve(tmp_path: Path) -> None:
         {
             "docs/index.rst": index("page", "other"),
             "docs/page.md": "# Page\n\n" + FRAME_API + "{py:class}`glyphcast.frame.Frame`, "
-            "{py:meth}`glyphcast.Frame.delta`, {py:class}`int`; [other](other.md#a-heading), written "
+            "{py:meth}`glyphcast.Frame.delta`, {py:class}`int`, {py:class}`asyncio.Task`; [other](other.md#a-heading), written "
             "as GitHub slugs it: [this one](other.md#sharing-a-program-benchmarkssharepy)\n",
             "docs/other.md": "# Other\n\n## A heading\n\n## Sharing a program: `benchmarks/share.py`\n",
         },
@@ -141,3 +153,33 @@ def test_every_package_has_a_reference_page() -> None:
     index = (ROOT / "docs" / "index.md").read_text()
     for page in (ROOT / "docs" / "api").glob("*.rst"):
         assert f"api/{page.stem}\n" in index, f"docs/index.md does not list api/{page.stem}"
+
+
+def built_names() -> set[str]:
+    """Every object in the site tox -e docs just built (its objects.inv: 4 header lines, then zlib)."""
+    html = os.environ.get("GLYPHCAST_DOCS_HTML")
+    if not html:
+        pytest.skip("GLYPHCAST_DOCS_HTML is unset: tox -e docs builds the site, then points this test at it")
+    header, _, body = (Path(html) / "objects.inv").read_bytes().partition(b"zlib.\n")
+    assert b"Sphinx inventory version 2" in header
+    return {line.split(" ", 1)[0] for line in zlib.decompress(body).decode().splitlines()}
+
+
+def test_the_reference_documents_every_public_name_and_every_hook() -> None:
+    names = built_names()
+    packages = [
+        "glyphcast",
+        *sorted(p.name.replace("-", "_") for p in (ROOT / "plugins").glob("glyphcast-*")),
+    ]
+    public = [
+        f"{package}.{name}"
+        for package in packages
+        for name in importlib.import_module(package).__all__
+        if not name.startswith("__")
+    ]
+    hooks = [
+        f"glyphcast.hookspecs.{name}" for name, fn in vars(hookspecs).items() if hasattr(fn, "glyphcast_spec")
+    ]
+    assert len(hooks) >= 10
+    missing = sorted(name for name in public + hooks if name not in names)
+    assert not missing, f"the API reference does not document {missing}"
