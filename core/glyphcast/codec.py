@@ -81,6 +81,6 @@ class Codec(Protocol):
 
         Return what the bytes hold (the hub's message schema then checks that it
         is a map with a known ``type`` and valid fields); raise
-        :class:`CodecError` with a one-line reason for anything that cannot be
+        :class:`~glyphcast.CodecError` with a one-line reason for anything that cannot be
         decoded. Never let another exception escape: a client controls these bytes.
         """

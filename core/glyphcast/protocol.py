@@ -109,6 +109,7 @@ MAX_CLIENT_MESSAGE: Final = 64 * 1024
 
 #: ``hello``'s ``role``.
 ROLE_VIEWER: Final = "viewer"
+#: ``hello``'s ``role`` for a client that may resize, send commands and type.
 ROLE_CONTROLLER: Final = "controller"
 
 

@@ -86,11 +86,11 @@ def set_window_size(fd: int, width: int, height: int) -> None:
 
 
 class PtyProcess:
-    """``argv`` running on a fresh ``width`` x ``height`` pty; :attr:`master` is our end (non-blocking).
+    """``argv`` running on a fresh ``width`` x ``height`` pty; ``master`` is our end (non-blocking).
 
     ``modes_from``: a terminal whose modes (erase character, flow control...)
     the pty starts with, so a program behaves as it does in that terminal.
-    :attr:`tty_name` is the program's side (``/dev/pts/N``).
+    ``tty_name`` is the program's side (``/dev/pts/N``).
     """
 
     def __init__(

@@ -93,8 +93,8 @@ class PtySource:
 
     The program starts when the source is first iterated (after the displays,
     so the viewer's address is printed before the program takes the terminal)
-    and the iteration ends when it exits: :attr:`exit_status` is its status
-    (128 + N when killed by signal N) and :attr:`end_reason` says it in words.
+    and the iteration ends when it exits: ``exit_status`` is its status
+    (128 + N when killed by signal N) and ``end_reason`` says it in words.
 
     ``keyboard``/``mirror`` attach a terminal (what ``glyphcast share`` does):
     bytes read from ``keyboard`` go to the program unmetered, and the program's

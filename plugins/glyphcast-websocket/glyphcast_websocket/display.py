@@ -79,7 +79,7 @@ class HubDisplay(FrameDisplay):
     (viewers; controllers have reserved slots beyond it), ``trusted_proxies``
     (addresses/networks whose ``X-Forwarded-For``/``Forwarded`` name the client),
     ``reuse_port`` (SO_REUSEPORT: several processes serve one port, e.g. one edge per core).
-    ``port=0`` picks a free port: read :attr:`port` or :attr:`url` after ``init``.
+    ``port=0`` picks a free port: read ``port`` or :attr:`url` after ``init``.
     """
 
     def __init__(
@@ -163,7 +163,7 @@ class HubDisplay(FrameDisplay):
             announce(self.addresses())
 
     def addresses(self) -> list[str]:
-        """What :func:`announce` says at start: the viewer's URL, and the controller's when there is one."""
+        """What ``announce()`` says at start: the viewer's URL, and the controller's when there is one."""
         lines = [f"serving {self.url}"]
         controller = self.controller_url
         if controller:

@@ -159,7 +159,7 @@ class FanOut:
     def pump(self, s: Session) -> None:
         """THE hot path: write what ``s`` gets next for as long as its socket takes it.
 
-        The bytes are the shared, pre-framed :class:`Wire` from the encode
+        The bytes are the shared, pre-framed :class:`~glyphcast_websocket.delivery.Wire` from the encode
         cache (:mod:`.wsio` says why writing them directly is exact). Once the
         socket is above its write limit, one drain waiter picks up the newest
         frame when it drains.

@@ -31,7 +31,7 @@ def choose_subprotocol(offered: Sequence[str], codecs: Mapping[str, Codec], defa
 class EnabledCodecs:
     """The codecs a hub negotiates: the union of its displays' codecs, counted per display.
 
-    :attr:`by_subprotocol` is replaced whole on every change, so the hub's
+    ``by_subprotocol`` is replaced whole on every change, so the hub's
     thread reads it without a lock while displays attach and detach.
     """
 

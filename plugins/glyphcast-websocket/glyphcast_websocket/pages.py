@@ -1,7 +1,7 @@
 """HTTP on the hub's port (sans-I/O): the viewer's files and ``/healthz``.
 
 Requests the security policy admitted, and that are not WebSocket upgrades,
-get a complete :class:`Response` here (refusals too, through :func:`response`);
+get a complete :class:`~websockets.http11.Response` here (refusals too, through :func:`response`);
 nothing in this module touches a socket.
 """
 

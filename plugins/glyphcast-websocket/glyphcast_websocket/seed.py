@@ -33,7 +33,7 @@ class WebSocketDisplay(HubDisplay):
     - Nobody controls without the control token (security model v2; the seed
       trusted every client). Watching works as before; to send ``command``,
       ``resize`` or ``input``, pass ``control_token=...`` and open the viewer
-      at :attr:`controller_url` (``http://127.0.0.1:8765/#control=...``).
+      at :attr:`~glyphcast_websocket.HubDisplay.controller_url` (``http://127.0.0.1:8765/#control=...``).
       Other clients send ``Authorization: Bearer <token>``; a token in the
       query string is refused.
     - It binds 127.0.0.1 unless asked otherwise, and answers only requests

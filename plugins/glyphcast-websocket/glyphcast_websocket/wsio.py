@@ -9,7 +9,7 @@ things websockets does not offer as public API, all on
 - ``transport.write(bytes)``: write an already-framed server message. Server
   frames are unmasked, and the one extension the hub negotiates,
   permessage-deflate, is asked for with no context takeover, so the
-  compressed bytes (:meth:`Wire.deflated`) are what ``send`` would have written.
+  compressed bytes (:meth:`.delivery.Wire.deflated`) are what ``send`` would have written.
 - ``protocol.extensions``: whether this connection negotiated permessage-deflate,
   and with which window (:attr:`Connection.deflate_bits`).
 - ``paused``: set by asyncio flow control (``pause_writing``) while the
@@ -157,7 +157,7 @@ class Connection(ServerConnection):
 
         Stops when ``next_wire`` has nothing more, or above the write limit:
         then :attr:`stalled` is set (the caller clears it when it starts
-        waiting) and :meth:`drain` waits for room. Writes nothing once closing. Every check reads the
+        waiting) and ``drain()`` waits for room. Writes nothing once closing. Every check reads the
         connection's own fields: this runs once per client and frame, so it
         touches as few objects as it can.
         """
