@@ -30,6 +30,7 @@ class Parser(argparse.ArgumentParser):
     """argparse, with errors on one line (usage is one ``--help`` away)."""
 
     def error(self, message: str) -> NoReturn:
+        """Print ``message`` as one line that points at ``--help``, and exit with status 2 (``EXIT_USAGE``)."""
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 

@@ -22,10 +22,13 @@ from dataclasses import dataclass, field
 
 from glyphcast_websocket.forwarded import parse_address
 
-#: Wrong tokens counted within ``WINDOW`` seconds: per address, per prefix, in total. Over one => 429.
+#: Wrong tokens counted within :data:`WINDOW` seconds from one address; over it => 429.
 ADDRESS_LIMIT = 5
+#: ... from one prefix (IPv4 /24, IPv6 /48).
 PREFIX_LIMIT = 20
+#: ... from every address together.
 TOTAL_LIMIT = 50
+#: The window (seconds) the limits count over.
 WINDOW = 10.0
 #: Keys remembered per table (addresses, prefixes); the least recently failing one is forgotten beyond this.
 MAX_TRACKED_ADDRESSES = 4096
