@@ -22,6 +22,9 @@ import unicodedata
 import avt
 from wcwidth import wcwidth
 
+from glyphcast.protocol import MAX_SIDE
+from glyphcast.text import clean_row
+
 Cursor = tuple[int, int]
 """(col, row), 0-based, as the wire protocol's ``cursor``."""
 
@@ -307,13 +310,19 @@ class Screen:
         """
         if self._stale:
             rendered = {line.text: (line, row) for line, row in zip(self._lines, self._rows, strict=True) if line}
+            width = self.width
             for index, before in enumerate(self._lines):
                 # vt[index] is the screen's line: with no scrollback, avt's lines are the screen's.
                 line = self._vt[index]
                 if line == before:
                     continue
                 seen = rendered.get(line.text)
-                row = seen[1] if seen is not None and seen[0] == line else render_line(line, self._clusters.cluster)
+                if seen is not None and seen[0] == line:
+                    row = seen[1]
+                else:
+                    # A cell holds whatever the program wrote that avt took for a character (DEL, bidi
+                    # controls): the row keeps text and SGR only, as rows from any outside source do.
+                    row = clean_row(render_line(line, self._clusters.cluster), width)
                 self._lines[index], self._rows[index] = line, row
             self._stale = False
         return tuple(self._rows)
@@ -337,6 +346,10 @@ def _strip_sgr(row: str) -> str:
 
 def _check_size(width: int, height: int) -> None:
     # avt panics (an exception no `except Exception` catches) on 0 rows or columns, and on a wide
-    # character in a single column with autowrap off; no real terminal is that narrow.
+    # character in a single column with autowrap off; no real terminal is that narrow. Its memory
+    # grows with width x height (a recording's 5000x5000 header cost 1.8 GB, 100000x100000 aborted
+    # the process): nothing larger than a stream may be is emulated.
     if width < 2 or height < 1:
         raise ValueError(f"terminal size {width}x{height} is too small: it needs at least 2 columns and 1 row")
+    if width > MAX_SIDE or height > MAX_SIDE:
+        raise ValueError(f"terminal size {width}x{height} is over glyphcast's limit of {MAX_SIDE}x{MAX_SIDE}")
