@@ -111,6 +111,8 @@ MAX_CLIENT_MESSAGE: Final = 64 * 1024
 #: Redis, a recording's terminal. No display needs more, and a terminal emulator's
 #: memory grows with width x height (5000x5000 cost 1.8 GB).
 MAX_SIDE: Final = 1000
+#: The longest marker label or end reason kept from outside (a recording, Redis), in characters.
+MAX_LABEL: Final = 200
 
 #: ``hello``'s ``role``.
 ROLE_VIEWER: Final = "viewer"
@@ -313,6 +315,7 @@ __all__ = [
     "FORBIDDEN",
     "JSON_SUBPROTOCOL",
     "MAX_CLIENT_MESSAGE",
+    "MAX_LABEL",
     "MAX_SIDE",
     "OUT_OF_RANGE",
     "PROTOCOL_VERSION",

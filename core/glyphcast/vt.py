@@ -252,14 +252,19 @@ class Screen:
 
         Decode with an incremental UTF-8 decoder so a character split across
         reads arrives whole. An accent that arrives in a later call than its
-        letter is dropped (avt has already placed the letter).
+        letter is dropped (avt has already placed the letter). A lone surrogate
+        (a recording's JSON can hold ``"\\ud800"``) is shown as U+FFFD.
         """
         text = self._clusters.fold(text)  # each cluster is one character now: any cut is safe
         feed = self._vt.feed_str
         for start in range(0, len(text), FEED_SIZE):
             # avt returns every line scrolled off in one call: 8 K characters at a time keeps
             # that small whatever the program wrote (1 MB in one call peaked at 650 MB).
-            changed, _scrolled_off = feed(text[start : start + FEED_SIZE])
+            piece = text[start : start + FEED_SIZE]
+            try:
+                changed, _scrolled_off = feed(piece)
+            except UnicodeEncodeError:  # raised before avt sees anything, so feeding it again is safe
+                changed, _scrolled_off = feed(_SURROGATE.sub("\ufffd", piece))
             self._stale = self._stale or bool(changed)
 
     def resize(self, width: int, height: int) -> None:
@@ -338,6 +343,7 @@ class Screen:
 
 
 _SGR = re.compile(r"\x1b\[[0-9;]*m")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _strip_sgr(row: str) -> str:

@@ -124,3 +124,10 @@ def test_the_painter_writes_an_engine_s_row_as_text_and_sgr_too() -> None:
     """The terminal display and recordings paint with paint_rows: a row with other escapes loses them there."""
     painted = paint_rows([(0, "\x1b[31mred\x1b]0;title\x07\x1b[6n\x1b[0m")], 10)
     assert painted == "\x1b[1;1H\x1b[31mred\x1b[0m\x1b[0m\x1b[K"
+
+
+def test_a_lone_surrogate_shows_as_a_replacement_character_instead_of_failing_the_feed() -> None:
+    """A recording's JSON can hold "\\ud800"; avt cannot take it."""
+    screen = vt.Screen(10, 1)
+    screen.feed("a\ud800b")
+    assert screen.snapshot()[0] == ("a\ufffdb",)
