@@ -294,3 +294,29 @@ def test_close_lets_the_worker_take_the_rest_then_none_and_wakes_it() -> None:
     worker.join(2)
     assert taken == [None]
     assert backlog.put(1) is False
+
+
+# -- junk -------------------------------------------------------------------------------
+def test_junk_is_logged_once_per_interval_with_a_count_and_read_ever_more_slowly(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from glyphcast_redis.source import JUNK_PATIENCE, JUNK_PAUSE, Junk
+
+    now = [0.0]
+    junk = Junk("edge", interval=10.0, clock=lambda: now[0])
+    with caplog.at_level("WARNING", logger="glyphcast.redis"):
+        for n in range(10_000):
+            now[0] = n / 2000  # 5 s of junk
+            junk.skipped("not msgpack: \x1b]0;t\x07")
+        now[0] = 10.5
+        junk.skipped("unknown type 'x'")
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 2 and "an entry" in lines[0] and "10000 entries" in lines[1] and "10001 in all" in lines[1]
+    assert "\x1b" not in lines[0] and "\\x1b]0;t\\x07" in lines[0]
+    pauses = [junk.pause() for _ in range(10)]
+    assert 0 < pauses[0] < pauses[3] and max(pauses) <= JUNK_PAUSE
+    junk.fine()
+    assert junk.pause() == 0.0 and junk.in_a_row == 0
+    for _ in range(JUNK_PATIENCE - 1):
+        junk.skipped("x")
+    assert junk.pause() == 0.0  # a few bad entries among good ones cost nothing

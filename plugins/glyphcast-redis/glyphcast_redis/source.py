@@ -95,9 +95,9 @@ class Junk:
         self._unlogged += 1
         now = self.clock()
         if now - self._logged_at >= self.interval:
-            entries_ = "an entry" if self._unlogged == 1 else f"{self._unlogged} entries"
+            which = "an entry" if self._unlogged == 1 else f"{self._unlogged} entries"
             log.warning("%s: skipped %s that glyphcast did not write (the last: %s; %d in all)",
-                        self.what, entries_, escape(why), self.count)
+                        self.what, which, escape(why), self.count)
             self._logged_at, self._unlogged = now, 0
 
     def fine(self) -> None:
