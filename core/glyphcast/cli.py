@@ -194,7 +194,11 @@ def _quiet_plugin_warnings() -> None:
     """Skipped plugins are logged (one line each, naming the plugin); don't repeat them as warnings."""
     warnings.filterwarnings("ignore", category=PluginWarning)
     if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.WARNING, format="glyphcast: %(message)s")
+        # Log lines quote what clients, Redis and recordings sent, and stderr may be the sharer's own
+        # terminal: the handler escapes every control character a call site left in (glyphcast.logs).
+        from glyphcast.logs import stderr_handler
+
+        logging.basicConfig(level=logging.WARNING, handlers=[stderr_handler()])
 
 
 def main(argv: Sequence[str] | None = None) -> int:

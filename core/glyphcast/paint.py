@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from glyphcast.text import cell_width, fit
+from glyphcast.text import cell_width, clean_row, fit
 
 CSI = "\x1b["
 #: Reset colours and styles.
@@ -38,11 +38,17 @@ def paint_rows(rows: Iterable[tuple[int, str]], width: int, columns: int | None 
     - ends with ``CSI 0m`` then ``CSI K``: reset the style, then erase what an
       older, longer row (or anything right of the frame) left on the line. A row
       that reaches the screen's last column skips the erase: the cursor then
-      waits on that column and ``CSI K`` would erase its cell.
+      waits on that column and ``CSI K`` would erase its cell;
+    - carries text and SGR only (:func:`glyphcast.text.clean_row`): a row is
+      text and colours, and any other escape sequence would act on the terminal
+      (a title, the clipboard, a query answered as keystrokes) or move the cursor
+      off the row. Sources from outside clean their rows already; this holds for
+      every row that reaches a terminal or a recording, whatever its source.
     """
     screen = width if columns is None else columns
     out: list[str] = []
     for index, row in rows:
+        row = clean_row(row, width)
         cells = cell_width(row)
         if cells > width:
             row, cells = fit(row, width), width

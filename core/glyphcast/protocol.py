@@ -107,6 +107,13 @@ ERROR_CODES: Final = frozenset(
 #: The largest client message the server reads, in bytes; bigger closes with 1009.
 MAX_CLIENT_MESSAGE: Final = 64 * 1024
 
+#: The largest width or height of a stream, in cells: a ``resize``, a frame read from
+#: Redis, a recording's terminal. No display needs more, and a terminal emulator's
+#: memory grows with width x height (5000x5000 cost 1.8 GB).
+MAX_SIDE: Final = 1000
+#: The longest marker label or end reason kept from outside (a recording, Redis), in characters.
+MAX_LABEL: Final = 200
+
 #: ``hello``'s ``role``.
 ROLE_VIEWER: Final = "viewer"
 #: ``hello``'s ``role`` for a client that may resize, send commands and type.
@@ -309,6 +316,8 @@ __all__ = [
     "FORBIDDEN",
     "JSON_SUBPROTOCOL",
     "MAX_CLIENT_MESSAGE",
+    "MAX_LABEL",
+    "MAX_SIDE",
     "OUT_OF_RANGE",
     "PROTOCOL_VERSION",
     "RATE_LIMITED",

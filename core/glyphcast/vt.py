@@ -22,6 +22,9 @@ import unicodedata
 import avt
 from wcwidth import wcwidth
 
+from glyphcast.protocol import MAX_SIDE
+from glyphcast.text import clean_row
+
 Cursor = tuple[int, int]
 """(col, row), 0-based, as the wire protocol's ``cursor``."""
 
@@ -249,14 +252,19 @@ class Screen:
 
         Decode with an incremental UTF-8 decoder so a character split across
         reads arrives whole. An accent that arrives in a later call than its
-        letter is dropped (avt has already placed the letter).
+        letter is dropped (avt has already placed the letter). A lone surrogate
+        (a recording's JSON can hold ``"\\ud800"``) is shown as U+FFFD.
         """
         text = self._clusters.fold(text)  # each cluster is one character now: any cut is safe
         feed = self._vt.feed_str
         for start in range(0, len(text), FEED_SIZE):
             # avt returns every line scrolled off in one call: 8 K characters at a time keeps
             # that small whatever the program wrote (1 MB in one call peaked at 650 MB).
-            changed, _scrolled_off = feed(text[start : start + FEED_SIZE])
+            piece = text[start : start + FEED_SIZE]
+            try:
+                changed, _scrolled_off = feed(piece)
+            except UnicodeEncodeError:  # raised before avt sees anything, so feeding it again is safe
+                changed, _scrolled_off = feed(_SURROGATE.sub("\ufffd", piece))
             self._stale = self._stale or bool(changed)
 
     def resize(self, width: int, height: int) -> None:
@@ -307,13 +315,19 @@ class Screen:
         """
         if self._stale:
             rendered = {line.text: (line, row) for line, row in zip(self._lines, self._rows, strict=True) if line}
+            width = self.width
             for index, before in enumerate(self._lines):
                 # vt[index] is the screen's line: with no scrollback, avt's lines are the screen's.
                 line = self._vt[index]
                 if line == before:
                     continue
                 seen = rendered.get(line.text)
-                row = seen[1] if seen is not None and seen[0] == line else render_line(line, self._clusters.cluster)
+                if seen is not None and seen[0] == line:
+                    row = seen[1]
+                else:
+                    # A cell holds whatever the program wrote that avt took for a character (DEL, bidi
+                    # controls): the row keeps text and SGR only, as rows from any outside source do.
+                    row = clean_row(render_line(line, self._clusters.cluster), width)
                 self._lines[index], self._rows[index] = line, row
             self._stale = False
         return tuple(self._rows)
@@ -329,6 +343,7 @@ class Screen:
 
 
 _SGR = re.compile(r"\x1b\[[0-9;]*m")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _strip_sgr(row: str) -> str:
@@ -337,6 +352,10 @@ def _strip_sgr(row: str) -> str:
 
 def _check_size(width: int, height: int) -> None:
     # avt panics (an exception no `except Exception` catches) on 0 rows or columns, and on a wide
-    # character in a single column with autowrap off; no real terminal is that narrow.
+    # character in a single column with autowrap off; no real terminal is that narrow. Its memory
+    # grows with width x height (a recording's 5000x5000 header cost 1.8 GB, 100000x100000 aborted
+    # the process): nothing larger than a stream may be is emulated.
     if width < 2 or height < 1:
         raise ValueError(f"terminal size {width}x{height} is too small: it needs at least 2 columns and 1 row")
+    if width > MAX_SIDE or height > MAX_SIDE:
+        raise ValueError(f"terminal size {width}x{height} is over glyphcast's limit of {MAX_SIDE}x{MAX_SIDE}")

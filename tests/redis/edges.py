@@ -23,7 +23,7 @@ class Edge:
     """``glyphcast run --source redis:... --display websocket`` on a thread: the same objects the CLI builds."""
 
     def __init__(self, url: str, stream: str) -> None:
-        self.source = RedisSource(url=url, stream=stream, block=0.1)
+        self.source = RedisSource(url=url, stream=stream, block=0.1, exit_on_end=True)
         display = glyphcast.open_display("websocket", port=0, control="false")
         assert isinstance(display, HubDisplay)
         self.display = display

@@ -111,7 +111,7 @@ def following(source: RedisSource) -> tuple[threading.Thread, list[MemoryDisplay
 def test_the_source_reproduces_every_frame_exactly_and_ends_with_the_producer_s_reason(
     redis_server: RedisServer, stream_name: str
 ) -> None:
-    source = RedisSource(url=redis_server.url, stream=stream_name, block=0.1)
+    source = RedisSource(url=redis_server.url, stream=stream_name, block=0.1, exit_on_end=True)
     reader, result = following(source)
     producer = MemoryDisplay()
     display = RedisDisplay(url=redis_server.url, stream=stream_name)
@@ -139,7 +139,7 @@ def test_a_late_source_starts_at_the_newest_keyframe_at_the_stream_s_size(
         display.show([f"{n}", "x"])
     display.end("over")
     display.cleanup()
-    source = RedisSource(width=80, height=24, url=redis_server.url, stream=stream_name)
+    source = RedisSource(width=80, height=24, url=redis_server.url, stream=stream_name, exit_on_end=True)
     assert (source.width, source.height) == (9, 2)
     newest_keyframe = max(m["seq"] for m in published(redis_server, stream_name) if m["type"] == "frame")
     assert newest_keyframe > 80
@@ -151,7 +151,7 @@ def test_a_live_source_follows_new_frames_as_they_come(redis_server: RedisServer
     display = RedisDisplay(url=redis_server.url, stream=stream_name)
     display.init(4, 1)
     display.show(["0"])
-    reader, result = following(RedisSource(url=redis_server.url, stream=stream_name, block=0.1))
+    reader, result = following(RedisSource(url=redis_server.url, stream=stream_name, block=0.1, exit_on_end=True))
     for n in range(1, 30):
         time.sleep(0.005)
         display.show([f"{n}"])
@@ -166,7 +166,7 @@ def test_a_live_source_follows_new_frames_as_they_come(redis_server: RedisServer
 def test_foreign_and_damaged_entries_are_skipped_and_a_torn_delta_makes_it_seek(
     redis_server: RedisServer, stream_name: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    source = RedisSource(url=redis_server.url, stream=stream_name, block=0.1)
+    source = RedisSource(url=redis_server.url, stream=stream_name, block=0.1, exit_on_end=True)
     reader, result = following(source)  # on an empty stream: it reads every entry from the first
     key = entries.key(stream_name)
     pipe = redis_server.client().pipeline(transaction=True)
@@ -183,7 +183,7 @@ def test_foreign_and_damaged_entries_are_skipped_and_a_torn_delta_makes_it_seek(
 
 
 def test_a_source_with_nothing_to_read_still_ends_on_duration(redis_server: RedisServer, stream_name: str) -> None:
-    source = RedisSource(url=redis_server.url, stream=stream_name, block=0.1)
+    source = RedisSource(url=redis_server.url, stream=stream_name, block=0.1, exit_on_end=True)
     started = time.monotonic()
     assert list(relay(source, duration=0.5).frames) == []
     assert time.monotonic() - started < 2.0
@@ -198,7 +198,7 @@ def test_a_reader_that_fell_a_batch_behind_skips_to_the_newest_keyframe_in_order
                            queue_frames=4 * READ_BATCH)
     display.init(6, 1)
     display.show(["first"])
-    source = RedisSource(url=redis_server.url, stream=stream_name, block=0.1)
+    source = RedisSource(url=redis_server.url, stream=stream_name, block=0.1, exit_on_end=True)
     cues = iter(source)
     first = next(c for c in cues if c.rows is not None)
     assert first.seq == 1

@@ -12,7 +12,7 @@ from glyphcast import Frame
 from glyphcast_redis import entries
 from glyphcast_redis.backlog import Backlog
 from glyphcast_redis.publisher import Cleared, Ended, Publisher
-from glyphcast_redis.replica import Clear, End, Lost, Replica, Show
+from glyphcast_redis.replica import Clear, End, Lost, Replica, Show, position
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -24,6 +24,21 @@ def frame(seq: int, rows: tuple[str, ...] = ("a", "b"), width: int = 4, cursor: 
 def through_redis(message: dict[str, Any]) -> dict[str, Any]:
     """What a reader gets back: packed into the entry's field and checked."""
     return entries.decode(entries.encode(message))
+
+
+class Positions:
+    """Positions in a Redis stream, as Redis hands them out: each entry after the last."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def __call__(self) -> tuple[int, int]:
+        self.n += 1
+        return (1_700_000_000_000 + self.n // 3, self.n % 3)
+
+
+def test_entry_ids_are_positions_in_the_order_redis_keeps() -> None:
+    assert position(b"1700000000000-10") > position(b"1700000000000-9") > position("1699999999999-99")
 
 
 # -- the format ---------------------------------------------------------------------
@@ -105,45 +120,70 @@ def test_after_an_outage_the_newest_screen_is_written_as_a_keyframe_and_the_end_
 # -- the edge's side ------------------------------------------------------------------
 def test_a_replica_rebuilds_every_frame_with_the_producer_s_seq_ts_and_cursor() -> None:
     shown = [frame(1, cursor=(0, 0)), frame(2, ("a", "X")), frame(3, ("Y", "X"), cursor=(3, 1))]
-    publisher, replica = Publisher("r"), Replica(4, 2)
-    events = [replica.apply(through_redis(m)) for m in publisher.plan(shown, now=0)]
+    publisher, replica, at = Publisher("r"), Replica(4, 2), Positions()
+    events = [replica.apply(through_redis(m), at()) for m in publisher.plan(shown, now=0)]
     assert [e.frame for e in events if isinstance(e, Show)] == shown
 
 
 def test_a_delta_that_does_not_fit_is_lost_and_never_shown() -> None:
-    replica = Replica(4, 2)
-    replica.apply(through_redis(entries.keyframe(frame(1), "r")))
-    event = replica.apply(through_redis(entries.delta(frame(3, ("z", "b")), frame(2), "r")))
+    replica, at = Replica(4, 2), Positions()
+    replica.apply(through_redis(entries.keyframe(frame(1), "r")), at())
+    event = replica.apply(through_redis(entries.delta(frame(3, ("z", "b")), frame(2), "r")), at())
     assert isinstance(event, Lost) and "applies to frame 2, not 1" in event.why
     assert replica.screen is None
 
 
-def test_after_a_seek_replayed_frames_rebuild_the_screen_without_being_shown_again() -> None:
-    publisher, replica = Publisher("r", keyframe_interval=60), Replica(4, 2)
-    messages = [through_redis(m) for m in publisher.plan([frame(1), frame(2, ("q", "b")), frame(3, ("q", "r"))], now=0)]
-    assert all(isinstance(replica.apply(m), Show) for m in messages)
+def test_after_a_seek_replayed_entries_rebuild_the_screen_without_being_shown_again() -> None:
+    publisher, replica, at = Publisher("r", keyframe_interval=60), Replica(4, 2), Positions()
+    messages = [(through_redis(m), at())
+                for m in publisher.plan([frame(1), frame(2, ("q", "b")), frame(3, ("q", "r"))], now=0)]
+    assert all(isinstance(replica.apply(m, p), Show) for m, p in messages)
     replica.seek()
-    assert [replica.apply(m) for m in messages] == [None, None, None]
-    later = replica.apply(through_redis(publisher.plan([frame(4, ("s", "r"))], now=0)[0]))
+    assert [replica.apply(m, p) for m, p in messages] == [None, None, None]
+    later = replica.apply(through_redis(publisher.plan([frame(4, ("s", "r"))], now=0)[0]), at())
     assert isinstance(later, Show) and later.frame.rows == ("s", "r")
 
 
 def test_a_restarted_producer_starts_a_new_numbering_and_a_delta_before_its_keyframe_is_lost() -> None:
-    replica = Replica(4, 2)
-    replica.apply(through_redis(entries.keyframe(frame(50), "old")))
-    assert isinstance(replica.apply(through_redis(entries.delta(frame(2), frame(1), "new"))), Lost)
-    shown = replica.apply(through_redis(entries.keyframe(frame(1), "new")))
+    replica, at = Replica(4, 2), Positions()
+    replica.apply(through_redis(entries.keyframe(frame(50), "old")), at())
+    assert isinstance(replica.apply(through_redis(entries.delta(frame(2), frame(1), "new")), at()), Lost)
+    shown = replica.apply(through_redis(entries.keyframe(frame(1), "new")), at())
     assert isinstance(shown, Show) and shown.frame.seq == 1
 
 
+def test_a_frame_numbered_far_ahead_does_not_make_the_producer_s_next_frames_look_old() -> None:
+    """The red team's seq jump: one forged keyframe froze every edge until the producer restarted."""
+    publisher, replica, at = Publisher("r", keyframe_interval=60, keyframe_entries=3), Replica(4, 2), Positions()
+    assert isinstance(replica.apply(through_redis(publisher.plan([frame(1)], now=0)[0]), at()), Show)
+    forged = replica.apply(through_redis(entries.keyframe(frame(10**12, ("pw", "nd")), "r")), at())
+    assert isinstance(forged, Show)
+    events = [replica.apply(through_redis(m), at()) for m in publisher.plan([frame(n) for n in range(2, 8)], now=0)]
+    # The deltas do not fit the forged screen (the reader seeks); the producer's next keyframe is shown.
+    assert isinstance(events[0], Lost)
+    shown = [e.frame.seq for e in events if isinstance(e, Show)]
+    assert shown and shown[-1] == 7
+
+
+def test_a_frame_numbered_like_the_one_shown_is_not_shown_the_next_one_is() -> None:
+    """The hub tells frames apart by seq: two different frames 5 in a row would leave viewers on the first."""
+    replica, at = Replica(4, 2), Positions()
+    replica.apply(through_redis(entries.keyframe(frame(5, ("pw", "nd")), "r")), at())
+    assert replica.apply(through_redis(entries.keyframe(frame(5), "r")), at()) is None
+    after = replica.apply(through_redis(entries.delta(frame(6, ("a", "c")), frame(5), "r")), at())
+    assert isinstance(after, Show) and after.frame.rows == ("a", "c")
+
+
 def test_size_changes_clear_and_end_are_what_the_edge_does() -> None:
-    replica = Replica(4, 2)
-    first = replica.apply(through_redis(entries.keyframe(frame(1), "r")))
+    replica, at = Replica(4, 2), Positions()
+    first = replica.apply(through_redis(entries.keyframe(frame(1), "r")), at())
     assert isinstance(first, Show) and not first.resized
-    bigger = replica.apply(through_redis(entries.keyframe(frame(2, ("a", "b", "c"), width=9), "r")))
+    bigger = replica.apply(through_redis(entries.keyframe(frame(2, ("a", "b", "c"), width=9), "r")), at())
     assert isinstance(bigger, Show) and bigger.resized
-    assert replica.apply(through_redis(entries.clear(2, "r"))) == Clear()
-    assert replica.apply(through_redis(entries.end(2, "the program exited", "r"))) == End("the program exited")
+    assert replica.apply(through_redis(entries.clear(2, "r")), at()) == Clear()
+    end = at()
+    assert replica.apply(through_redis(entries.end(2, "the program exited", "r")), end) == End("the program exited")
+    assert replica.apply(through_redis(entries.end(2, "the program exited", "r")), end) is None  # replayed
 
 
 # -- producer -> edge, any order of events, any drops -------------------------------------
@@ -164,7 +204,7 @@ steps = st.lists(
 def test_an_edge_shows_exactly_the_frames_the_producer_published_whatever_happened(
     script: list[Step], ending: bool
 ) -> None:
-    publisher, replica = Publisher("r", keyframe_interval=60, keyframe_entries=5), Replica(4, 2)
+    publisher, replica, at = Publisher("r", keyframe_interval=60, keyframe_entries=5), Replica(4, 2), Positions()
     width, height, seq, drop = 4, 2, 0, False
     rows = ["" for _ in range(height)]
     published: dict[int, Frame] = {}
@@ -177,7 +217,7 @@ def test_an_edge_shows_exactly_the_frames_the_producer_published_whatever_happen
             read = through_redis(message)
             if read["type"] == "frame":
                 published[read["seq"]] = entries.frame_of(read)
-            event = replica.apply(read)
+            event = replica.apply(read, at())
             if isinstance(event, Lost):
                 replica.seek()
             elif isinstance(event, Show):
@@ -254,3 +294,29 @@ def test_close_lets_the_worker_take_the_rest_then_none_and_wakes_it() -> None:
     worker.join(2)
     assert taken == [None]
     assert backlog.put(1) is False
+
+
+# -- junk -------------------------------------------------------------------------------
+def test_junk_is_logged_once_per_interval_with_a_count_and_read_ever_more_slowly(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from glyphcast_redis.source import JUNK_PATIENCE, JUNK_PAUSE, Junk
+
+    now = [0.0]
+    junk = Junk("edge", interval=10.0, clock=lambda: now[0])
+    with caplog.at_level("WARNING", logger="glyphcast.redis"):
+        for n in range(10_000):
+            now[0] = n / 2000  # 5 s of junk
+            junk.skipped("not msgpack: \x1b]0;t\x07")
+        now[0] = 10.5
+        junk.skipped("unknown type 'x'")
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 2 and "an entry" in lines[0] and "10000 entries" in lines[1] and "10001 in all" in lines[1]
+    assert "\x1b" not in lines[0] and "\\x1b]0;t\\x07" in lines[0]
+    pauses = [junk.pause() for _ in range(10)]
+    assert 0 < pauses[0] < pauses[3] and max(pauses) <= JUNK_PAUSE
+    junk.fine()
+    assert junk.pause() == 0.0 and junk.in_a_row == 0
+    for _ in range(JUNK_PATIENCE - 1):
+        junk.skipped("x")
+    assert junk.pause() == 0.0  # a few bad entries among good ones cost nothing

@@ -27,7 +27,7 @@ class EdgeProcess:
     def __init__(self, url: str, stream: str, port: int) -> None:
         self.output: list[str] = []
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "glyphcast", "run", "--source", f"redis:url={url},stream={stream}",
+            [sys.executable, "-m", "glyphcast", "run", "--source", f"redis:url={url},stream={stream},exit_on_end=true",
              "--display", f"websocket:port={port},reuse_port=true,control=false"],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL,
         )
@@ -94,7 +94,7 @@ def test_two_edge_processes_share_a_port_and_a_dead_edge_s_viewers_resync_on_the
             live = engine.seq
             assert wait_until(lambda: all(v.last is not None and v.last[0] >= live for v in viewers), 3)
 
-            # The producer's end reaches the surviving edge's process: viewers get `end` and it exits 0.
+            # The producer's end reaches the surviving edge's process (exit_on_end=true): viewers get `end`, it exits 0.
             engine.stop()
             producer.end("the show is over")
             assert wait_until(lambda: all(v.ended == "the show is over" for v in viewers), 10)

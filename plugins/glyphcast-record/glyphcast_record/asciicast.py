@@ -14,6 +14,12 @@ Formats (https://docs.asciinema.org/manual/asciicast/):
 
 Event codes: ``o`` output, ``r`` resize (``"COLSxROWS"``), ``m`` marker; readers
 skip the rest (``i`` input, ``x`` exit, ...), as asciinema's own player does.
+
+A recording is input from outside, read like a client's message: a terminal
+larger than :data:`glyphcast.protocol.MAX_SIDE` on a side is refused in the
+header and skipped in an ``r`` event (an emulator's memory grows with its
+size), and marker labels become plain text of at most
+:data:`~glyphcast.protocol.MAX_LABEL` characters.
 """
 
 from __future__ import annotations
@@ -26,6 +32,8 @@ from typing import Any, TypeGuard
 
 from glyphcast import Frame, OptionError
 from glyphcast.paint import CLEAR_SCREEN, paint_rows
+from glyphcast.protocol import MAX_LABEL, MAX_SIDE
+from glyphcast.text import clean_text
 
 TERM = "xterm-256color"
 #: The event codes a reader acts on; anything else is skipped.
@@ -120,8 +128,8 @@ class CastEncoder:
         return event_line(self.time_at(wall), "r", f"{width}x{height}")
 
     def marker(self, label: str, wall: float) -> str:
-        """An ``m`` event labelling this point of the recording."""
-        return event_line(self.time_at(wall), "m", label)
+        """An ``m`` event labelling this point of the recording: plain text, as players show it."""
+        return event_line(self.time_at(wall), "m", clean_text(label, MAX_LABEL))
 
 
 # -- reading (v1, v2, v3) -------------------------------------------------------
@@ -155,7 +163,9 @@ class Recording:
     ``duration`` is the time of the last event of any code; ``size`` the terminal
     size after the last resize; ``torn_line`` the number of an unreadable last line
     that was skipped (a write cut short by a crash); ``skipped`` counts the events
-    of other codes by code.
+    of other codes by code; ``oversized`` counts the resize events skipped for a
+    size over :data:`~glyphcast.protocol.MAX_SIDE`, and ``first_oversized`` says
+    where the first one was and what it asked for.
     """
 
     header: Header
@@ -164,6 +174,8 @@ class Recording:
     size: tuple[int, int] = (0, 0)
     torn_line: int | None = None
     skipped: Counter[str] = field(default_factory=Counter)
+    oversized: int = 0
+    first_oversized: str | None = None
 
 
 def parse_size(data: str) -> tuple[int, int]:
@@ -199,6 +211,7 @@ def _header(obj: Any, name: str, line: int) -> Header:
         raise AsciicastError(f"{where}: unsupported asciicast version {version!r} (readable: 1, 2, 3)")
     if not (_positive_int(width) and _positive_int(height)):
         raise AsciicastError(f"{where}: the header's terminal size {width!r}x{height!r} is not two positive integers")
+    _check_size(width, height, where)
     limit = obj.get("idle_time_limit")
     title = obj.get("title")
     timestamp = obj.get("timestamp")
@@ -212,6 +225,14 @@ def _header(obj: Any, name: str, line: int) -> Header:
     )
 
 
+def _check_size(width: int, height: int, where: str) -> None:
+    if width > MAX_SIDE or height > MAX_SIDE:
+        raise AsciicastError(
+            f"{where}: the header's terminal size {width}x{height} is over glyphcast's limit of "
+            f"{MAX_SIDE}x{MAX_SIDE}; this recording cannot be replayed"
+        )
+
+
 def _add(recording: Recording, time: float, code: str, data: str, where: str) -> None:
     recording.duration = time
     if code not in KNOWN_CODES:
@@ -219,9 +240,16 @@ def _add(recording: Recording, time: float, code: str, data: str, where: str) ->
         return
     if code == "r":
         try:
-            recording.size = parse_size(data)
+            size = parse_size(data)
         except ValueError as error:
             raise AsciicastError(f"{where}: bad resize event: {error}") from None
+        if max(size) > MAX_SIDE:
+            # Skipped, not an error: the rest of the recording still plays, at the size before it.
+            recording.oversized += 1
+            if recording.first_oversized is None:
+                recording.first_oversized = f"{where}: a resize to {size[0]}x{size[1]}"
+            return
+        recording.size = size
     recording.events.append(Event(time, code, data))
 
 
@@ -236,6 +264,7 @@ def _parse_v1(text: str, name: str) -> Recording | None:
     width, height = obj.get("width"), obj.get("height")
     if not (_positive_int(width) and _positive_int(height)):
         raise AsciicastError(f"{name}:1: the v1 header's size {width!r}x{height!r} is not two positive integers")
+    _check_size(width, height, f"{name}:1")
     stdout = obj.get("stdout")
     if not isinstance(stdout, list):
         raise AsciicastError(f'{name}:1: a version 1 recording needs a "stdout" list of [delay, data]')

@@ -23,6 +23,7 @@ import atexit
 import errno
 import logging
 import os
+import stat
 import threading
 import time
 from dataclasses import dataclass
@@ -64,6 +65,29 @@ class _Marker:
 
 
 _Event = Frame | _Clear | _Resize | _Marker
+
+
+def _open_unfollowed(path: Path, flags: int) -> int:
+    """``os.open(path, flags)``, refusing to write through a symbolic link to a regular file.
+
+    A link planted where a recording goes (a shared directory) would make
+    ``overwrite`` truncate, or ``append`` extend, whatever it points at. A link to
+    a device or a pipe is followed (``/dev/stdout`` is one): it is opened again
+    without truncating, and kept only if what it reached is not a regular file.
+    A new recording (neither option) is created with ``O_EXCL``, which no link passes.
+    """
+    try:
+        return os.open(path, flags | os.O_NOFOLLOW, 0o644)
+    except OSError as error:
+        if error.errno not in (errno.ELOOP, errno.EMLINK):  # what O_NOFOLLOW says of a link (Linux, BSD)
+            raise
+    fd = os.open(path, flags & ~(os.O_CREAT | os.O_TRUNC | os.O_EXCL))
+    if stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise RecordingError(
+            f"{path} is a symbolic link to a file; refusing to write through it: record to the file's own path"
+        )
+    return fd
 
 
 def _advice(error: OSError) -> str:
@@ -197,7 +221,7 @@ class RecordDisplay(FrameDisplay):
             if self.append and path.exists() and path.stat().st_size > 0:
                 return self._open_for_append(now)
             flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if self.overwrite or self.append else os.O_EXCL)
-            fd = os.open(path, flags, 0o644)
+            fd = _open_unfollowed(path, flags)
             try:
                 header = header_line(self.width, self.height, int(now), self.title, self.idle_time_limit)
                 self._write_all(fd, header.encode())
@@ -234,7 +258,7 @@ class RecordDisplay(FrameDisplay):
             # Cut the torn line a crash left, or the new events would extend it into garbage.
             keep = sum(len(line) + 1 for line in raw.split(b"\n")[: recording.torn_line - 1])
             log.warning("%s:%d: dropped an incomplete last line before appending", path, recording.torn_line)
-        fd = os.open(path, os.O_WRONLY)
+        fd = _open_unfollowed(path, os.O_WRONLY)
         try:
             os.ftruncate(fd, keep)
             os.lseek(fd, keep, os.SEEK_SET)

@@ -1,7 +1,10 @@
 """The ``replay`` source: any asciicast (v1, v2, v3) played back as frames to any display.
 
 The whole file is parsed when the source is opened, so a missing, empty or
-malformed recording fails before any display starts (the CLI exits 2).
+malformed recording fails before any display starts (the CLI exits 2), and so
+does one whose terminal is larger than glyphcast's limit. A recording is input
+from outside: its frames are rows of text and SGR (the emulator's, cleaned),
+its marker labels plain text.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from glyphcast import Cue
+from glyphcast.protocol import MAX_LABEL, MAX_SIDE
+from glyphcast.text import clean_text
 from glyphcast.vt import Screen
 
 from glyphcast_record.asciicast import AsciicastError, Recording, parse, parse_size
@@ -34,6 +39,9 @@ def read_recording(path: str | Path) -> Recording:
     recording = parse(raw.decode("utf-8", errors="replace"), str(path))
     if recording.torn_line is not None:
         log.warning("%s:%d: skipped an incomplete last line (a crash cut the write short)", path, recording.torn_line)
+    if recording.oversized:
+        log.warning("%s is over glyphcast's limit of %dx%d: skipped (%d such resize events in all); the replay "
+                    "keeps the size it had", recording.first_oversized, MAX_SIDE, MAX_SIDE, recording.oversized)
     return recording
 
 
@@ -99,7 +107,7 @@ class ReplaySource:
                     yield Cue(rows=rows, at=end, size=(width, height), cursor=cursor)
                     size = None
                 elif event.code == "m":
-                    yield Cue(at=end, marker=event.data)
+                    yield Cue(at=end, marker=clean_text(event.data, MAX_LABEL))
             if not self.loop or not events:
                 return
             # Start over on a fresh screen of the recording's own size. No blank frame in between:

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import redis
 from glyphcast import OptionError
+from glyphcast.logs import escape
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
@@ -116,7 +117,8 @@ class Outage:
 
 
 def _describe(error: BaseException) -> str:
-    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    """One line for ``error``, escaped: a Redis server's reply is not ours to print raw."""
+    text = escape(str(error).strip().splitlines()[0]) if str(error).strip() else ""
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 

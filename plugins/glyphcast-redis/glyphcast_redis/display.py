@@ -19,6 +19,7 @@ from typing import Any
 
 import redis
 from glyphcast import Frame, FrameDisplay
+from glyphcast.logs import escape
 
 from glyphcast_redis import entries
 from glyphcast_redis.backlog import Backlog
@@ -210,11 +211,11 @@ class RedisDisplay(FrameDisplay):
         try:
             pipe.execute()
         except redis.AuthenticationError as error:
-            self._refused(f"Redis refused the credentials ({error}); give them in the url: redis://USER:PASSWORD@HOST")
+            self._refused(f"Redis refused the credentials ({escape(error)}); give them in the url: redis://USER:PASSWORD@HOST")
             return False
         except redis.ResponseError as error:
             if str(error).startswith(("WRONGTYPE", "NOPERM")):
-                self._refused(f"Redis refused the writes to {self.key} ({error}); choose another stream name "
+                self._refused(f"Redis refused the writes to {self.key} ({escape(error)}); choose another stream name "
                               "or allow this user to XADD to it")
                 return False
             self.outage.failed(error, "retrying; see the Redis server's log")

@@ -12,6 +12,12 @@ Each also carries ``run``: a random id per producer start, so a reader can tell
 a restarted producer (whose seq starts again at 1) from a gap. The map is
 packed with msgpack into the entry's one field, ``m``; a size change is a
 keyframe of the new size. Nothing here touches a socket.
+
+Whoever may write to the stream controls what every edge shows, so a reader
+checks each entry as the hub checks a client's message (:func:`decode`): at
+most :data:`MAX_ENTRY_BYTES`, sizes up to :data:`glyphcast.protocol.MAX_SIDE`,
+seqs a browser can count exactly, and rows that reach displays as text and
+SGR only, cut to :func:`glyphcast.text.max_row_chars` (:func:`glyphcast.text.clean_row`).
 """
 
 from __future__ import annotations
@@ -22,13 +28,20 @@ from typing import Any, Final
 
 import msgpack
 from glyphcast import Frame, GlyphcastError, protocol
+from glyphcast.protocol import MAX_LABEL, MAX_SIDE
+from glyphcast.text import clean_row, clean_text
 
 #: The entry's only field.
 FIELD: Final = b"m"
 #: What ``redis:stream=NAME`` is called in Redis.
 KEY_PREFIX: Final = "glyphcast:"
-#: The largest side of a frame a reader accepts (a guard against a foreign writer's garbage).
-MAX_SIDE: Final = 10_000
+#: The largest entry a reader unpacks, in bytes (a keyframe of 200x60 with a colour per cell is
+#: about 0.5 MB). Larger ones are skipped as not glyphcast's.
+MAX_ENTRY_BYTES: Final = 16 * 1024 * 1024
+#: The largest seq (and base): the largest integer a browser's numbers hold exactly (2**53 - 1).
+MAX_SEQ: Final = 2**53 - 1
+#: A producer's run id is 16 hex digits; a reader takes up to this many characters.
+MAX_RUN: Final = 64
 
 KINDS: Final = frozenset({"frame", "delta", "clear", "end"})
 
@@ -64,23 +77,31 @@ def encode(message: Mapping[str, Any]) -> dict[bytes, bytes]:
 
 
 def decode(fields: Mapping[Any, Any]) -> dict[str, Any]:
-    """The message in an entry's fields, checked; :class:`EntryError` (one line) if it is not one of ours."""
+    """The message in an entry's fields, checked; :class:`EntryError` (one line) if it is not one of ours.
+
+    Rows come back cleaned (text and SGR, bounded), an ``end``'s reason as
+    plain text, a cursor inside the frame.
+    """
     raw = fields.get(FIELD, fields.get(FIELD.decode()))
     if not isinstance(raw, bytes | bytearray):
-        raise EntryError(f"no {FIELD.decode()!r} field (fields: {sorted(map(str, fields))[:5]})")
+        raise EntryError(f"no {FIELD.decode()!r} field (fields: {sorted(map(str, fields))[:5]!r:.120})")
+    if len(raw) > MAX_ENTRY_BYTES:
+        raise EntryError(f"{len(raw)} bytes, over the {MAX_ENTRY_BYTES} an entry may have")
     try:
         message = msgpack.unpackb(raw, raw=False, strict_map_key=True, use_list=True)
-    except (ValueError, TypeError, msgpack.ExtraData) as error:
-        raise EntryError(f"not msgpack: {error}") from None
+    except (ValueError, TypeError, msgpack.ExtraData) as error:  # StackError and FormatError are ValueErrors
+        raise EntryError(f"not msgpack: {error!r:.120}") from None
     if not isinstance(message, dict):
         raise EntryError(f"not a map: {type(message).__name__}")
     kind = message.get("type")
-    if kind not in KINDS:
-        raise EntryError(f"unknown type {kind!r}")
-    _need(message, "run", str)
-    _need(message, "seq", int)
+    if not isinstance(kind, str) or kind not in KINDS:  # a list is unhashable: `in` a set would raise
+        raise EntryError(f"unknown type {kind!r:.60}")
+    run = _need(message, "run", str)
+    if len(run) > MAX_RUN:
+        raise EntryError(f"a run id of {len(run)} characters (at most {MAX_RUN})")
+    _seq(message, "seq")
     if kind == "end":
-        _need(message, "reason", str)
+        message["reason"] = clean_text(_need(message, "reason", str), MAX_LABEL)
         return message
     if kind == "clear":
         return message
@@ -89,26 +110,37 @@ def decode(fields: Mapping[Any, Any]) -> dict[str, Any]:
         raise EntryError("ts is not finite")
     width, height = _need(message, "width", int), _need(message, "height", int)
     if not (0 < width <= MAX_SIDE and 0 < height <= MAX_SIDE):
-        raise EntryError(f"size {width}x{height} out of range")
+        raise EntryError(f"size {width}x{height} out of range (1..{MAX_SIDE} a side)")
     cursor = message.get("cursor")
     if cursor is not None:
         if not (isinstance(cursor, list) and len(cursor) == 2 and all(type(c) is int for c in cursor)):
-            raise EntryError(f"bad cursor {cursor!r}")
-        message["cursor"] = (cursor[0], cursor[1])
+            raise EntryError(f"bad cursor {cursor!r:.60}")
+        # Inside the frame, as a terminal's cursor is: a viewer draws it at that cell.
+        message["cursor"] = (min(max(cursor[0], 0), width - 1), min(max(cursor[1], 0), height - 1))
     if kind == "frame":
         lines = _need(message, "lines", list)
         if len(lines) != height or not all(isinstance(line, str) for line in lines):
             raise EntryError(f"a keyframe needs {height} lines of text")
+        message["lines"] = [clean_row(line, width) for line in lines]
         return message
-    _need(message, "base", int)
+    _seq(message, "base")
     rows = _need(message, "rows", list)
+    if len(rows) > height:
+        raise EntryError(f"a delta of {len(rows)} rows on a frame of {height}")
     for row in rows:
         if not (
             isinstance(row, list) and len(row) == 2 and type(row[0]) is int
             and 0 <= row[0] < height and isinstance(row[1], str)
         ):
             raise EntryError(f"bad delta row {row!r:.60}")
+        row[1] = clean_row(row[1], width)
     return message
+
+
+def _seq(message: dict[str, Any], name: str) -> None:
+    value = _need(message, name, int)
+    if not 0 <= value <= MAX_SEQ:
+        raise EntryError(f"{message.get('type')}: {name} {value} out of range (0..2**53-1)")
 
 
 def _need(message: dict[str, Any], name: str, kind: Any) -> Any:

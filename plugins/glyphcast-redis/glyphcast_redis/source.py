@@ -12,16 +12,26 @@ and so does falling a whole read batch behind. When Redis goes away it logs
 one line, retries with backoff and, once Redis answers, seeks the newest
 keyframe again. While it waits it yields empty cues, so a run's ``--duration``
 and Ctrl-C still work.
+
+Whoever can write to the stream controls what the edge shows; what they can
+do beyond that is bounded. Entries are checked like a client's messages
+(:func:`.entries.decode`); which entries are new is decided by their position
+in the stream, not by the producer's seq (:mod:`.replica`); an ``end`` ends the
+edge only with ``exit_on_end=True``; and entries glyphcast did not write are
+logged at most once per :data:`LOG_INTERVAL` and, while nothing else comes,
+read ever more slowly (:class:`Junk`).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, cast
 
 from glyphcast import Cue
+from glyphcast.logs import escape
 
 from glyphcast_redis import entries
 from glyphcast_redis.connection import (
@@ -34,19 +44,71 @@ from glyphcast_redis.connection import (
     close_quietly,
     redacted,
 )
-from glyphcast_redis.replica import Clear, End, Lost, Replica, Show
+from glyphcast_redis.replica import Clear, End, Lost, Replica, Show, position
 
 log = logging.getLogger("glyphcast.redis")
 
-#: How far back (entries) a seek looks for a keyframe, a page at a time.
+#: How far back (entries) a seek looks for a keyframe, a page at a time, and how many pages at most:
+#: the producer writes one at least every maxlen / 4 entries (512 by default). Past that the edge
+#: reads on from the newest entry and waits for the next keyframe (every keyframe_interval, 2 s).
 SEEK_PAGE = 128
+SEEK_PAGES = 16
 #: Entries left in a stream after a read of this many: the reader is behind and skips to the newest keyframe.
 READ_BATCH = 512
 #: Seeks come no closer together than this (s): a stream that keeps not fitting (two producers writing
 #: one stream) costs a few reads a second, not a busy loop.
 SEEK_SPACING = 0.2
 
+#: Seconds between two log lines about entries glyphcast did not write, or about ends of the stream.
+LOG_INTERVAL = 10.0
+#: Entries in a row that were not glyphcast's before reads slow down, and the longest pause between reads (s).
+JUNK_PATIENCE = 64
+JUNK_PAUSE = 1.0
+
 Entry = tuple[bytes, dict[bytes, bytes]]
+
+
+class Junk:
+    """Entries glyphcast did not write: counted, logged at most once per ``interval``, and paced.
+
+    A stream flooded with junk would keep an edge decoding as fast as it is
+    written, and logging in proportion. Here the first one is logged, then one
+    line per ``interval`` with how many more; and after :data:`JUNK_PATIENCE`
+    in a row, each read waits a pause that doubles up to :data:`JUNK_PAUSE`,
+    until an entry of glyphcast's comes.
+    """
+
+    def __init__(self, what: str, interval: float = LOG_INTERVAL, clock: Callable[[], float] = time.monotonic) -> None:
+        self.what = what
+        self.interval = interval
+        self.clock = clock
+        #: Junk entries in all, and since the last entry of glyphcast's.
+        self.count = 0
+        self.in_a_row = 0
+        self._logged_at = -math.inf
+        self._unlogged = 0
+        self._backoff = Backoff(initial=0.05, maximum=JUNK_PAUSE)
+
+    def skipped(self, why: str) -> None:
+        self.count += 1
+        self.in_a_row += 1
+        self._unlogged += 1
+        now = self.clock()
+        if now - self._logged_at >= self.interval:
+            which = "an entry" if self._unlogged == 1 else f"{self._unlogged} entries"
+            log.warning("%s: skipped %s that glyphcast did not write (the last: %s; %d in all)",
+                        self.what, which, escape(why), self.count)
+            self._logged_at, self._unlogged = now, 0
+
+    def fine(self) -> None:
+        """An entry of glyphcast's came: reads go at full speed again."""
+        if self.in_a_row:
+            self.in_a_row = 0
+            self._backoff.reset()
+
+    def pause(self) -> float:
+        """Seconds to wait before the next read: 0 unless junk keeps coming."""
+        return self._backoff.next() if self.in_a_row >= JUNK_PATIENCE else 0.0
 
 
 class RedisSource:
@@ -54,7 +116,11 @@ class RedisSource:
 
     ``width``/``height`` are used until the first keyframe says the stream's
     size (it is read when the source opens, if Redis answers). ``block`` is how
-    long one read waits for new entries (seconds).
+    long one read waits for new entries (seconds). ``exit_on_end``: the source
+    ends when the producer ends the stream (its viewers are told, the edge
+    exits); by default an ``end`` is logged and the edge keeps serving the last
+    screen and follows whatever is published next, so an entry that says
+    ``end`` cannot take an edge down.
     """
 
     def __init__(
@@ -65,6 +131,7 @@ class RedisSource:
         stream: str = "main",
         block: float = 0.5,
         connect_timeout: float = 1.0,
+        exit_on_end: bool = False,
     ) -> None:
         if not stream:
             raise RedisOptionError("redis needs a stream name: --source redis:stream=NAME")
@@ -74,15 +141,24 @@ class RedisSource:
         self.stream = stream
         self.key = entries.key(stream)
         self.block = block
+        self.exit_on_end = exit_on_end
         self._redis = client(url, connect_timeout, block + 5.0)
         self.outage = Outage(f"redis source {redacted(url)} stream {stream!r}")
-        #: How the producer's source ended (what viewers are told with ``end``); set when the stream ended.
+        self.junk = Junk(f"redis source {self.key!r}")
+        #: How the producer's source ended (what viewers are told with ``end``); set when the source ended with it.
         self.end_reason: str | None = None
-        #: Counters: seeks to the newest keyframe (and why the last one), entries skipped as not ours.
+        #: Ends of the stream read and not followed (exit_on_end is off), and when one was last logged.
+        self.ends = 0
+        self._end_logged_at = -math.inf
+        #: Counters: seeks to the newest keyframe (and why the last one).
         self.seeks = 0
         self.last_seek = ""
-        self.bad_entries = 0
         self.width, self.height = self._size_now() or (width, height)
+
+    @property
+    def bad_entries(self) -> int:
+        """Entries skipped as not glyphcast's (or damaged)."""
+        return self.junk.count
 
     def _size_now(self) -> tuple[int, int] | None:
         """The size of the newest keyframe, if Redis answers now; the first cue resizes otherwise."""
@@ -90,11 +166,11 @@ class RedisSource:
             found = self._newest_start()
         except UNREACHABLE as error:
             log.warning("redis source %s: Redis unreachable at start (%s); starting at the given size and "
-                        "waiting for it", redacted(self.url), error)
+                        "waiting for it", redacted(self.url), escape(error))
             return None
-        if found is None:
+        if found[0] is None:
             return None
-        message = found[1]
+        message = entries.decode(found[0][1])
         if message["type"] == "frame":
             return int(message["width"]), int(message["height"])
         return None
@@ -105,35 +181,56 @@ class RedisSource:
     # -- reading ------------------------------------------------------------------
     def _decode(self, fields: Any) -> dict[str, Any] | None:
         try:
-            return entries.decode(fields)
+            message = entries.decode(fields)
         except entries.EntryError as error:
-            self.bad_entries += 1
-            if self.bad_entries == 1 or self.bad_entries % 1000 == 0:
-                log.warning("redis source %s: skipped an entry that glyphcast did not write (%s; %d so far)",
-                            self.key, error, self.bad_entries)
+            self.junk.skipped(str(error))
             return None
+        self.junk.fine()
+        return message
 
-    def _newest_start(self) -> tuple[bytes, dict[str, Any]] | None:
-        """The newest entry a reader can start from (a keyframe or a clear), paging back; None if none."""
+    def _newest_start(self) -> tuple[Entry | None, bytes | None, Entry | None]:
+        """Where a reader can start, paging back from the newest entry at most :data:`SEEK_PAGES` pages:
+        (the newest keyframe or clear, the newest entry's id, the newest ``end`` looked at on the way).
+        Without a keyframe or clear so near the end of the stream the reader starts after its newest
+        entry (and still ends with an ``end`` it passed); all three are None for an empty stream."""
         upper: bytes | str = "+"
-        while True:
+        newest: bytes | None = None
+        ended: Entry | None = None
+        for _ in range(SEEK_PAGES):
             page = cast(list[Entry], self._redis.xrevrange(self.key, upper, "-", count=SEEK_PAGE))
             for entry_id, fields in page:
+                newest = newest or entry_id
                 message = self._decode(fields)
-                if message is not None and message["type"] in ("frame", "clear"):
-                    return entry_id, message
+                if message is None:
+                    continue
+                if message["type"] in ("frame", "clear"):
+                    return (entry_id, fields), newest, ended
+                if message["type"] == "end" and ended is None:
+                    ended = entry_id, fields
             if len(page) < SEEK_PAGE:
-                return None
+                break
             upper = "(" + page[-1][0].decode()
+        return None, newest, ended
 
     def _seek(self) -> tuple[str, list[Entry]]:
-        """Where to read from after a seek, and the entries from the newest start point on."""
-        found = self._newest_start()
-        if found is None:
-            return "0-0", []  # nothing to start from yet: read every entry as it comes, wait for a keyframe
-        start = found[0].decode()
-        page = cast(list[Entry], self._redis.xrange(self.key, start, "+", count=READ_BATCH))
-        return (page[-1][0].decode() if page else start), page
+        """Where to read from after a seek, and the entries to apply first: from the newest start point on."""
+        start, newest, ended = self._newest_start()
+        if start is not None:
+            page = cast(list[Entry], self._redis.xrange(self.key, start[0].decode(), "+", count=READ_BATCH))
+            return (page[-1][0].decode() if page else start[0].decode()), page
+        if newest is not None:  # nothing to start from near the end: read on from the newest, wait for a keyframe
+            return newest.decode(), [ended] if ended is not None else []
+        return "0-0", []  # an empty stream: read every entry as it comes
+
+    def _ended(self, reason: str) -> None:
+        """The producer ended the stream and ``exit_on_end`` is off: say so, at most once per :data:`LOG_INTERVAL`."""
+        self.ends += 1
+        now = time.monotonic()
+        if now - self._end_logged_at >= LOG_INTERVAL:
+            self._end_logged_at = now
+            log.warning("redis source %r: the producer ended the stream (%r; %d ends so far); serving its last "
+                        "screen until it publishes again (exit_on_end=true ends this edge with it)",
+                        self.key, reason, self.ends)
 
     def __iter__(self) -> Iterator[Cue]:
         began = time.monotonic()
@@ -142,6 +239,12 @@ class RedisSource:
         last_id, seeking = "0-0", True
         sought = -SEEK_SPACING
         while True:
+            pause = self.junk.pause()
+            while pause > 0:  # junk keeps coming: read it ever more slowly, idle cues meanwhile
+                step = min(pause, 0.25)
+                time.sleep(step)
+                pause -= step
+                yield Cue(at=time.monotonic() - began)
             try:
                 if seeking:
                     while (wait := sought + SEEK_SPACING - time.monotonic()) > 0:
@@ -180,7 +283,7 @@ class RedisSource:
                 message = self._decode(fields)
                 if message is None:
                     continue
-                event = replica.apply(message)
+                event = replica.apply(message, position(entry_id))
                 if event is None:
                     continue
                 if isinstance(event, Lost):
@@ -195,13 +298,16 @@ class RedisSource:
                 elif isinstance(event, Clear):
                     yield Cue(clear=True, at=at)
                 elif isinstance(event, End):
-                    self.end_reason = event.reason
-                    return
+                    if self.exit_on_end:
+                        self.end_reason = event.reason
+                        return
+                    self._ended(event.reason)
 
     def status(self) -> str:
         if self.outage.down:
-            return f"{self.key}: Redis unreachable for {self.outage.seconds():.1f} s ({self.outage.error})"
-        return f"{self.key}: {self.seeks} seeks"
+            return f"{self.key}: Redis unreachable for {self.outage.seconds():.1f} s ({escape(self.outage.error)})"
+        junk = f", {self.junk.count} entries skipped as not glyphcast's" if self.junk.count else ""
+        return f"{self.key}: {self.seeks} seeks{junk}"
 
 
 def open_redis_source(
@@ -211,6 +317,8 @@ def open_redis_source(
     stream: str = "main",
     block: float = 0.5,
     connect_timeout: float = 1.0,
+    exit_on_end: bool = False,
 ) -> RedisSource:
     """Factory for the ``redis`` source (an edge server's): the producer's stream ``stream`` at ``url``."""
-    return RedisSource(width, height, url=url, stream=stream, block=block, connect_timeout=connect_timeout)
+    return RedisSource(width, height, url=url, stream=stream, block=block, connect_timeout=connect_timeout,
+                       exit_on_end=exit_on_end)

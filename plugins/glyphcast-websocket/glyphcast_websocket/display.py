@@ -17,6 +17,7 @@ from typing import Any
 
 from glyphcast import ClientInfo, Codec, DisplayError, FrameDisplay, get_registry
 from glyphcast.frame import Frame
+from glyphcast.logs import escape
 
 from glyphcast_websocket import registry
 from glyphcast_websocket.room import MAIN, Room, check_name
@@ -39,14 +40,15 @@ def announce(lines: Iterable[str]) -> None:
     last-resort handler would show only warnings); an application that does
     configure it decides, by level and handlers, where they go. The CLI
     configures logging at WARNING and prints the addresses itself, so they are
-    not shown twice.
+    not shown twice. Printed lines are escaped as the CLI's log lines are
+    (:mod:`glyphcast.logs`): a ``public_url`` or a stream name cannot draw on the terminal.
     """
     if log.hasHandlers():
         for line in lines:
             log.info("%s", line)
     else:
         for line in lines:
-            print(f"glyphcast: websocket: {line}", file=sys.stderr, flush=True)
+            print(f"glyphcast: websocket: {escape(line)}", file=sys.stderr, flush=True)  # stderr may be a terminal
 
 
 def _installed_codecs(wanted: Iterable[str] | None) -> list[Codec]:

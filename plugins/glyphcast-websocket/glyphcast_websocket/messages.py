@@ -28,6 +28,7 @@ from glyphcast.protocol import (
     BAD_MESSAGE,
     CONTROLLER_TYPES,
     FORBIDDEN,
+    MAX_SIDE,
     OUT_OF_RANGE,
     RATE_LIMITED,
     UNKNOWN_TYPE,
@@ -35,9 +36,6 @@ from glyphcast.protocol import (
 )
 from glyphcast.protocol import CLIENT_TYPES as KNOWN_TYPES
 
-#: Bounds of a ``resize`` (cells).
-MAX_WIDTH = 1000
-MAX_HEIGHT = 1000
 #: Bounds of every client message (decision 7). The hub's frame size limit
 #: (64 KiB) bounds the total; these bound the shapes inside it.
 MAX_DEPTH = 8  # the message itself is level 1
@@ -193,9 +191,9 @@ def check(message: Any, role: str) -> dict[str, Any]:
         width, height = message.get("width"), message.get("height")
         if not (_is_int(width) and _is_int(height)):
             raise Rejected(BAD_FIELD, 'resize: "width" and "height" must be integers')
-        if not (1 <= width <= MAX_WIDTH and 1 <= height <= MAX_HEIGHT):
+        if not (1 <= width <= MAX_SIDE and 1 <= height <= MAX_SIDE):  # a stream's limit everywhere
             raise Rejected(
-                OUT_OF_RANGE, f"resize: {width}x{height} is outside 1..{MAX_WIDTH} x 1..{MAX_HEIGHT}"
+                OUT_OF_RANGE, f"resize: {width}x{height} is outside 1..{MAX_SIDE} x 1..{MAX_SIDE}"
             )
     elif kind == "command":
         if "command" not in message:
