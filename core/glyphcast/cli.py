@@ -38,6 +38,7 @@ from glyphcast.commandline import (
     non_negative_float,
 )
 from glyphcast.display import DisplayError
+from glyphcast.logs import escape
 from glyphcast.options import OptionError
 from glyphcast.play import default_displays, play
 from glyphcast.plugins import Command, PluginWarning, Registry, get_registry
@@ -214,7 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_run(args, registry)
         return registry.commands[args.command].run(args)
     except (OptionError, DisplayError, UsageError) as error:
-        print(f"glyphcast: error: {error}", file=sys.stderr)
+        print(f"glyphcast: error: {escape(error)}", file=sys.stderr)  # may quote a file or a server
         return EXIT_USAGE
     except KeyboardInterrupt:  # Ctrl-C before the run started (while opening displays)
         return EXIT_INTERRUPTED

@@ -13,13 +13,13 @@ from typing import Any, NoReturn
 
 from glyphcast.options import option_names
 from glyphcast.plugins import Registry
+from glyphcast.protocol import MAX_SIDE
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 128 + signal.SIGINT
 EXIT_TERMINATED = 128 + signal.SIGTERM
-MAX_SIDE = 1000  # the wire protocol's limit for a resize; no display needs more
 
 
 class UsageError(Exception):

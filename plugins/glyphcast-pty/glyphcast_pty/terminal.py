@@ -21,12 +21,12 @@ from types import FrameType
 from typing import Any
 
 from glyphcast import Cue
+from glyphcast.protocol import MAX_SIDE
 
 from glyphcast_pty.budget import DEFAULT_RATE
 from glyphcast_pty.source import PtySource
 
 #: The wire protocol's largest side; a bigger window is shared at this size.
-MAX_SIDE = 1000
 DEFAULT_SIZE = (80, 24)
 
 
