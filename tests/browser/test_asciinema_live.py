@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import GlyphcastServer, plain, servers, unavailable
+from browser_fixtures import GlyphcastServer, plain, servers, unavailable
 
 pytestmark = pytest.mark.timeout(120)
 

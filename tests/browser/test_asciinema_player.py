@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import unavailable
+from browser_fixtures import unavailable
 
 ROOT = Path(__file__).resolve().parents[2]
 PLAYER = ROOT / "client" / "node_modules" / "asciinema-player" / "dist" / "bundle"

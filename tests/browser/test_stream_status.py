@@ -14,7 +14,7 @@ from typing import Any
 
 import glyphcast
 import pytest
-from conftest import free_port
+from browser_fixtures import free_port
 from glyphcast_websocket import HubDisplay
 from glyphcast_websocket.testing import CONTROL_TOKEN, connect, receive_until
 

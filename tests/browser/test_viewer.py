@@ -12,7 +12,7 @@ import re
 import time
 
 import pytest
-from conftest import ARTIFACTS, plain
+from browser_fixtures import ARTIFACTS, plain
 from glyphcast_websocket.testing import CONTROL_TOKEN, VIEW_TOKEN
 
 # A hung browser or server must not hang the suite.

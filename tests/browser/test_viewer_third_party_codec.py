@@ -16,7 +16,7 @@ import json
 import urllib.request
 
 import pytest
-from conftest import ROOT
+from browser_fixtures import ROOT
 from glyphcast import get_registry
 from test_viewer import assert_shows_engine_frames
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import CONFIGS, DOC
+from deploy_fixtures import CONFIGS, DOC
 
 pytestmark = pytest.mark.timeout(30)
 

@@ -15,7 +15,7 @@ import time
 from typing import Any
 
 import pytest
-from conftest import Deployment, hello
+from deploy_fixtures import Deployment, hello
 
 # A hung browser, proxy or server must not hang the suite.
 pytestmark = pytest.mark.timeout(120)

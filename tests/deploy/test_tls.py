@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import Certificate, Glyphcast, hello
+from deploy_fixtures import Certificate, Glyphcast, hello
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -8,12 +8,12 @@ from typing import Any
 
 import glyphcast
 import pytest
-from conftest import RedisServer
 from glyphcast import Frame, Stream
 from glyphcast.displays import MemoryDisplay
 from glyphcast.runner import Runner
 from glyphcast.testing import DisplayConformance
 from glyphcast_redis import RedisDisplay, RedisSource, entries
+from redis_fixtures import RedisServer
 
 pytestmark = pytest.mark.timeout(60)
 

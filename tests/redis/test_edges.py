@@ -7,7 +7,6 @@ import uuid
 from dataclasses import replace
 
 import pytest
-from conftest import RedisServer
 from edges import Edge, Viewer
 from glyphcast import Frame, Stream
 from glyphcast.displays import MemoryDisplay
@@ -15,6 +14,7 @@ from glyphcast.text import clean_row
 from glyphcast_redis import RedisDisplay
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from redis_fixtures import RedisServer
 
 pytestmark = pytest.mark.timeout(120)
 

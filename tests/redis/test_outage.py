@@ -7,10 +7,10 @@ import threading
 import time
 
 import pytest
-from conftest import RedisServer
 from edges import Edge, Viewer, wait_until
 from glyphcast import Stream
 from glyphcast_redis import RedisDisplay
+from redis_fixtures import RedisServer
 
 pytestmark = pytest.mark.timeout(90)
 

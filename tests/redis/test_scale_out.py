@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from conftest import RedisServer, free_port
 from edges import ReconnectingViewer, wait_until
 from glyphcast import Stream
 from glyphcast_redis import RedisDisplay
+from redis_fixtures import RedisServer, free_port
 from test_outage import Engine
 
 pytestmark = pytest.mark.timeout(90)

@@ -210,7 +210,7 @@ def test_a_raising_hook_is_logged_and_the_connection_goes_on(
 
 
 def test_two_displays_on_one_stream_send_each_frame_once(open_hub: Any) -> None:
-    from conftest import free_port
+    from hub_fixtures import free_port
 
     port = free_port()
     both = open_hub("websocket", port=port)
@@ -229,7 +229,7 @@ def test_two_displays_on_one_stream_send_each_frame_once(open_hub: Any) -> None:
 
 
 def test_one_thread_hop_per_frame_per_hub_however_many_displays_share_it(open_hub: Any) -> None:
-    from conftest import free_port
+    from hub_fixtures import free_port
 
     port = free_port()
     both = open_hub("websocket", port=port)

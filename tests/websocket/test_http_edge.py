@@ -155,7 +155,7 @@ def test_a_refused_path_reaches_the_log_escaped(open_hub: Any, caplog: pytest.Lo
 
 # -- /healthz without a main stream ------------------------------------------------------------
 def test_healthz_answers_on_a_port_with_only_named_streams(open_hub: Any) -> None:
-    from conftest import free_port
+    from hub_fixtures import free_port
 
     port = free_port()
     open_hub(port=port, stream="a")

@@ -10,11 +10,11 @@ from typing import Any
 
 import glyphcast
 import pytest
-from conftest import free_port
 from glyphcast import DisplayError
 from glyphcast_websocket import WebSocketDisplay
 from glyphcast_websocket.assets import Assets
 from glyphcast_websocket.testing import VIEW_TOKEN, connect, expect_close, http_get, receive
+from hub_fixtures import free_port
 
 JSON = "glyphcast.json.v1"
 pytestmark = pytest.mark.timeout(30)

@@ -14,8 +14,8 @@ import sys
 import time
 
 import pytest
-from conftest import free_port
 from glyphcast_websocket.testing import wait_for
+from hub_fixtures import free_port
 
 pytestmark = pytest.mark.timeout(60)
 

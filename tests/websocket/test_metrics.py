@@ -10,7 +10,6 @@ from typing import Any
 
 import prometheus_client
 import pytest
-from conftest import free_port
 from glyphcast_websocket.metrics import Durations
 from glyphcast_websocket.testing import (
     VIEW_TOKEN,
@@ -26,6 +25,7 @@ from glyphcast_websocket.testing import (
     stalled_client,
     wait_for,
 )
+from hub_fixtures import free_port
 from prometheus_client.parser import text_string_to_metric_families
 from websockets.exceptions import InvalidHandshake
 

@@ -12,11 +12,11 @@ import time
 from typing import Any
 
 import pytest
-from conftest import free_port
 from glyphcast_json import JsonCodec
 from glyphcast_websocket.delivery import EncodeCache, Outbox, Wire
 from glyphcast_websocket.presence import PresenceClock
 from glyphcast_websocket.testing import CONTROL_TOKEN, connect, receive, receive_until, wait_for
+from hub_fixtures import free_port
 from websockets.exceptions import ConnectionClosed
 
 JSON = "glyphcast.json.v1"

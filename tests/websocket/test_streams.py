@@ -6,7 +6,6 @@ from typing import Any
 
 import glyphcast
 import pytest
-from conftest import Recorder, free_port
 from glyphcast import DisplayError
 from glyphcast.plugins import load_registry, reset_registry
 from glyphcast_websocket import HubDisplay
@@ -19,6 +18,7 @@ from glyphcast_websocket.testing import (
     receive_frame,
     receive_until,
 )
+from hub_fixtures import Recorder, free_port
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from websockets.exceptions import InvalidStatus

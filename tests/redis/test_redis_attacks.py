@@ -22,11 +22,11 @@ from typing import Any
 
 import msgpack
 import pytest
-from conftest import RedisServer
 from glyphcast import Cue
 from glyphcast.protocol import MAX_LABEL, MAX_SIDE
 from glyphcast.text import max_row_chars
 from glyphcast_redis import RedisDisplay, RedisSource, entries
+from redis_fixtures import RedisServer
 
 pytestmark = pytest.mark.timeout(90)
 

@@ -9,13 +9,13 @@ from typing import Any
 
 import msgpack
 import pytest
-from conftest import RedisServer
 from glyphcast.protocol import MAX_LABEL, MAX_SIDE
 from glyphcast.text import max_row_chars
 from glyphcast_redis import RedisSource, entries
 from glyphcast_redis.replica import End, Lost, Replica, Show
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from redis_fixtures import RedisServer
 
 SGR = re.compile(r"\x1b\[[0-9;:]*m")
 BIDI = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
