@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from glyphcast.ratelimit import TokenBucket
 from glyphcast_json import JsonCodec
 from glyphcast_websocket import messages
 
@@ -61,10 +62,7 @@ def test_malformed_json_and_binary_are_bad_messages() -> None:
         assert caught.value.code == "bad_message"
 
 
-def test_token_bucket_allows_a_burst_then_the_rate() -> None:
-    now = [0.0]
-    bucket = messages.TokenBucket(rate=50, burst=100, clock=lambda: now[0])
-    assert sum(bucket.take() for _ in range(150)) == 100
-    now[0] += 0.1  # 5 tokens come back in 100 ms
-    assert sum(bucket.take() for _ in range(20)) == 5
-    assert bucket.rejection().code == "rate_limited"
+def test_a_message_over_the_rate_is_rejected_as_rate_limited_naming_the_limits() -> None:
+    rejected = messages.rate_limited(TokenBucket(rate=50, burst=100))
+    assert rejected.code == "rate_limited"
+    assert rejected.message == "too many messages: at most 50/s (bursts of 100)"

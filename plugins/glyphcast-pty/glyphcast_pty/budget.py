@@ -12,6 +12,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from glyphcast.ratelimit import TokenBucket
+
 #: Sustained bytes per second: far above typing, enough for a few pastes a second.
 DEFAULT_RATE = 8 * 1024
 #: Bytes that may arrive at once: the largest ``input`` the hub accepts (16 Ki characters)
@@ -19,8 +21,9 @@ DEFAULT_RATE = 8 * 1024
 DEFAULT_BURST = 64 * 1024
 
 
-class InputBudget:
-    """A token bucket of bytes: ``take(n)`` is True when ``n`` bytes fit now (and spends them)."""
+class InputBudget(TokenBucket):
+    """A token bucket of bytes (:class:`glyphcast.ratelimit.TokenBucket`): ``take(n)`` is True when
+    ``n`` bytes fit now (and spends them)."""
 
     def __init__(
         self,
@@ -28,22 +31,9 @@ class InputBudget:
         burst: float = DEFAULT_BURST,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if not rate > 0 or not burst > 0:
+        if not (rate > 0 and burst > 0):
             raise ValueError(f"input rate and burst must be positive, not {rate} and {burst}")
-        self.rate = rate
-        self.burst = burst
-        self.clock = clock
-        self._tokens = burst
-        self._at = clock()
-
-    def take(self, size: int) -> bool:
-        now = self.clock()
-        self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
-        self._at = now
-        if size > self._tokens:
-            return False
-        self._tokens -= size
-        return True
+        super().__init__(rate, burst, clock)
 
 
 class DropReport:

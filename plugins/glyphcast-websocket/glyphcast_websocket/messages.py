@@ -6,7 +6,7 @@ connection up. For the hub, per received WebSocket message::
 
     try:
         if not bucket.take():
-            raise bucket.rejection()
+            raise messages.rate_limited(bucket)
         message = messages.check(messages.decode(data, codec), role)
     except messages.Rejected as rejected:
         reply = rejected.as_error()   # log at DEBUG, or a ratelog summary
@@ -18,8 +18,6 @@ the client sends (a property test fuzzes that).
 from __future__ import annotations
 
 import math
-import time
-from collections.abc import Callable
 from typing import Any, TypeGuard
 
 from glyphcast import Codec, CodecError, protocol
@@ -35,6 +33,7 @@ from glyphcast.protocol import (
     VIEWER_TYPES,
 )
 from glyphcast.protocol import CLIENT_TYPES as KNOWN_TYPES
+from glyphcast.ratelimit import TokenBucket
 
 #: Bounds of every client message (decision 7). The hub's frame size limit
 #: (64 KiB) bounds the total; these bound the shapes inside it.
@@ -48,7 +47,7 @@ MAX_INPUT = 16 * 1024  # input.data characters (a paste)
 
 __all__ = [
     "BAD_FIELD", "BAD_MESSAGE", "CONTROLLER_TYPES", "FORBIDDEN", "KNOWN_TYPES", "OUT_OF_RANGE",
-    "RATE_LIMITED", "UNKNOWN_TYPE", "VIEWER_TYPES", "Rejected", "TokenBucket", "check", "decode",
+    "RATE_LIMITED", "UNKNOWN_TYPE", "VIEWER_TYPES", "Rejected", "check", "decode", "rate_limited",
 ]
 
 
@@ -207,27 +206,6 @@ def check(message: Any, role: str) -> dict[str, Any]:
     return message
 
 
-class TokenBucket:
-    """Allow ``rate`` messages per second on average, bursts up to ``burst``."""
-
-    def __init__(self, rate: float = 50.0, burst: float = 100.0, clock: Callable[[], float] = time.monotonic):
-        self.rate = rate
-        self.burst = burst
-        self._clock = clock
-        self._tokens = burst
-        self._last = clock()
-
-    def take(self) -> bool:
-        """Spend one token; False if the client is over its rate."""
-        now = self._clock()
-        self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
-        self._last = now
-        if self._tokens >= 1.0:
-            self._tokens -= 1.0
-            return True
-        return False
-
-    def rejection(self) -> Rejected:
-        return Rejected(
-            RATE_LIMITED, f"too many messages: at most {self.rate:g}/s (bursts of {self.burst:g})"
-        )
+def rate_limited(bucket: TokenBucket) -> Rejected:
+    """The ``error`` for a message over ``bucket``'s rate (one unit per message)."""
+    return Rejected(RATE_LIMITED, f"too many messages: at most {bucket.rate:g}/s (bursts of {bucket.burst:g})")

@@ -20,6 +20,7 @@ from typing import Any
 
 from glyphcast import ClientInfo, Codec, Frame, protocol
 from glyphcast.frame import now_ms
+from glyphcast.ratelimit import TokenBucket
 
 from glyphcast_websocket import messages
 from glyphcast_websocket.delivery import EncodeCache, Outbox, ReplyOverflow, Wire
@@ -80,7 +81,7 @@ class SessionProtocol:
         self.info = info
         self.codec = codec
         self.outbox = Outbox(codec, max_replies=limits.max_replies)
-        self.bucket = messages.TokenBucket(limits.rate, limits.burst)
+        self.bucket = TokenBucket(limits.rate, limits.burst)
         #: What the client said about itself in its ``hello`` (name, viewport), if anything.
         self.client_name = ""
         self.viewport: dict[str, Any] | None = None
@@ -107,7 +108,7 @@ class SessionProtocol:
         reply: dict[str, Any] | None = None
         try:
             if not self.bucket.take():
-                raise self.bucket.rejection()
+                raise messages.rate_limited(self.bucket)
             message = messages.check(messages.decode(data, self.codec), self.info.role)
             reply, event = self._answer(message)
         except messages.Rejected as rejected:

@@ -1,0 +1,52 @@
+"""One token bucket for every rate limit: the hub's per-client messages and a shared program's input bytes."""
+
+from __future__ import annotations
+
+import pytest
+from glyphcast.ratelimit import TokenBucket
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_burst_is_allowed_then_the_rate_refills_it() -> None:
+    clock = Clock()
+    bucket = TokenBucket(rate=50, burst=100, clock=clock)
+    assert sum(bucket.take() for _ in range(150)) == 100
+    clock.now = 0.1  # 5 come back in 100 ms
+    assert sum(bucket.take() for _ in range(20)) == 5
+
+
+def test_a_take_larger_than_what_is_left_is_refused_whole_and_spends_nothing() -> None:
+    clock = Clock()
+    bucket = TokenBucket(rate=10, burst=100, clock=clock)
+    assert bucket.take(60)
+    assert not bucket.take(50)
+    assert bucket.take(40)
+    assert not bucket.take(0.5)
+
+
+def test_the_bucket_never_holds_more_than_its_burst() -> None:
+    clock = Clock()
+    bucket = TokenBucket(rate=1000, burst=10, clock=clock)
+    clock.now = 60.0
+    assert bucket.take(10) and not bucket.take(1)
+
+
+@pytest.mark.parametrize(("rate", "burst"), [(0, 10), (10, 0), (-1, 10), (float("nan"), 10)])
+def test_a_rate_or_burst_that_is_not_positive_is_refused_in_one_line(rate: float, burst: float) -> None:
+    with pytest.raises(ValueError, match="must be positive") as caught:
+        TokenBucket(rate, burst)
+    assert "\n" not in str(caught.value)
+
+
+def test_the_hub_and_the_sharer_meter_with_this_one_bucket() -> None:
+    glyphcast_pty = pytest.importorskip("glyphcast_pty.budget", reason="glyphcast-pty is not installed here")
+    session = pytest.importorskip("glyphcast_websocket.session", reason="glyphcast-websocket is not installed here")
+    assert issubclass(glyphcast_pty.InputBudget, TokenBucket)
+    assert session.TokenBucket is TokenBucket
