@@ -11,13 +11,19 @@ connection up. For the hub, per received WebSocket message::
     except messages.Rejected as rejected:
         reply = rejected.as_error()   # log at DEBUG, or a ratelog summary
 
-:func:`decode` and :func:`check` raise nothing but :class:`Rejected`, whatever
-the client sends (a property test fuzzes that).
+What a message may hold is declared, not coded: :data:`SCHEMA` lists each
+type's fields (:class:`Text`, :class:`Number`, :class:`Size`, :class:`Present`),
+and one walk bounds the whole value whatever its type (:data:`MAX_DEPTH`,
+:data:`MAX_STRING`, :data:`MAX_ITEMS`, finite numbers, integers within
++-2**53). :func:`decode` and :func:`check` raise nothing but :class:`Rejected`,
+whatever the client sends (a property test fuzzes that).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, TypeGuard
 
 from glyphcast import Codec, CodecError, protocol
@@ -35,19 +41,27 @@ from glyphcast.protocol import (
 from glyphcast.protocol import CLIENT_TYPES as KNOWN_TYPES
 from glyphcast.ratelimit import TokenBucket
 
-#: Bounds of every client message (decision 7). The hub's frame size limit
-#: (64 KiB) bounds the total; these bound the shapes inside it.
-MAX_DEPTH = 8  # the message itself is level 1
-MAX_STRING = 16 * 1024  # characters, any string or map key
-MAX_ITEMS = 1024  # entries of any one map or array
-MAX_SAFE_INTEGER = 2**53  # every JSON parser reads integers within +-2**53 exactly
-MAX_CLIENT_NAME = 256  # hello.client
-MAX_VIEWPORT = 100_000  # hello.viewport width/height (pixels)
-MAX_INPUT = 16 * 1024  # input.data characters (a paste)
+# Bounds of every client message. The hub's limit on a client's WebSocket message
+# (glyphcast.protocol.MAX_CLIENT_MESSAGE, 64 KiB) bounds the total; these bound the shapes inside it.
+#: Nesting of maps and arrays; the message itself is level 1.
+MAX_DEPTH = 8
+#: Characters of any string or map key.
+MAX_STRING = 16 * 1024
+#: Entries of any one map or array.
+MAX_ITEMS = 1024
+#: Every JSON parser reads integers within +-2**53 exactly.
+MAX_SAFE_INTEGER = 2**53
+#: ``hello.client``, characters.
+MAX_CLIENT_NAME = 256
+#: ``hello.viewport``'s width and height, pixels.
+MAX_VIEWPORT = 100_000
+#: ``input.data``, characters (a paste).
+MAX_INPUT = 16 * 1024
 
 __all__ = [
     "BAD_FIELD", "BAD_MESSAGE", "CONTROLLER_TYPES", "FORBIDDEN", "KNOWN_TYPES", "OUT_OF_RANGE",
-    "RATE_LIMITED", "UNKNOWN_TYPE", "VIEWER_TYPES", "Rejected", "check", "decode", "rate_limited",
+    "RATE_LIMITED", "SCHEMA", "UNKNOWN_TYPE", "VIEWER_TYPES", "Bounds", "Number", "Present", "Rejected",
+    "Size", "Text", "check", "decode", "rate_limited",
 ]
 
 
@@ -104,105 +118,186 @@ def _is_number(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _walk(message: Any) -> None:
+# -- the schema -------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Bounds:
+    """``low..high``, both included; ``text`` is how an error message says it (default ``low..high``)."""
+
+    low: float
+    high: float
+    text: str = ""
+
+    def __contains__(self, value: float) -> bool:
+        return self.low <= value <= self.high
+
+    def __str__(self) -> str:
+        return self.text or f"{self.low}..{self.high}"
+
+
+#: What a number anywhere in a message may be, so that echoing it is exact in every client.
+SAFE = Bounds(-MAX_SAFE_INTEGER, MAX_SAFE_INTEGER, "+-2**53")
+#: A stream's width or height, in cells: the one limit of a stream everywhere.
+SIDES = Bounds(1, MAX_SIDE)
+#: A viewer's window, in pixels.
+VIEWPORT = Bounds(0, MAX_VIEWPORT)
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """Field ``name`` is a string of at most ``max_length`` characters; absent is fine unless ``required``."""
+
+    name: str
+    max_length: int
+    required: bool = False
+
+    def check(self, kind: str, message: dict[str, Any]) -> None:
+        if self.name not in message and not self.required:
+            return
+        value = message.get(self.name)
+        if not isinstance(value, str):
+            raise Rejected(BAD_FIELD, f'{kind}: "{self.name}" must be a string')
+        if len(value) > self.max_length:
+            raise Rejected(OUT_OF_RANGE, f'{kind}: "{self.name}" is longer than {self.max_length} characters')
+
+
+@dataclass(frozen=True, slots=True)
+class Number:
+    """Field ``name`` is there and a number within ``bounds``."""
+
+    name: str
+    bounds: Bounds
+
+    def check(self, kind: str, message: dict[str, Any]) -> None:
+        value = message.get(self.name)
+        if not _is_number(value):
+            raise Rejected(BAD_FIELD, f'{kind}: "{self.name}" must be a number')
+        if value not in self.bounds:
+            raise Rejected(OUT_OF_RANGE, f'{kind}: "{self.name}" must be within {self.bounds}')
+
+
+@dataclass(frozen=True, slots=True)
+class Size:
+    """A ``width`` and a ``height`` within ``bounds`` (integers when ``integers``).
+
+    ``name`` None: they are fields of the message itself, and needed. Else they
+    are in the map ``name``, which may be absent or null.
+    """
+
+    name: str | None
+    bounds: Bounds
+    integers: bool = False
+
+    def check(self, kind: str, message: dict[str, Any]) -> None:
+        size = message if self.name is None else message.get(self.name)
+        if size is None:
+            return
+        test = _is_int if self.integers else _is_number
+        if not (isinstance(size, dict) and test(size.get("width")) and test(size.get("height"))):
+            raise Rejected(BAD_FIELD, f"{kind}: {self._shape()}")
+        width, height = size["width"], size["height"]
+        if width not in self.bounds or height not in self.bounds:
+            where = "" if self.name is None else f'"{self.name}" '
+            raise Rejected(OUT_OF_RANGE, f"{kind}: {where}{width}x{height} is outside {self.bounds} x {self.bounds}")
+
+    def _shape(self) -> str:
+        what = "integer" if self.integers else "number"
+        if self.name is None:
+            return f'"width" and "height" must be {what}s'
+        return f'"{self.name}" must be {{"width": {what}, "height": {what}}}'
+
+
+@dataclass(frozen=True, slots=True)
+class Present:
+    """Field ``name`` is there, whatever it holds (bounded by the walk like everything else)."""
+
+    name: str
+
+    def check(self, kind: str, message: dict[str, Any]) -> None:
+        if self.name not in message:
+            raise Rejected(BAD_FIELD, f'{kind}: the "{self.name}" field is missing')
+
+
+Field = Text | Number | Size | Present
+
+#: Each client message type and its fields, checked in this order; fields not listed are allowed
+#: (and bounded like the rest). Which role may send a type is :data:`glyphcast.protocol.CONTROLLER_TYPES`.
+SCHEMA: Mapping[str, tuple[Field, ...]] = {
+    "hello": (Text("client", MAX_CLIENT_NAME), Size("viewport", VIEWPORT)),
+    "ping": (Number("ts", SAFE),),
+    "state_request": (),
+    "resync": (),
+    "resize": (Size(None, SIDES, integers=True),),
+    "command": (Present("command"),),
+    "input": (Text("data", MAX_INPUT, required=True),),
+}
+
+
+# -- checking ---------------------------------------------------------------------------
+def _walk(message: dict[str, Any]) -> None:
     """Check the whole value, iteratively (no recursion to exhaust): only JSON types, bounded.
 
     Maps with string keys, arrays, strings, booleans, null, finite floats and
     integers within +-2**53 (what every JSON parser reads exactly), nesting at
     most :data:`MAX_DEPTH`, strings at most :data:`MAX_STRING` characters, maps
-    and arrays at most :data:`MAX_ITEMS` entries. Unknown fields are allowed
-    but bounded the same way.
+    and arrays at most :data:`MAX_ITEMS` entries. Scalars are checked where they
+    are found; only maps and arrays wait on the stack.
     """
-    stack: list[tuple[Any, int]] = [(message, 1)]
+    stack: list[tuple[dict[str, Any] | list[Any], int]] = [(message, 1)]
     while stack:
-        value, depth = stack.pop()
-        if value is None or isinstance(value, bool):
-            continue
-        if isinstance(value, str):
-            if len(value) > MAX_STRING:
-                raise Rejected(OUT_OF_RANGE, f"a string is longer than {MAX_STRING} characters")
-            continue
-        if isinstance(value, int):
-            if not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
-                raise Rejected(OUT_OF_RANGE, "an integer is outside +-2**53")
-            continue
-        if isinstance(value, float):
-            if not math.isfinite(value):
-                raise Rejected(OUT_OF_RANGE, "numbers must be finite (no NaN or Infinity)")
-            continue
-        if isinstance(value, dict | list):
-            if depth > MAX_DEPTH:
-                raise Rejected(BAD_MESSAGE, f"nested deeper than {MAX_DEPTH} levels")
-            if len(value) > MAX_ITEMS:
-                raise Rejected(OUT_OF_RANGE, f"a map or array has more than {MAX_ITEMS} entries")
-            if isinstance(value, dict):
-                for key, item in value.items():
-                    if not isinstance(key, str):
-                        raise Rejected(BAD_MESSAGE, "map keys must be strings")
-                    if len(key) > MAX_STRING:
-                        raise Rejected(OUT_OF_RANGE, f"a map key is longer than {MAX_STRING} characters")
-                    stack.append((item, depth + 1))
+        container, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise Rejected(BAD_MESSAGE, f"nested deeper than {MAX_DEPTH} levels")
+        if len(container) > MAX_ITEMS:
+            raise Rejected(OUT_OF_RANGE, f"a map or array has more than {MAX_ITEMS} entries")
+        if isinstance(container, dict):
+            for key in container:
+                if not isinstance(key, str):
+                    raise Rejected(BAD_MESSAGE, "map keys must be strings")
+                if len(key) > MAX_STRING:
+                    raise Rejected(OUT_OF_RANGE, f"a map key is longer than {MAX_STRING} characters")
+            values: Any = container.values()
+        else:
+            values = container
+        for value in values:
+            if value is None or value is True or value is False:
+                continue
+            if isinstance(value, str):
+                if len(value) > MAX_STRING:
+                    raise Rejected(OUT_OF_RANGE, f"a string is longer than {MAX_STRING} characters")
+            elif isinstance(value, int):
+                if not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+                    raise Rejected(OUT_OF_RANGE, "an integer is outside +-2**53")
+            elif isinstance(value, float):
+                if not math.isfinite(value):
+                    raise Rejected(OUT_OF_RANGE, "numbers must be finite (no NaN or Infinity)")
+            elif isinstance(value, dict | list):
+                stack.append((value, depth + 1))
             else:
-                stack.extend((item, depth + 1) for item in value)
-            continue
-        raise Rejected(BAD_MESSAGE, f"values must be JSON types, not {type(value).__name__}")
+                raise Rejected(BAD_MESSAGE, f"values must be JSON types, not {type(value).__name__}")
 
 
 def check(message: Any, role: str) -> dict[str, Any]:
     """Return ``message`` if a client with ``role`` may send it as it is; raise :class:`Rejected`.
 
-    Nothing else is raised, whatever ``message`` is (any value a codec decodes).
-    Unknown fields are ignored (left in place, bounded like the rest).
+    In order: a map with a known string ``type``, the role, the walk over the
+    whole value, then the type's fields (:data:`SCHEMA`). Nothing else is
+    raised, whatever ``message`` is (any value a codec decodes).
     """
     if not isinstance(message, dict):
         raise Rejected(BAD_MESSAGE, 'a message must be an object with a "type" field')
     kind = message.get("type")
     if not isinstance(kind, str):
         raise Rejected(BAD_MESSAGE, 'a message must have a string "type" field')
-    if kind not in KNOWN_TYPES:
+    fields = SCHEMA.get(kind)
+    if fields is None:
         raise Rejected(
             UNKNOWN_TYPE, f"unknown message type {_show(kind)}; known: {', '.join(sorted(KNOWN_TYPES))}"
         )
     if kind in CONTROLLER_TYPES and role != "controller":
         raise Rejected(FORBIDDEN, f"{kind!r} needs the controller role; this connection is a {role}")
     _walk(message)
-    if kind == "hello":
-        client = message.get("client")
-        if "client" in message and not isinstance(client, str):
-            raise Rejected(BAD_FIELD, 'hello: "client" must be a string')
-        if isinstance(client, str) and len(client) > MAX_CLIENT_NAME:
-            raise Rejected(OUT_OF_RANGE, f'hello: "client" is longer than {MAX_CLIENT_NAME} characters')
-        viewport = message.get("viewport")
-        if viewport is not None and not (
-            isinstance(viewport, dict) and all(_is_number(viewport.get(k)) for k in ("width", "height"))
-        ):
-            raise Rejected(BAD_FIELD, 'hello: "viewport" must be {"width": number, "height": number}')
-        if viewport is not None and not all(0 <= viewport[k] <= MAX_VIEWPORT for k in ("width", "height")):
-            raise Rejected(OUT_OF_RANGE, f'hello: "viewport" sizes must be within 0..{MAX_VIEWPORT}')
-    elif kind == "ping":
-        if not _is_number(message.get("ts")):
-            raise Rejected(BAD_FIELD, 'ping: "ts" must be a number')
-        # _walk made it finite and within +-2**53 for ints; floats get the same bound,
-        # so the pong echoing it is exact, valid JSON for every client
-        if not -MAX_SAFE_INTEGER <= message["ts"] <= MAX_SAFE_INTEGER:
-            raise Rejected(OUT_OF_RANGE, 'ping: "ts" must be within +-2**53')
-    elif kind == "resize":
-        width, height = message.get("width"), message.get("height")
-        if not (_is_int(width) and _is_int(height)):
-            raise Rejected(BAD_FIELD, 'resize: "width" and "height" must be integers')
-        if not (1 <= width <= MAX_SIDE and 1 <= height <= MAX_SIDE):  # a stream's limit everywhere
-            raise Rejected(
-                OUT_OF_RANGE, f"resize: {width}x{height} is outside 1..{MAX_SIDE} x 1..{MAX_SIDE}"
-            )
-    elif kind == "command":
-        if "command" not in message:
-            raise Rejected(BAD_FIELD, 'command: the "command" field is missing')
-    elif kind == "input":
-        data = message.get("data")
-        if not isinstance(data, str):
-            raise Rejected(BAD_FIELD, 'input: "data" must be a string')
-        if len(data) > MAX_INPUT:
-            raise Rejected(OUT_OF_RANGE, f'input: "data" is longer than {MAX_INPUT} characters')
+    for field in fields:
+        field.check(kind, message)
     return message
 
 
