@@ -23,7 +23,7 @@ HUB = {
     "security", "credentials", "hosts", "throttle", "messages", "settings", "tls", "ratelog", "room",
     "intake", "listener", "request_head",
 }
-DISPLAYS = {"display", "seed", "plugin"}
+DISPLAYS = {"display", "seed", "plugin", "options"}
 
 
 def imports_of(path: Path) -> set[str]:

@@ -12,7 +12,6 @@ import logging
 import sys
 import weakref
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from typing import Any
 
 from glyphcast import ClientInfo, Codec, DisplayError, FrameDisplay, get_registry
@@ -20,14 +19,12 @@ from glyphcast.frame import Frame
 from glyphcast.logs import escape
 
 from glyphcast_websocket import registry
+from glyphcast_websocket.options import DEFAULT_HOST, DEFAULT_PORT, spell_out_settings
 from glyphcast_websocket.room import MAIN, Room, check_name
 from glyphcast_websocket.server import Hub
 from glyphcast_websocket.settings import Settings
 
 log = logging.getLogger("glyphcast.websocket")
-
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 8765
 
 # The streams whose addresses were announced: displays sharing a stream announce it once.
 _announced: weakref.WeakSet[Room] = weakref.WeakSet()
@@ -73,15 +70,13 @@ def _installed_codecs(wanted: Iterable[str] | None) -> list[Codec]:
 class HubDisplay(FrameDisplay):
     """A display that streams frames to WebSocket clients through the hub on (host, port).
 
-    ``show()``/``deliver()`` only schedule the frame on the hub's loop. Options:
-    ``stream`` (the stream's name: several streams share one port, stream
-    NAME at ``/s/NAME/``; the default, ``main``, at ``/``), ``token`` (needed
-    to connect), ``control_token`` (makes a client a controller), ``allow_origin``
-    (browser origins besides the server's own; ``*`` for any), ``max_clients``
-    (viewers; controllers have reserved slots beyond it), ``trusted_proxies``
-    (addresses/networks whose ``X-Forwarded-For``/``Forwarded`` name the client),
-    ``reuse_port`` (SO_REUSEPORT: several processes serve one port, e.g. one edge per core).
-    ``port=0`` picks a free port: read ``port`` or :attr:`url` after ``init``.
+    ``show()``/``deliver()`` only schedule the frame on the hub's loop.
+    ``stream`` names the stream: several streams share one port, stream NAME
+    at ``/s/NAME/``, the default (``main``) at ``/``. ``port=0`` picks a free
+    port: read ``port`` or :attr:`url` after ``init``. The other keyword
+    arguments are the stream's settings, the options of the ``websocket``
+    display (:data:`~glyphcast_websocket.options.OPTIONS`, docs/websocket-options.md);
+    an unknown one is a TypeError, an unusable value a one-line DisplayError.
     """
 
     def __init__(
@@ -92,49 +87,16 @@ class HubDisplay(FrameDisplay):
         codecs: Iterable[str] | None = None,
         name: str = "websocket",
         stream: str = MAIN,
-        token: str = "",
-        control_token: str = "",
-        allow_origin: Iterable[str] = (),
-        allowed_hosts: Iterable[str] = (),
-        public_url: str = "",
-        frame_ancestors: Iterable[str] = (),
-        trusted_proxies: Iterable[str] = (),
-        certfile: str | Path = "",
-        keyfile: str | Path = "",
-        max_clients: int = 256,
-        write_limit: int = 32 * 1024,
-        ping_interval: float = 20.0,
-        compression: bool = True,
-        reuse_port: bool = False,
         width: int = 80,
         height: int = 24,
+        **options: Any,
     ) -> None:
         super().__init__(width, height)
-        if max_clients < 1:
-            raise DisplayError(f"max_clients must be at least 1, not {max_clients}")
-        if bool(certfile) != bool(keyfile):
-            raise DisplayError("TLS needs both certfile and keyfile (the certificate and its private key)")
+        self.settings = Settings.of(options, caller=f"{type(self).__name__}()")
         self.host = host
         self.port = port
         self.name = name
         self.stream = check_name(stream or MAIN)
-        self.settings = Settings(
-            token=token,
-            control_token=control_token,
-            allow_origin=tuple(allow_origin),
-            allowed_hosts=tuple(allowed_hosts),
-            public_url=public_url,
-            frame_ancestors=tuple(frame_ancestors),
-            trusted_proxies=tuple(trusted_proxies),
-            certfile=str(certfile),
-            keyfile=str(keyfile),
-            max_clients=max_clients,
-            write_limit=write_limit,
-            ping_interval=ping_interval,
-            ping_timeout=ping_interval,
-            compression=compression,
-            reuse_port=reuse_port,
-        )
         self.settings.policy(host, port)  # refuse unusable values now, not when the server starts
         self.codecs = _installed_codecs(codecs)
         self.subprotocols = frozenset(c.subprotocol for c in self.codecs)
@@ -336,3 +298,6 @@ class HubDisplay(FrameDisplay):
         if hasattr(controller, "selected_stage"):
             state["selected_stage"] = controller.selected_stage
         return state
+
+
+spell_out_settings(HubDisplay.__init__)

@@ -7,7 +7,8 @@ from typing import Any
 
 from glyphcast import protocol
 
-from glyphcast_websocket.display import DEFAULT_HOST, DEFAULT_PORT, HubDisplay
+from glyphcast_websocket.display import HubDisplay
+from glyphcast_websocket.options import DEFAULT_HOST, DEFAULT_PORT
 
 
 class StreamingMode(IntFlag):
