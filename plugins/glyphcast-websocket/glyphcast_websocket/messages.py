@@ -59,9 +59,10 @@ MAX_VIEWPORT = 100_000
 MAX_INPUT = 16 * 1024
 
 __all__ = [
-    "BAD_FIELD", "BAD_MESSAGE", "CONTROLLER_TYPES", "FORBIDDEN", "KNOWN_TYPES", "OUT_OF_RANGE",
-    "RATE_LIMITED", "SCHEMA", "UNKNOWN_TYPE", "VIEWER_TYPES", "Bounds", "Number", "Present", "Rejected",
-    "Size", "Text", "check", "decode", "rate_limited",
+    "BAD_FIELD", "BAD_MESSAGE", "CONTROLLER_TYPES", "FORBIDDEN", "KNOWN_TYPES", "MAX_CLIENT_NAME", "MAX_DEPTH",
+    "MAX_INPUT", "MAX_ITEMS", "MAX_SAFE_INTEGER", "MAX_STRING", "MAX_VIEWPORT", "OUT_OF_RANGE", "RATE_LIMITED",
+    "SAFE", "SCHEMA", "SIDES", "UNKNOWN_TYPE", "VIEWER_TYPES", "VIEWPORT", "Bounds", "Number", "Present",
+    "Rejected", "Size", "Text", "check", "decode", "rate_limited",
 ]
 
 

@@ -5,7 +5,7 @@ A stream's settings are declared as the fields of
 settings (where the display serves, and where its tokens come from) are
 declared here. :data:`OPTIONS` puts them together, and everything that lists
 options is made from it: the signature and help of every ``websocket*``
-display's factory (:func:`~glyphcast_websocket.plugin.display_factory`),
+display's factory (:func:`~glyphcast_websocket.display_factory`),
 :class:`~glyphcast_websocket.HubDisplay`'s signature, and the table in
 docs/websocket-options.md (:func:`markdown_table`; a test keeps the page equal
 to it).
@@ -93,7 +93,7 @@ def _parameters(options: Iterable[Option]) -> list[inspect.Parameter]:
 def give_signature(function: Callable[..., Any], options: Iterable[Option], returns: Any) -> None:
     """Make ``function(**options)`` read as if written with a keyword parameter per option.
 
-    ``inspect.signature`` (and so :func:`glyphcast.options.bind_options`, which
+    ``inspect.signature`` (and so ``glyphcast.options.bind_options``, which
     converts ``NAME=VALUE`` text to each option's type) and ``help()`` see the
     options; the function itself still takes ``**options``.
     """
