@@ -13,15 +13,15 @@ from collections.abc import Callable
 
 
 class TokenBucket:
-    """Allow ``rate`` units per second on average and ``burst`` at once.
+    """Allow ``rate`` units per second on average and ``burst`` at once (``rate`` 0: ``burst`` in all).
 
     ``take(n)`` is True when ``n`` units fit now, and spends them; otherwise it
     spends nothing, so a message is taken whole or refused whole.
     """
 
     def __init__(self, rate: float, burst: float, clock: Callable[[], float] = time.monotonic) -> None:
-        if not (rate > 0 and burst > 0):
-            raise ValueError(f"rate and burst must be positive, not {rate} and {burst}")
+        if not (rate >= 0 and burst > 0):
+            raise ValueError(f"a rate must be 0 or more and a burst positive, not {rate} and {burst}")
         self.rate = rate
         self.burst = burst
         self.clock = clock

@@ -19,9 +19,9 @@ PACKAGES = {
 }
 #: The hub's modules: they learn about displays only through events.HubListener.
 HUB = {
-    "server", "fanout", "session", "delivery", "handshake", "pages", "wsio", "events", "loopthread", "registry",
-    "security", "credentials", "hosts", "throttle", "messages", "settings", "tls", "ratelog", "room",
-    "intake", "listener", "request_head",
+    "server", "router", "fanout", "session", "delivery", "handshake", "pages", "wsio", "events", "loopthread",
+    "registry", "security", "decisions", "credentials", "hosts", "throttle", "messages", "settings", "tls",
+    "ratelog", "room", "intake", "listener", "request_head", "quote",
 }
 DISPLAYS = {"display", "seed", "plugin", "options"}
 

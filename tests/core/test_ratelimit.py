@@ -38,9 +38,16 @@ def test_the_bucket_never_holds_more_than_its_burst() -> None:
     assert bucket.take(10) and not bucket.take(1)
 
 
-@pytest.mark.parametrize(("rate", "burst"), [(0, 10), (10, 0), (-1, 10), (float("nan"), 10)])
-def test_a_rate_or_burst_that_is_not_positive_is_refused_in_one_line(rate: float, burst: float) -> None:
-    with pytest.raises(ValueError, match="must be positive") as caught:
+def test_a_rate_of_zero_never_refills() -> None:
+    clock = Clock()
+    bucket = TokenBucket(rate=0, burst=2, clock=clock)
+    clock.now = 1e6
+    assert [bucket.take() for _ in range(3)] == [True, True, False]
+
+
+@pytest.mark.parametrize(("rate", "burst"), [(10, 0), (-1, 10), (float("nan"), 10), (10, float("nan"))])
+def test_a_negative_rate_or_an_empty_burst_is_refused_in_one_line(rate: float, burst: float) -> None:
+    with pytest.raises(ValueError, match="a rate must be 0 or more and a burst positive") as caught:
         TokenBucket(rate, burst)
     assert "\n" not in str(caught.value)
 

@@ -19,17 +19,11 @@ from glyphcast_json import JsonCodec
 from glyphcast_websocket import messages
 from glyphcast_websocket.credentials import TokenError, query_has_token, same_secret
 from glyphcast_websocket.credentials import extract_token as _extract_token
+from glyphcast_websocket.decisions import Admission, Handshake, Refusal
 from glyphcast_websocket.hosts import host_allowed, origin_of, split_host
+from glyphcast_websocket.pages import CSP_BASE
 from glyphcast_websocket.ratelog import RateLimitedLog
-from glyphcast_websocket.security import (
-    CONTROLLER,
-    CSP_BASE,
-    VIEWER,
-    Admission,
-    Handshake,
-    Policy,
-    Refusal,
-)
+from glyphcast_websocket.security import CONTROLLER, VIEWER, Policy
 from glyphcast_websocket.testing import CONTROL_TOKEN, VIEW_TOKEN
 from glyphcast_websocket.throttle import FailureThrottle, GuessThrottle, throttle_keys
 from hypothesis import given, settings

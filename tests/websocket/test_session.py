@@ -122,6 +122,18 @@ def test_clear_sends_the_notice_then_a_keyframe() -> None:
     assert [m["type"] for m in sent(protocol, frame(3))] == ["clear", "frame"]
 
 
+def test_no_codec_quotes_what_the_client_offered_escaped_and_bounded() -> None:
+    codecs = EnabledCodecs()
+    codecs.add([JsonCodec()])
+    offered = ["evil\x1b]0;pwned\x07", "x" * 5000, *(f"p{i}.v1" for i in range(100))]
+    with pytest.raises(NoCodec) as caught:
+        choose_subprotocol(offered, codecs.by_subprotocol, JSON)
+    text = str(caught.value)
+    assert "\x1b" not in text and "\\x1b" in text  # the escape sequence is written out, never sent raw
+    assert len(text) < 400 and "and 98 more" in text
+    assert text.endswith("this server speaks glyphcast.json.v1")
+
+
 def test_the_first_offered_enabled_subprotocol_wins() -> None:
     codecs = EnabledCodecs()
     codecs.add([JsonCodec()])

@@ -8,15 +8,8 @@ import random
 
 import pytest
 from glyphcast_websocket.credentials import MIN_TOKEN_BITS, token_bits
-from glyphcast_websocket.security import (
-    CONTROLLER,
-    CONTROLLER_SLOTS,
-    VIEWER,
-    Admission,
-    Handshake,
-    Policy,
-    Refusal,
-)
+from glyphcast_websocket.decisions import Admission, Handshake, Refusal
+from glyphcast_websocket.security import CONTROLLER, CONTROLLER_SLOTS, VIEWER, Policy
 from glyphcast_websocket.testing import CONTROL_TOKEN, VIEW_TOKEN
 from glyphcast_websocket.throttle import (
     ADDRESS_LIMIT,

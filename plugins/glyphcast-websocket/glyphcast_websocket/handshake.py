@@ -6,9 +6,24 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from glyphcast import Codec
 
+from glyphcast_websocket.quote import quote
+
+#: How many offered subprotocols an error quotes, and how many characters of each.
+QUOTED = 4
+QUOTED_LENGTH = 40
+
 
 class NoCodec(ValueError):
-    """No enabled codec fits what the client offered; the text says what the server speaks."""
+    """No enabled codec fits what the client offered; the text says what the server speaks.
+
+    What the client offered is quoted escaped and cut short (:func:`~glyphcast_websocket.quote.quote`):
+    it came from a request header, and the text reaches logs.
+    """
+
+
+def _quoted(offered: Sequence[str]) -> str:
+    shown = ", ".join(quote(str(subprotocol), QUOTED_LENGTH) for subprotocol in offered[:QUOTED])
+    return shown if len(offered) <= QUOTED else f"{shown} and {len(offered) - QUOTED} more"
 
 
 def choose_subprotocol(offered: Sequence[str], codecs: Mapping[str, Codec], default: str) -> str | None:
@@ -22,7 +37,7 @@ def choose_subprotocol(offered: Sequence[str], codecs: Mapping[str, Codec], defa
             return str(subprotocol)
     speaks = ", ".join(sorted(codecs)) or "nothing"
     if offered:
-        raise NoCodec(f"none of the offered subprotocols ({', '.join(offered)}) is enabled; this server speaks {speaks}")
+        raise NoCodec(f"none of the offered subprotocols ({_quoted(offered)}) is enabled; this server speaks {speaks}")
     if default not in codecs:
         raise NoCodec(f"no subprotocol offered and {default} is not enabled; offer one of {speaks}")
     return None

@@ -1,8 +1,8 @@
-"""Which host names and origins are this server's (sans-I/O): the DNS-rebinding and Origin rules' parsing.
+"""Which host names and origins are this server's (sans-I/O): the Host rule (DNS rebinding) and the Origin rule.
 
 A ``Host`` header or an origin is parsed once, strictly (:func:`split_host`),
 then compared as (lower-case name, port); see :func:`host_allowed` and
-:func:`origin_of`.
+:func:`origin_allowed`.
 """
 
 from __future__ import annotations
@@ -145,3 +145,47 @@ def origin_of(url: str) -> str | None:
     if port is None or port == DEFAULT_PORTS[scheme]:
         return f"{scheme}://{host}"
     return f"{scheme}://{host}:{port}"
+
+
+def served_origin(origin: str, bind_host: str, port: int, allowed_hosts: Iterable[str]) -> bool:
+    """Whether ``origin`` is one a server on (``bind_host``, ``port``) serves itself: http(s), a host it
+    answers to (:func:`host_allowed`), its port."""
+    parts = urlsplit(origin)
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or parts.path or parts.query or parts.fragment:
+        return False
+    parsed = split_host(parts.netloc) if "@" not in parts.netloc else None
+    if parsed is None:
+        return False
+    name, origin_port = parsed
+    if (origin_port or DEFAULT_PORTS[scheme]) != port:
+        return False
+    return host_allowed(bind_host, allowed_hosts, f"[{name}]" if ":" in name else name)
+
+
+def origin_allowed(
+    origin: str | None,
+    *,
+    bind_host: str,
+    port: int,
+    allowed_hosts: Iterable[str],
+    allow_origin: Iterable[str],
+    public_url: str,
+) -> bool:
+    """The Origin rule: no ``Origin`` (not a browser) => yes; else an origin this server serves, lists
+    in ``allow_origin`` (``*``: any) or is reached at (``public_url``).
+
+    Never compared with the Host header: whoever sends the request sets both.
+    """
+    if origin is None:
+        return True
+    allow_origin = tuple(allow_origin)
+    if "*" in allow_origin:
+        return True
+    normalized = origin_of(origin)
+    if normalized is None:
+        return False  # "null" (sandboxed/file pages), other schemes, garbage
+    listed = {origin_of(o) for o in allow_origin}
+    if public_url:
+        listed.add(origin_of(public_url))
+    return normalized in listed or served_origin(origin.strip(), bind_host, port, allowed_hosts)

@@ -41,6 +41,8 @@ from glyphcast.protocol import (
 from glyphcast.protocol import CLIENT_TYPES as KNOWN_TYPES
 from glyphcast.ratelimit import TokenBucket
 
+from glyphcast_websocket.quote import quote
+
 # Bounds of every client message. The hub's limit on a client's WebSocket message
 # (glyphcast.protocol.MAX_CLIENT_MESSAGE, 64 KiB) bounds the total; these bound the shapes inside it.
 #: Nesting of maps and arrays; the message itself is level 1.
@@ -103,12 +105,6 @@ def _describe(error: BaseException) -> str:
         return f"nested deeper than {MAX_DEPTH} levels"
     text = str(error).splitlines()[0] if str(error) else type(error).__name__
     return text if len(text) <= 120 else text[:120] + "..."
-
-
-def _show(value: Any) -> str:
-    """A client-supplied value quoted in an error message: repr, truncated."""
-    text = repr(value)
-    return text if len(text) <= 40 else text[:40] + "..."
 
 
 def _is_int(value: Any) -> TypeGuard[int]:
@@ -292,7 +288,7 @@ def check(message: Any, role: str) -> dict[str, Any]:
     fields = SCHEMA.get(kind)
     if fields is None:
         raise Rejected(
-            UNKNOWN_TYPE, f"unknown message type {_show(kind)}; known: {', '.join(sorted(KNOWN_TYPES))}"
+            UNKNOWN_TYPE, f"unknown message type {quote(kind, 40)}; known: {', '.join(sorted(KNOWN_TYPES))}"
         )
     if kind in CONTROLLER_TYPES and role != "controller":
         raise Rejected(FORBIDDEN, f"{kind!r} needs the controller role; this connection is a {role}")

@@ -1,4 +1,4 @@
-"""HTTP on the hub's port (sans-I/O): the viewer's files and ``/healthz``.
+"""HTTP on the hub's port (sans-I/O): the viewer's files, ``/healthz``, and the headers every response carries.
 
 Requests the security policy admitted, and that are not WebSocket upgrades,
 get a complete :class:`~websockets.http11.Response` here (refusals too, through :func:`response`);
@@ -13,11 +13,14 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from glyphcast import __version__
 from websockets.datastructures import Headers
 from websockets.http11 import Response
 
 from glyphcast_websocket.assets import NOT_BUILT_PAGE, Assets
 
+#: The server's name: its ``Server`` header, ``/healthz``'s ``server`` and ``hello``'s.
+SERVER_NAME = f"glyphcast/{__version__}"
 #: Paths where the WebSocket upgrade is served (``/`` for the seed's clients).
 WEBSOCKET_PATHS = ("/ws", "/")
 TEXT = "text/plain; charset=utf-8"
@@ -27,6 +30,29 @@ PAGES = {"/player": "player.html"}
 #: asciinema-player runs its terminal emulator as WebAssembly, which a page may only compile when its
 #: script-src allows it; ``'wasm-unsafe-eval'`` allows exactly that (never JavaScript ``eval``).
 WASM_PAGES = frozenset({"/player", "/player.html"})
+
+#: xterm.js injects its theme as a ``<style>`` element, hence inline styles; nothing else inline.
+CSP_BASE = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'"
+)
+SELF = "'self'"
+
+
+def page_headers(frame_ancestors: Iterable[str] = ()) -> tuple[tuple[str, str], ...]:
+    """Headers for EVERY HTTP response (pages, /healthz, errors, refusals): no framing by other sites.
+
+    ``frame_ancestors``: origins that may frame the viewer besides the server itself (none: only it).
+    """
+    ancestors = tuple(frame_ancestors)
+    headers = [
+        ("Content-Security-Policy", f"{CSP_BASE}; frame-ancestors {' '.join(ancestors) or SELF}"),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "no-referrer"),
+    ]
+    if not ancestors:
+        headers.append(("X-Frame-Options", "SAMEORIGIN"))
+    return tuple(headers)
 
 
 def allow_wasm(headers: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:

@@ -1,9 +1,8 @@
 """Who may connect and who may control (sans-I/O): the rules docs/security.md states.
 
 No sockets and no clock here: the hub hands over what it parsed from one HTTP
-request, the peer's address and the time, and gets back a decision.
-
-The one call, for EVERY HTTP request (pages, ``/healthz`` and upgrades)::
+request, the peer's address and the time, and gets back a decision. The one
+call, for EVERY HTTP request (pages, ``/healthz`` and upgrades)::
 
     decision = policy.admit(
         Handshake(method=request.method, target=request.path,
@@ -22,26 +21,26 @@ The one call, for EVERY HTTP request (pages, ``/healthz`` and upgrades)::
         # decision.client: the client's address (behind trusted proxies, the forwarded one)
 
 :class:`Admission` and :class:`Refusal` are the only results; ``admit`` does
-not raise on anything a client sends. The order of the checks (each one
-refuses before the next is looked at):
+not raise on anything a client sends. The checks, in order (each one refuses
+before the next is looked at):
 
 1. ``Host`` (DNS rebinding), for every path: missing, repeated or malformed
-   => 400; not a host this server answers to (:func:`host_allowed`) => 421.
+   => 400; not a host this server answers to
+   (:func:`~glyphcast_websocket.hosts.host_allowed`) => 421.
 2. Method: GET and HEAD only, else 405 with ``Allow: GET, HEAD``.
-3. Upgrades only (``Handshake.upgrade``):
-   a. a token in the query string (``?token=``) => 403 telling the client to
-      use the URL fragment or an ``Authorization: Bearer`` header;
-   b. ``Origin`` (:meth:`Policy.accepts_origin`) => 403;
-   c. more than one token, or a token that is not valid base64url => 400;
-   d. the token is compared (constant time) with the control and view tokens.
-      The right one is never throttled. No token while a view token is set
-      => 403. A token that matches neither: if the client's address, its
-      prefix or the total is over its budget of wrong tokens
-      (:mod:`.throttle`) => 429 + Retry-After, not counted; else => 403,
-      counted;
-   e. ``connected >= capacity(role)`` => 503 + Retry-After: viewers get
-      ``max_clients``, controllers :data:`CONTROLLER_SLOTS` more, so a server
-      full of viewers never shuts out the people holding the control token.
+3. Upgrades only (``Handshake.upgrade``): a token in the query string
+   (``?token=``) => 403 telling the client to use the URL fragment or an
+   ``Authorization: Bearer`` header.
+4. Upgrades: ``Origin`` (:func:`~glyphcast_websocket.hosts.origin_allowed`) => 403.
+5. Upgrades: more than one token, or a token that is not valid base64url => 400.
+6. Upgrades: the token is compared (constant time) with the control and view
+   tokens. The right one is never throttled. No token while a view token is
+   set => 403. A token that matches neither: if the client's address, its
+   prefix or the total is over its budget of wrong tokens (:mod:`.throttle`)
+   => 429 + Retry-After, not counted; else => 403, counted.
+7. Upgrades: ``connected >= capacity(role)`` => 503 + Retry-After: viewers get
+   ``max_clients``, controllers :data:`CONTROLLER_SLOTS` more, so a server
+   full of viewers never shuts out the people holding the control token.
 
 Roles come from tokens only: the control token makes a controller, the view
 token (or no token when none is set) a viewer. Without a control token nobody
@@ -61,9 +60,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 from glyphcast_websocket.credentials import (
     MAX_TOKEN_LENGTH,
@@ -73,11 +71,16 @@ from glyphcast_websocket.credentials import (
     same_secret,
     weak_token,
 )
+from glyphcast_websocket.decisions import Admission, Handshake, Refusal
 from glyphcast_websocket.forwarded import Network, client_address, parse_networks
-from glyphcast_websocket.hosts import DEFAULT_PORTS, host_allowed, is_loopback, origin_of, split_host
+from glyphcast_websocket.hosts import host_allowed, is_loopback, origin_allowed, origin_of, split_host
+from glyphcast_websocket.pages import page_headers
+from glyphcast_websocket.quote import quote
 from glyphcast_websocket.throttle import GuessThrottle
 
+#: The role of a client that may watch.
 VIEWER = "viewer"
+#: The role of a client that may also resize, send commands and type.
 CONTROLLER = "controller"
 
 #: Retry-After (s) when the server is full.
@@ -86,62 +89,6 @@ FULL_RETRY_AFTER = 5
 CONTROLLER_SLOTS = 8
 
 ALLOWED_METHODS = ("GET", "HEAD")
-#: xterm.js injects its theme as a ``<style>`` element, hence inline styles; nothing else inline.
-CSP_BASE = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-    "connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'"
-)
-
-
-# -- results ----------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class Handshake:
-    """What :meth:`Policy.admit` needs from one HTTP request.
-
-    ``target`` is the request target as sent (path and query); ``headers`` every
-    header line in order, repeated names kept (``Headers.raw_items()``);
-    ``upgrade`` whether the hub would take this request as a WebSocket upgrade.
-    """
-
-    method: str
-    target: str
-    headers: tuple[tuple[str, str], ...]
-    upgrade: bool = False
-
-    def get_all(self, name: str) -> list[str]:
-        wanted = name.lower()
-        return [value for key, value in self.headers if key.lower() == wanted]
-
-
-@dataclass(frozen=True, slots=True)
-class Admission:
-    """The request may go on. ``role`` is set for upgrades only; ``head`` means no body.
-
-    ``client`` is the client's address as the policy took it (canonical text;
-    behind a trusted proxy the forwarded one), for logs; it is not compared.
-    """
-
-    role: str | None = None
-    head: bool = False
-    client: str = field(default="", compare=False)
-
-
-@dataclass(frozen=True, slots=True)
-class Refusal:
-    """Answer with ``status``, ``headers`` and ``body``; never upgrade, never serve the page.
-
-    ``reason`` is one line for the log (no secrets: never a token); ``log_key``
-    groups refusals of one kind for rate-limited logging.
-    """
-
-    status: int
-    reason: str
-    log_key: str
-    headers: tuple[tuple[str, str], ...] = ()
-
-    @property
-    def body(self) -> bytes:
-        return (self.reason + "\n").encode("utf-8", "replace")
 
 
 # -- the policy ---------------------------------------------------------------------
@@ -152,25 +99,17 @@ def _header_safe(values: Iterable[str], what: str, forbidden: str = ";,\"'") -> 
             raise ValueError(f"{what}: {value!r} is not a single plain origin or host name")
 
 
-def _show(value: str, limit: int = 80) -> str:
-    """A client-supplied value, safe for one log line (repr, truncated)."""
-    return repr(value if len(value) <= limit else value[:limit] + "...")
-
-
 @dataclass(frozen=True, slots=True)
 class Policy:
-    """A hub's access rules (docs/security.md). Empty strings mean "not set".
+    """A stream's access rules, or a port's for requests outside any stream (docs/security.md).
 
-    ``token``/``control_token``: refused under
-    :data:`~glyphcast_websocket.credentials.MIN_TOKEN_BITS`.
-    ``host``/``port``: where the server listens (port 0 until bound; set the
-    bound port with :meth:`bound`). ``allowed_hosts``: extra Host names
-    (the DNS-rebinding check). ``allow_origin``: extra browser origins, ``*``
-    for any. ``public_url``: the address users open behind a reverse proxy;
-    its origin is served too. ``frame_ancestors``: origins that may frame the
-    viewer (default: only the server itself). ``trusted_proxies``: addresses
-    and networks whose forwarding headers name the client (:mod:`.forwarded`).
-    ``throttle``: wrong tokens so far (shared by :meth:`bound` copies).
+    Most fields are the options of the same names (docs/websocket-options.md,
+    :class:`~glyphcast_websocket.settings.Settings`), checked here: a value
+    this policy cannot use is a one-line ValueError (a token under
+    :data:`~glyphcast_websocket.credentials.MIN_TOKEN_BITS`, an origin that is
+    not one). Empty strings mean "not set". ``host``/``port``: where the server
+    listens (port 0 until bound; :meth:`bound` sets the bound one). ``tls``:
+    it serves https. ``throttle``: wrong tokens so far (shared by :meth:`bound` copies).
     """
 
     token: str = ""
@@ -240,54 +179,26 @@ class Policy:
             said.append("trusted_proxies includes every address: any client can claim to be any address")
         return said
 
-    # -- page headers -------------------------------------------------------------
+    # -- what pages, hosts and origins get ---------------------------------------------
     @property
     def page_headers(self) -> tuple[tuple[str, str], ...]:
-        """Headers for EVERY HTTP response (pages, /healthz, errors, refusals): no framing by other sites."""
-        ancestors = " ".join(self.frame_ancestors) if self.frame_ancestors else "'self'"
-        headers = [
-            ("Content-Security-Policy", f"{CSP_BASE}; frame-ancestors {ancestors}"),
-            ("X-Content-Type-Options", "nosniff"),
-            ("Referrer-Policy", "no-referrer"),
-        ]
-        if not self.frame_ancestors:
-            headers.append(("X-Frame-Options", "SAMEORIGIN"))
-        return tuple(headers)
+        """Headers for EVERY HTTP response (:func:`~glyphcast_websocket.pages.page_headers`)."""
+        return page_headers(self.frame_ancestors)
 
-    # -- Host and Origin ----------------------------------------------------------
     def host_allowed(self, host: str | None) -> bool:
+        """The Host rule (:func:`~glyphcast_websocket.hosts.host_allowed`) for this server."""
         return host_allowed(self.host, self.allowed_hosts, host)
 
-    def served_origin(self, origin: str) -> bool:
-        """Whether ``origin`` is one this server serves itself: http(s), an allowed host, our port."""
-        parts = urlsplit(origin)
-        scheme = parts.scheme.lower()
-        if scheme not in ("http", "https") or parts.path or parts.query or parts.fragment:
-            return False
-        parsed = split_host(parts.netloc) if "@" not in parts.netloc else None
-        if parsed is None:
-            return False
-        name, port = parsed
-        if (port or DEFAULT_PORTS[scheme]) != self.port:
-            return False
-        return host_allowed(self.host, self.allowed_hosts, f"[{name}]" if ":" in name else name)
-
     def accepts_origin(self, origin: str | None) -> bool:
-        """No Origin (not a browser) => yes; else an origin this server serves or lists.
-
-        Never compared with the Host header: whoever sends the request sets both.
-        """
-        if origin is None:
-            return True
-        if "*" in self.allow_origin:
-            return True
-        normalized = origin_of(origin)
-        if normalized is None:
-            return False  # "null" (sandboxed/file pages), other schemes, garbage
-        listed = {origin_of(o) for o in self.allow_origin}
-        if self.public_url:
-            listed.add(origin_of(self.public_url))
-        return normalized in listed or self.served_origin(origin.strip())
+        """The Origin rule (:func:`~glyphcast_websocket.hosts.origin_allowed`) for this server."""
+        return origin_allowed(
+            origin,
+            bind_host=self.host,
+            port=self.port,
+            allowed_hosts=self.allowed_hosts,
+            allow_origin=self.allow_origin,
+            public_url=self.public_url,
+        )
 
     # -- roles ----------------------------------------------------------------------
     def role_for(self, token: str | None) -> str | None:
@@ -314,7 +225,7 @@ class Policy:
         if not self.host_allowed(hosts[0]):
             return Refusal(
                 421,
-                f"misdirected request: this server does not answer to Host {_show(hosts[0])} "
+                f"misdirected request: this server does not answer to Host {quote(hosts[0])} "
                 "(start it with allowed_hosts=<name> to serve that name)",
                 "host",
             )
@@ -322,7 +233,7 @@ class Policy:
         if method not in ALLOWED_METHODS:
             return Refusal(
                 405,
-                f"method {_show(request.method, 20)} not allowed: GET or HEAD",
+                f"method {quote(request.method, 20)} not allowed: GET or HEAD",
                 "method",
                 (("Allow", ", ".join(ALLOWED_METHODS)),),
             )
@@ -346,7 +257,7 @@ class Policy:
         if len(origins) > 1 or not self.accepts_origin(origin):
             return Refusal(
                 403,
-                f"origin {_show(origin or '')} is not allowed: open the viewer from this server, "
+                f"origin {quote(origin or '')} is not allowed: open the viewer from this server, "
                 "or start it with allow_origin=<origin>",
                 "origin",
             )
@@ -383,20 +294,4 @@ class Policy:
         return Admission(role, client=client)
 
 
-def parse_list(value: str | Sequence[str]) -> tuple[str, ...]:
-    """An option given as ``"a,b"`` or a list -> a tuple of stripped, non-empty entries."""
-    items = value.split(",") if isinstance(value, str) else value
-    return tuple(item.strip() for item in items if item.strip())
-
-
-__all__ = [
-    "CONTROLLER",
-    "CONTROLLER_SLOTS",
-    "CSP_BASE",
-    "VIEWER",
-    "Admission",
-    "Handshake",
-    "Policy",
-    "Refusal",
-    "parse_list",
-]
+__all__ = ["CONTROLLER", "CONTROLLER_SLOTS", "VIEWER", "Policy"]

@@ -1,12 +1,14 @@
-"""The hub's server: one per (host, port), on a thread of its own; it accepts, writes and drains.
+"""The hub's server: one per (host, port), on a thread of its own; it serves its streams' clients.
 
-Every decision is made elsewhere, without sockets: which codec a client gets
-(:mod:`.handshake`), what a page request gets (:mod:`.pages`), what a client
-message means and what a session is sent next (:mod:`.session`,
-:mod:`.delivery`). :class:`Hub` moves bytes between those and the sockets:
-the writes themselves are :mod:`.fanout`'s, the thread :mod:`.loopthread`'s.
-One port carries several named streams, each a :class:`~.room.Room` with its
-own frames, clients and tokens; a request's path says which.
+Every decision is made elsewhere, without sockets: who gets in and which codec
+(:mod:`.security`, :mod:`.handshake`), what a page request gets
+(:mod:`.pages`), what a client message means and what a session is sent next
+(:mod:`.session`, :mod:`.delivery`). :class:`Hub` starts and stops the
+server and runs each connection from its handshake to its close; the HTTP
+requests before that are the :class:`~.router.Router`'s, the writes
+:mod:`.fanout`'s, the thread :mod:`.loopthread`'s. One port carries several
+named streams, each a :class:`~.room.Room` with its own frames, clients and
+tokens; a request's path says which.
 """
 
 from __future__ import annotations
@@ -18,30 +20,26 @@ import itertools
 import logging
 import ssl
 import time
-from collections.abc import Sequence
 from typing import Any
-from urllib.parse import urlsplit
 
-from glyphcast import ClientInfo, DisplayError, __version__, protocol
-from glyphcast.protocol import codec_subprotocols
+from glyphcast import ClientInfo, DisplayError, protocol
 from websockets.asyncio.server import Server, ServerConnection, serve
-from websockets.exceptions import ConnectionClosed, NegotiationError
+from websockets.exceptions import ConnectionClosed
 from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
-from websockets.http11 import Request, Response
-from websockets.typing import Subprotocol
 
-from glyphcast_websocket import metrics, pages
+from glyphcast_websocket import metrics
 from glyphcast_websocket.assets import NOT_BUILT_HINT, Assets
 from glyphcast_websocket.credentials import redact_library_logs
+from glyphcast_websocket.decisions import Admission
 from glyphcast_websocket.fanout import Session
-from glyphcast_websocket.handshake import NoCodec, choose_subprotocol
 from glyphcast_websocket.intake import WAITING, Handshakes
 from glyphcast_websocket.listener import BACKLOG, Listener
 from glyphcast_websocket.loopthread import STOP_TIMEOUT, LoopThread
+from glyphcast_websocket.pages import SERVER_NAME
 from glyphcast_websocket.ratelog import LibraryLog, RateLimitedLog
-from glyphcast_websocket.request_head import BadRequest
-from glyphcast_websocket.room import MAIN, Room
-from glyphcast_websocket.security import VIEWER, Admission, Handshake, Refusal, _show
+from glyphcast_websocket.room import Room
+from glyphcast_websocket.router import Router
+from glyphcast_websocket.security import VIEWER
 from glyphcast_websocket.session import Close, Command, Input, Resize, SessionProtocol, StateRequested
 from glyphcast_websocket.settings import Settings
 from glyphcast_websocket.tls import tls_context
@@ -60,8 +58,6 @@ def shared_deflate() -> ServerPerMessageDeflateFactory:
     decompressed size counts against ``max_size`` (a deflate bomb is closed with 1009).
     """
     return ServerPerMessageDeflateFactory(server_no_context_takeover=True, client_no_context_takeover=True)
-
-SERVER_NAME = f"glyphcast/{__version__}"
 
 _client_ids = itertools.count(1)
 
@@ -92,6 +88,8 @@ class Hub:
             settings.max_handshakes, settings.max_handshakes_per_address, WAITING, settings.open_timeout
         )
         self.listener: Listener | None = None
+        #: The answers to HTTP requests on this port, up to the WebSocket handshake.
+        self.router = Router(self)
         self.thread = LoopThread(f"glyphcast-hub-{host}:{port}", self._failed)
         self._bound = False
         self._server: Server | None = None
@@ -186,10 +184,10 @@ class Hub:
                 # The TLS handshake is part of the opening handshake's time, counted from the TCP accept.
                 ssl_handshake_timeout=s.open_timeout if self._tls else None,
                 backlog=BACKLOG,
-                create_connection=connection_class(listener, self._bad_request),
-                process_request=self._process_request,
-                process_response=self._process_response,
-                select_subprotocol=self._select_subprotocol,
+                create_connection=connection_class(listener, self.router.bad_request),
+                process_request=self.router.process_request,
+                process_response=self.router.process_response,
+                select_subprotocol=self.router.select_subprotocol,
                 # Per-connection deflate would defeat encode-once and frame-once: the hub compresses each
                 # message once for everyone (Wire.deflated), so it asks for no context takeover both ways.
                 compression=None,
@@ -226,131 +224,15 @@ class Hub:
         except TimeoutError:
             log.warning("clients of %s did not close in time; dropping them", self.url)
 
-
     def stop(self) -> None:
         """Close every client with 1001, stop serving and join the thread (within 2 s)."""
         for room in self.rooms.values():
             room.close()
         self.thread.stop()
 
-    # -- HTTP and handshake -----------------------------------------------------
-    def locate(self, path: str) -> tuple[Room | None, str]:
-        """Which stream a request path is for, and the path within it: ``/s/NAME/rest`` or the main stream's."""
-        if path.startswith("/s/"):
-            name, _, rest = path[3:].partition("/")
-            return self.rooms.get(name), f"/{rest}"
-        return self.rooms.get(MAIN), path
-
-    def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
-        """Every HTTP request, upgrade or not, passes its stream's security policy first (Host, method, Origin, token)."""
-        assert isinstance(connection, Connection)
-        path = urlsplit(request.path).path
-        room, rest = self.locate(path)
-        listing = path == "/" and len(self.rooms) > 1
-        upgrade = "websocket" in request.headers.get("Upgrade", "").lower()
-        ws_path = room is not None and rest in pages.WEBSOCKET_PATHS and (upgrade or rest == "/ws")
-        if listing and not (upgrade and room is not None):
-            room, ws_path = None, False
-        handshake = Handshake(
-            method=getattr(request, "method", "GET"),  # websockets < 16 hands over GET requests only
-            target=request.path,
-            headers=tuple(request.headers.raw_items()),
-            upgrade=ws_path,
-        )
-        policy = room.policy if room is not None else self.policy
-        remote = connection.remote_address
-        connected = (len(room.sessions) if room is not None else 0) + self.handshakes.admitted()
-        decision = policy.admit(handshake, str(remote[0]) if remote else "", time.monotonic(), connected)
-        headers = policy.page_headers
-        if isinstance(decision, Refusal):
-            self.ratelog.warning(
-                decision.log_key, "refused %s %s: %s", _show(handshake.method, 20), _show(path), decision.reason
-            )
-            self.metrics.refused(room.name if room is not None else "", decision.log_key)
-            return pages.response(decision.status, decision.body, headers=(*headers, *decision.headers))
-        if ws_path and upgrade:
-            connection.admission = decision
-            connection.room = room
-            if connection.ticket is not None:
-                connection.ticket.admitted = True
-            return None  # on to the WebSocket handshake
-        if path == metrics.PATH:  # every stream's counts, under the page's rule (see docs/operations.md)
-            body, content_type = self.metrics.render(request.headers.get("Accept", ""))
-            return pages.response(200, body, content_type, headers=headers, head=decision.head)
-        if listing:
-            return pages.listing(self.listed(), headers=headers, head=decision.head)
-        if room is None and path == "/healthz":  # a port with named streams only: the server's health
-            return pages.healthz(self.health(), headers=headers, head=decision.head)
-        if room is None:
-            return pages.response(404, b"no such stream\n", headers=headers, head=decision.head)
-        if path == f"/s/{room.name}":  # the page's relative links need the trailing slash
-            return pages.redirect(f"{path}/", headers=headers, head=decision.head)
-        return pages.page(rest, self.assets, lambda: self.health(room), headers=headers, head=decision.head)
-
-    def _process_response(self, connection: ServerConnection, request: Request, response: Response) -> Response | None:
-        """websockets' own refusals (a handshake it finds invalid: 400, 426, 500, ...) replaced by ours:
-        the same status with the hub's headers, and a body that quotes nothing the client sent."""
-        if response.status_code == 101 or "Content-Security-Policy" in response.headers:
-            return None  # an upgrade, or a response the hub made itself
-        assert isinstance(connection, Connection)
-        room = connection.room if isinstance(connection.room, Room) else None
-        policy = room.policy if room is not None else self.policy
-        error = connection.protocol.handshake_exc
-        if isinstance(error, NegotiationError) and room is not None:
-            reason = f"no codec in common: this server speaks {', '.join(sorted(room.codecs.by_subprotocol))}"
-            key = "codec"  # counted by _select_subprotocol already
-        else:
-            reason = pages.REASONS.get(response.status_code, "bad request: not a valid WebSocket opening handshake")
-            key = "bad-handshake"
-            self.metrics.refused(room.name if room is not None else "", key)
-        self.ratelog.info(
-            (key, response.status_code), "refused a WebSocket handshake (%d): %s",
-            response.status_code, _show(str(error)) if error is not None else "no reason given",
-        )
-        extra = tuple((name, response.headers[name]) for name in ("Upgrade", "Allow") if name in response.headers)
-        return pages.response(response.status_code, f"{reason}\n".encode(), headers=(*policy.page_headers, *extra))
-
-    def _bad_request(self, error: BadRequest) -> Response:
-        """The answer to a request the hub will not hand to websockets (too long, malformed, with a body)."""
-        self.metrics.refused("", f"http-{error.status}")
-        self.ratelog.info(("bad-request", error.status), "refused a request (%d): %s", error.status, error.reason)
-        return pages.response(error.status, f"{error.reason}\n".encode(), headers=(*self.policy.page_headers, *error.headers))
-
     def _library_error(self, cause: str) -> None:
         """websockets logged an error for one connection (written rate-limited by :class:`LibraryLog`)."""
         self.metrics.refused("", "internal-error")
-
-    def listed(self) -> list[tuple[str, str]]:
-        """(name, page path) of the streams ``/`` lists: those anyone may watch (no view token)."""
-        return [(room.name, f"/s/{room.name}/") for room in self.rooms.values() if not room.settings.token]
-
-    def _select_subprotocol(self, connection: ServerConnection, offered: Sequence[Subprotocol]) -> Subprotocol | None:
-        # The token entry (glyphcast.token.*) is never selected, nor quoted in an error.
-        assert isinstance(connection, Connection)
-        room = connection.room
-        codecs = codec_subprotocols(offered)
-        try:
-            chosen = choose_subprotocol(codecs, room.codecs.by_subprotocol if room else {}, self.default_subprotocol)
-        except NoCodec as error:
-            self.metrics.refused(room.name if room else "", "codec")
-            raise NegotiationError(str(error)) from None
-        return None if chosen is None else Subprotocol(chosen)
-
-    def health(self, room: Room | None = None) -> dict[str, Any]:
-        """``/healthz``: the server, then the stream asked about and every stream.
-
-        Without a stream (``/healthz`` on a port with named streams only): the server alone,
-        with ``clients_total`` counting every stream's clients.
-        """
-        stream = room.health() if room is not None else {"clients_total": len(self.sessions)}
-        return {
-            "status": "ok",
-            "server": SERVER_NAME,
-            **stream,
-            "uptime_s": round(time.monotonic() - self.started_at, 3),
-            "viewer": self.assets.built,
-            "streams": sorted(self.rooms),
-        }
 
     # -- one connection ---------------------------------------------------------
     async def _handle(self, connection: ServerConnection) -> None:
