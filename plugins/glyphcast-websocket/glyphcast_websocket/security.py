@@ -20,7 +20,8 @@ call, for EVERY HTTP request (pages, ``/healthz`` and upgrades)::
         # decision.head: answer with headers only (HEAD);
         # decision.client: the client's address (behind trusted proxies, the forwarded one)
 
-:class:`Admission` and :class:`Refusal` are the only results; ``admit`` does
+:class:`~glyphcast_websocket.decisions.Admission` and
+:class:`~glyphcast_websocket.decisions.Refusal` are the only results; ``admit`` does
 not raise on anything a client sends. The checks, in order (each one refuses
 before the next is looked at):
 
