@@ -65,7 +65,8 @@ SERVER_TYPES: Final = SERVER_TYPES_V1 | {"end", "presence"}
 CLOSE_NORMAL: Final = 1000
 #: The server is going away (restart, shutdown): reconnect with backoff.
 CLOSE_GOING_AWAY: Final = 1001
-#: Policy: bad token, origin or role, or replies left unread: do not retry as is.
+#: Policy: the client left too many replies unread; do not retry as is. (Bad tokens and origins
+#: are refused before the upgrade, with HTTP 403, never with a close.)
 CLOSE_POLICY: Final = 1008
 #: A client message over :data:`MAX_CLIENT_MESSAGE` bytes.
 CLOSE_TOO_BIG: Final = 1009

@@ -1,4 +1,4 @@
-"""What the hub tells the displays attached to it, and the plugin hooks, about its clients.
+"""What the hub tells the displays attached to a stream, and the plugin hooks, about its clients.
 
 The hub imports nothing from the displays: each display gives it a
 :class:`HubListener`. A listener hears about the clients using one of its
@@ -23,7 +23,7 @@ errors = RateLimitedLog(log)
 
 
 class HubListener(Protocol):
-    """A display attached to a hub (``HubDisplay`` is one)."""
+    """A display attached to a stream on a hub (``HubDisplay`` is one)."""
 
     #: The display's name, reported as ``ClientInfo.display``.
     name: str
@@ -67,7 +67,7 @@ def _hook() -> Any:
 
 
 class Listeners:
-    """The listeners attached to one hub; replaced whole, so the hub's thread reads it without a lock."""
+    """The listeners attached to one stream; replaced whole, so the hub's thread reads it without a lock."""
 
     def __init__(self) -> None:
         self.all: tuple[HubListener, ...] = ()

@@ -51,7 +51,7 @@ class Session:
 
 
 class FanOut:
-    """The sessions of one hub and the newest frame; every method runs on the hub's loop."""
+    """The sessions of one stream and its newest frame; every method runs on the hub's loop."""
 
     def __init__(self) -> None:
         self.sessions: tuple[Session, ...] = ()

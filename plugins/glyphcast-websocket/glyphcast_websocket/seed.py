@@ -31,7 +31,7 @@ class WebSocketDisplay(HubDisplay):
 
     Differences a seed user may notice:
 
-    - Nobody controls without the control token (security model v2; the seed
+    - Nobody controls without the control token (docs/security.md; the seed
       trusted every client). Watching works as before; to send ``command``,
       ``resize`` or ``input``, pass ``control_token=...`` and open the viewer
       at :attr:`~glyphcast_websocket.HubDisplay.controller_url` (``http://127.0.0.1:8765/#control=...``).
