@@ -162,7 +162,7 @@ class Settings:
             if option is None or about(option).audience == FIXED:
                 raise TypeError(f"{caller} got an unexpected keyword argument {name!r}")
             if value is not None:
-                values[name] = _taken(value, typing.get_type_hints(cls)[name])
+                values[name] = _taken(value, _TYPES[name])
         # HubDisplay's one ping option is both the interval and the time a ping waits for its pong.
         if "ping_interval" in values:
             values.setdefault("ping_timeout", values["ping_interval"])
@@ -179,6 +179,10 @@ class Settings:
             return Policy(host=host, port=port, tls=bool(self.certfile), **given)
         except ValueError as error:
             raise DisplayError(str(error)) from None
+
+
+#: Each field's type, as objects (the module's annotations are text).
+_TYPES = typing.get_type_hints(Settings)
 
 
 def about(option: dataclasses.Field[Any]) -> About:
