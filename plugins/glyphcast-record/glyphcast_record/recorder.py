@@ -137,10 +137,12 @@ class RecordDisplay(FrameDisplay):
         self.idle_time_limit = idle_time_limit
         self.append = append
         self.overwrite = overwrite
-        self.version = _version(format)
-        if self.version is None:
+        version = _version(format)
+        if version is None:
             raise RecordingError(f"record {self.path}: format={format!r} is not a format record writes; "
                                  f"choose {' or '.join(f'v{v}' for v in WRITABLE)}")
+        #: The asciicast version written: 2 or 3.
+        self.version = version
         if append and overwrite:
             raise RecordingError(f"record {self.path}: choose append=true or overwrite=true, not both")
         if idle_time_limit is not None and not idle_time_limit > 0:
