@@ -93,7 +93,7 @@ class CastEncoder:
     The first frame, and the first after a clear or a resize, is a full redraw;
     every other frame writes only its changed rows, one ``o`` event per frame.
     From the first frame that has a cursor on, every frame's event ends with the
-    cursor put back where the frame has it, or hidden (:func:`glyphcast.paint.paint_cursor`):
+    cursor put back where the frame has it, or hidden (``glyphcast.paint.paint_cursor``):
     a stream without cursors (an engine's) is written as it is drawn.
     """
 
