@@ -43,8 +43,11 @@ class Source(Protocol):
     Optional, looked up by name: ``resize(width, height)`` (follows a
     controller's resize), ``write(data)`` (takes a controller's keystrokes),
     ``close()`` (called after the run), ``end_reason`` (a str: how the source
-    ended, sent to viewers with ``end``) and ``exit_status`` (an int: what
-    ``glyphcast`` exits with when the source ended, e.g. a shared program's).
+    ended, sent to viewers with ``end``), ``exit_status`` (an int: what
+    ``glyphcast`` exits with when the source ended, e.g. a shared program's) and
+    ``relays`` (True for a source that carries a stream produced elsewhere, the
+    ``redis`` source: stopping it, by a signal or a limit, is that server going
+    away, not the stream's end; see :func:`glyphcast.play.stop_reason`).
     """
 
     width: int

@@ -123,6 +123,9 @@ class RedisSource:
     ``end`` cannot take an edge down.
     """
 
+    #: The stream is the producer's: an edge stopped (SIGTERM, Ctrl-C) goes away, and does not end it.
+    relays = True
+
     def __init__(
         self,
         width: int = 80,
