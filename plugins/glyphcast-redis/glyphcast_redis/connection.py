@@ -80,8 +80,8 @@ class Backoff:
         return delay
 
     def reset(self) -> None:
+        """The next delay is the first again (EqualJitterBackoff keeps no state of its own)."""
         self.attempt = 0
-        self._backoff.reset()
 
 
 class Outage:

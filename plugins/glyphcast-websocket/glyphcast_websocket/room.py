@@ -19,8 +19,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from glyphcast import Codec, DisplayError, Frame
-from glyphcast.protocol import ProducerState, producer_state
 from glyphcast.handoff import LatestSlot
+from glyphcast.protocol import ProducerState, producer_state
 
 from glyphcast_websocket.delivery import EncodeCache
 from glyphcast_websocket.events import HubListener, Listeners
