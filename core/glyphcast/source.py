@@ -24,7 +24,7 @@ class Cue:
     and the stream numbers on from that seq. Leave them None otherwise.
     ``producer``, for such a source, says that the producer it relays is heard from
     again ("live"), went silent ("stalled") or cannot be reached ("reconnecting");
-    the stream tells the displays that show it (:class:`~glyphcast.display.ProducerDisplay`).
+    the stream tells the displays that show it (:class:`~glyphcast.ProducerDisplay`).
     Give it on a change only; None (the default) changes nothing.
     """
 

@@ -24,7 +24,7 @@ log = logging.getLogger("glyphcast")
 @dataclass(slots=True)
 class Attached:
     """A display in a stream, with its state; ``producer`` is its
-    :meth:`~glyphcast.display.ProducerDisplay.producer`, None for a display that does not show it."""
+    :meth:`~glyphcast.ProducerDisplay.producer`, None for a display that does not show it."""
 
     name: str
     display: Display
@@ -160,7 +160,7 @@ class Stream(FrameDisplay):
     def producer(self, state: ProducerState) -> None:
         """The producer of a relayed stream is heard from ("live"), went silent ("stalled") or cannot be
         reached ("reconnecting"): on a change, the displays that show it are told
-        (:class:`~glyphcast.display.ProducerDisplay`). :class:`ValueError` for any other state."""
+        (:class:`~glyphcast.ProducerDisplay`). :class:`ValueError` for any other state."""
         state = producer_state(state)
         if state == self.producer_state:
             return

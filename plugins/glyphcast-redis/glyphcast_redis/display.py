@@ -118,7 +118,7 @@ class RedisDisplay(FrameDisplay):
             self.backlog.put(Ended(self._newest, reason))
 
     def stop(self) -> None:
-        """Publish the end (:data:`STOPPED`, unless the source ended with a reason of its own), write what is
+        """Publish the end ("the producer stopped", unless the source ended with a reason of its own), write what is
         queued (at most ``close_timeout`` while Redis is away) and close."""
         if not self._ended and self._failure is None:
             self._ended = True
