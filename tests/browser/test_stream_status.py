@@ -139,6 +139,38 @@ def test_a_named_stream_is_named_in_the_status_bar_and_the_title(open_hub, open_
     assert viewer.errors == on_main.errors == []
 
 
+def test_a_producer_that_is_not_heard_from_is_shown_instead_of_live_also_to_a_viewer_that_joins(open_hub, open_viewer):
+    """Protocol v1.2 ``producer``: what a Redis edge says when its producer went silent or Redis is away."""
+    hub = open_hub()
+    hub.display.show(["the last screen"])
+    viewer = open_viewer(hub.url)
+    viewer.wait_live()
+    assert status_part(viewer, "state") == "● live"
+
+    hub.display.producer("stalled")
+    viewer.wait("() => document.querySelector('.gc-status .gc-state')?.textContent === '● stalled'")
+    assert viewer.eval("() => [glyphcast.state, glyphcast.producer]") == ["live", "stalled"]
+    assert viewer.eval("() => glyphcast.rows()[0]") == "the last screen"  # the screen stays up
+    colour = "() => getComputedStyle(document.querySelector('.gc-status .gc-state')).color"
+    assert viewer.eval(colour) != "rgb(95, 215, 95)"  # not the live green
+
+    joiner = open_viewer(hub.url)  # told on joining, since the producer is not live
+    joiner.wait_live()
+    joiner.wait("() => document.querySelector('.gc-status .gc-state')?.textContent === '● stalled'")
+
+    hub.display.producer("reconnecting")
+    for page in (viewer, joiner):
+        page.wait("() => document.querySelector('.gc-status .gc-state')?.textContent === '● reconnecting'")
+
+    hub.display.producer("live")
+    hub.display.show(["moving again"])
+    for page in (viewer, joiner):
+        page.wait("() => document.querySelector('.gc-status .gc-state')?.textContent === '● live'")
+        page.wait("() => glyphcast.rows()[0] === 'moving again'")
+    assert viewer.eval(colour) == "rgb(95, 215, 95)"
+    assert viewer.errors == joiner.errors == []
+
+
 # -- glyphcast itself, stopped on purpose ---------------------------------------------------
 
 
