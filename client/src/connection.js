@@ -4,11 +4,12 @@
 // and jitter (reconnect.js decides, status.js words it). A browser never sees
 // why a handshake was refused, so when the socket never opens it asks the
 // server over HTTP. It decodes every message (codecs.js), keeps what belongs
-// to the connection (state, role, codec, stream, latency, presence, end) and
+// to the connection (state, role, codec, stream, latency, presence, producer, end) and
 // hands each known message on as a "message" event. No DOM: node's tests run
 // it against a real socket.
 import {
-  PROTOCOL_VERSION, ProtocolError, codecName, healthUrl, httpUrl, isKnownServerType, subprotocolsFor, tokenSubprotocol,
+  PRODUCER_STATES, PROTOCOL_VERSION, ProtocolError, codecName, healthUrl, httpUrl, isKnownServerType, subprotocolsFor,
+  tokenSubprotocol,
 } from "./protocol.js";
 import { decodeMessage, encodeMessage } from "./codecs.js";
 import { Backoff, afterClose, afterRefusal } from "./reconnect.js";
@@ -89,6 +90,8 @@ export class Connection extends EventTarget {
     this.presence = null;
     /** The `end` message once the stream ended (v1.1); no reconnect after it. */
     this.ended = null;
+    /** Whether the stream's producer is heard from (v1.2 `producer`): "live", "stalled" or "reconnecting". */
+    this.producer = "live";
 
     this._received = new RateMeter();
     this._ws = null;
@@ -225,6 +228,10 @@ export class Connection extends EventTarget {
       case "presence":
         this.presence = { viewers: msg.viewers, controllers: msg.controllers };
         break;
+      case "producer":
+        // A state this viewer does not know (a newer server's) changes nothing.
+        if (PRODUCER_STATES.includes(msg.state)) this.producer = msg.state;
+        break;
       case "end":
         this._onEnd(msg);
         break;
@@ -244,6 +251,8 @@ export class Connection extends EventTarget {
     // v1.1: every codec the server offers, so a reconnect may offer those too.
     if (Array.isArray(msg.codecs)) this.serverCodecs = msg.codecs.filter((c) => typeof c === "string");
     this.role = msg.role === "controller" ? "controller" : "viewer";
+    // A server says `producer` to a new client only when the producer is not heard from.
+    this.producer = "live";
     this._setState("live", "live");
   }
 

@@ -1,4 +1,4 @@
-// Wire protocol v1 and its v1.1 additions (docs/protocol.md): names,
+// Wire protocol v1 and its v1.1 and v1.2 additions (docs/protocol.md): names,
 // subprotocols, close codes, message types, the codec offer, the token
 // subprotocol and URLs. No DOM, no sockets; decoding is codecs.js's.
 //
@@ -27,7 +27,7 @@ export const CLOSE = Object.freeze({
   TRY_AGAIN_LATER: 1013,
 });
 
-/** Server -> client message types (v1 plus v1.1's end and presence). Others are ignored. */
+/** Server -> client message types (v1 plus v1.1's end and presence and v1.2's producer). Others are ignored. */
 export const SERVER_TYPES = Object.freeze([
   "hello",
   "frame",
@@ -38,6 +38,14 @@ export const SERVER_TYPES = Object.freeze([
   "error",
   "end",
   "presence",
+  "producer",
+]);
+
+/** What `producer` (v1.2) may say: whether the stream's producer is heard from. "live" until told otherwise. */
+export const PRODUCER_STATES = Object.freeze([
+  "live",
+  "stalled",
+  "reconnecting",
 ]);
 
 /** Client -> server messages any client may send. */

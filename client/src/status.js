@@ -23,6 +23,14 @@ export function cannotConnectMessage(error) {
   return `cannot connect: ${error.message}`;
 }
 
+/**
+ * The state part while connected: whether the stream's producer is heard from
+ * (v1.2 `producer`: "live", "stalled", "reconnecting").
+ */
+export function producerMessage(producer) {
+  return `● ${producer}`;
+}
+
 /** The server sent `end` (v1.1) or closed with 1000. */
 export function endedMessage(reason) {
   return reason ? `stream ended: ${reason}` : "stream ended";
@@ -85,16 +93,18 @@ export function noticeText(state, message) {
 /**
  * The status line's parts, [class suffix, text], from a look at the viewer:
  * {state, message, stream, codec, role, width, height, fps, latency,
- *  bytesPerSecond, presence, engineState, lastError}.
- * Rates and latency are shown only while live.
+ *  bytesPerSecond, presence, engineState, lastError, producer}.
+ * Rates and latency are shown only while live. While connected, the state is
+ * the producer's: "● live", or "● stalled" / "● reconnecting" when the server
+ * says its producer is not heard from.
  */
 export function statusParts(look) {
   const { state, message, stream, codec, role, width, height, fps, latency, bytesPerSecond } = look;
-  const { presence, engineState, lastError } = look;
+  const { presence, engineState, lastError, producer } = look;
   const live = state === "live";
   const name = namedStream(stream);
   const parts = [
-    ["state", live ? "● live" : message || state],
+    ["state", live ? producerMessage(producer || "live") : message || state],
     ...(name ? [["stream", `stream ${name}`]] : []),
     ["codec", codec ?? "—"],
     ["role", role === "controller" ? "controller" : role ? "read-only viewer" : "—"],
@@ -143,6 +153,7 @@ export class StatusView {
     if (!this.bar) return;
     const doc = this.bar.ownerDocument;
     this.bar.dataset.state = look.state.replace(/\s+/g, "-");
+    this.bar.dataset.producer = look.producer || "live";
     this.bar.replaceChildren(
       ...statusParts(look).map(([name, text]) => {
         const span = doc.createElement("span");

@@ -26,7 +26,8 @@ const STATUS_INTERVAL_MS = 500;
  *
  * Events (it is an EventTarget): "statechange" (detail: {state, message}),
  * "hello" (detail: the hello message), "paint" (detail: {seq}),
- * "presence" (detail: {viewers, controllers}), "end" (detail: the end message).
+ * "presence" (detail: {viewers, controllers}), "producer" (detail: "live", "stalled" or
+ * "reconnecting": whether the stream's producer is heard from), "end" (detail: the end message).
  */
 export class GlyphcastViewer extends EventTarget {
   constructor(element, options = {}) {
@@ -93,6 +94,8 @@ export class GlyphcastViewer extends EventTarget {
   get presence() { return this.connection.presence; }
   /** The `end` message once the stream ended (v1.1); the viewer does not reconnect after it. */
   get ended() { return this.connection.ended; }
+  /** Whether the stream's producer is heard from (v1.2): "live", "stalled" or "reconnecting". */
+  get producer() { return this.connection.producer; }
   /** Codecs the server said it offers (hello's `codecs` or /healthz); null: not told yet. */
   get serverCodecs() { return this.connection.serverCodecs; }
   /** Codecs whose messages this viewer could not decode; never offered again. */
@@ -198,6 +201,10 @@ export class GlyphcastViewer extends EventTarget {
         this._renderStatus();
         this.dispatchEvent(new CustomEvent("presence", { detail: this.presence }));
         return;
+      case "producer":
+        this._renderStatus();
+        this.dispatchEvent(new CustomEvent("producer", { detail: this.producer }));
+        return;
       case "end":
         this.dispatchEvent(new CustomEvent("end", { detail: msg }));
         return;
@@ -249,6 +256,7 @@ export class GlyphcastViewer extends EventTarget {
       latency: connection.latency,
       bytesPerSecond: connection.bytesPerSecond,
       presence: connection.presence,
+      producer: connection.producer,
       engineState: connection.engineState,
       lastError: connection.lastError,
     });

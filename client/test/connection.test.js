@@ -82,6 +82,30 @@ test("known messages are handed on decoded, unknown types counted and dropped, p
   assert.ok(connection.bytesPerSecond > 0);
 });
 
+test("producer (v1.2) says whether the producer is heard from; an unknown state is ignored, a new hello starts live", async (t) => {
+  const { hub, connection } = await setUp(t);
+  connection.connect();
+  const first = await hub.accept();
+  first.send(JSON.stringify(hello()));
+  await state(connection, "live");
+  assert.equal(connection.producer, "live");
+  first.send(JSON.stringify({ type: "producer", state: "stalled" }));
+  await nextEvent(connection, "message", (msg) => msg.type === "producer");
+  assert.equal(connection.producer, "stalled");
+  first.send(JSON.stringify({ type: "producer", state: "exploded" }));
+  first.send(JSON.stringify({ type: "producer", state: "reconnecting" }));
+  await nextEvent(connection, "message", (msg) => msg.type === "producer" && msg.state === "reconnecting");
+  assert.equal(connection.producer, "reconnecting");
+  assert.equal(connection.stats.protocolErrors, 0);
+  // Another connection (perhaps another edge) says "producer" only if it is not live.
+  const reconnected = state(connection, "live");
+  first.ws.terminate();
+  const second = await hub.accept();
+  second.send(JSON.stringify(hello()));
+  await reconnected;
+  assert.equal(connection.producer, "live");
+});
+
 test("a dropped connection comes back after a backoff delay, and hello restarts the backoff", async (t) => {
   const backoff = new Backoff({ initial: 20, max: 40 });
   const { hub, connection } = await setUp(t, {}, { backoff });

@@ -1,13 +1,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  NOTICE_STATES, endedMessage, noticeText, policyCloseMessage, reconnectingMessage, refusedMessage, statusParts,
-  unsupportedCodecMessage,
+  NOTICE_STATES, endedMessage, noticeText, policyCloseMessage, producerMessage, reconnectingMessage, refusedMessage,
+  statusParts, unsupportedCodecMessage,
 } from "../src/status.js";
 
 const live = {
   state: "live", message: "live", stream: "main", codec: "diff", role: "viewer", width: 80, height: 24,
   fps: 29.6, latency: 3.4, bytesPerSecond: 12345, presence: null, engineState: null, lastError: null,
+  producer: "live",
 };
 
 const text = (parts) => Object.fromEntries(parts);
@@ -17,6 +18,16 @@ test("live: the status line shows the codec, role, size, fps, latency and rate",
     ["state", "● live"], ["codec", "diff"], ["role", "read-only viewer"], ["size", "80×24"],
     ["fps", "30 fps"], ["latency", "3 ms"], ["rate", "12.3 kB/s"],
   ]);
+});
+
+test("a producer that is not heard from (v1.2) is shown instead of live; the connection's own trouble comes first", () => {
+  assert.equal(text(statusParts({ ...live, producer: "stalled" })).state, "● stalled");
+  assert.equal(text(statusParts({ ...live, producer: "reconnecting" })).state, "● reconnecting");
+  assert.equal(text(statusParts({ ...live, producer: undefined })).state, "● live"); // a server before v1.2
+  const viewerDown = { ...live, state: "reconnecting", message: "reconnecting… (next try in 0.5 s)", producer: "stalled" };
+  assert.equal(text(statusParts(viewerDown)).state, "reconnecting… (next try in 0.5 s)");
+  assert.equal(producerMessage("stalled"), "● stalled");
+  assert.equal(producerMessage("live"), "● live");
 });
 
 test("not live: the state's message instead of the dot, and no rates", () => {

@@ -12,7 +12,7 @@ from typing import Any
 
 from glyphcast.clients import ClientInfo
 from glyphcast.codec import Codec, CodecError
-from glyphcast.display import Display, FrameDisplay
+from glyphcast.display import Display, FrameDisplay, ProducerDisplay
 from glyphcast.errors import DisplayError, GlyphcastError, OptionError, UnknownNameError
 from glyphcast.frame import Delta, Frame
 from glyphcast.hookspecs import hookimpl
@@ -64,6 +64,7 @@ __all__ = [
     "GlyphcastError",
     "OptionError",
     "PluginWarning",
+    "ProducerDisplay",
     "Source",
     "Stream",
     "UnknownNameError",

@@ -13,6 +13,7 @@ from typing import Protocol, runtime_checkable
 from glyphcast.border import FrameMeter, render_border
 from glyphcast.errors import DisplayError as DisplayError  # old import path, still public
 from glyphcast.frame import Frame
+from glyphcast.protocol import ProducerState
 
 
 @runtime_checkable
@@ -36,6 +37,21 @@ class Display(Protocol):
 
     def is_available(self) -> bool:
         """Whether this display can work here (libraries present, terminal attached, ...)."""
+
+
+@runtime_checkable
+class ProducerDisplay(Protocol):
+    """A display whose viewers are told whether the stream's producer is heard from (protocol v1.2 ``producer``).
+
+    Optional: a :class:`~glyphcast.Stream` tells the displays that have this
+    method and no others. It is called on a change only (and once for a
+    display attached while the producer is not "live"), on the runner's
+    thread, and returns in O(1) as ``show()`` does. Every display starts out
+    assuming "live". The hub (``websocket``) implements it.
+    """
+
+    def producer(self, state: ProducerState) -> None:
+        """The producer is heard from ("live"), went silent ("stalled"), or cannot be reached ("reconnecting")."""
 
 
 class FrameDisplay:

@@ -2,7 +2,8 @@
 
 The one row painter on glyphcast's Python side: the ``terminal`` display and
 glyphcast-record's asciicast writer both paint with :func:`paint_rows`, so a
-row looks the same on a terminal and in a recording. (The browser viewer
+row looks the same on a terminal and in a recording; :func:`paint_cursor` puts a
+terminal program's cursor back where the program left it. (The browser viewer
 paints with xterm.js, in ``client/src/screen.js``.)
 """
 
@@ -56,3 +57,17 @@ def paint_rows(rows: Iterable[tuple[int, str]], width: int, columns: int | None 
         if cells < screen:
             out.append(ERASE_TO_END)
     return "".join(out)
+
+
+def paint_cursor(cursor: tuple[int, int] | None) -> str:
+    """The escape sequences that leave the cursor where a frame has it: ``CSI row;col H`` and
+    ``CSI ?25h`` for ``(col, row)`` (0-based), or ``CSI ?25l`` for None (the program hid it).
+
+    Painting rows moves the cursor to the end of the last row painted; a
+    terminal program's frame ends with this so that its cursor is back where the
+    program left it.
+    """
+    if cursor is None:
+        return HIDE_CURSOR
+    col, row = cursor
+    return f"{CSI}{row + 1};{col + 1}H{SHOW_CURSOR}"

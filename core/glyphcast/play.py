@@ -135,6 +135,8 @@ def play(
     When the source ends by itself, displays are told (viewers get ``end``) and
     keep serving the last screen for ``linger`` seconds (None: until Ctrl-C
     when interactive); the exit status is then the source's ``exit_status``.
+    Stopped on purpose (``frames``, ``duration``, Ctrl-C, SIGTERM), the stream
+    ends too, before the displays are cleaned up (see :func:`stop_reason`).
     Ctrl-C exits 130, SIGTERM 143, a display that cannot start 1; a bad name
     or option raises before anything starts.
     """
@@ -163,6 +165,8 @@ def play(
     previous = signal.signal(signal.SIGTERM, raise_terminated)
     code = EXIT_OK
     runner: Runner | None = None
+    ended = False
+    stopped: str | None = None  # why the run was stopped, when it was
     try:
         if not start_displays(stream, source.width, source.height, err):
             return EXIT_FAILED
@@ -173,15 +177,21 @@ def play(
             if status is not None:
                 status.finish(stats)
                 status = None
+            ended = True
             code = end_stream(source, stream)
             _linger(stream, linger, err)
+        else:
+            stopped = _limit_reached(stats, duration)
     except KeyboardInterrupt:
-        code = EXIT_INTERRUPTED
+        code, stopped = EXIT_INTERRUPTED, "interrupted (SIGINT)"
     except Terminated:
-        code = EXIT_TERMINATED
+        code, stopped = EXIT_TERMINATED, "terminated (SIGTERM)"
     finally:
         # A second SIGTERM must not cut cleanup short: the terminal would stay without a cursor.
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        reason = stop_reason(source, stopped) if not ended else None
+        if reason is not None:
+            stream.end(reason)
         if status is not None and runner is not None:
             status.finish(runner.stats)
         stream.cleanup()
@@ -211,6 +221,25 @@ def end_stream(source: Source, stream: Stream) -> int:
     stream.end(getattr(source, "end_reason", None) or "the source ended")
     exit_status = getattr(source, "exit_status", None)
     return exit_status if isinstance(exit_status, int) else EXIT_OK
+
+
+def stop_reason(source: Source, stopped: str | None) -> str | None:
+    """What viewers are told (``end``) when a run is stopped before its source ended: ``stopped``
+    (``"stopped after 90 frames (--frames)"``, ``"terminated (SIGTERM)"``, ...): its producer
+    stopped on purpose, so the stream is over. None (no ``end``: viewers are closed with 1001 and
+    reconnect) when nothing stopped it, or when the source ``relays`` a stream produced elsewhere (a
+    Redis edge): the edge going away does not end its producer's stream."""
+    if stopped is None or getattr(source, "relays", False):
+        return None
+    return stopped
+
+
+def _limit_reached(stats: RunStats, duration: float | None) -> str:
+    if stats.ended == "frames":
+        return f"stopped after {stats.frames} frames (--frames)"
+    if stats.ended == "duration" and duration is not None:
+        return f"stopped after {duration:g} s (--duration)"
+    return "stopped"
 
 
 def _serves_viewers(stream: Stream) -> bool:
@@ -313,4 +342,5 @@ __all__ = [
     "play",
     "raise_terminated",
     "start_displays",
+    "stop_reason",
 ]

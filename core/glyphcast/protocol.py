@@ -1,4 +1,4 @@
-"""The glyphcast WebSocket wire protocol, v1 and its v1.1 additions, in one place.
+"""The glyphcast WebSocket wire protocol, v1 and its v1.1 and v1.2 additions, in one place.
 
 Sans-I/O: names, numbers and plain functions, no sockets and no event loop.
 Everything a server or a client must agree on lives here: the protocol version,
@@ -19,13 +19,13 @@ import binascii
 import json
 import math
 from collections.abc import Iterable
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from glyphcast.codec import CodecError
 from glyphcast.frame import Delta, Frame
 
-#: The ``protocol`` field of ``hello``. v1.1 only adds message types and
-#: fields, which v1 clients ignore, so it stays 1.
+#: The ``protocol`` field of ``hello``. v1.1 and v1.2 only add message types
+#: and fields, which v1 clients ignore, so it stays 1.
 PROTOCOL_VERSION: Final = 1
 
 # --- subprotocols (codecs) -------------------------------------------------
@@ -56,8 +56,21 @@ CONTROLLER_TYPES: Final = frozenset({"resize", "command", "input"})
 CLIENT_TYPES: Final = VIEWER_TYPES | CONTROLLER_TYPES
 #: Server -> client message types of v1.
 SERVER_TYPES_V1: Final = frozenset({"hello", "frame", "delta", "clear", "state", "pong", "error"})
-#: Every server -> client message type: v1 plus v1.1's ``end`` and ``presence``.
-SERVER_TYPES: Final = SERVER_TYPES_V1 | {"end", "presence"}
+#: Every server -> client message type: v1 plus v1.1's ``end`` and ``presence`` and v1.2's ``producer``.
+SERVER_TYPES: Final = SERVER_TYPES_V1 | {"end", "presence", "producer"}
+
+# --- the producer's state (v1.2) -------------------------------------------
+
+#: What ``producer`` {state} says: whether the stream's producer is being heard from.
+ProducerState = Literal["live", "stalled", "reconnecting"]
+#: Heard from: frames (or, while idle, its heartbeat) arrive. What a client assumes until told otherwise.
+PRODUCER_LIVE: Final = "live"
+#: Not heard from for a while (a Redis edge whose producer went silent or stopped); the last screen stays up.
+PRODUCER_STALLED: Final = "stalled"
+#: The server cannot reach what carries the producer's stream (an edge whose Redis is unreachable).
+PRODUCER_RECONNECTING: Final = "reconnecting"
+#: Every state ``producer`` may say.
+PRODUCER_STATES: Final = frozenset({PRODUCER_LIVE, PRODUCER_STALLED, PRODUCER_RECONNECTING})
 
 # --- close codes -----------------------------------------------------------
 
@@ -226,6 +239,23 @@ def presence(viewers: int, controllers: int) -> dict[str, Any]:
     return {"type": "presence", "viewers": viewers, "controllers": controllers}
 
 
+def producer_state(value: object) -> ProducerState:
+    """``value`` if it is one of :data:`PRODUCER_STATES`, else :class:`ValueError` (one line)."""
+    if value == PRODUCER_LIVE:
+        return PRODUCER_LIVE
+    if value == PRODUCER_STALLED:
+        return PRODUCER_STALLED
+    if value == PRODUCER_RECONNECTING:
+        return PRODUCER_RECONNECTING
+    raise ValueError(f"producer state {value!r:.40} is not one of {', '.join(sorted(PRODUCER_STATES))}")
+
+
+def producer(state: ProducerState) -> dict[str, Any]:
+    """``producer`` (v1.2): whether the stream's producer is heard from; sent on change, and to a client
+    that joins while it is not :data:`PRODUCER_LIVE`. :class:`ValueError` (one line) for another state."""
+    return {"type": "producer", "state": producer_state(state)}
+
+
 # --- client -> server decoding ---------------------------------------------
 
 
@@ -320,6 +350,10 @@ __all__ = [
     "MAX_LABEL",
     "MAX_SIDE",
     "OUT_OF_RANGE",
+    "PRODUCER_LIVE",
+    "PRODUCER_RECONNECTING",
+    "PRODUCER_STALLED",
+    "PRODUCER_STATES",
     "PROTOCOL_VERSION",
     "RATE_LIMITED",
     "ROLE_CONTROLLER",
@@ -331,6 +365,7 @@ __all__ = [
     "UNKNOWN_TYPE",
     "UNSUPPORTED",
     "VIEWER_TYPES",
+    "ProducerState",
     "codec_subprotocols",
     "decode_json",
     "delta_message",
@@ -341,6 +376,8 @@ __all__ = [
     "hello",
     "pong",
     "presence",
+    "producer",
+    "producer_state",
     "state",
     "token_from_subprotocols",
     "token_subprotocol",

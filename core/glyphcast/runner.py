@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
+from glyphcast.protocol import ProducerState
 from glyphcast.source import Cue
 
 log = logging.getLogger("glyphcast")
@@ -42,6 +43,8 @@ class Target(Protocol):
     def clear(self) -> None: ...
 
     def marker(self, label: str) -> None: ...
+
+    def producer(self, state: ProducerState) -> None: ...
 
 
 @dataclass(slots=True)
@@ -189,7 +192,9 @@ class Runner:
         return stats
 
     def apply(self, cue: Cue) -> None:
-        """Do what one cue says to the target: resize, clear, mark, then show."""
+        """Do what one cue says to the target: the producer's state, resize, clear, mark, then show."""
+        if cue.producer is not None:
+            self.target.producer(cue.producer)
         if cue.size is not None:
             self.target.init(cue.size[0], cue.size[1], reuse=True)
         if cue.clear:

@@ -6,6 +6,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from glyphcast.protocol import ProducerState
+
 
 @dataclass(frozen=True, slots=True)
 class Cue:
@@ -20,6 +22,10 @@ class Cue:
     elsewhere (the ``redis`` source reproduces a producer's frames): the frame gets
     exactly this seq and ts instead of the stream's next number and the wall clock,
     and the stream numbers on from that seq. Leave them None otherwise.
+    ``producer``, for such a source, says that the producer it relays is heard from
+    again ("live"), went silent ("stalled") or cannot be reached ("reconnecting");
+    the stream tells the displays that show it (:class:`~glyphcast.ProducerDisplay`).
+    Give it on a change only; None (the default) changes nothing.
     """
 
     rows: Sequence[str] | None = None
@@ -30,6 +36,7 @@ class Cue:
     cursor: tuple[int, int] | None = None
     seq: int | None = None
     ts: float | None = None
+    producer: ProducerState | None = None
 
 
 @runtime_checkable
@@ -43,8 +50,11 @@ class Source(Protocol):
     Optional, looked up by name: ``resize(width, height)`` (follows a
     controller's resize), ``write(data)`` (takes a controller's keystrokes),
     ``close()`` (called after the run), ``end_reason`` (a str: how the source
-    ended, sent to viewers with ``end``) and ``exit_status`` (an int: what
-    ``glyphcast`` exits with when the source ended, e.g. a shared program's).
+    ended, sent to viewers with ``end``), ``exit_status`` (an int: what
+    ``glyphcast`` exits with when the source ended, e.g. a shared program's) and
+    ``relays`` (True for a source that carries a stream produced elsewhere, the
+    ``redis`` source: stopping it, by a signal or a limit, is that server going
+    away, not the stream's end; see :func:`glyphcast.play.stop_reason`).
     """
 
     width: int

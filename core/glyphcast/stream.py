@@ -14,20 +14,23 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from glyphcast.display import Display, FrameDisplay
+from glyphcast.display import Display, FrameDisplay, ProducerDisplay
 from glyphcast.frame import Frame
+from glyphcast.protocol import PRODUCER_LIVE, ProducerState, producer_state
 
 log = logging.getLogger("glyphcast")
 
 
 @dataclass(slots=True)
 class Attached:
-    """A display in a stream, with its state."""
+    """A display in a stream, with its state; ``producer`` is its
+    :meth:`~glyphcast.ProducerDisplay.producer`, None for a display that does not show it."""
 
     name: str
     display: Display
     deliver: Callable[[Frame], None]
     error: BaseException | None = None
+    producer: Callable[[ProducerState], None] | None = None
 
     @property
     def active(self) -> bool:
@@ -63,6 +66,8 @@ class Stream(FrameDisplay):
     ) -> None:
         super().__init__(width, height)
         self.current: Frame | None = None
+        #: What the displays were last told about the producer (:meth:`producer`).
+        self.producer_state: ProducerState = PRODUCER_LIVE
         self._attached: tuple[Attached, ...] = ()
         self._lock = threading.Lock()
         for item in displays:
@@ -77,15 +82,27 @@ class Stream(FrameDisplay):
         return self._attached
 
     def add(self, display: Display, name: str | None = None) -> Attached:
-        """Attach a display; on a running stream it is initialised and gets the current frame."""
-        attached = Attached(name or type(display).__name__, display, _deliverer(display))
+        """Attach a display; on a running stream it is initialised and gets the current frame (and the
+        producer's state, unless "live")."""
+        attached = Attached(
+            name or type(display).__name__,
+            display,
+            _deliverer(display),
+            producer=display.producer if isinstance(display, ProducerDisplay) else None,
+        )
         with self._lock:
             self._attached = (*self._attached, attached)
         if self.started and not self.closed:
             self._guard(attached, display.init, self.width, self.height)
             if self.current is not None:
                 self._guard(attached, attached.deliver, self.current)
+            self._tell_producer(attached)
         return attached
+
+    def _tell_producer(self, attached: Attached) -> None:
+        """A display that just started hears that the producer is silent (it assumes "live")."""
+        if attached.producer is not None and self.producer_state != PRODUCER_LIVE:
+            self._guard(attached, attached.producer, self.producer_state)
 
     def remove(self, display: Display) -> None:
         """Detach a display (without cleaning it up)."""
@@ -114,6 +131,7 @@ class Stream(FrameDisplay):
     def start(self) -> None:
         for attached in self._attached:
             self._guard(attached, attached.display.init, self.width, self.height)
+            self._tell_producer(attached)
 
     def resize(self, width: int, height: int) -> None:
         for attached in self._attached:
@@ -138,6 +156,20 @@ class Stream(FrameDisplay):
             end = getattr(attached.display, "end", None)
             if callable(end):
                 self._guard(attached, end, reason)
+
+    def producer(self, state: ProducerState) -> None:
+        """The producer of a relayed stream is heard from ("live"), went silent ("stalled") or cannot be
+        reached ("reconnecting"): on a change, the displays that show it are told
+        (:class:`~glyphcast.ProducerDisplay`). :class:`ValueError` for any other state."""
+        state = producer_state(state)
+        if state == self.producer_state:
+            return
+        self.producer_state = state
+        if not self.started:
+            return  # each display is told when it starts
+        for attached in self._attached:
+            if attached.producer is not None:
+                self._guard(attached, attached.producer, state)
 
     def marker(self, label: str) -> None:
         """Label this point of the stream: recordings write an "m" event; the ``marker`` hook fires."""

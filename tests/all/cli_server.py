@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -26,6 +27,12 @@ def _accepts(port: int) -> bool:
         return False
 
 
+def _default_sigint() -> None:
+    """Started from a shell's background job, this process ignores SIGINT and the child would inherit
+    that: it must take SIGINT as Ctrl-C, which the tests send."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @contextmanager
 def serving(*args: str) -> Iterator[tuple[int, str, subprocess.Popen[str]]]:
     """``glyphcast ARGS --display websocket:port=P`` with a known control token; yields (port, token, process).
@@ -38,6 +45,7 @@ def serving(*args: str) -> Iterator[tuple[int, str, subprocess.Popen[str]]]:
     server = subprocess.Popen(
         [sys.executable, "-m", "glyphcast", *args, "--display", display],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL,
+        preexec_fn=_default_sigint,
     )
     try:
         assert wait_for(lambda: _accepts(port), timeout=20), "the server never listened"

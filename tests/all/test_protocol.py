@@ -52,6 +52,7 @@ def test_a_cursor_rides_on_frames_and_deltas_whole_and_only_when_there_is_one() 
         (protocol.end(9, "program exited with status 0"),
          {"type": "end", "seq": 9, "reason": "program exited with status 0"}),
         (protocol.presence(3, 1), {"type": "presence", "viewers": 3, "controllers": 1}),
+        (protocol.producer("stalled"), {"type": "producer", "state": "stalled"}),
     ],
 )
 def test_every_builder_makes_a_map_of_a_server_type(message: dict[str, object], expected: dict[str, object]) -> None:
@@ -62,7 +63,7 @@ def test_every_builder_makes_a_map_of_a_server_type(message: dict[str, object], 
 def test_message_type_sets_are_disjoint_where_they_must_be() -> None:
     assert protocol.VIEWER_TYPES.isdisjoint(protocol.CONTROLLER_TYPES)
     assert protocol.CLIENT_TYPES == protocol.VIEWER_TYPES | protocol.CONTROLLER_TYPES
-    assert protocol.SERVER_TYPES - protocol.SERVER_TYPES_V1 == {"end", "presence"}
+    assert protocol.SERVER_TYPES - protocol.SERVER_TYPES_V1 == {"end", "presence", "producer"}
     assert protocol.ERROR_CODES == {
         "bad_message", "unknown_type", "bad_field", "out_of_range", "forbidden", "rate_limited", "unsupported",
     }

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,7 @@ def js() -> dict[str, Any]:
 
 def test_the_parser_reads_every_constant_this_test_compares(js: dict[str, Any]) -> None:
     assert {"PROTOCOL_VERSION", "SUBPROTOCOLS", "CLOSE", "SERVER_TYPES", "VIEWER_TYPES", "CONTROLLER_TYPES",
-            "TOKEN_SUBPROTOCOL_PREFIX", "DEFAULT_CODECS"} <= set(js)
+            "TOKEN_SUBPROTOCOL_PREFIX", "DEFAULT_CODECS", "PRODUCER_STATES"} <= set(js)
 
 
 def test_protocol_version(js: dict[str, Any]) -> None:
@@ -72,6 +73,11 @@ def test_message_types(js: dict[str, Any]) -> None:
         assert len(js[name]) == len(set(js[name])), f"{name} lists a type twice"
 
 
+def test_producer_states(js: dict[str, Any]) -> None:
+    assert set(js["PRODUCER_STATES"]) == protocol.PRODUCER_STATES == set(typing.get_args(protocol.ProducerState))
+    assert js["PRODUCER_STATES"][0] == protocol.PRODUCER_LIVE  # what a client assumes until told
+
+
 def test_the_main_stream_has_the_hubs_name_for_it(js: dict[str, Any]) -> None:
     from glyphcast_websocket.room import MAIN
 
@@ -82,7 +88,8 @@ def test_a_change_on_one_side_is_noticed() -> None:
     """The parser really reads values: an edited copy of protocol.js no longer matches."""
     source = PROTOCOL_JS.read_text(encoding="utf-8")
     edited = parse_constants(source.replace("TRY_AGAIN_LATER: 1013", "TRY_AGAIN_LATER: 4013")
-                             .replace('"presence",', "").replace('json: "glyphcast.json.v1"', 'json: "glyphcast.json.v2"'))
+                             .replace('"presence",', "").replace('"stalled",', "").replace('json: "glyphcast.json.v1"', 'json: "glyphcast.json.v2"'))
     assert edited["CLOSE"] != protocol.CLOSE_CODES
     assert set(edited["SERVER_TYPES"]) != protocol.SERVER_TYPES
+    assert set(edited["PRODUCER_STATES"]) != protocol.PRODUCER_STATES
     assert edited["SUBPROTOCOLS"] != protocol.SUBPROTOCOLS

@@ -48,6 +48,32 @@ def test_a_replay_that_is_not_interactive_ends_without_lingering(tmp_path: Path)
         assert server.stdout is not None and "Traceback" not in server.stdout.read()
 
 
+@pytest.mark.parametrize(("limit", "reason"), [(["--frames", "150"], "stopped after 150 frames (--frames)"),
+                                             (["--duration", "5"], "stopped after 5 s (--duration)")])
+def test_a_run_that_stops_at_its_limit_ends_the_stream_for_a_connected_viewer(limit: list[str], reason: str) -> None:
+    """Before: the viewer was closed with 1001 (server going away) and reconnected forever to nothing."""
+    with serving("run", "--fps", "30", *limit) as (port, _, server):
+        with connect(f"ws://127.0.0.1:{port}/ws", JSON) as viewer:
+            receive_frame(viewer)
+            assert receive_until(viewer, "end", timeout=30)["reason"] == reason
+            assert expect_close(viewer) == (1000, "stream ended")
+        assert server.wait(timeout=20) == 0
+
+
+@pytest.mark.parametrize(("signum", "status", "reason"), [(signal.SIGTERM, 143, "terminated (SIGTERM)"),
+                                                          (signal.SIGINT, 130, "interrupted (SIGINT)")])
+def test_a_replay_stopped_by_a_signal_tells_viewers_the_stream_ended_then_exits(
+    tmp_path: Path, signum: int, status: int, reason: str
+) -> None:
+    with serving("replay", str(short_cast(tmp_path)), "--loop") as (port, _, server):
+        with connect(f"ws://127.0.0.1:{port}/ws", JSON) as viewer:
+            receive_frame(viewer)
+            server.send_signal(signum)
+            assert receive_until(viewer, "end", timeout=20)["reason"] == reason
+            assert expect_close(viewer) == (1000, "stream ended")
+        assert server.wait(timeout=20) == status
+
+
 def test_serve_carries_two_streams_on_one_port_and_lists_them(tmp_path: Path) -> None:
     cast = short_cast(tmp_path)
     with serving("serve", "--stream", "demo=demo:seed=3", "--stream", f"talk=replay:path={cast}",

@@ -1,22 +1,27 @@
 """What the viewer shows about its stream, in real Chromium against a real hub (protocol v1.1):
 the end of the stream (and that it then stays away), who else watches, and the stream's name.
 
-The test process runs the hub itself (``open_display("websocket", port=0)``),
-so it decides when the stream ends and who connects, and counts every
+Most tests run the hub in the test process (``open_display("websocket", port=0)``),
+so they decide when the stream ends and who connects, and count every
 connection that reaches the server through the display's connected callback.
+The last ones run ``glyphcast`` itself and stop it as a user would: ``run
+--frames``, and ``share`` stopped with SIGTERM.
 """
 
 from __future__ import annotations
 
+import signal
+import subprocess
 import threading
+import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
 import glyphcast
 import pytest
-from browser_fixtures import free_port
+from browser_fixtures import ARTIFACTS, ROOT, free_port, glyphcast_cli
 from glyphcast_websocket import HubDisplay
-from glyphcast_websocket.testing import CONTROL_TOKEN, connect, receive_until
+from glyphcast_websocket.testing import CONTROL_TOKEN, connect, receive_until, wait_for
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -132,3 +137,113 @@ def test_a_named_stream_is_named_in_the_status_bar_and_the_title(open_hub, open_
     assert status_part(on_main, "stream") is None  # one stream, or the main one: no name to show
     assert on_main.page.title() == "glyphcast"
     assert viewer.errors == on_main.errors == []
+
+
+def test_a_producer_that_is_not_heard_from_is_shown_instead_of_live_also_to_a_viewer_that_joins(open_hub, open_viewer):
+    """Protocol v1.2 ``producer``: what a Redis edge says when its producer went silent or Redis is away."""
+    hub = open_hub()
+    hub.display.show(["the last screen"])
+    viewer = open_viewer(hub.url)
+    viewer.wait_live()
+    assert status_part(viewer, "state") == "● live"
+
+    hub.display.producer("stalled")
+    viewer.wait("() => document.querySelector('.gc-status .gc-state')?.textContent === '● stalled'")
+    assert viewer.eval("() => [glyphcast.state, glyphcast.producer]") == ["live", "stalled"]
+    assert viewer.eval("() => glyphcast.rows()[0]") == "the last screen"  # the screen stays up
+    colour = "() => getComputedStyle(document.querySelector('.gc-status .gc-state')).color"
+    assert viewer.eval(colour) != "rgb(95, 215, 95)"  # not the live green
+
+    joiner = open_viewer(hub.url)  # told on joining, since the producer is not live
+    joiner.wait_live()
+    joiner.wait("() => document.querySelector('.gc-status .gc-state')?.textContent === '● stalled'")
+
+    hub.display.producer("reconnecting")
+    for page in (viewer, joiner):
+        page.wait("() => document.querySelector('.gc-status .gc-state')?.textContent === '● reconnecting'")
+
+    hub.display.producer("live")
+    hub.display.show(["moving again"])
+    for page in (viewer, joiner):
+        page.wait("() => document.querySelector('.gc-status .gc-state')?.textContent === '● live'")
+        page.wait("() => glyphcast.rows()[0] === 'moving again'")
+    assert viewer.eval(colour) == "rgb(95, 215, 95)"
+    assert viewer.errors == joiner.errors == []
+
+
+# -- glyphcast itself, stopped on purpose ---------------------------------------------------
+
+
+class Command:
+    """``glyphcast ARGS --display websocket:host=127.0.0.1,port=P`` as a process of its own."""
+
+    def __init__(self, *args: str) -> None:
+        self.port = free_port()
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        self.log = ARTIFACTS / f"command-{self.port}.log"
+        with self.log.open("wb") as log:
+            self.proc = subprocess.Popen(
+                [*glyphcast_cli(), *args[:1], "--display", f"websocket:host=127.0.0.1,port={self.port}", *args[1:]],
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=ROOT, start_new_session=True,
+            )
+        assert wait_for(self._ready, timeout=20), f"glyphcast never served: {self.output()}"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    def _ready(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.url}healthz", timeout=1) as response:
+                return bool(response.status == 200)
+        except OSError:
+            return False
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(10)
+
+
+@pytest.fixture
+def command(viewer_built: None) -> Iterator[Any]:
+    started: list[Command] = []
+
+    def start(*args: str) -> Command:
+        started.append(Command(*args))
+        return started[-1]
+
+    yield start
+    for process in started:
+        process.stop()
+
+
+def shows_the_end(viewer: Any, reason: str) -> None:
+    viewer.wait("() => glyphcast.state === 'ended'", timeout=30)
+    notice = viewer.page.locator(".gc-notice")
+    assert notice.is_visible() and notice.inner_text() == f"stream ended: {reason}"
+    viewer.page.wait_for_timeout(2000)  # a reconnect would show up in the stats
+    assert viewer.eval("() => [glyphcast.state, glyphcast.stats.reconnects]") == ["ended", 0]
+    assert viewer.errors == []
+
+
+def test_a_run_stopped_at_its_frame_limit_shows_stream_ended_instead_of_reconnecting(command, open_viewer):
+    """Before: the viewer was closed with 1001 and said "reconnecting…" forever."""
+    run = command("run", "--source", "demo", "--fps", "20", "--frames", "200")
+    viewer = open_viewer(run.url)
+    viewer.wait_live()
+    shows_the_end(viewer, "stopped after 200 frames (--frames)")
+    assert run.proc.wait(20) == 0, run.output()
+
+
+def test_share_stopped_by_sigterm_shows_stream_ended_instead_of_reconnecting(command, open_viewer):
+    share = command("share", "--", "sh", "-c", "echo shared; sleep 600")
+    viewer = open_viewer(share.url)
+    viewer.wait_live()
+    viewer.wait("() => glyphcast.rows()[0] === 'shared'")
+    share.proc.send_signal(signal.SIGTERM)
+    shows_the_end(viewer, "terminated (SIGTERM)")
+    assert share.proc.wait(20) == 128 + signal.SIGTERM, share.output()

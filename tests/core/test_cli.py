@@ -12,6 +12,7 @@ import pytest
 from core_helpers import ROOT, PtyRun, run_cli
 from glyphcast import ClientInfo, Cue, cli, hookimpl
 from glyphcast.displays import MemoryDisplay
+from glyphcast.play import Terminated
 from glyphcast.plugins import hook, load_registry, reset_registry
 from glyphcast.terminal import HIDE_CURSOR, SHOW_CURSOR, SYNC_BEGIN, SYNC_END
 
@@ -305,8 +306,65 @@ def test_a_source_that_ends_ends_the_stream_and_its_exit_status_is_the_run_s() -
     assert Runs.display.last is not None and Runs.display.last.cursor == (2, 0)
 
 
-def test_a_run_stopped_by_its_frame_limit_does_not_end_the_stream() -> None:
+@pytest.mark.parametrize(("limit", "reason"), [(["--frames", "2"], "stopped after 2 frames (--frames)"),
+                                             (["--duration", "0.05"], "stopped after 0.05 s (--duration)")])
+def test_a_run_stopped_by_its_frame_or_time_limit_ends_the_stream(limit: list[str], reason: str) -> None:
+    """The limit is the producer stopping on purpose: viewers are told (``end``, then 1000) instead of
+    being dropped (1001) and reconnecting to nothing."""
     Runs.display = MemoryDisplay()
     reset_registry(load_registry(extra_plugins=[("runs", Runs())]))
-    assert cli.main(["run", "--display", "kept", "--frames", "2", "--fps", "100"]) == 0
+    assert cli.main(["run", "--display", "kept", *limit, "--fps", "100"]) == 0
+    assert Runs.display.ended == [reason]
+
+
+class Stopped:
+    """A source stopped from outside after its first frame: ``stop`` is raised where a signal's
+    handler raises it (KeyboardInterrupt for SIGINT, play's Terminated for SIGTERM). With ``relays``
+    it carries another process's stream (a Redis edge)."""
+
+    def __init__(self, width: int, height: int, stop: type[BaseException], relays: bool) -> None:
+        self.width, self.height = width, height
+        self.stop = stop
+        self.relays = relays
+
+    def __iter__(self) -> Iterator[Cue]:
+        yield Cue(rows=["working"], at=0.0)
+        raise self.stop()
+
+
+def stopped_by(stop: type[BaseException], relays: bool = False) -> None:
+    """Register the ``stopped`` source and the ``kept`` display (a fresh MemoryDisplay)."""
+
+    class Plugin:
+        @hookimpl
+        def register_displays(self, register: Callable[..., None]) -> None:
+            register("kept", lambda **options: Runs.display)
+
+        @hookimpl
+        def register_sources(self, register: Callable[..., None]) -> None:
+            register("stopped", lambda width, height: Stopped(width, height, stop, relays))
+
+    Runs.display = MemoryDisplay()
+    reset_registry(load_registry(extra_plugins=[("stopped", Plugin())]))
+
+
+@pytest.mark.parametrize(("stop", "status", "reason"), [(KeyboardInterrupt, 130, "interrupted (SIGINT)"),
+                                                        (Terminated, 143, "terminated (SIGTERM)")])
+def test_a_producer_stopped_by_a_signal_ends_its_stream_before_it_exits(
+    stop: type[BaseException], status: int, reason: str
+) -> None:
+    stopped_by(stop)
+    assert cli.main(["run", "--source", "stopped", "--display", "kept"]) == status
+    assert Runs.display.ended == [reason]
+    assert Runs.display.last is not None and Runs.display.last.rows[0] == "working"
+
+
+@pytest.mark.parametrize(("stop", "status"), [(KeyboardInterrupt, 130), (Terminated, 143)])
+def test_an_edge_stopped_by_a_signal_goes_away_without_ending_the_stream_it_relays(
+    stop: type[BaseException], status: int
+) -> None:
+    """A Redis edge's stream is its producer's: the edge stopping is a server going away (1001, viewers
+    reconnect to another edge or the restarted one), not the stream's end."""
+    stopped_by(stop, relays=True)
+    assert cli.main(["run", "--source", "stopped", "--display", "kept"]) == status
     assert Runs.display.ended == []

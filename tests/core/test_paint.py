@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core_helpers import screen_after
-from glyphcast.paint import CLEAR_SCREEN, paint_rows
+from glyphcast.paint import CLEAR_SCREEN, paint_cursor, paint_rows
 
 
 def test_each_row_goes_to_its_own_line_reset_and_erased_to_the_end() -> None:
@@ -53,3 +53,11 @@ def test_clear_screen_blanks_with_the_default_background() -> None:
     screen = screen_after("\x1b[41mxx", CLEAR_SCREEN)
     assert screen.display[0] == " " * 10 and screen.buffer[0][0].bg == "default"
     assert (screen.cursor.x, screen.cursor.y) == (0, 0)
+
+
+def test_the_cursor_goes_back_where_the_frame_has_it_or_is_hidden() -> None:
+    assert paint_cursor((3, 1)) == "\x1b[2;4H\x1b[?25h"
+    assert paint_cursor(None) == "\x1b[?25l"
+    screen = screen_after(paint_rows([(0, "abcdef"), (1, "gh")], 10) + paint_cursor((3, 0)))
+    assert (screen.cursor.x, screen.cursor.y, screen.cursor.hidden) == (3, 0, False)
+    assert screen_after(paint_cursor(None)).cursor.hidden

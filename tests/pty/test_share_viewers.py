@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -10,6 +12,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
 from glyphcast_websocket.testing import (
     Screen,
     connect,
@@ -113,6 +116,23 @@ def test_viewers_watch_a_controller_types_and_the_programs_exit_ends_the_stream(
         term.type("\x03")  # the terminal is the sharer's again: Ctrl-C stops glyphcast
     assert term.finish() == 4
     assert "bye" not in term.text().split("said: from the controller")[0]
+
+
+@pytest.mark.parametrize(("signum", "status", "reason"), [(signal.SIGTERM, 143, "terminated (SIGTERM)"),
+                                                          (signal.SIGINT, 130, "interrupted (SIGINT)")])
+def test_share_stopped_by_a_signal_tells_viewers_the_stream_ended_then_exits(
+    terminal: TerminalFactory, signum: int, status: int, reason: str
+) -> None:
+    """``kill`` (or ``kill -INT``) of glyphcast share is its sharer stopping it: viewers get ``end`` and
+    1000, and do not reconnect to a server that is gone (before: 1001, and they did)."""
+    term = terminal("share", "--display", "websocket:port=0", "--", "sh", "-c", "echo ready; sleep 600")
+    with viewers(term) as (viewer, controller):
+        viewer.wait_for(lambda s: s[0] == "ready")
+        os.kill(term.process.pid, signum)
+        for client in (viewer, controller):
+            assert client.until_end()["reason"] == reason
+            assert expect_close(client.ws) == (1000, "stream ended")
+    assert term.finish() == status
 
 
 def test_recording_at_the_same_time_plays_in_asciinema_to_the_viewers_screen(

@@ -117,6 +117,85 @@ def test_the_encoded_stream_draws_each_frame_exactly_on_a_terminal() -> None:
         assert got == expected, f"frame {seq}: {first_difference(got, expected)}"
 
 
+
+# -- the cursor ------------------------------------------------------------------
+
+
+def test_a_frame_with_a_cursor_ends_its_event_with_the_cursor_put_back_and_shown() -> None:
+    encoder = CastEncoder(10, 3, start=0.0)
+    [(_, _, data)] = events(encoder.frame(Frame.from_buffer(["$ abc", "x"], 10, 3, 1, 0.0, cursor=(4, 0))))
+    assert data.endswith("\x1b[2;1Hx\x1b[0m\x1b[K" + "\x1b[1;5H\x1b[?25h")
+
+
+def test_once_a_stream_has_had_a_cursor_a_frame_without_one_hides_it_and_every_event_says_where_it_is() -> None:
+    encoder = CastEncoder(10, 3, start=0.0)
+    encoder.frame(Frame.from_buffer(["a"], 10, 3, 1, 0.0, cursor=(1, 0)))
+    [(_, _, hidden)] = events(encoder.frame(Frame.from_buffer(["ab"], 10, 3, 2, 10.0)))
+    assert hidden == "\x1b[1;1Hab\x1b[0m\x1b[K\x1b[?25l"
+    # Nothing changed but the cursor: the event only moves it.
+    [(_, _, moved)] = events(encoder.frame(Frame.from_buffer(["ab"], 10, 3, 3, 20.0, cursor=(0, 2))))
+    assert moved == "\x1b[3;1H\x1b[?25h"
+
+
+def test_a_stream_without_cursors_is_written_as_it_is_drawn() -> None:
+    """An engine's frames have no cursor: their events are the rows alone, as before cursors were written."""
+    encoder = CastEncoder(10, 3, start=0.0)
+    [(_, _, first)] = events(encoder.frame(frame(["ab"], 1, 0.0)))
+    [(_, _, second)] = events(encoder.frame(frame(["abc"], 2, 10.0)))
+    assert (first, second) == (CLEAR_SCREEN + "\x1b[1;1Hab\x1b[0m\x1b[K", "\x1b[1;1Habc\x1b[0m\x1b[K")
+
+
+def test_on_a_terminal_the_cursor_ends_where_each_frame_has_it() -> None:
+    shown = [(["$ vim"], (5, 0)), (["~", "~"], None), (["hello", "~"], (4, 0)), (["hello", "~", ":wq"], (3, 2))]
+    encoder = CastEncoder(10, 3, start=0.0)
+    screen = pyte.Screen(10, 3)
+    stream = pyte.Stream(screen)
+    for seq, (rows, cursor) in enumerate(shown, 1):
+        for _, _, data in events(encoder.frame(Frame.from_buffer(rows, 10, 3, seq, seq * 100.0, cursor=cursor))):
+            stream.feed(str(data))
+        if cursor is None:
+            assert screen.cursor.hidden, f"frame {seq}"
+        else:
+            assert (screen.cursor.x, screen.cursor.y, screen.cursor.hidden) == (*cursor, False), f"frame {seq}"
+
+
+# -- v3 ----------------------------------------------------------------------------
+
+
+def test_the_v3_header_has_the_terminal_in_term_and_the_optional_fields_only_when_given() -> None:
+    plain = json.loads(header_line(80, 24, 1700000000, version=3))
+    assert plain == {"version": 3, "term": {"cols": 80, "rows": 24, "type": "xterm-256color"}, "timestamp": 1700000000}
+    full = json.loads(header_line(80, 24, 1700000000, title="demo", idle_time_limit=1.5, version=3))
+    assert full["title"] == "demo" and full["idle_time_limit"] == 1.5
+    with pytest.raises(ValueError, match="v4 is not written"):
+        header_line(80, 24, 0, version=4)
+
+
+def test_v3_events_carry_the_interval_since_the_previous_event() -> None:
+    encoder = CastEncoder(10, 3, start=100.0, version=3)
+    out = events(encoder.frame(frame(["a"], 1, 100_500.0)))
+    out += events(encoder.marker("chapter", 101.25))
+    out += events(encoder.frame(frame(["a", "b"], 2, 101_000.0)))  # the wall clock stepped back: interval 0
+    out += events(encoder.frame(frame(["a", "b"], 3, 103_000.0, width=12)))
+    assert [(t, code) for t, code, _ in out] == [(0.5, "o"), (0.75, "m"), (0.0, "o"), (1.75, "r"), (0.0, "o")]
+
+
+def test_v3_intervals_add_up_to_the_v2_times_without_drifting() -> None:
+    stamps = [i * 33.3333 + (i % 7) * 0.0004 for i in range(3000)]
+    v2, v3 = CastEncoder(10, 3, start=0.0), CastEncoder(10, 3, start=0.0, version=3)
+    absolute = [events(v2.frame(frame([str(i)], i, ms)))[0][0] for i, ms in enumerate(stamps)]
+    header = header_line(10, 3, 0, version=3)
+    text = header + "".join(v3.frame(frame([str(i)], i, ms)) for i, ms in enumerate(stamps))
+    summed = [e.time for e in parse(text).events]
+    assert max(abs(a - b) for a, b in zip(absolute, summed, strict=True)) < 1e-6
+
+
+def test_appending_to_v3_continues_from_the_last_event() -> None:
+    encoder = CastEncoder(10, 3, start=1000.0, offset=7.5, version=3)
+    assert events(encoder.frame(frame(["a"], 1, 1_000_500.0)))[0][0] == 0.5
+
+
+
 # -- parsing --------------------------------------------------------------------
 
 

@@ -133,6 +133,7 @@ def test_an_existing_file_is_never_overwritten_unless_asked(tmp_path: Path) -> N
         ({"path": "{tmp}"}, "is a directory"),
         ({"path": "{tmp}/x.cast", "append": True, "overwrite": True}, "not both"),
         ({"path": "{tmp}/x.cast", "idle_time_limit": 0.0}, "idle_time_limit=0.0 must be seconds > 0"),
+        ({"path": "{tmp}/x.cast", "format": "v4"}, "format='v4' is not a format record writes; choose v2 or v3"),
     ],
 )
 def test_bad_options_are_refused_before_anything_is_written(tmp_path: Path, options: dict[str, object], expected: str) -> None:
@@ -155,6 +156,60 @@ def test_append_continues_the_timeline_and_draws_the_screen_afresh(tmp_path: Pat
     assert [code for _, code, _ in appended] == ["o", "m"]
     assert all(t >= 4.25 for t, _, _ in appended), appended
     assert appended[0][2].startswith("\x1b[0m\x1b[H\x1b[2J")
+
+
+def test_a_v3_recording_replays_to_the_same_screens_and_times_as_the_v2_one(tmp_path: Path) -> None:
+    """format=v3 writes asciinema 3's format: the header's terminal in "term", intervals between
+    events; replay reads it back to what the v2 file of the same frames gives."""
+    shown = MemoryDisplay()
+    v2, v3 = tmp_path / "demo-v2.cast", tmp_path / "demo-v3.cast"
+    displays = [("v2", open_display("record", path=str(v2))),
+                ("v3", open_display("record", path=str(v3), format="v3", title="three")), ("memory", shown)]
+    with Stream(displays) as stream:
+        play(open_source("demo", 40, 10), stream, frames=60)
+        stream.marker("half way")
+        stream.init(30, 8, reuse=True)
+        play(open_source("demo", 30, 8), stream, frames=5)
+    header = json.loads(event_lines(v3)[0])
+    assert header["version"] == 3 and header["term"] == {"cols": 40, "rows": 10, "type": "xterm-256color"}
+    assert header["title"] == "three" and "width" not in header
+    one, other = read_recording(v2), read_recording(v3)
+    assert (one.header.version, other.header.version) == (2, 3)
+    assert [(e.code, e.data) for e in other.events] == [(e.code, e.data) for e in one.events]
+    assert [e.code for e in other.events].count("r") == 1 and "m" in [e.code for e in other.events]
+    # Each file's times come from its own clock reading: the same frames, microseconds apart at most.
+    assert max(abs(a.time - b.time) for a, b in zip(one.events, other.events, strict=True)) < 0.05
+    replayed: list[MemoryDisplay] = []
+    for path in (v2, v3):
+        replayed.append(MemoryDisplay())
+        with Stream([("memory", replayed[-1])]) as stream:
+            play(open_source("replay", 1, 1, path=str(path)), stream)
+    assert [f.rows for f in replayed[1].frames] == [f.rows for f in replayed[0].frames]
+    assert len(shown.frames) == 65 and len(replayed[1].frames) == 65 + 1, "a frame per o event and the resize"
+
+
+def test_append_to_a_v3_recording_continues_its_intervals(tmp_path: Path) -> None:
+    path = tmp_path / "append-v3.cast"
+    path.write_text('{"version": 3, "term": {"cols": 10, "rows": 2}}\n[0.5, "o", "old"]\n# a comment\n[3.75, "x", "0"]\n')
+    display = open_display("record", path=str(path), append=True, format="v3")
+    with Stream([("record", display)], width=10, height=2) as stream:
+        stream.init(10, 2)
+        stream.show(["new"])
+    recording = read_recording(path)
+    assert recording.events[0].data == "old" and recording.events[1].data.endswith("\x1b[1;1Hnew\x1b[0m\x1b[K")
+    assert recording.events[1].time >= 4.25
+    assert json.loads(event_lines(path)[-1])[0] < 60, "the appended event's time is an interval, not since the start"
+
+
+def test_append_in_another_format_than_the_files_is_an_error_saying_which_to_pass(tmp_path: Path) -> None:
+    path = tmp_path / "v2.cast"
+    path.write_text('{"version": 2, "width": 10, "height": 2}\n[0.5, "o", "old"]\n')
+    display = open_display("record", path=str(path), append=True, format="v3")
+    with Stream([("record", display)], width=10, height=2) as stream:
+        stream.init(10, 2)
+        [record] = stream.displays
+        assert "it is asciicast v2 and this recording is v3; pass record:format=v2" in str(record.error)
+    assert path.read_text().endswith('"old"]\n')
 
 
 def test_append_cuts_a_torn_last_line_left_by_a_crash(tmp_path: Path) -> None:

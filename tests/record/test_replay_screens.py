@@ -8,6 +8,7 @@ session ended on the program's screen instead of the shell's (pyte issue 90).
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import time
@@ -16,13 +17,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from glyphcast import Cue, open_source
+from glyphcast import Cue, Stream, open_display, open_source
 from glyphcast.text import strip_ansi
 from glyphcast_record import read_recording
 from glyphcast_record.asciicast import parse_size
 from reference_terminal import steps_in_tmux
 
-from .conftest import BLANK, DATA, Cell, asciinema, frame_cells, stream_cells
+from .conftest import BLANK, DATA, Cell, asciinema, frame_cells, play, stream_cells
 
 
 def plain(rows: Sequence[str]) -> list[str]:
@@ -134,11 +135,16 @@ def test_asciinema_demo_of_vim_ends_on_the_shell_prompt_not_on_vims_screen() -> 
 # -- recordings made here with asciinema rec ---------------------------------------------
 
 
+# A session in vim and one in less, each between two lines of a shell: (command, keys, size).
+VIM = ("sh -c 'printf \"\\033[1;32mbefore\\033[0m vim\\n\"; vim -u NONE -i NONE -N notes.txt; echo after vim'",
+       [(0.5, b"ihello from vim"), (0.3, b"\x1b"), (0.3, b":wq\r")], (60, 12))
+LESS = ("sh -c 'echo before less; seq -f \"line %g\" 1 100 | less; echo after less'",
+        [(0.5, b" "), (0.3, b"G"), (0.3, b"q")], (60, 12))
+SESSIONS = {"vim": VIM, "less": LESS}
+
+
 def test_a_vim_session_replays_to_tmuxs_screens_and_ends_back_in_the_shell(tmp_path: Path) -> None:
-    command = ("sh -c 'printf \"\\033[1;32mbefore\\033[0m vim\\n\"; vim -u NONE -i NONE -N notes.txt; "
-               "echo after vim'")
-    keys = [(0.5, b"ihello from vim"), (0.3, b"\x1b"), (0.3, b":wq\r")]
-    cast = record(tmp_path / "vim.cast", command, keys, (60, 12))
+    cast = record(tmp_path / "vim.cast", *VIM)
     assert (tmp_path / "notes.txt").read_text() == "hello from vim\n", "vim really ran and got the keys"
     cues = replay_against_tmux(cast)
     assert any(plain(c.rows or ())[0] == "hello from vim" and "~" in plain(c.rows or ()) for c in cues), \
@@ -149,9 +155,7 @@ def test_a_vim_session_replays_to_tmuxs_screens_and_ends_back_in_the_shell(tmp_p
 
 
 def test_a_less_session_replays_to_tmuxs_screens_and_ends_back_in_the_shell(tmp_path: Path) -> None:
-    command = "sh -c 'echo before less; seq -f \"line %g\" 1 100 | less; echo after less'"
-    keys = [(0.5, b" "), (0.3, b"G"), (0.3, b"q")]
-    cast = record(tmp_path / "less.cast", command, keys, (60, 12))
+    cast = record(tmp_path / "less.cast", *LESS)
     cues = replay_against_tmux(cast)
     assert any(plain(c.rows or ())[-1] == "(END)" for c in cues), "less's last page showed on the way"
     last = plain(cues[-1].rows or ())
@@ -173,3 +177,53 @@ def test_a_shell_with_a_coloured_prompt_replays_to_tmuxs_screens(tmp_path: Path)
     assert "\x1b[0;38;5;208m256\x1b[0m \x1b[0;38;2;1;200;3mtrue\x1b[0m 漢" in [
         row for c in cues for row in c.rows or ()
     ]
+
+
+# -- replays recorded again keep the program's cursor ---------------------------------------
+
+
+def replay_into_record(original: Path, copy: Path, version: int) -> Path:
+    """What ``glyphcast replay ORIGINAL --display record:path=COPY,format=vVERSION`` writes (on a fake clock)."""
+    recorder = open_display("record", path=str(copy), format=f"v{version}")
+    with Stream([("record", recorder)]) as stream:
+        play(open_source("replay", 1, 1, path=str(original)), stream)
+        assert all(a.active for a in stream.displays), stream.status()
+    return copy
+
+
+@pytest.mark.parametrize("version", [2, 3])
+def test_a_cast_that_moves_the_cursor_back_recorded_again_ends_on_the_same_cell(tmp_path: Path, version: int) -> None:
+    """Before: the recording ended after its last repainted row ("abc" then one cell back ended at col 3)."""
+    original = tmp_path / "back.cast"
+    events = [[0.1, "o", "$ abc"], [0.2, "o", "\x1b[D"], [0.3, "o", "\r\n\x1b[?25l$ hidden"], [0.4, "o", "\x1b[?25h"]]
+    original.write_text("\n".join(json.dumps(e) for e in [{"version": 2, "width": 20, "height": 3}, *events]) + "\n")
+    copy = replay_into_record(original, tmp_path / "copy.cast", version)
+    assert read_recording(copy).header.version == version
+    theirs = replay_against_tmux(original, checkpoints=len(events))
+    ours = replay_against_tmux(copy, checkpoints=len(events))
+    assert [c.cursor for c in theirs] == [(5, 0), (4, 0), None, (8, 1)]
+    assert [c.cursor for c in ours] == [c.cursor for c in theirs]
+
+
+@pytest.fixture(scope="module")
+def sessions(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The vim and the less session, each recorded once with ``asciinema rec``."""
+    folder = tmp_path_factory.mktemp("sessions")
+    return {name: record(folder / f"{name}.cast", *session) for name, session in SESSIONS.items()}
+
+
+@pytest.mark.parametrize("version", [2, 3])
+@pytest.mark.parametrize("program", ["vim", "less"])
+def test_a_replay_of_a_real_session_recorded_again_has_the_programs_cursor_on_every_screen(
+    sessions: dict[str, Path], tmp_path: Path, program: str, version: int
+) -> None:
+    """Replayed into ``record`` (v2 and v3), then played on tmux: after every event the cursor is
+    where tmux has it for the original output (hidden where the program hid it)."""
+    copy = replay_into_record(sessions[program], tmp_path / f"{program}-v{version}.cast", version)
+    assert read_recording(copy).header.version == version
+    theirs = replay_against_tmux(sessions[program], checkpoints=100)
+    ours = replay_against_tmux(copy, checkpoints=100)
+    assert len(ours) == len(theirs)
+    for number, (mine, original) in enumerate(zip(ours, theirs, strict=True)):
+        assert mine.cursor == original.cursor, f"{program}, event {number + 1} of {len(theirs)}"
+    assert ours[-1].cursor is not None

@@ -22,8 +22,8 @@ DIFF = "glyphcast.diff.v1"
 class Edge:
     """``glyphcast run --source redis:... --display websocket`` on a thread: the same objects the CLI builds."""
 
-    def __init__(self, url: str, stream: str) -> None:
-        self.source = RedisSource(url=url, stream=stream, block=0.1, exit_on_end=True)
+    def __init__(self, url: str, stream: str, **options: Any) -> None:
+        self.source = RedisSource(url=url, stream=stream, **{"block": 0.1, "exit_on_end": True, **options})
         display = glyphcast.open_display("websocket", port=0, control="false")
         assert isinstance(display, HubDisplay)
         self.display = display
@@ -55,6 +55,9 @@ class Viewer:
     screens: dict[int, tuple[int, int, tuple[str, ...]]] = field(default_factory=dict)
     last: tuple[int, tuple[str, ...]] | None = None
     ended: str | None = None
+    #: When ``end`` came, and every ``producer`` state with when it came (time.monotonic()).
+    ended_at: float | None = None
+    producers: list[tuple[float, str]] = field(default_factory=list)
     close_code: int | None = None
     resyncs: int = 0
     ready: threading.Event = field(default_factory=threading.Event)
@@ -64,6 +67,14 @@ class Viewer:
         thread.start()
         assert self.ready.wait(5), f"no hello from {self.url}"
         return thread
+
+    def states(self) -> list[str]:
+        """The ``producer`` states received so far, in order."""
+        return [state for _, state in self.producers]
+
+    def first(self, state: str) -> float | None:
+        """When the first ``producer`` ``state`` came, or None."""
+        return next((at for at, said in self.producers if said == state), None)
 
     def _watch(self) -> None:
         screen = Screen()
@@ -80,7 +91,9 @@ class Viewer:
         if kind == "hello":
             self.ready.set()
         elif kind == "end":
-            self.ended = message["reason"]
+            self.ended, self.ended_at = message["reason"], time.monotonic()
+        elif kind == "producer":
+            self.producers.append((time.monotonic(), message["state"]))
         elif kind in ("frame", "delta", "clear"):
             if not screen.apply(message):
                 self.resyncs += 1

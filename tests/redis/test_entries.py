@@ -320,3 +320,20 @@ def test_junk_is_logged_once_per_interval_with_a_count_and_read_ever_more_slowly
     for _ in range(JUNK_PATIENCE - 1):
         junk.skipped("x")
     assert junk.pause() == 0.0  # a few bad entries among good ones cost nothing
+
+
+# -- reconnecting -------------------------------------------------------------------------
+def test_reconnect_delays_double_up_to_their_bound_with_jitter_and_start_over_after_a_reset() -> None:
+    from glyphcast_redis.connection import Backoff
+    from redis.backoff import EqualJitterBackoff
+
+    backoff = Backoff(initial=0.1, maximum=1.0)
+    assert isinstance(backoff._backoff, EqualJitterBackoff)  # redis-py's, not one of our own
+    runs = [[backoff.next() for _ in range(8)] for _ in range(200) if backoff.reset() is None]
+    for attempt in range(8):
+        ceiling = min(1.0, 0.1 * 2**attempt)
+        delays = [run[attempt] for run in runs]
+        assert all(ceiling / 2 <= d <= ceiling for d in delays), (attempt, min(delays), max(delays))
+        assert len(set(delays)) > 100  # jittered: edges dropped together do not come back in lockstep
+    backoff.reset()
+    assert backoff.next() <= 0.1

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from edges import ReconnectingViewer, wait_until
+from edges import ReconnectingViewer, Viewer, wait_until
 from glyphcast import Stream
 from glyphcast_redis import RedisDisplay
 from redis_fixtures import RedisServer, free_port
@@ -105,3 +105,27 @@ def test_two_edge_processes_share_a_port_and_a_dead_edge_s_viewers_resync_on_the
         for viewer in viewers:
             viewer.stopping.set()
     assert all(v.close_code == 1000 for v in viewers)
+
+
+def test_an_edge_stopped_by_sigterm_goes_away_so_its_viewers_reconnect_instead_of_seeing_an_end(
+    redis_server: RedisServer, stream_name: str
+) -> None:
+    """The stream is the producer's, still live: an edge's restart is a server going away (1001), not
+    the end that a producer stopped by SIGTERM sends (the redis source ``relays``)."""
+    producer = Stream([("redis", RedisDisplay(url=redis_server.url, stream=stream_name))])
+    producer.init(40, 3)
+    engine = Engine(producer)
+    engine.thread.start()
+    port = free_port()
+    try:
+        with edges(redis_server.url, stream_name, port, 1) as (edge,):
+            viewer = Viewer(f"ws://127.0.0.1:{port}/ws")
+            watching = viewer.start()
+            assert wait_until(lambda: viewer.last is not None, 10)
+            edge.stop()
+            watching.join(10)
+            assert edge.process.returncode == 128 + signal.SIGTERM, edge.output
+            assert (viewer.ended, viewer.close_code) == (None, 1001)
+    finally:
+        engine.stop()
+        producer.cleanup()

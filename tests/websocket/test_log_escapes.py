@@ -64,7 +64,7 @@ def test_requests_carrying_escape_sequences_reach_stderr_as_text() -> None:
     finally:
         server.terminate()
         _, stderr = server.communicate(timeout=20)
-    assert b"refused GET /" in stderr, stderr  # the refusals were logged: this is what is checked
+    assert b"refused 'GET' '/" in stderr, stderr  # the refusals were logged: this is what is checked
     for raw in RAW:
         assert raw not in stderr, f"{raw!r} reached stderr raw: {stderr!r}"
 

@@ -1,7 +1,8 @@
 """glyphcast-record: the stream as an asciicast recording, and any asciicast back as a stream.
 
-- display ``record`` (:class:`RecordDisplay`): asciicast v2 that ``asciinema play``
-  and asciinema-player play; lossless, written by its own thread, crash-safe.
+- display ``record`` (:class:`RecordDisplay`): asciicast v2 (or v3) that ``asciinema play``
+  and asciinema-player play, with a terminal program's cursor; lossless, written by
+  its own thread, crash-safe.
 - source ``replay`` (:class:`ReplaySource`): asciicast v1/v2/v3 through asciinema's
   own terminal emulator (``glyphcast.vt``), as frames with colours and the cursor,
   at the recorded timing.

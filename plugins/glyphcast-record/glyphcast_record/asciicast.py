@@ -1,4 +1,4 @@
-"""asciicast, the format asciinema records and plays: writing ours (v2), reading anyone's (v1, v2, v3).
+"""asciicast, the format asciinema records and plays: writing ours (v2 or v3), reading anyone's (v1, v2, v3).
 
 Sans-I/O: text and frames in, text and events out. No files, threads or clocks
 here — the recorder and the replay source move the bytes and read the time.
@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeGuard
 
 from glyphcast import Frame, OptionError
-from glyphcast.paint import CLEAR_SCREEN, paint_rows
+from glyphcast.paint import CLEAR_SCREEN, paint_cursor, paint_rows
 from glyphcast.protocol import MAX_LABEL, MAX_SIDE
 from glyphcast.text import clean_text
 
@@ -47,7 +47,10 @@ class AsciicastError(OptionError):
     """
 
 
-# -- writing (v2) -------------------------------------------------------------
+# -- writing (v2, v3) ------------------------------------------------------------
+
+#: The versions the recorder writes: v2 (asciinema 2, every player) and v3 (asciinema 3's default).
+WRITABLE = (2, 3)
 
 
 def header_line(
@@ -56,15 +59,16 @@ def header_line(
     timestamp: int,
     title: str | None = None,
     idle_time_limit: float | None = None,
+    version: int = 2,
 ) -> str:
-    """The v2 header line (with its newline) for a recording that starts at ``timestamp``."""
-    header: dict[str, Any] = {
-        "version": 2,
-        "width": width,
-        "height": height,
-        "timestamp": timestamp,
-        "env": {"TERM": TERM},
-    }
+    """The header line (with its newline) of a v2 or v3 recording that starts at ``timestamp``."""
+    header: dict[str, Any]
+    if version == 3:
+        header = {"version": 3, "term": {"cols": width, "rows": height, "type": TERM}, "timestamp": timestamp}
+    elif version == 2:
+        header = {"version": 2, "width": width, "height": height, "timestamp": timestamp, "env": {"TERM": TERM}}
+    else:
+        raise ValueError(f"asciicast v{version} is not written; choose one of {WRITABLE}")
     if title:
         header["title"] = title
     if idle_time_limit is not None:
@@ -73,51 +77,72 @@ def header_line(
 
 
 def event_line(time: float, code: str, data: str) -> str:
-    """One v2 event line (with its newline). Time is rounded to microseconds, as asciinema does."""
+    """One event line (with its newline). ``time`` is v2's time since the start or v3's interval since
+    the previous event, rounded to microseconds as asciinema does."""
     return json.dumps([round(time, 6), code, data], ensure_ascii=False) + "\n"
 
 
 class CastEncoder:
-    """Turns a display's calls (frames, clears, resizes, markers) into asciicast v2 event lines.
+    """Turns a display's calls (frames, clears, resizes, markers) into asciicast event lines.
 
-    ``start`` is the wall-clock second the recording's time 0 stands for and
-    ``offset`` the time of the first event (non-zero when appending to an earlier
-    recording). Event times never go backwards, even if the wall clock does.
+    ``version`` 2 writes each event's time since the start, 3 its interval since
+    the previous event. ``start`` is the wall-clock second the recording's time 0
+    stands for and ``offset`` the time of the first event (non-zero when appending
+    to an earlier recording, whose last event was at ``offset``). Event times never
+    go backwards, even if the wall clock does.
     The first frame, and the first after a clear or a resize, is a full redraw;
     every other frame writes only its changed rows, one ``o`` event per frame.
+    From the first frame that has a cursor on, every frame's event ends with the
+    cursor put back where the frame has it, or hidden (``glyphcast.paint.paint_cursor``):
+    a stream without cursors (an engine's) is written as it is drawn.
     """
 
-    def __init__(self, width: int, height: int, start: float, offset: float = 0.0) -> None:
+    def __init__(self, width: int, height: int, start: float, offset: float = 0.0, version: int = 2) -> None:
+        if version not in WRITABLE:
+            raise ValueError(f"asciicast v{version} is not written; choose one of {WRITABLE}")
         self.width = width
         self.height = height
         self.start = start
         self.offset = offset
+        self.version = version
         self.last_time = offset
         self.previous: Frame | None = None
+        #: Whether the stream has had a cursor: from then on a frame without one has hidden it.
+        self.has_cursor = False
+        self._written = round(offset, 6)  # the time of the last event line, as written
 
     def time_at(self, wall: float) -> float:
         """The event time for wall-clock second ``wall``: never before the previous event."""
         self.last_time = max(self.last_time, self.offset + wall - self.start)
         return self.last_time
 
+    def _event(self, wall: float, code: str, data: str) -> str:
+        time = round(self.time_at(wall), 6)
+        if self.version == 3:
+            # Intervals between the times v2 would write: summed up by a reader, they do not drift.
+            time, self._written = time - self._written, time
+        return event_line(time, code, data)
+
     def frame(self, frame: Frame) -> str:
         """The event lines for one frame: a resize first if its size changed, then one ``o`` event."""
         lines = ""
         if (frame.width, frame.height) != (self.width, self.height):
             lines = self.resize(frame.width, frame.height, frame.ts / 1000.0)
-        time = self.time_at(frame.ts / 1000.0)
         if self.previous is None:
             data = CLEAR_SCREEN + paint_rows(((i, r) for i, r in enumerate(frame.rows) if r), self.width)
         else:
             changed = frame.changed_rows(self.previous)
             data = paint_rows(((i, frame.rows[i]) for i in changed), self.width)
         self.previous = frame
-        return lines + event_line(time, "o", data)
+        self.has_cursor = self.has_cursor or frame.cursor is not None
+        if self.has_cursor:
+            data += paint_cursor(frame.cursor)
+        return lines + self._event(frame.ts / 1000.0, "o", data)
 
     def clear(self, wall: float) -> str:
         """A clear-screen ``o`` event; the next frame is drawn in full."""
         self.previous = None
-        return event_line(self.time_at(wall), "o", CLEAR_SCREEN)
+        return self._event(wall, "o", CLEAR_SCREEN)
 
     def resize(self, width: int, height: int, wall: float) -> str:
         """An ``r`` event (none if the size is unchanged); the next frame is drawn in full."""
@@ -125,11 +150,11 @@ class CastEncoder:
             return ""
         self.width, self.height = width, height
         self.previous = None
-        return event_line(self.time_at(wall), "r", f"{width}x{height}")
+        return self._event(wall, "r", f"{width}x{height}")
 
     def marker(self, label: str, wall: float) -> str:
         """An ``m`` event labelling this point of the recording: plain text, as players show it."""
-        return event_line(self.time_at(wall), "m", clean_text(label, MAX_LABEL))
+        return self._event(wall, "m", clean_text(label, MAX_LABEL))
 
 
 # -- reading (v1, v2, v3) -------------------------------------------------------

@@ -12,7 +12,7 @@ from glyphcast_record.replay import open_replay
 
 @hookimpl
 def register_displays(register: RegisterDisplay) -> None:
-    register("record", RecordDisplay, "asciicast v2 file that asciinema plays (lossless, crash-safe)")
+    register("record", RecordDisplay, "asciicast v2 (or v3) file that asciinema plays (lossless, crash-safe)")
 
 
 @hookimpl

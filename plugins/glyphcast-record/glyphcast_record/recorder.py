@@ -1,4 +1,4 @@
-"""The ``record`` display: the stream as an asciicast v2 file, lossless and crash-safe.
+"""The ``record`` display: the stream as an asciicast file (v2, or v3 if asked), lossless and crash-safe.
 
 ``show()`` only hands the frame over on core's bounded lossless queue
 (:class:`glyphcast.handoff.LosslessQueue`); a writer thread encodes
@@ -32,7 +32,7 @@ from pathlib import Path
 from glyphcast import Frame, FrameDisplay, OptionError
 from glyphcast.handoff import LosslessQueue
 
-from glyphcast_record.asciicast import AsciicastError, CastEncoder, header_line, parse
+from glyphcast_record.asciicast import WRITABLE, AsciicastError, CastEncoder, header_line, parse
 
 log = logging.getLogger("glyphcast.record")
 
@@ -90,6 +90,12 @@ def _open_unfollowed(path: Path, flags: int) -> int:
     return fd
 
 
+def _version(format: str) -> int | None:
+    """``"v2"`` -> 2, ``"v3"`` -> 3 (``"2"``, ``"3"`` too); None for a format record does not write."""
+    digits = format.strip().lower().removeprefix("v")
+    return int(digits) if digits.isdigit() and int(digits) in WRITABLE else None
+
+
 def _advice(error: OSError) -> str:
     if error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
         return "free some disk space or record to another disk"
@@ -99,13 +105,15 @@ def _advice(error: OSError) -> str:
 
 
 class RecordDisplay(FrameDisplay):
-    """Records the stream to ``path`` as asciicast v2 (``asciinema play`` plays it).
+    """Records the stream to ``path`` as asciicast v2 (``asciinema play`` plays it), or v3 with
+    ``format="v3"`` (asciinema 3's own format). A terminal program's cursor is recorded too.
 
     ``title`` and ``idle_time_limit`` go into the header (asciinema players cut
     pauses longer than ``idle_time_limit`` seconds). An existing file is an error
     unless ``overwrite=True`` (start afresh) or ``append=True`` (add events that
     continue its timeline from its last event; its header's size must be the
-    stream's). ``queue_frames`` bounds the frames waiting for the disk.
+    stream's, its version the ``format``). ``queue_frames`` bounds the frames
+    waiting for the disk.
     """
 
     #: How long cleanup() waits for the writer to drain the queue to disk.
@@ -119,6 +127,7 @@ class RecordDisplay(FrameDisplay):
         append: bool = False,
         overwrite: bool = False,
         queue_frames: int = 1024,
+        format: str = "v2",
     ) -> None:
         super().__init__()
         if not path:
@@ -128,6 +137,12 @@ class RecordDisplay(FrameDisplay):
         self.idle_time_limit = idle_time_limit
         self.append = append
         self.overwrite = overwrite
+        version = _version(format)
+        if version is None:
+            raise RecordingError(f"record {self.path}: format={format!r} is not a format record writes; "
+                                 f"choose {' or '.join(f'v{v}' for v in WRITABLE)}")
+        #: The asciicast version written: 2 or 3.
+        self.version = version
         if append and overwrite:
             raise RecordingError(f"record {self.path}: choose append=true or overwrite=true, not both")
         if idle_time_limit is not None and not idle_time_limit > 0:
@@ -223,7 +238,7 @@ class RecordDisplay(FrameDisplay):
             flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if self.overwrite or self.append else os.O_EXCL)
             fd = _open_unfollowed(path, flags)
             try:
-                header = header_line(self.width, self.height, int(now), self.title, self.idle_time_limit)
+                header = header_line(self.width, self.height, int(now), self.title, self.idle_time_limit, self.version)
                 self._write_all(fd, header.encode())
             except OSError:
                 os.close(fd)
@@ -234,7 +249,7 @@ class RecordDisplay(FrameDisplay):
             ) from None
         except OSError as error:
             raise RecordingError(f"cannot record to {path}: {error.strerror}; {_advice(error)}") from None
-        return fd, CastEncoder(self.width, self.height, start=now)
+        return fd, CastEncoder(self.width, self.height, start=now, version=self.version)
 
     def _open_for_append(self, now: float) -> tuple[int, CastEncoder]:
         path = self.path
@@ -244,9 +259,11 @@ class RecordDisplay(FrameDisplay):
         except AsciicastError as error:
             raise RecordingError(f"cannot append: {error}") from None
         header = recording.header
-        if header.version != 2:
+        if header.version != self.version:
+            hint = f"pass record:format=v{header.version}" if header.version in WRITABLE else "record to a new file"
             raise RecordingError(
-                f"cannot append to {path}: it is asciicast v{header.version} and record writes v2; record to a new file"
+                f"cannot append to {path}: it is asciicast v{header.version} and this recording is "
+                f"v{self.version}; {hint}"
             )
         if (header.width, header.height) != (self.width, self.height):
             raise RecordingError(
@@ -268,7 +285,7 @@ class RecordDisplay(FrameDisplay):
             os.close(fd)
             raise
         width, height = recording.size
-        return fd, CastEncoder(width, height, start=now, offset=recording.duration)
+        return fd, CastEncoder(width, height, start=now, offset=recording.duration, version=self.version)
 
     @staticmethod
     def _write_all(fd: int, data: bytes | bytearray) -> None:

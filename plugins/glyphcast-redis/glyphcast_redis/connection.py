@@ -3,15 +3,16 @@
 redis-py's own retries are turned off (``Retry(NoBackoff(), 0)``): a display
 must notice every failed write (the next entry is then a keyframe) and a
 source every broken read (it seeks the newest keyframe), so each decides what
-a reconnect means. :class:`Backoff` spaces the attempts; :class:`Outage`
-keeps the log to one line when Redis goes away and one when it is back,
-never a traceback per attempt.
+a reconnect means, and a source keeps yielding cues while it waits, which
+``Retry``'s blocking loop would not let it do. :class:`Backoff` spaces the
+attempts with redis-py's own jittered backoff; :class:`Outage` keeps the log
+to one line when Redis goes away and one when it is back, never a traceback
+per attempt.
 """
 
 from __future__ import annotations
 
 import logging
-import random
 import time
 from collections.abc import Callable
 from typing import Any
@@ -20,7 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 import redis
 from glyphcast import OptionError
 from glyphcast.logs import escape
-from redis.backoff import NoBackoff
+from redis.backoff import EqualJitterBackoff, NoBackoff
 from redis.retry import Retry
 
 log = logging.getLogger("glyphcast.redis")
@@ -62,21 +63,24 @@ def client(url: str, connect_timeout: float, timeout: float | None) -> redis.Red
 
 
 class Backoff:
-    """Delays between reconnect attempts: doubling from ``initial`` up to ``maximum``, with jitter
-    (half to all of the ceiling), so edges dropped together do not come back in lockstep."""
+    """Delays between reconnect attempts: redis-py's :class:`~redis.backoff.EqualJitterBackoff`, doubling from
+    ``initial`` up to ``maximum``, each delay half to all of that ceiling, so edges dropped together do not
+    come back in lockstep. This class only counts the attempts since the last :meth:`reset`."""
 
-    def __init__(self, initial: float = 0.1, maximum: float = 1.0, rng: Callable[[], float] = random.random) -> None:
+    def __init__(self, initial: float = 0.1, maximum: float = 1.0) -> None:
         self.initial = initial
         self.maximum = maximum
-        self.rng = rng
         self.attempt = 0
+        self._backoff = EqualJitterBackoff(cap=maximum, base=initial)
 
     def next(self) -> float:
-        ceiling = min(self.maximum, self.initial * 2.0**self.attempt)
+        """Seconds to wait before the next attempt (from ``initial / 2``, never over ``maximum``)."""
+        delay = self._backoff.compute(self.attempt)
         self.attempt += 1
-        return max(self.initial / 2, ceiling * (0.5 + 0.5 * self.rng()))
+        return delay
 
     def reset(self) -> None:
+        """The next delay is the first again (EqualJitterBackoff keeps no state of its own)."""
         self.attempt = 0
 
 

@@ -3,7 +3,10 @@
 ``show()`` hands the frame to a :class:`~glyphcast_redis.backlog.Backlog` and
 returns; a worker thread turns frames, clears and the end into entries
 (:class:`~glyphcast_redis.publisher.Publisher`) and writes each batch in one
-pipelined round trip (``XADD ... MAXLEN ~ maxlen``). When Redis is slow the
+pipelined round trip (``XADD ... MAXLEN ~ maxlen``). After a second without
+an entry it writes a heartbeat, so edges can tell an idle producer from a
+dead one; and every orderly stop (``cleanup()``) publishes the end, so edges
+hear that the producer stopped instead of waiting for its silence. When Redis is slow the
 backlog fills and the newest frame wins; when it is down the worker switches
 the backlog to latest-wins at once, says so in :meth:`RedisDisplay.status`
 and :meth:`RedisDisplay.metrics`, retries with backoff and, once Redis answers
@@ -34,7 +37,11 @@ from glyphcast_redis.connection import (
     log,
     redacted,
 )
+from glyphcast_redis.entries import HEARTBEAT_INTERVAL
 from glyphcast_redis.publisher import Cleared, Ended, Event, Publisher
+
+#: The end's reason when the producer stops without its source having ended (Ctrl-C, SIGTERM, ``--frames``).
+STOPPED = "the producer stopped"
 
 
 class RedisDisplay(FrameDisplay):
@@ -111,6 +118,11 @@ class RedisDisplay(FrameDisplay):
             self.backlog.put(Ended(self._newest, reason))
 
     def stop(self) -> None:
+        """Publish the end ("the producer stopped", unless the source ended with a reason of its own), write what is
+        queued (at most ``close_timeout`` while Redis is away) and close."""
+        if not self._ended and self._failure is None:
+            self._ended = True
+            self.backlog.put(Ended(self._newest, STOPPED))
         self.backlog.close()
         worker = self._worker
         if worker is not None:
@@ -156,6 +168,7 @@ class RedisDisplay(FrameDisplay):
     def _publish(self) -> None:
         backoff = Backoff()
         give_up_at: float | None = None
+        written_at = time.monotonic()  # the last write Redis took: a heartbeat is due HEARTBEAT_INTERVAL after it
         while True:
             if self.outage.down:
                 # Redis was away: after a pause, write the screen as it is now (a keyframe) and the end if
@@ -166,10 +179,17 @@ class RedisDisplay(FrameDisplay):
                 self.publisher.note(batch.items if batch is not None else ())
                 messages = self.publisher.resume(time.monotonic())
             else:
-                batch = self.backlog.take()
+                idle = None if self.publisher.ended else max(0.0, written_at + HEARTBEAT_INTERVAL - time.monotonic())
+                batch = self.backlog.take(idle)
                 if batch is None:
                     return  # closed, and everything handed over was written
-                messages = self.publisher.plan(batch.items, time.monotonic(), gap=batch.gap)
+                now = time.monotonic()
+                if batch.items:
+                    messages = self.publisher.plan(batch.items, now, gap=batch.gap)
+                elif now - written_at >= HEARTBEAT_INTERVAL:
+                    messages = self.publisher.idle(now)  # nothing shown for a while: say the producer is here
+                else:
+                    continue
             if not messages:
                 if batch is None:
                     return
@@ -186,6 +206,7 @@ class RedisDisplay(FrameDisplay):
                                     self.outage.what)
                         return
                 continue
+            written_at = time.monotonic()
             if self.outage.down:
                 self.backlog.latest_wins = False
                 backoff.reset()

@@ -1,12 +1,15 @@
 """The entries of a glyphcast stream in Redis: one map per entry, sans-I/O.
 
 An entry is one of glyphcast's own wire messages (:mod:`glyphcast.protocol`),
-so a stream in Redis reads like a diff-codec session:
+so a stream in Redis reads like a diff-codec session, or the producer's heartbeat:
 
 - ``frame`` {seq, ts, width, height, lines, cursor?}: a keyframe; a reader can start here.
 - ``delta`` {seq, base, ts, width, height, rows, cursor?}: valid only on frame ``base``.
 - ``clear`` {seq}: the screen was blanked after frame ``seq``; a reader can start here too.
 - ``end`` {seq, reason}: the source ended; nothing follows in this run.
+- ``heartbeat`` {seq}: the producer is running and has shown nothing new since frame ``seq``;
+  written after :data:`HEARTBEAT_INTERVAL` without another entry, so an edge can tell an idle
+  producer from one that is gone.
 
 Each also carries ``run``: a random id per producer start, so a reader can tell
 a restarted producer (whose seq starts again at 1) from a gap. The map is
@@ -43,7 +46,9 @@ MAX_SEQ: Final = 2**53 - 1
 #: A producer's run id is 16 hex digits; a reader takes up to this many characters.
 MAX_RUN: Final = 64
 
-KINDS: Final = frozenset({"frame", "delta", "clear", "end"})
+KINDS: Final = frozenset({"frame", "delta", "clear", "end", "heartbeat"})
+#: Seconds without an entry after which a producer writes a ``heartbeat``.
+HEARTBEAT_INTERVAL: Final = 1.0
 
 
 class EntryError(GlyphcastError, ValueError):
@@ -69,6 +74,11 @@ def clear(seq: int, run: str) -> dict[str, Any]:
 
 def end(seq: int, reason: str, run: str) -> dict[str, Any]:
     return {**protocol.end(seq, reason), "run": run}
+
+
+def heartbeat(seq: int, run: str) -> dict[str, Any]:
+    """The producer is running, idle since frame ``seq``: a few bytes, no rows."""
+    return {"type": "heartbeat", "seq": seq, "run": run}
 
 
 def encode(message: Mapping[str, Any]) -> dict[bytes, bytes]:
@@ -103,7 +113,7 @@ def decode(fields: Mapping[Any, Any]) -> dict[str, Any]:
     if kind == "end":
         message["reason"] = clean_text(_need(message, "reason", str), MAX_LABEL)
         return message
-    if kind == "clear":
+    if kind in ("clear", "heartbeat"):
         return message
     ts = _need(message, "ts", int | float)
     if not math.isfinite(ts):

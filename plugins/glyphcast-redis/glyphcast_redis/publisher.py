@@ -11,7 +11,12 @@ the display's worker does the writing. The rules:
   every ``keyframe_interval`` seconds and every ``keyframe_entries`` entries,
   so a reader joining late (or a trimmed stream) never waits long for one;
 - after a failure, :meth:`resume` says what to write when Redis is back: the
-  newest screen as a keyframe (or the clear), and the end if there was one.
+  newest screen as a keyframe (or the clear), and the end if there was one;
+- while the engine shows nothing, :meth:`idle` says what proves the producer
+  is still there: a heartbeat (a few bytes), and every ``keyframe_entries``
+  entries the screen as a keyframe instead, so a capped stream that an idle
+  producer fills with heartbeats still holds a place to start from;
+  nothing once the stream ended.
 """
 
 from __future__ import annotations
@@ -105,7 +110,8 @@ class Publisher:
         self._base = None
 
     def resume(self, now: float) -> list[dict[str, Any]]:
-        """What to write when Redis is back and nothing newer came: the screen as it is now, and the end."""
+        """What to write when Redis is back and nothing newer came: the screen as it is now and the end, or
+        (nothing shown yet) a heartbeat, so Redis is tried again and edges hear the producer."""
         messages: list[dict[str, Any]] = []
         if self.screen is not None:
             messages.append(self._frame(self.screen, now))
@@ -113,7 +119,21 @@ class Publisher:
             messages.append(entries.clear(self._cleared_seq, self.run))
         if self.ended is not None:
             messages.append(entries.end(self._last_seq(), self.ended.reason, self.run))
-        return messages
+        return messages or [entries.heartbeat(self._last_seq(), self.run)]
+
+    def idle(self, now: float) -> list[dict[str, Any]]:
+        """What to write after :data:`~glyphcast_redis.entries.HEARTBEAT_INTERVAL` without an entry: a heartbeat,
+        or (every ``keyframe_entries`` entries) the screen again as a keyframe; nothing after the end."""
+        if self.ended is not None:
+            return []
+        if self._since_keyframe >= self.keyframe_entries:
+            if self.screen is not None:
+                return [self._frame(self.screen, now)]
+            if self._cleared_seq is not None:  # a clear is a place to start from too
+                self._since_keyframe = 0
+                return [entries.clear(self._cleared_seq, self.run)]
+        self._since_keyframe += 1
+        return [entries.heartbeat(self._last_seq(), self.run)]
 
     def _last_seq(self) -> int:
         if self.screen is not None:

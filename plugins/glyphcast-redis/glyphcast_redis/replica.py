@@ -2,7 +2,7 @@
 
 :class:`Replica` takes checked entry messages (:mod:`.entries`), each with its
 position in the Redis stream, and says what to show: a frame (with its
-producer's seq, ts and cursor), a clear, the end; or :class:`Lost` when an
+producer's seq, ts and cursor), a clear, the end (a heartbeat shows nothing); or :class:`Lost` when an
 entry does not fit (a delta on a frame this replica does not have), so the
 reader seeks the newest keyframe instead of showing a torn screen.
 
@@ -104,6 +104,8 @@ class Replica:
             frame = Frame(tuple(rows), screen.width, screen.height, message["seq"], float(message["ts"]),
                           message.get("cursor"))
             return self._show(frame, at, new)
+        if kind == "heartbeat":
+            return None  # the producer is there and shows nothing new (the source listens for it)
         if kind == "clear":
             self.screen, self.run, self._blank = None, run, True
             if not new:

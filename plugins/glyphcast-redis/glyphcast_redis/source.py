@@ -13,11 +13,19 @@ one line, retries with backoff and, once Redis answers, seeks the newest
 keyframe again. While it waits it yields empty cues, so a run's ``--duration``
 and Ctrl-C still work.
 
+It tells viewers whether the producer is heard from (protocol v1.2 ``producer``,
+decided by :class:`~glyphcast_redis.liveness.Liveness`): "stalled" after
+``stall_after`` seconds without an entry of the producer's (it writes a heartbeat
+every second while idle) or at once when the producer said ``end``, "live" again
+when its entries come, "reconnecting" while Redis does not answer. ``end_after``
+seconds into a stall the source ends, so the edge tells viewers ``end`` and exits.
+
 Whoever can write to the stream controls what the edge shows; what they can
 do beyond that is bounded. Entries are checked like a client's messages
 (:func:`.entries.decode`); which entries are new is decided by their position
 in the stream, not by the producer's seq (:mod:`.replica`); an ``end`` ends the
-edge only with ``exit_on_end=True``; and entries glyphcast did not write are
+edge at once only with ``exit_on_end=True`` (otherwise it stalls the stream,
+which ends only if the producer stays silent for ``end_after``); and entries glyphcast did not write are
 logged at most once per :data:`LOG_INTERVAL` and, while nothing else comes,
 read ever more slowly (:class:`Junk`).
 """
@@ -28,10 +36,12 @@ import logging
 import math
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any, cast
 
 from glyphcast import Cue
 from glyphcast.logs import escape
+from glyphcast.protocol import PRODUCER_LIVE, PRODUCER_STALLED, ProducerState
 
 from glyphcast_redis import entries
 from glyphcast_redis.connection import (
@@ -44,7 +54,9 @@ from glyphcast_redis.connection import (
     close_quietly,
     redacted,
 )
-from glyphcast_redis.replica import Clear, End, Lost, Replica, Show, position
+from glyphcast_redis.entries import HEARTBEAT_INTERVAL
+from glyphcast_redis.liveness import Liveness
+from glyphcast_redis.replica import Clear, End, Lost, Position, Replica, Show, position
 
 log = logging.getLogger("glyphcast.redis")
 
@@ -64,6 +76,9 @@ LOG_INTERVAL = 10.0
 #: Entries in a row that were not glyphcast's before reads slow down, and the longest pause between reads (s).
 JUNK_PATIENCE = 64
 JUNK_PAUSE = 1.0
+
+#: The shortest ``stall_after`` (s): well over the producer's heartbeat interval, so an idle producer never stalls.
+MIN_STALL_AFTER = 2 * HEARTBEAT_INTERVAL
 
 Entry = tuple[bytes, dict[bytes, bytes]]
 
@@ -116,12 +131,19 @@ class RedisSource:
 
     ``width``/``height`` are used until the first keyframe says the stream's
     size (it is read when the source opens, if Redis answers). ``block`` is how
-    long one read waits for new entries (seconds). ``exit_on_end``: the source
-    ends when the producer ends the stream (its viewers are told, the edge
-    exits); by default an ``end`` is logged and the edge keeps serving the last
-    screen and follows whatever is published next, so an entry that says
-    ``end`` cannot take an edge down.
+    long one read waits for new entries (seconds). ``stall_after``: seconds
+    without an entry of the producer's (frames, or its heartbeat while idle)
+    before viewers are told it stalled. ``end_after``: seconds into a stall
+    after which the source ends (viewers get ``end``, the edge exits); 0: never.
+    ``exit_on_end``: the source ends as soon as the producer ends the stream;
+    by default an ``end`` is logged, viewers are told the producer stalled and
+    the edge keeps serving the last screen, follows whatever is published next
+    and ends only ``end_after`` later, so an entry that says ``end`` cannot take
+    an edge down while the producer is running.
     """
+
+    #: The stream is the producer's: an edge stopped (SIGTERM, Ctrl-C) goes away, and does not end it.
+    relays = True
 
     def __init__(
         self,
@@ -132,16 +154,34 @@ class RedisSource:
         block: float = 0.5,
         connect_timeout: float = 1.0,
         exit_on_end: bool = False,
+        stall_after: float = 3.0,
+        end_after: float = 30.0,
     ) -> None:
         if not stream:
             raise RedisOptionError("redis needs a stream name: --source redis:stream=NAME")
         if not 0 < block <= 60:
             raise RedisOptionError(f"redis: block={block} must be seconds between 0 and 60")
+        if not (math.isfinite(stall_after) and stall_after >= MIN_STALL_AFTER):
+            raise RedisOptionError(
+                f"redis: stall_after={stall_after} must be seconds, at least {MIN_STALL_AFTER:g} (the producer "
+                f"writes a heartbeat every {HEARTBEAT_INTERVAL:g} s while idle)"
+            )
+        if block >= stall_after:
+            raise RedisOptionError(f"redis: block={block} must be shorter than stall_after={stall_after}")
+        if not (math.isfinite(end_after) and end_after >= 0):
+            raise RedisOptionError(
+                f"redis: end_after={end_after} must be seconds >= 0 (0: a silent producer never ends the stream)"
+            )
         self.url = url
         self.stream = stream
         self.key = entries.key(stream)
         self.block = block
         self.exit_on_end = exit_on_end
+        self.stall_after = stall_after
+        self.end_after = end_after
+        #: What viewers were last told about the producer (protocol v1.2 ``producer``), and the rules that decide it.
+        self.producer_state: ProducerState = PRODUCER_LIVE
+        self.liveness = Liveness(stall_after, end_after, time.monotonic())
         self._redis = client(url, connect_timeout, block + 5.0)
         self.outage = Outage(f"redis source {redacted(url)} stream {stream!r}")
         self.junk = Junk(f"redis source {self.key!r}")
@@ -228,23 +268,52 @@ class RedisSource:
         now = time.monotonic()
         if now - self._end_logged_at >= LOG_INTERVAL:
             self._end_logged_at = now
-            log.warning("redis source %r: the producer ended the stream (%r; %d ends so far); serving its last "
-                        "screen until it publishes again (exit_on_end=true ends this edge with it)",
-                        self.key, reason, self.ends)
+            until = f"for {self.end_after:g} s" if self.end_after else "until it publishes again"
+            log.warning("redis source %r: the producer ended the stream (%r; %d ends so far); viewers are told it "
+                        "stalled and see its last screen %s (exit_on_end=true ends this edge with it)",
+                        self.key, reason, self.ends, until)
+
+    def _tell(self, cue: Cue) -> Cue:
+        """``cue``, carrying the producer's state when it is not what viewers were last told."""
+        state = self.liveness.state
+        if state == self.producer_state:
+            return cue
+        previous, self.producer_state = self.producer_state, state
+        if state == PRODUCER_STALLED and self.liveness.said is None:
+            then = f"; the stream ends {self.end_after:g} s from now unless it is heard" if self.end_after else ""
+            log.warning("redis source %r: nothing heard from the producer for %g s; viewers are told it stalled%s",
+                        self.key, self.stall_after, then)
+        elif state == PRODUCER_LIVE and previous == PRODUCER_STALLED:
+            log.warning("redis source %r: the producer is heard again; viewers are told it is live", self.key)
+        return replace(cue, producer=state)
 
     def __iter__(self) -> Iterator[Cue]:
         began = time.monotonic()
         replica = Replica(self.width, self.height)
         backoff = Backoff()
+        liveness = self.liveness = Liveness(self.stall_after, self.end_after, began)
         last_id, seeking = "0-0", True
         sought = -SEEK_SPACING
+        #: The newest entry read: entries after it are news from the producer (None: nothing read yet, so what
+        #: the first seek reads back, however old, is not).
+        newest: Position | None = None
+
+        def idle() -> Cue:
+            return self._tell(Cue(at=time.monotonic() - began))
+
         while True:
+            if liveness.over(time.monotonic()):
+                self.end_reason = liveness.reason
+                log.warning("redis source %r: ending the stream: %r", self.key, self.end_reason)
+                return
             pause = self.junk.pause()
             while pause > 0:  # junk keeps coming: read it ever more slowly, idle cues meanwhile
                 step = min(pause, 0.25)
                 time.sleep(step)
                 pause -= step
-                yield Cue(at=time.monotonic() - began)
+                liveness.update(time.monotonic())
+                yield idle()
+            news_after = newest
             try:
                 if seeking:
                     while (wait := sought + SEEK_SPACING - time.monotonic()) > 0:
@@ -264,50 +333,65 @@ class RedisSource:
                         continue
             except UNREACHABLE as error:
                 self.outage.failed(error, "serving the last frame and retrying; will resume at the newest keyframe")
+                liveness.unreachable(time.monotonic())
                 seeking = True
                 pause = backoff.next()
                 while pause > 0:  # idle cues while waiting, so the run can still stop
                     step = min(pause, 0.25)
                     time.sleep(step)
                     pause -= step
-                    yield Cue(at=time.monotonic() - began)
+                    yield idle()
                 continue
+            now = time.monotonic()
             if self.outage.down:
                 backoff.reset()
                 self.outage.recovered("resuming at the newest keyframe")
+                liveness.reachable(now)
             if not batch:
-                yield Cue(at=time.monotonic() - began)  # nothing new: let the runner check its end conditions
+                liveness.update(now)
+                yield idle()  # nothing new: let the runner check its end conditions
                 continue
             for entry_id, fields in batch:
                 last_id = entry_id.decode()
+                at = position(entry_id)
                 message = self._decode(fields)
                 if message is None:
                     continue
-                event = replica.apply(message, position(entry_id))
+                if news_after is not None and at > news_after and message["type"] != "end":
+                    liveness.heard(now)
+                event = replica.apply(message, at)
                 if event is None:
                     continue
                 if isinstance(event, Lost):
                     self.last_seek = event.why
                     seeking = True
                     break
-                at = time.monotonic() - began
+                shown_at = time.monotonic() - began
                 if isinstance(event, Show):
+                    liveness.shown()
                     frame = event.frame
-                    yield Cue(rows=frame.rows, at=at, size=(frame.width, frame.height) if event.resized else None,
-                              cursor=frame.cursor, seq=frame.seq, ts=frame.ts)
+                    yield self._tell(Cue(rows=frame.rows, at=shown_at,
+                                         size=(frame.width, frame.height) if event.resized else None,
+                                         cursor=frame.cursor, seq=frame.seq, ts=frame.ts))
                 elif isinstance(event, Clear):
-                    yield Cue(clear=True, at=at)
+                    liveness.shown()
+                    yield self._tell(Cue(clear=True, at=shown_at))
                 elif isinstance(event, End):
                     if self.exit_on_end:
                         self.end_reason = event.reason
                         return
                     self._ended(event.reason)
+                    liveness.said_end(now, event.reason)
+            newest = max(newest or (0, 0), position(last_id))
+            if liveness.update(now) != self.producer_state:
+                yield idle()
 
     def status(self) -> str:
         if self.outage.down:
             return f"{self.key}: Redis unreachable for {self.outage.seconds():.1f} s ({escape(self.outage.error)})"
         junk = f", {self.junk.count} entries skipped as not glyphcast's" if self.junk.count else ""
-        return f"{self.key}: {self.seeks} seeks{junk}"
+        producer = "" if self.producer_state == PRODUCER_LIVE else f", producer {self.producer_state}"
+        return f"{self.key}: {self.seeks} seeks{junk}{producer}"
 
 
 def open_redis_source(
@@ -318,7 +402,9 @@ def open_redis_source(
     block: float = 0.5,
     connect_timeout: float = 1.0,
     exit_on_end: bool = False,
+    stall_after: float = 3.0,
+    end_after: float = 30.0,
 ) -> RedisSource:
     """Factory for the ``redis`` source (an edge server's): the producer's stream ``stream`` at ``url``."""
     return RedisSource(width, height, url=url, stream=stream, block=block, connect_timeout=connect_timeout,
-                       exit_on_end=exit_on_end)
+                       exit_on_end=exit_on_end, stall_after=stall_after, end_after=end_after)

@@ -20,6 +20,7 @@ from typing import Any
 
 from glyphcast import Codec, Frame, protocol
 from glyphcast.codec import Encoded
+from glyphcast.protocol import ProducerState
 from websockets.extensions.permessage_deflate import PerMessageDeflate
 from websockets.frames import Frame as WireFrame
 from websockets.frames import Opcode
@@ -185,8 +186,8 @@ class Outbox:
     """The "what does this session get next" decision for one session.
 
     Order: replies and notices first (hello, pong, error, clear, ... in the
-    order they were queued), then the newest broadcast ``state`` and the
-    newest ``presence`` (latest wins, each), then the newest frame if the
+    order they were queued), then the newest broadcast ``state``, the
+    newest ``presence`` and the newest ``producer`` (latest wins, each), then the newest frame if the
     session does not have it yet, and last, once the stream ended, ``end``
     (after the final frame, never before it).
     ``shown`` is the frame the client has on screen: a diff codec's delta is
@@ -204,6 +205,10 @@ class Outbox:
     #: The newest ``presence`` not yet sent, and the counts it carries (kept once sent: what the client has).
     presence_notice: Wire | None = None
     presence_counts: tuple[int, int] | None = None
+    #: The newest ``producer`` not yet sent, and the state it carries (kept once sent: what the client has;
+    #: a client assumes "live" until told otherwise).
+    producer_notice: Wire | None = None
+    producer_state: ProducerState = protocol.PRODUCER_LIVE
     #: The ``end`` notice, waiting for the session to be up to date; ``ended`` once it went out.
     ending: Wire | None = None
     ended: bool = False
@@ -228,6 +233,11 @@ class Outbox:
         self.presence_notice = notice
         self.presence_counts = counts
 
+    def producer(self, notice: Wire, state: ProducerState) -> None:
+        """A newer ``producer`` (``notice``, carrying ``state``) replaces one not yet sent."""
+        self.producer_notice = notice
+        self.producer_state = state
+
     def resync(self) -> None:
         """The client lost track: its next frame is a keyframe."""
         self.keyframe_due = True
@@ -250,6 +260,7 @@ class Outbox:
             bool(self.replies)
             or self.state is not None
             or self.presence_notice is not None
+            or self.producer_notice is not None
             or self._frame_due(latest)
             or self.ending is not None
         )
@@ -273,6 +284,10 @@ class Outbox:
                 return wire
         if self.presence_notice is not None:
             wire, self.presence_notice = self.presence_notice, None
+            if wire.framed:
+                return wire
+        if self.producer_notice is not None:
+            wire, self.producer_notice = self.producer_notice, None
             if wire.framed:
                 return wire
         if latest is None or not self._frame_due(latest):

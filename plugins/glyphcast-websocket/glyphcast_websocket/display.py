@@ -17,6 +17,7 @@ from typing import Any
 from glyphcast import ClientInfo, Codec, DisplayError, FrameDisplay, get_registry
 from glyphcast.frame import Frame
 from glyphcast.logs import escape
+from glyphcast.protocol import ProducerState
 
 from glyphcast_websocket import registry
 from glyphcast_websocket.options import DEFAULT_HOST, DEFAULT_PORT, spell_out_settings
@@ -159,6 +160,13 @@ class HubDisplay(FrameDisplay):
         room = self.room
         if room is not None:
             room.end(reason)
+
+    def producer(self, state: ProducerState) -> None:
+        """Whether the stream's producer is heard from (:class:`glyphcast.ProducerDisplay`): every client is
+        sent ``producer`` {state} on a change, and a client that joins while it is not "live" is sent it too."""
+        room = self.room
+        if room is not None:
+            room.producer(state)
 
     def is_available(self) -> bool:
         return True

@@ -14,6 +14,7 @@ import logging
 from typing import Any
 
 from glyphcast import ClientInfo, Codec, Frame, protocol
+from glyphcast.protocol import ProducerState
 
 from glyphcast_websocket.delivery import EncodeCache, Outbox, Wire
 from glyphcast_websocket.ratelog import RateLimitedLog
@@ -59,12 +60,16 @@ class FanOut:
         self.cache = EncodeCache()
         #: Why the stream ended, once it has: every session (and any that joins later) gets ``end``.
         self.ended: str | None = None
+        #: Whether the producer is heard from (protocol v1.2): sent on change, and to joiners while not "live".
+        self.producer: ProducerState = protocol.PRODUCER_LIVE
         self._closes: set[asyncio.Task[None]] = set()
 
     def add(self, s: Session) -> None:
         self.sessions = (*self.sessions, s)
         if self.ended is not None:
             s.protocol.end(self._notice(s.codec, protocol.end(self._seq(), self.ended), {}))
+        elif self.producer != protocol.PRODUCER_LIVE:
+            s.outbox.producer(self._notice(s.codec, protocol.producer(self.producer), {}), self.producer)
         self.pump(s)
 
     def remove(self, s: Session) -> None:
@@ -150,6 +155,22 @@ class FanOut:
             if s.drainer is None:
                 self.pump(s)
         return bool(stale)
+
+    def broadcast_producer(self, state: ProducerState) -> None:
+        """The producer is heard from, or not: every session that has another state gets ``state`` (latest-wins).
+
+        Not after an end: those sessions are being sent ``end`` and closed.
+        """
+        self.producer = state
+        if self.ended is not None:
+            return
+        message = protocol.producer(state)
+        encoded: dict[str, Wire] = {}
+        for s in self.sessions:
+            if s.outbox.producer_state != state and not s.closing:
+                s.outbox.producer(self._notice(s.codec, message, encoded), state)
+                if s.drainer is None:
+                    self.pump(s)
 
     def _pump_all(self) -> None:
         for s in self.sessions:

@@ -20,6 +20,7 @@ from typing import Any
 
 from glyphcast import Codec, DisplayError, Frame
 from glyphcast.handoff import LatestSlot
+from glyphcast.protocol import ProducerState, producer_state
 
 from glyphcast_websocket.delivery import EncodeCache
 from glyphcast_websocket.events import HubListener, Listeners
@@ -151,6 +152,12 @@ class Room:
             return
         self.ended = True
         self._hand_over(Ended(self._offered, reason))
+
+    def producer(self, state: ProducerState) -> None:
+        """Whether the producer is heard from (protocol v1.2): every client is told on the loop, in order
+        with earlier calls (the last one wins), and a client that joins while it is not "live" is told too.
+        :class:`ValueError` here, on the caller's thread, for a state outside the protocol."""
+        self.thread.call(self.fanout.broadcast_producer, producer_state(state))
 
     def _hand_over(self, item: Frame | Cleared | Ended) -> None:
         if self._incoming.put(item):
