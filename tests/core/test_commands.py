@@ -162,7 +162,8 @@ def test_a_command_whose_arguments_raise_is_left_out_naming_its_plugin(caplog: p
     reset_registry(load_registry(extra_plugins=[("misconfigured", RaisesInConfigure()), ("greets", Greets())]))
     with pytest.raises(SystemExit):
         cli.main(["--help"])
-    assert commands_in_help(capsys.readouterr().out) == ["run", "greet", "plugins"]
+    listed = commands_in_help(capsys.readouterr().out)  # with the installed plugins' commands too
+    assert "greet" in listed and "misconfigured" not in listed
     assert "plugin 'misconfigured': command 'misconfigured' was skipped: its arguments raised ValueError: bad default" \
         in caplog.text
     with pytest.raises(SystemExit) as exited:
