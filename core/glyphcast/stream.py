@@ -12,7 +12,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 from glyphcast.display import Display, FrameDisplay, ProducerDisplay
 from glyphcast.frame import Frame
@@ -195,7 +195,7 @@ class Stream(FrameDisplay):
     def status(self) -> str:
         return ", ".join(f"{a.name}: {a.state}" for a in self._attached)
 
-    def __enter__(self) -> Stream:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

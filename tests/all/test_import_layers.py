@@ -103,10 +103,10 @@ def test_the_hub_imports_no_display() -> None:
 def test_cores_command_line_names_no_plugin() -> None:
     """core/glyphcast/cli.py knows plugins only through hooks: no plugin's distribution, package, or any
     display, source, codec or command a plugin registers appears in it, in code or in text."""
-    from glyphcast.plugins import load_registry
+    from glyphcast.plugins import Command, Entry, load_registry
 
     registry = load_registry()
-    plugin_entries = [*registry.displays.values(), *registry.sources.values(), *registry.commands.values()]
+    plugin_entries: list[Entry | Command] = [*registry.displays.values(), *registry.sources.values(), *registry.commands.values()]
     forbidden = {entry.name for entry in plugin_entries if entry.plugin != "glyphcast"}
     forbidden |= {name for name, info in registry.plugins.items() if name != "glyphcast" and info.codecs
                   for name in info.codecs}

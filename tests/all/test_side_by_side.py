@@ -12,7 +12,9 @@ from pathlib import Path
 
 import glyphcast
 import pytest
+from glyphcast.displays import MemoryDisplay
 from glyphcast.text import strip_ansi
+from glyphcast_websocket import HubDisplay
 from glyphcast_websocket.testing import Screen, connect, receive, receive_until, send, wait_for
 
 CODECS = ("glyphcast.json.v1", "glyphcast.binary.v1", "glyphcast.diff.v1")
@@ -49,6 +51,7 @@ def test_all_codecs_a_recording_and_memory_carry_one_stream(tmp_path: Path) -> N
     with stream:
         stream.init(60, 16)
         hub = stream.displays[0].display
+        assert isinstance(hub, HubDisplay)
         clients = [connect(hub, codec) for codec in CODECS]
         sockets = [client.__enter__() for client in clients]
         try:
@@ -59,6 +62,7 @@ def test_all_codecs_a_recording_and_memory_carry_one_stream(tmp_path: Path) -> N
             for rows in frames:
                 stream.show(rows)
             memory = stream.displays[-1].display
+            assert isinstance(memory, MemoryDisplay)
             last = memory.last
             assert last is not None and last.seq == len(frames)
             for ws, screen in zip(sockets, screens, strict=True):
@@ -129,6 +133,7 @@ def _accepts(port: int) -> bool:
 @pytest.mark.parametrize("codec", ["json", "binary", "diff"])
 def test_each_codec_display_alone_serves_only_its_codec(codec: str) -> None:
     display = glyphcast.open_display(f"websocket-{codec}", port=0)
+    assert isinstance(display, HubDisplay)
     try:
         display.init(10, 2)
         with connect(display, [f"glyphcast.{codec}.v1", *CODECS]) as ws:

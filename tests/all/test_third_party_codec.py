@@ -64,7 +64,9 @@ def test_the_example_meets_the_codec_protocol(plugin: types.ModuleType) -> None:
     assert isinstance(codec, glyphcast.Codec)
     base = Frame(("a", "b", "c", "d"), 12, 4, 1, 0.0)
     frame = Frame(("a", "B", "c", "d"), 12, 4, 2, 1.0)
-    assert json.loads(codec.encode_delta(frame, base)) == {
+    delta = codec.encode_delta(frame, base)
+    assert isinstance(delta, str | bytes)
+    assert json.loads(delta) == {
         "type": "delta", "seq": 2, "base": 1, "ts": 1.0, "width": 12, "height": 4, "rows": [[1, "B"]],
     }
     with pytest.raises(CodecError):
@@ -101,6 +103,7 @@ def test_a_client_offering_the_codec_gets_keyframe_then_deltas_that_rebuild_ever
                 message = receive_frame(ws)
                 kinds.append(message["type"])
                 assert screen.apply(message), "a delta arrived on a base the client does not hold"
+                assert screen.seq is not None
                 assert screen.lines == shown[screen.seq - 1]
         # Two of four rows change per frame, and the client always holds the previous frame.
         assert set(kinds) == {"delta"}, f"deltas = True should bring deltas, got {kinds}"

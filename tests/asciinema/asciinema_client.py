@@ -155,7 +155,7 @@ class AlisDecoder:
             if theme_format in (8, 16):
                 colours = data[offset : offset + 3 * (2 + theme_format)]
                 offset += 3 * (2 + theme_format)
-                theme = tuple(tuple(colours[i : i + 3]) for i in range(0, len(colours), 3))  # type: ignore[misc]
+                theme = tuple(zip(colours[0::3], colours[1::3], colours[2::3], strict=False))
             elif theme_format != 0:
                 raise ProtocolViolation(f"theme format {theme_format} is not 0, 8 or 16")
             init, offset = read_string(data, offset)
@@ -360,18 +360,19 @@ class StreamClient:
         return count
 
     def _play(self, frame: WireFrame) -> None:
+        data = bytes(frame.data)
         if self.wanted == "v1.alis":
             if frame.opcode is not Opcode.BINARY:
                 raise ProtocolViolation("ALiS messages are binary")
-            self.messages.append(frame.data)
-            event = self.alis.decode(frame.data)
+            self.messages.append(data)
+            event = self.alis.decode(data)
             if event is not None:
                 self.events.append(event)
                 self.player.alis(event)
         else:
             if frame.opcode is not Opcode.TEXT:
                 raise ProtocolViolation("asciicast lines are text messages")
-            text = frame.data.decode("utf-8")
+            text = data.decode("utf-8")
             if "\n" in text.rstrip("\n"):
                 raise ProtocolViolation("one asciicast line per message")
             self.messages.append(text)

@@ -127,7 +127,7 @@ def test_alis_strings_count_utf8_bytes_not_characters() -> None:
 def test_every_codec_is_a_codec_that_takes_deltas_and_resizes_as_events(kind: type) -> None:
     codec = make(kind)
     assert isinstance(codec, Codec)
-    assert codec.deltas and codec.resize_deltas
+    assert codec.deltas and getattr(codec, "resize_deltas", False)  # an optional member, read as the hub reads it
 
 
 def test_alis_hello_is_the_magic_string_and_the_keyframe_an_init_at_stream_time() -> None:

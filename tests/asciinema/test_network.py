@@ -96,7 +96,11 @@ def test_every_frame_the_engine_shows_is_the_players_screen(stream: glyphcast.St
     try:
         for seq in range(1, 41):
             stream.show(board(seq))
-            client.read_until(lambda seq=seq: client.player.screen is not None and client.player.text() == plain(board(seq)))
+
+            def shows_board(seq: int = seq) -> bool:
+                return client.player.screen is not None and client.player.text() == plain(board(seq))
+
+            client.read_until(shows_board)
         if subprotocol == "v1.alis":
             assert client.messages[0] == b"ALiS\x01"
             assert isinstance(client.events[0], Init) and client.events[0].last_id == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import signal
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 
@@ -17,7 +18,7 @@ from glyphcast.plugins import hook, load_registry, reset_registry
 from glyphcast.terminal import HIDE_CURSOR, SHOW_CURSOR, SYNC_BEGIN, SYNC_END
 
 
-def one_line_error(result: object) -> str:
+def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
     stderr = result.stderr
     lines = [line for line in stderr.splitlines() if line.strip()]
     assert len(lines) == 1, f"expected one line on stderr, got: {stderr!r}"

@@ -50,7 +50,7 @@ def plugin_python(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 def listed(python: str, **env: str) -> dict[str, dict[str, object]]:
-    result = run_cli("plugins", "--json", python=python, **env)
+    result = run_cli("plugins", "--json", python=python, timeout=30, **env)  # timeout named, so no **env key can be it
     assert result.returncode == 0, result.stderr
     return {p["name"]: p for p in json.loads(result.stdout)}
 

@@ -10,7 +10,8 @@ from collections.abc import Iterator
 import pytest
 from glyphcast import Cue, Stream
 from glyphcast.displays import MemoryDisplay
-from glyphcast.runner import Runner
+from glyphcast.protocol import ProducerState
+from glyphcast.runner import Runner, RunStats
 
 
 class FakeTime:
@@ -56,6 +57,9 @@ class Target:
 
     def marker(self, label: str) -> None:
         self.log.append((self.time.now, f"marker {label}"))
+
+    def producer(self, state: ProducerState) -> None:
+        self.log.append((self.time.now, f"producer {state}"))
 
     def shows(self) -> list[float]:
         return [round(t - 100.0, 6) for t, what in self.log if what.startswith("show")]
@@ -194,7 +198,11 @@ def test_a_requested_resize_reaches_a_resizable_source_between_frames_and_is_ref
     stream.init(40, 12)
     runner = Runner(source, stream, fps=10, frames=6, clock=fake.clock, wait=fake.wait)
     # Asked while frame 3 is shown (another thread would do the same: one assignment, no I/O).
-    runner.tick = lambda stats: stats.frames == 3 and runner.request_resize(64, 20)
+    def tick(stats: RunStats) -> None:
+        if stats.frames == 3:
+            runner.request_resize(64, 20)
+
+    runner.tick = tick
     assert runner.can_resize
     runner.run()
     assert [(f.width, f.height) for f in memory.frames] == [(40, 12)] * 3 + [(64, 20)] * 3

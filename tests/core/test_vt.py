@@ -35,7 +35,7 @@ def cells(rows: list[str] | tuple[str, ...], width: int) -> list[list[Cell]]:
         drawn: list[Cell] = []
         for cell in line.cells:
             pen = cell.pen
-            look = (str(pen.foreground), str(pen.background), pen.bold, pen.faint, pen.italic, pen.underline,
+            look: Cell = (str(pen.foreground), str(pen.background), pen.bold, pen.faint, pen.italic, pen.underline,
                     pen.blink, pen.inverse, pen.strikethrough)
             if cell.char == " " and not (pen.inverse or pen.underline or pen.strikethrough):
                 look = (str(pen.background),)

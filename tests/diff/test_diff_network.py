@@ -65,7 +65,9 @@ def test_plugin_registers_the_codec_and_the_websocket_diff_display() -> None:
 def test_handshake_gives_hello_then_a_keyframe_then_deltas(stream: glyphcast.Stream) -> None:
     with connect(hub_display(stream), DIFF) as ws:
         assert ws.subprotocol == DIFF
-        hello = msgpack.unpackb(ws.recv(timeout=5), raw=False)
+        raw_hello = ws.recv(timeout=5)
+        assert isinstance(raw_hello, bytes)
+        hello = msgpack.unpackb(raw_hello, raw=False)
         assert hello["type"] == "hello" and hello["codec"] == DIFF
         stream.show(board(1))
         first = receive_frame(ws)
@@ -150,6 +152,7 @@ def test_a_stalled_client_skips_to_the_newest_frame_and_the_server_holds_little_
             for seq in range(2, 201):  # ~8 KB keyframes (every row changes) while the client does not read
                 stream.show([f"{seq:04d}" + row for row in tall])
             time.sleep(0.2)  # let the hub write what the socket takes
+            assert display.hub is not None
             buffered = display.hub.sessions[0].connection.transport.get_write_buffer_size()
             # At most the write limit plus the one frame that crossed it: not 199 queued frames.
             assert buffered <= display.settings.write_limit + 16 * 1024, f"{buffered} bytes held for one client"

@@ -79,6 +79,7 @@ def test_websocket_json_display_streams_frames_a_client_can_rebuild(json_display
             json_display.show(rows)
         while screen.seq != 20:
             assert screen.apply(receive_frame(ws))
+            assert screen.seq is not None
             assert screen.lines == shown[screen.seq - 1]
 
 

@@ -78,7 +78,10 @@ class Watch:
     def screen(self) -> Screen:
         """What the last frame shows (blank before the first)."""
         frames = self.frames
-        return plain(frames[-1].rows) if frames else [""] * self.source.height
+        if not frames:
+            return [""] * self.source.height
+        assert frames[-1].rows is not None  # self.frames are the cues with rows
+        return plain(frames[-1].rows)
 
     def wait_for(self, predicate: Callable[[Screen], bool], timeout: float = 10.0) -> Screen:
         """The screen, once ``predicate(screen)`` holds; fails with the last screen if it never does."""

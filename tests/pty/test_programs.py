@@ -9,7 +9,7 @@ leave the alternate screen: what was printed before them is back).
 from __future__ import annotations
 
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -63,7 +63,7 @@ class Both:
 
 
 @pytest.fixture
-def tmux() -> Tmux:
+def tmux() -> Iterator[Tmux]:
     with Tmux(80, 24) as reference:
         yield reference
 
@@ -121,6 +121,7 @@ def test_a_shell_prompt_with_colours_matches_tmux_and_keeps_its_colours(watch: W
     screen = both.same(lambda s: s[2] == "red plain été 日本" and s[3] == "glyphcast:/>")
     assert screen[0].startswith("glyphcast:/> printf")
     rows = both.watched.frames[-1].rows
+    assert rows is not None
     assert rows[0].startswith("\x1b[0;1;32mglyphcast\x1b[0m:\x1b[0;34m/\x1b[0m> printf")
     assert rows[2].startswith("\x1b[0;31mred\x1b[0m plain")
     assert both.watched.frames[-1].cursor == tmux.cursor() == (13, 3)

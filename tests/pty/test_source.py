@@ -15,7 +15,7 @@ from glyphcast import Stream, open_display
 from glyphcast.runner import Runner
 from glyphcast_pty import CommandNotFound, PtySource
 from glyphcast_pty.source import MAX_PENDING_INPUT
-from pty_helpers import Watch, program_env
+from pty_helpers import Screen, Watch, program_env
 
 WatchFactory = Callable[..., Watch]
 
@@ -24,6 +24,7 @@ def test_output_becomes_frames_with_colours_and_the_cursor(watch: WatchFactory) 
     watched = watch(["printf", "\\033[1;32mgreen\\033[0m plain\\nnext"], width=30, height=4)
     watched.wait_done()
     last = watched.frames[-1]
+    assert last.rows is not None
     assert last.rows[0] == "\x1b[0;1;32mgreen\x1b[0m plain"
     assert watched.screen() == ["green plain", "next", "", ""]
     assert last.cursor == (4, 1)
@@ -144,7 +145,11 @@ def test_a_keystroke_echo_is_a_frame_within_one_interval(watch: WatchFactory) ->
         count = len(watched.frames)
         sent = time.monotonic()
         watched.source.write(key)
-        watched.wait_for(lambda s, key=key: key in s[0])
+
+        def echoed(screen: Screen, key: str = key) -> bool:
+            return key in screen[0]
+
+        watched.wait_for(echoed)
         delays.append(time.monotonic() - sent)
         assert len(watched.frames) == count + 1  # one frame per keystroke, not one per read
     assert max(delays) < 0.1 + 0.05, delays

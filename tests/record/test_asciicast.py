@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pyte
 import pytest
@@ -23,7 +24,7 @@ def frame(rows: list[str], seq: int, ts_ms: float, width: int = 10, height: int 
     return Frame.from_buffer(rows, width, height, seq, ts_ms)
 
 
-def events(text: str) -> list[list[object]]:
+def events(text: str) -> list[list[Any]]:
     return [json.loads(line) for line in text.splitlines()]
 
 

@@ -13,11 +13,13 @@ import socket
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
+from redis.typing import EncodableT, FieldT
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 
@@ -102,3 +104,22 @@ def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
 @pytest.fixture
 def stream_name() -> str:
     return "t" + uuid.uuid4().hex[:12]
+
+
+# -- redis-py's stream commands, as this suite's clients use them --------------------------------------
+# redis-py types them for every client: xadd takes a dict of its own key and value unions (dict is
+# invariant, so the dict[bytes, bytes] of entries.encode is not one), and an xrange reply may be None,
+# with entries whose fields may be None. A client without decode_responses reading a stream gets a list
+# of (id, fields), all bytes.
+Entry = tuple[bytes, dict[bytes, bytes]]
+
+
+def as_fields(fields: Mapping[bytes, Any] | Mapping[str, Any]) -> dict[FieldT, EncodableT]:
+    """``fields`` (an entry's, e.g. ``entries.encode(message)``) as ``xadd`` is typed to take them."""
+    return dict(fields.items())
+
+
+def entries_in(reply: object) -> list[Entry]:
+    """An ``xrange``/``xrevrange`` reply to one of this suite's clients, typed as what it is."""
+    assert isinstance(reply, list)
+    return reply

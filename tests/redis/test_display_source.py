@@ -13,13 +13,13 @@ from glyphcast.displays import MemoryDisplay
 from glyphcast.runner import Runner
 from glyphcast.testing import DisplayConformance
 from glyphcast_redis import RedisDisplay, RedisSource, entries
-from redis_fixtures import RedisServer
+from redis_fixtures import RedisServer, as_fields, entries_in
 
 pytestmark = pytest.mark.timeout(60)
 
 
 def published(server: RedisServer, stream: str) -> list[dict[str, Any]]:
-    return [entries.decode(fields) for _, fields in server.client().xrange(entries.key(stream))]
+    return [entries.decode(fields) for _, fields in entries_in(server.client().xrange(entries.key(stream)))]
 
 
 def wait_until(condition: Any, timeout: float = 5.0) -> bool:
@@ -171,10 +171,10 @@ def test_foreign_and_damaged_entries_are_skipped_and_a_torn_delta_makes_it_seek(
     key = entries.key(stream_name)
     pipe = redis_server.client().pipeline(transaction=True)
     pipe.xadd(key, {"hello": "world"})
-    pipe.xadd(key, entries.encode(entries.keyframe(Frame(("a",), 3, 1, 1, 1.0), "r")))
-    pipe.xadd(key, entries.encode(entries.delta(Frame(("c",), 3, 1, 3, 3.0), Frame(("b",), 3, 1, 2, 2.0), "r")))
-    pipe.xadd(key, entries.encode(entries.keyframe(Frame(("d",), 3, 1, 4, 4.0), "r")))
-    pipe.xadd(key, entries.encode(entries.end(4, "bye", "r")))
+    pipe.xadd(key, as_fields(entries.encode(entries.keyframe(Frame(("a",), 3, 1, 1, 1.0), "r"))))
+    pipe.xadd(key, as_fields(entries.encode(entries.delta(Frame(("c",), 3, 1, 3, 3.0), Frame(("b",), 3, 1, 2, 2.0), "r"))))
+    pipe.xadd(key, as_fields(entries.encode(entries.keyframe(Frame(("d",), 3, 1, 4, 4.0), "r"))))
+    pipe.xadd(key, as_fields(entries.encode(entries.end(4, "bye", "r"))))
     pipe.execute()
     reader.join(10)
     assert [(f.seq, f.rows) for f in result[0].frames] == [(1, ("a",)), (4, ("d",))]  # never frame 3 on a screen of 1
@@ -206,7 +206,9 @@ def test_a_reader_that_fell_a_batch_behind_skips_to_the_newest_keyframe_in_order
         display.show([f"{n}"])
     display.end("done")
     display.cleanup()
-    seqs = [c.seq for c in cues if c.rows is not None]
+    frames = [c for c in cues if c.rows is not None]
+    seqs = [c.seq for c in frames if c.seq is not None]
+    assert len(seqs) == len(frames), "a relayed frame keeps its producer's number"
     assert source.seeks == 2 and "behind" in source.last_seek
     assert seqs == sorted(seqs) and seqs[-1] == 2 * READ_BATCH - 1
     assert seqs[0] > READ_BATCH  # from the newest keyframe on (one every maxlen // 4 entries), not the backlog

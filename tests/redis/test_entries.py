@@ -329,7 +329,10 @@ def test_reconnect_delays_double_up_to_their_bound_with_jitter_and_start_over_af
 
     backoff = Backoff(initial=0.1, maximum=1.0)
     assert isinstance(backoff._backoff, EqualJitterBackoff)  # redis-py's, not one of our own
-    runs = [[backoff.next() for _ in range(8)] for _ in range(200) if backoff.reset() is None]
+    runs = []
+    for _ in range(200):
+        backoff.reset()
+        runs.append([backoff.next() for _ in range(8)])
     for attempt in range(8):
         ceiling = min(1.0, 0.1 * 2**attempt)
         delays = [run[attempt] for run in runs]

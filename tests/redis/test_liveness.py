@@ -22,7 +22,7 @@ import pytest
 from edges import Edge, Viewer, wait_until
 from glyphcast import Stream
 from glyphcast_redis import RedisDisplay, entries
-from redis_fixtures import RedisServer, free_port
+from redis_fixtures import RedisServer, entries_in, free_port
 from test_outage import Engine
 
 pytestmark = pytest.mark.timeout(120)
@@ -199,7 +199,7 @@ def test_an_orderly_stop_publishes_the_end_after_the_last_frame(redis_server: Re
     with Stream([("redis", RedisDisplay(url=redis_server.url, stream=stream_name))]) as stream:
         stream.init(10, 2)
         stream.show(["last"])
-    written = [entries.decode(fields) for _, fields in redis_server.client().xrange(entries.key(stream_name))]
+    written = [entries.decode(fields) for _, fields in entries_in(redis_server.client().xrange(entries.key(stream_name)))]
     assert [m["type"] for m in written] == ["frame", "end"]
     assert written[-1]["reason"] == "the producer stopped" and written[-1]["seq"] == 1
 
@@ -212,7 +212,7 @@ def test_an_idle_producer_writes_a_small_heartbeat_about_once_a_second(
         stream.init(200, 60)
         stream.show(["x" * 200] * 60)
         time.sleep(3.5)
-        written = client.xrange(entries.key(stream_name))
+        written = entries_in(client.xrange(entries.key(stream_name)))
     beats = [fields for _, fields in written if entries.decode(fields)["type"] == "heartbeat"]
     assert 2 <= len(beats) <= 5, [entries.decode(f)["type"] for _, f in written]
     assert all(len(fields[entries.FIELD]) < 64 for fields in beats)  # cheap: no rows

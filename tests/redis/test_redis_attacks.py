@@ -26,7 +26,7 @@ from glyphcast import Cue
 from glyphcast.protocol import MAX_LABEL, MAX_SIDE
 from glyphcast.text import max_row_chars
 from glyphcast_redis import RedisDisplay, RedisSource, entries
-from redis_fixtures import RedisServer
+from redis_fixtures import RedisServer, entries_in
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -114,7 +114,7 @@ def write(server: RedisServer, stream: str, message: dict[str, Any]) -> None:
 
 
 def newest_run(server: RedisServer, stream: str) -> str:
-    _, fields = server.client().xrevrange(entries.key(stream), count=1)[0]
+    _, fields = entries_in(server.client().xrevrange(entries.key(stream), count=1))[0]
     return str(entries.decode(fields)["run"])
 
 

@@ -15,7 +15,7 @@ from glyphcast_redis import RedisSource, entries
 from glyphcast_redis.replica import End, Lost, Replica, Show
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from redis_fixtures import RedisServer
+from redis_fixtures import RedisServer, as_fields
 
 SGR = re.compile(r"\x1b\[[0-9;:]*m")
 BIDI = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
@@ -118,8 +118,8 @@ def test_an_edge_reads_any_stream_to_its_end_without_a_traceback(
     client.delete(key)
     pipe = client.pipeline(transaction=False)
     for entry in stream:
-        pipe.xadd(key, entry or {b"empty": b""})
-    pipe.xadd(key, entries.encode(entries.end(1, "done", "final")))
+        pipe.xadd(key, as_fields(entry or {b"empty": b""}))
+    pipe.xadd(key, as_fields(entries.encode(entries.end(1, "done", "final"))))
     pipe.execute()
     source = RedisSource(url=redis_server.url, stream=name, block=0.1, exit_on_end=True)
     cues: list[Any] = []

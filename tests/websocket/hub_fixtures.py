@@ -95,3 +95,11 @@ def recorder() -> Iterator[Recorder]:
     reset_registry(load_registry(extra_plugins=[("recorder", plugin)]))
     yield plugin
     reset_registry(None)
+
+
+def open_hub_display(name: str, **options: Any) -> HubDisplay:
+    """``glyphcast.open_display(name, **options)`` for a name that is a hub display, typed as one
+    (not started: the caller inits and cleans it up)."""
+    display = glyphcast.open_display(name, **options)
+    assert isinstance(display, HubDisplay)
+    return display

@@ -216,8 +216,8 @@ def half_open(stack: ExitStack, port: int, count: int, first_bytes: bytes) -> in
     deadline = time.monotonic() + 3
     while selector.get_map() and time.monotonic() < deadline:
         for key, _ in selector.select(0.1):
+            assert isinstance(key.fileobj, socket.socket)
             sock = key.fileobj
-            assert isinstance(sock, socket.socket)
             selector.unregister(sock)
             if sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0:
                 connected += 1

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import glyphcast
 import pytest
+from hub_fixtures import open_hub_display
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -17,7 +18,7 @@ GLYPHCAST = Path(sys.executable).parent / "glyphcast"
 
 def test_start_logs_the_viewer_and_controller_urls_once_per_server(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="glyphcast.websocket")
-    first = glyphcast.open_display("websocket", port=0)
+    first = open_hub_display("websocket", port=0)
     first.init(10, 3)
     try:
         second = glyphcast.open_display("websocket", port=first.port)  # shares the first one's server
@@ -28,12 +29,13 @@ def test_start_logs_the_viewer_and_controller_urls_once_per_server(caplog: pytes
     messages = [r.getMessage() for r in caplog.records if r.name == "glyphcast.websocket" and r.levelno == logging.INFO]
     assert messages.count(f"serving {first.url}") == 1
     controller = [m for m in messages if m.startswith("to control it, open ")]
+    assert first.controller_url is not None
     assert len(controller) == 1 and first.controller_url in controller[0]
 
 
 def test_without_a_control_token_only_the_viewer_is_announced(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="glyphcast.websocket")
-    display = glyphcast.open_display("websocket", port=0, control=False)
+    display = open_hub_display("websocket", port=0, control=False)
     display.init(10, 3)
     display.cleanup()
     messages = [r.getMessage() for r in caplog.records if r.name == "glyphcast.websocket" and r.levelno == logging.INFO]

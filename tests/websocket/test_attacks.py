@@ -145,11 +145,11 @@ def no_tracebacks(caplog: pytest.LogCaptureFixture) -> None:
 def test_rebinding_host_is_misdirected_before_any_upgrade_or_page(open_hub: Any) -> None:
     display = open_hub()
     port = display.port
-    evil = {"host": f"evil.example:{port}"}
-    reply = upgrade(port, {"Origin": f"http://evil.example:{port}", "Sec-WebSocket-Protocol": JSON}, **evil)
+    evil = f"evil.example:{port}"
+    reply = upgrade(port, {"Origin": f"http://evil.example:{port}", "Sec-WebSocket-Protocol": JSON}, host=evil)
     assert reply.status == 421, f"a rebinding page got {reply.status} for the upgrade (want 421, no 101)"
     for path in ("/healthz", "/", "/index.html"):
-        page = request(port, "GET", path, **evil)
+        page = request(port, "GET", path, host=evil)
         assert page.status == 421, f"{path} answered {page.status} to Host evil.example"
         assert b'"clients' not in page.body and b"<html" not in page.body.lower()
 
@@ -424,8 +424,8 @@ def _half_open_flood(stack: ExitStack, port: int, count: int, build_for: float =
     deadline = time.monotonic() + build_for
     while selector.get_map() and time.monotonic() < deadline:
         for key, _ in selector.select(0.1):
+            assert isinstance(key.fileobj, socket.socket)
             sock = key.fileobj
-            assert isinstance(sock, socket.socket)
             selector.unregister(sock)
             if sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0:
                 try:

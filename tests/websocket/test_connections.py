@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 import glyphcast
@@ -37,7 +38,7 @@ def test_client_offering_json_gets_hello_then_frames_in_order(open_hub: Any) -> 
         assert hello["server"].startswith("glyphcast/")
         for n in range(1, 31):
             display.show([f"line {n}"])
-        seqs = []
+        seqs: list[int] = []
         while not seqs or seqs[-1] < 30:
             frame = receive_frame(ws)
             assert frame["lines"][0] == f"line {frame['seq']}"
@@ -221,7 +222,7 @@ def test_two_displays_on_one_stream_send_each_frame_once(open_hub: Any) -> None:
             receive(ws)
             for n in range(1, 6):
                 stream.show([f"n{n}"])
-            seqs = []
+            seqs: list[int] = []
             while not seqs or seqs[-1] < 5:
                 seqs.append(receive_frame(ws)["seq"])
             assert len(seqs) == len(set(seqs))
@@ -237,7 +238,12 @@ def test_one_thread_hop_per_frame_per_hub_however_many_displays_share_it(open_hu
     hub, room = both.hub, both.room
     hops: list[Any] = []
     handover = hub.thread.call
-    hub.thread.call = lambda function, *args: (hops.append(function), handover(function, *args))  # type: ignore[method-assign]
+
+    def counted(function: Callable[..., Any], *args: Any) -> None:
+        hops.append(function)
+        handover(function, *args)
+
+    hub.thread.call = counted
     with Stream([("websocket", both), ("websocket-json", json_only)], width=20, height=5) as stream:
         for n in range(1, 21):
             stream.show([f"n{n}"])

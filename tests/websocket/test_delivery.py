@@ -182,6 +182,7 @@ def test_property_a_diff_client_always_shows_a_frame_really_shown_and_the_last_o
                 message.update(width=4, height=4)
             assert screen.apply(message), "a delta arrived whose base is not the frame on screen"
             if message["type"] != "clear":
+                assert screen.seq is not None
                 assert tuple(screen.lines) == shown[screen.seq]
         raise AssertionError("the outbox never ran out of messages")
 

@@ -174,7 +174,7 @@ def websockets_parse(head: bytes) -> Request:
     try:
         next(parser)
     except StopIteration as done:
-        return done.value  # type: ignore[no-any-return]
+        return done.value
     raise AssertionError("websockets wanted more bytes than the head")
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from glyphcast import ProducerDisplay
 from glyphcast_json import JsonCodec
+from glyphcast_websocket import HubDisplay
 from glyphcast_websocket.delivery import EncodeCache, Outbox, Wire
 from glyphcast_websocket.testing import connect, receive, receive_until
 from websockets.exceptions import ConnectionClosed
@@ -34,6 +35,7 @@ def producer_states_within(ws: Any, seconds: float) -> list[str]:
 
 def test_every_client_is_told_when_the_producer_stalls_and_when_it_is_heard_again(open_hub: Any) -> None:
     display = open_hub()
+    assert isinstance(display, HubDisplay)
     assert isinstance(display, ProducerDisplay)
     display.show(["frozen"])
     with connect(display, JSON) as first, connect(display, JSON) as second:

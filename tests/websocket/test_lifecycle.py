@@ -14,7 +14,7 @@ from glyphcast import DisplayError
 from glyphcast_websocket import WebSocketDisplay
 from glyphcast_websocket.assets import Assets
 from glyphcast_websocket.testing import VIEW_TOKEN, connect, expect_close, http_get, receive
-from hub_fixtures import free_port
+from hub_fixtures import free_port, open_hub_display
 
 JSON = "glyphcast.json.v1"
 pytestmark = pytest.mark.timeout(30)
@@ -73,14 +73,15 @@ def test_url_and_port_are_the_bound_ones_with_port_0(open_hub: Any) -> None:
 
 def test_displays_on_one_port_share_a_server_and_the_last_one_stops_it() -> None:
     port = free_port()
-    first = glyphcast.open_display("websocket", port=port)
-    second = glyphcast.open_display("websocket-json", port=port)
-    other = glyphcast.open_display("websocket-json", port=0)
+    first = open_hub_display("websocket", port=port)
+    second = open_hub_display("websocket-json", port=port)
+    other = open_hub_display("websocket-json", port=0)
     try:
         for display in (first, second, other):
             display.init(10, 2)
         assert first.hub is second.hub and other.hub is not first.hub
         hub = first.hub
+        assert hub is not None
         first.cleanup()
         with connect(second, JSON) as ws:  # still served: second holds the hub
             assert receive(ws)["type"] == "hello"
@@ -205,7 +206,7 @@ def test_without_a_built_viewer_root_says_how_to_build_it_and_ws_still_works(
 
 
 def test_cli_style_options_are_converted_by_the_display_factory() -> None:
-    display = glyphcast.open_display(
+    display = open_hub_display(
         "websocket-json:port=0,allow_origin=http://a.example,http://b.example,max_clients=3,token=a-view-token-long-enough-to-pass"
     )
     assert display.settings.allow_origin == ("http://a.example", "http://b.example")
@@ -227,7 +228,7 @@ def _reuse_port_listener() -> socket.socket:
 def test_reuse_port_shares_a_port_another_process_listens_on_and_serves_there() -> None:
     with _reuse_port_listener() as other:
         port = other.getsockname()[1]
-        display = glyphcast.open_display("websocket", port=port, reuse_port="true")
+        display = open_hub_display("websocket", port=port, reuse_port="true")
         try:
             display.init(10, 2)
             assert display.port == port

@@ -70,7 +70,12 @@ def test_seed_walkthrough_on_the_new_hub() -> None:
     commands: list[Any] = []
     seen = threading.Event()
     display.set_client_connected_callback(connected.append)
-    display.set_client_disconnected_callback(lambda c: (disconnected.append(c), seen.set()))
+
+    def on_disconnected(client: ClientInfo) -> None:
+        disconnected.append(client)
+        seen.set()
+
+    display.set_client_disconnected_callback(on_disconnected)
     display.set_command_callback(commands.append)
     display.set_controller(Panel())
     display.set_frame_delay(0.05)

@@ -12,6 +12,7 @@ import pytest
 from glyphcast import DisplayError
 from glyphcast_websocket import tokens
 from glyphcast_websocket.testing import CONTROL_TOKEN, connect, receive
+from hub_fixtures import open_hub_display
 from websockets.exceptions import InvalidStatus
 
 JSON = "glyphcast.json.v1"
@@ -25,12 +26,13 @@ def no_token_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_without_a_control_token_each_run_makes_one_shared_by_its_displays() -> None:
-    first = glyphcast.open_display("websocket", port=0)
-    second = glyphcast.open_display("websocket-json", port=0)
+    first = open_hub_display("websocket", port=0)
+    second = open_hub_display("websocket-json", port=0)
     token = first.settings.control_token
     assert len(token) >= 32 and token == second.settings.control_token == tokens.run_control_token()
     assert first.controller_url == f"{first.local_url}#control={token}"
-    first.cleanup(), second.cleanup()
+    first.cleanup()
+    second.cleanup()
 
 
 def test_a_control_token_from_a_file_or_the_environment_keeps_it_out_of_argv(
@@ -38,11 +40,11 @@ def test_a_control_token_from_a_file_or_the_environment_keeps_it_out_of_argv(
 ) -> None:
     secret = tmp_path / "control"
     secret.write_text("from-a-file-long-enough-to-be-a-token\n")
-    display = glyphcast.open_display(f"websocket:port=0,control_token_file={secret}")
+    display = open_hub_display(f"websocket:port=0,control_token_file={secret}")
     assert display.settings.control_token == "from-a-file-long-enough-to-be-a-token"
     monkeypatch.setenv(tokens.CONTROL_ENV, "from-the-environment-long-enough-for-a-token")
     monkeypatch.setenv(tokens.VIEW_ENV, "view-from-the-environment-long-enough")
-    display = glyphcast.open_display("websocket:port=0")
+    display = open_hub_display("websocket:port=0")
     assert display.settings.control_token == "from-the-environment-long-enough-for-a-token"
     assert display.settings.token == "view-from-the-environment-long-enough"
     assert display.url.endswith("/#token=view-from-the-environment-long-enough")

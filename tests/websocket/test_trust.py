@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import ipaddress
 import random
+from collections.abc import Sequence
+from typing import Any
 
 import pytest
 from glyphcast_websocket.credentials import MIN_TOKEN_BITS, token_bits
@@ -37,7 +39,7 @@ def status(decision: Admission | Refusal) -> int:
     return decision.status if isinstance(decision, Refusal) else 101
 
 
-def answered_403(policy: Policy, guesses: list[tuple[str, float, tuple[tuple[str, str], ...]]]) -> int:
+def answered_403(policy: Policy, guesses: Sequence[tuple[str, float, tuple[tuple[str, str], ...]]]) -> int:
     """How many of ``guesses`` (remote, now, extra headers) were told "invalid token" (403) rather than 429."""
     statuses = [status(policy.admit(upgrade(WRONG, *headers), remote, now)) for remote, now, headers in guesses]
     assert set(statuses) <= {403, 429}, statuses
@@ -292,11 +294,12 @@ def test_token_bits_is_length_times_log2_of_the_smallest_alphabet(token: str, bi
 )
 def test_tokens_under_128_bits_are_refused_with_one_line_that_says_what_to_do(token: str, ok: bool) -> None:
     for option in ("token", "control_token"):
+        options: dict[str, Any] = {option: token}  # a keyword chosen at run time
         if ok:
-            Policy(**{option: token})
+            Policy(**options)
             continue
         with pytest.raises(ValueError) as refused:
-            Policy(**{option: token})
+            Policy(**options)
         message = str(refused.value)
         assert "\n" not in message and message.startswith(f"{option} is ")
         assert "128 bits" in message and "secrets.token_urlsafe(24)" in message

@@ -32,7 +32,7 @@ pytestmark = pytest.mark.timeout(30)
 Handler = Callable[[Connection], Awaitable[None]]
 
 
-def run(main: Coroutine[Any, Any, None]) -> None:
+def run(main: Coroutine[Any, Any, object]) -> None:
     """Run ``main`` on the hub's kind of loop (a ListeningLoop)."""
     with asyncio.Runner(loop_factory=new_loop) as runner:
         runner.run(main)
