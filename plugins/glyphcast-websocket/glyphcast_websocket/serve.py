@@ -29,9 +29,11 @@ from glyphcast.commandline import (
     EXIT_OK,
     EXIT_TERMINATED,
     UsageError,
+    add_address_options,
     listing,
     positive_float,
     size_arg,
+    with_address,
 )
 from glyphcast.options import bind_options, option_names, parse_spec
 from glyphcast.play import (
@@ -63,7 +65,7 @@ control them all."""
 EXAMPLES = """\
 examples:
   glyphcast serve --stream demo=demo --stream talk=replay:path=talk.cast
-  glyphcast serve --stream a=demo:seed=1 --stream b=demo:seed=2 --display websocket:port=9000
+  glyphcast serve --stream a=demo:seed=1 --stream b=demo:seed=2 --port 9000
   glyphcast serve --stream a=demo --stream b=demo --control-token-file a=a.token --control-token-file b=b.token
 """
 
@@ -93,6 +95,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="a stream and its source (NAME: a-z, 0-9, - and _); repeat for each stream")
     parser.add_argument("--display", action="append", metavar="NAME[:k=v,...]",
                         help="where every stream is served (default: websocket); each stream gets stream=NAME")
+    add_address_options(parser)
     parser.add_argument("--control-token-file", action="append", type=parse_token_file, default=[],
                         metavar="NAME=PATH", help="stream NAME's control token, on the first line of PATH "
                         "(default: a random one per stream, printed with its stream's control link)")
@@ -102,7 +105,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    return serve(args.stream, args.display or ["websocket"], size=args.size, fps=args.fps, duration=args.duration,
+    displays = with_address(args.display or ["websocket"], get_registry(), args.host, args.port)
+    return serve(args.stream, displays, size=args.size, fps=args.fps, duration=args.duration,
                  control_token_files=dict(args.control_token_file))
 
 
