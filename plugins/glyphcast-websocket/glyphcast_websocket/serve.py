@@ -20,9 +20,10 @@ import threading
 from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from glyphcast import open_displays
+from glyphcast.logs import escape
 from glyphcast.commandline import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -190,6 +191,7 @@ def serve(
             for i, attached in enumerate(stream.displays):
                 if parse_spec(display_specs[i])[1].get("port") == "0":
                     bound[i]["port"] = getattr(attached.display, "port", 0)
+        _print_index(lanes, err)
         with ExitStack() as controls:
             for name, source, stream in lanes:
                 runner = Runner(source, stream, fps=fps)
@@ -216,6 +218,20 @@ def serve(
             stream.cleanup()
         signal.signal(signal.SIGTERM, previous)
     return code
+
+
+def _print_index(lanes: Sequence[tuple[str, Source, Stream]], err: TextIO) -> None:
+    """Where each server lists its streams (its ``/``, under which every stream has its page), once per server."""
+    shown: set[str] = set()
+    for name, _, stream in lanes:
+        for attached in stream.displays:
+            page = getattr(attached.display, "page_url", None)
+            if not isinstance(page, str):
+                continue
+            index = page.removesuffix(f"s/{name}/")
+            if index not in shown:
+                shown.add(index)
+                print(f"glyphcast: {attached.name}: the streams are listed at {escape(index)}", file=err, flush=True)
 
 
 def _own_token(display_spec: str, path: Path | None) -> dict[str, Any]:
