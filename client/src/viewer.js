@@ -248,6 +248,7 @@ export class GlyphcastViewer extends EventTarget {
       fps: this._fps.rate(),
       latency: connection.latency,
       bytesPerSecond: connection.bytesPerSecond,
+      compressed: connection.compressed,
       presence: connection.presence,
       engineState: connection.engineState,
       lastError: connection.lastError,
