@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from glyphcast import open_displays
-from glyphcast.logs import escape
 from glyphcast.commandline import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -36,6 +35,7 @@ from glyphcast.commandline import (
     size_arg,
     with_address,
 )
+from glyphcast.logs import escape
 from glyphcast.options import bind_options, option_names, parse_spec
 from glyphcast.play import (
     Terminated,
