@@ -52,7 +52,7 @@ class Codec(Protocol):
       Without the attribute (or False), a resize gets :meth:`encode_frame`.
     - ``one_way = True``: the format's clients (players) only watch and send
       nothing, so nobody controls a stream through it. A display whose every
-      codec is one-way offers no control link (see :func:`one_way`).
+      codec is one-way offers no control link (see :func:`glyphcast.codec.one_way`).
     """
 
     #: The WebSocket subprotocol name, e.g. "glyphcast.json.v1"; also the name
