@@ -103,13 +103,6 @@ def test_a_players_format_alone_offers_its_player_page_and_no_control_link(name:
             assert page.status == 200 and b"player" in page.read()
 
 
-def test_with_glyphcasts_own_codecs_too_the_control_link_stays() -> None:
-    with open_stream("websocket") as stream:
-        display = hub(stream)
-        assert display.url == f"http://127.0.0.1:{display.port}/"
-        assert display.controller_url == f"{display.url}#control={display.settings.control_token}"
-
-
 def test_the_cli_prints_the_player_page_and_no_control_link_for_a_players_format(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "glyphcast", "run", "--display", "websocket-alis", "--port", "0", "--frames", "3"],
