@@ -103,9 +103,11 @@ def add_run_options(
     fps_help: str = RUN_FPS_HELP,
     default_display: str = "terminal",
 ) -> None:
-    """``--display`` (repeatable), ``--size``, ``--fps`` and ``--frames``/``--duration``, as ``run`` has them.
+    """``--display`` (repeatable), ``--size``, ``--fps``, ``--frames``/``--duration`` and ``--host``/``--port``,
+    as ``run`` has them.
 
-    The values are what :func:`glyphcast.play.play` takes; ``--display`` is None
+    The values are what :func:`glyphcast.play.play` takes, the displays after
+    :func:`with_address` has given them ``--host``/``--port``; ``--display`` is None
     when not given (``default_display`` only names the default in the help).
     """
     parser.add_argument(
@@ -122,8 +124,7 @@ def add_run_options(
     add_address_options(parser)
 
 
-#: The options a display that serves (the browser viewer's ``websocket*`` displays) has, which
-#: ``--host`` and ``--port`` set.
+#: A display with both these options serves (the ``websocket*`` displays): ``--host`` and ``--port`` set them.
 ADDRESS_OPTIONS = ("host", "port")
 
 
