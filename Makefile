@@ -49,11 +49,13 @@ wheels: $(BIN)/tox $(VIEWER)
 # background job ignores SIGINT), so a signal to make alone stops it as well; 130
 # and 143 then count as success. Make still ends by the signal it got, quietly.
 # GLYPHCAST and DEMO_DEPS let tests/all/test_make_demo.py run this very recipe
-# without a .venv or a built viewer.
+# without a .venv or a built viewer. The first line says where the command is:
+# .venv/bin is not on anyone's PATH, and every other command in the docs needs it.
 GLYPHCAST ?= $(BIN)/glyphcast
 DEMO_DEPS ?= $(VENV)/.installed $(VIEWER)
 demo: $(DEMO_DEPS)
-	@$(GLYPHCAST) run --source demo --display websocket:port=$(PORT) --fps 30 & pid=$$!; \
+	@echo "glyphcast: the command is $(GLYPHCAST); to type just glyphcast, run . $(BIN)/activate in your shell (another port: make demo PORT=N)" >&2
+	@$(GLYPHCAST) run --source demo --port $(PORT) --fps 30 & pid=$$!; \
 	trap 'kill -TERM $$pid 2>/dev/null' INT TERM; \
 	wait $$pid; status=$$?; \
 	while kill -0 $$pid 2>/dev/null; do wait $$pid; status=$$?; done; \

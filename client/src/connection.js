@@ -8,12 +8,13 @@
 // hands each known message on as a "message" event. No DOM: node's tests run
 // it against a real socket.
 import {
-  PRODUCER_STATES, PROTOCOL_VERSION, ProtocolError, codecName, healthUrl, httpUrl, isKnownServerType, subprotocolsFor,
+  PRODUCER_STATES, PROTOCOL_VERSION, ProtocolError, codecName, healthUrl, httpUrl, isKnownServerType, playerUrl,
+  subprotocolsFor,
   tokenSubprotocol,
 } from "./protocol.js";
 import { decodeMessage, encodeMessage } from "./codecs.js";
 import { Backoff, afterClose, afterRefusal } from "./reconnect.js";
-import { RateMeter } from "./meter.js";
+import { RateMeter, utf8Length } from "./meter.js";
 import {
   WAITING_FOR_HELLO, CLOSED, cannotConnectMessage, connectingMessage, endedMessage, unsupportedCodecMessage,
 } from "./status.js";
@@ -84,6 +85,11 @@ export class Connection extends EventTarget {
     /** The last `state` message's payload (the engine's state snapshot). */
     this.engineState = null;
     this.lastError = null;
+    /**
+     * Whether this connection's messages are compressed on the wire (permessage-deflate): the
+     * bytes counted are then the decoded ones, as a browser never tells a page the compressed size.
+     */
+    this.compressed = false;
     /** Round-trip time of the last ping, ms. */
     this.latency = null;
     /** The last `presence` (v1.1): {viewers, controllers}; null until the server sends one. */
@@ -119,7 +125,7 @@ export class Connection extends EventTarget {
     return this._ws;
   }
 
-  /** Bytes received per second over the last two seconds. */
+  /** Bytes of messages received per second over the last two seconds (decoded ones when `compressed`). */
   get bytesPerSecond() {
     return this._received.rate();
   }
@@ -133,7 +139,7 @@ export class Connection extends EventTarget {
     const protocols = this.protocols;
     if (protocols.length === (this._tokenEntry ? 1 : 0)) {
       this._setState("unsupported codec", unsupportedCodecMessage({
-        tried: this.undecodable, detail: this._detail, serverCodecs: this.serverCodecs,
+        tried: this.undecodable, detail: this._detail, serverCodecs: this.serverCodecs, playerUrl: playerUrl(this.url),
       }));
       return;
     }
@@ -179,6 +185,7 @@ export class Connection extends EventTarget {
   _onOpen(ws) {
     this._opened = true;
     this.codec = codecName(ws.protocol);
+    this.compressed = /permessage-deflate/.test(ws.extensions || "");
     this._setState("connecting", WAITING_FOR_HELLO);
     const viewport = this._viewport();
     const hello = { type: "hello", client: CLIENT_NAME };
@@ -189,7 +196,7 @@ export class Connection extends EventTarget {
   }
 
   _onMessage(data) {
-    const size = typeof data === "string" ? data.length : data.byteLength;
+    const size = typeof data === "string" ? utf8Length(data) : data.byteLength;
     this.stats.messages += 1;
     this.stats.bytes += size;
     this._received.add(size);
@@ -296,6 +303,9 @@ export class Connection extends EventTarget {
       const response = await this._fetch(httpUrl(this.url), {
         credentials: "omit",
         cache: "no-store",
+        // The page's origin, which the handshake carried in Origin: a browser sends no Origin on a
+        // fetch from its own site, and the page's Referrer-Policy (no-referrer) would send nothing.
+        referrerPolicy: "origin",
         headers: this._token ? { Authorization: `Bearer ${this._token}` } : {},
       });
       const retryAfter = Number.parseInt(response.headers.get("Retry-After") ?? "", 10);

@@ -30,3 +30,21 @@ export class RateMeter {
     if (drop) this._events.splice(0, drop);
   }
 }
+
+/** The UTF-8 length of a string in bytes (a text message's size on the wire), without encoding it. */
+export function utf8Length(text) {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i += 1) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) bytes += 1;
+    else if (code < 0x800) bytes += 2;
+    else if (code >= 0xd800 && code < 0xdc00 && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next < 0xe000) {
+        bytes += 4; // a surrogate pair: one code point past the BMP
+        i += 1;
+      } else bytes += 3;
+    } else bytes += 3;
+  }
+  return bytes;
+}

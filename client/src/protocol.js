@@ -183,6 +183,13 @@ export function healthUrl(wsUrl) {
   return url.toString();
 }
 
+/** The hub's asciinema-player page next to a WebSocket URL (ws://h/s/x/ws -> http://h/s/x/player). */
+export function playerUrl(wsUrl) {
+  const url = new URL("player", httpUrl(wsUrl));
+  url.search = "";
+  return url.toString();
+}
+
 /** True for the types this viewer acts on. */
 export function isKnownServerType(type) {
   return SERVER_TYPES.includes(type);

@@ -79,7 +79,7 @@ export function afterClose({
  * @returns {CloseDecision|null}
  */
 export function afterRefusal({ status, reason = "", retryAfter = null, backoff, random = Math.random }) {
-  const why = reason.trim().split("\n")[0].slice(0, 200);
+  const why = reason.trim().split("\n")[0].slice(0, 400);
   if (status === 403 || status === 421) {
     return { state: "rejected", retryIn: null, message: refusedMessage(status, why) };
   }

@@ -3,7 +3,7 @@
 // the status line under the screen and the notice over it when the stream
 // stopped for good. Everything but StatusView is pure; StatusView puts the
 // status line and the notice in the page.
-import { namedStream } from "./protocol.js";
+import { SUBPROTOCOLS, codecName, namedStream } from "./protocol.js";
 
 /** States that stop the viewer for good: their message is shown over the screen too. */
 export const NOTICE_STATES = Object.freeze(["ended", "rejected", "unsupported codec"]);
@@ -61,8 +61,14 @@ export function reconnectingMessage({ reason = "", opened = true, retryIn }) {
   return `reconnecting… (${why}next try in ${(retryIn / 1000).toFixed(1)} s)`;
 }
 
+/** The hub's reason for refusing a page's origin starts so (security.py, Policy.admit). */
+const ORIGIN_REFUSED = /^origin .* is not allowed/;
+
 /** A refused handshake explained over HTTP: 403 (token or origin) or 421 (host name). */
 export function refusedMessage(status, why) {
+  if (status === 403 && ORIGIN_REFUSED.test(why)) {
+    return `origin not allowed (${status}): ${why} (not retrying; reload once the server accepts this page's origin)`;
+  }
   const guess = status === 403 ? "missing or wrong token, or this page's origin is not allowed" : "this host name is not allowed";
   return `refused by server (${status}): ${why || guess} (not retrying; check the #control=/#token= link, then reload)`;
 }
@@ -72,15 +78,24 @@ export function throttledMessage(why, retryIn) {
   return `too many refused attempts${why ? `: ${why}` : ""} (next try in ${Math.round(retryIn / 1000)} s)`;
 }
 
+/** asciinema's live formats (glyphcast-asciinema): a hub that has them serves asciinema-player at `player`. */
+const ASCIINEMA_FORMATS = Object.freeze(["v1.alis", "v2.asciicast", "v3.asciicast"]);
+
 /**
  * No codec is left to offer: the ones tried could not be decoded (`tried`,
- * subprotocol names), `detail` says why the last one failed.
+ * subprotocol names), `detail` says why the last one failed. What to try
+ * names only codecs the server offers (`serverCodecs`; null: it never said),
+ * and `playerUrl` (the hub's asciinema-player page next to the stream) when
+ * what it offers is asciinema's.
  */
-export function unsupportedCodecMessage({ tried = [], detail = "", serverCodecs = null }) {
+export function unsupportedCodecMessage({ tried = [], detail = "", serverCodecs = null, playerUrl = null }) {
   const names = tried.length ? tried.join(", ") : "the offered codec";
-  const offers = serverCodecs ? ` The server offers ${serverCodecs.join(", ")}.` : "";
-  return `this viewer cannot decode ${names} (it reads JSON text and msgpack binary maps${detail ? `; ${detail}` : ""}).${offers}`
-    + " Try ?codec=json, or a viewer made for that codec.";
+  const cannot = `this viewer cannot decode ${names} (it reads JSON text and msgpack binary maps${detail ? `; ${detail}` : ""}).`;
+  if (serverCodecs == null) return `${cannot} Try a viewer made for the server's codec.`;
+  const readable = serverCodecs.filter((sp) => Object.values(SUBPROTOCOLS).includes(sp) && !tried.includes(sp));
+  if (readable.length) return `${cannot} The server offers ${serverCodecs.join(", ")}. Try ?codec=${codecName(readable[0])}.`;
+  const player = playerUrl && serverCodecs.some((sp) => ASCIINEMA_FORMATS.includes(sp)) ? `: asciinema-player, at ${playerUrl}` : "";
+  return `${cannot} The server offers only ${serverCodecs.join(", ")}: watch it with a viewer made for that codec${player}.`;
 }
 
 // --- the status line and the notice ------------------------------------------------
@@ -93,7 +108,7 @@ export function noticeText(state, message) {
 /**
  * The status line's parts, [class suffix, text], from a look at the viewer:
  * {state, message, stream, codec, role, width, height, fps, latency,
- *  bytesPerSecond, presence, engineState, lastError, producer}.
+ *  bytesPerSecond, compressed, presence, engineState, lastError, producer}.
  * Rates and latency are shown only while live. While connected, the state is
  * the producer's: "● live", or "● stalled" / "● reconnecting" when the server
  * says its producer is not heard from.
@@ -111,7 +126,7 @@ export function statusParts(look) {
     ["size", `${width}×${height}`],
     ["fps", live ? `${fps.toFixed(0)} fps` : "— fps"],
     ["latency", live && latency != null ? `${latency.toFixed(0)} ms` : "— ms"],
-    ["rate", live ? `${(bytesPerSecond / 1000).toFixed(1)} kB/s` : "— kB/s"],
+    ["rate", live ? `${(bytesPerSecond / 1000).toFixed(1)} kB/s${look.compressed ? " decoded" : ""}` : "— kB/s"],
   ];
   if (presence && Number.isFinite(presence.viewers)) {
     const { viewers, controllers } = presence;
@@ -122,6 +137,25 @@ export function statusParts(look) {
   }
   if (lastError && live) parts.push(["error", `error: ${lastError.message}`]);
   return parts;
+}
+
+/**
+ * The tooltip of a status part (by its name, as statusParts gives them), or
+ * null: what the number counts, where that is not plain.
+ */
+export function partTitle(name, look) {
+  if (name === "rate") {
+    return look.compressed
+      ? "bytes per second of messages after permessage-deflate decompression: a browser does not tell a page "
+        + "how many compressed bytes the network carried, which is fewer"
+      : "bytes per second of the messages received (no compression negotiated: what the network carried, "
+        + "less a few bytes of framing per message)";
+  }
+  if (name === "viewers") {
+    return "clients of this stream on this server, controllers included; behind a load balancer, "
+      + "each edge server counts only its own";
+  }
+  return null;
 }
 
 /** The notice (`.gc-notice`) and, unless `statusBar` is false, the status line (`.gc-status`), appended to `element`. */
@@ -159,6 +193,8 @@ export class StatusView {
         const span = doc.createElement("span");
         span.className = `gc-${name}`;
         span.textContent = text;
+        const title = partTitle(name, look);
+        if (title) span.title = title;
         return span;
       }),
     );

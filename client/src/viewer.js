@@ -255,6 +255,7 @@ export class GlyphcastViewer extends EventTarget {
       fps: this._fps.rate(),
       latency: connection.latency,
       bytesPerSecond: connection.bytesPerSecond,
+      compressed: connection.compressed,
       presence: connection.presence,
       producer: connection.producer,
       engineState: connection.engineState,

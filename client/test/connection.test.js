@@ -171,6 +171,32 @@ test("a wrong token: the handshake is refused with 403, the connection asks why 
   assert.equal(connection.stats.reconnects, 0);
 });
 
+test("asking why, the connection sends its page's origin as the Referer: a fetch from its own site has no Origin", async (t) => {
+  const asked = [];
+  const fetch = async (url, init) => {
+    asked.push([url, init.referrerPolicy]);
+    return new Response("origin 'https://example.org:8443' is not allowed: set public_url\n", { status: 403 });
+  };
+  const { connection } = await setUp(t, { refuseUpgrade: 403 }, { fetch, backoff: new Backoff({ initial: 200, max: 200 }) });
+  const rejected = state(connection, "rejected");
+  connection.connect();
+  assert.match((await rejected).message, /^origin not allowed \(403\): origin 'https:\/\/example\.org:8443' is not allowed/);
+  assert.deepEqual(asked, [[connection.url.replace("ws:", "http:"), "origin"]]);
+});
+
+test("the rate's bytes are UTF-8 bytes, and whether they were compressed on the wire is known", async (t) => {
+  for (const deflate of [false, true]) {
+    const { hub, connection } = await setUp(t, { deflate });
+    connection.connect();
+    const peer = await hub.accept();
+    peer.send(JSON.stringify(hello({ server: "漢字" })));
+    await state(connection, "live");
+    assert.equal(connection.compressed, deflate);
+    assert.equal(connection.stats.bytes, Buffer.byteLength(JSON.stringify(hello({ server: "漢字" }))));
+    connection.close();
+  }
+});
+
 test("a refusal HTTP does not explain keeps the backoff, and the message says the handshake may have been refused", async (t) => {
   const { hub, connection } = await setUp(t, { refuseUpgrade: 400, http: (request, response) => response.writeHead(400).end() });
   const reconnecting = state(connection, "reconnecting");
@@ -190,6 +216,7 @@ test("a codec whose first message cannot be decoded is dropped and the next one 
   }
   const unsupported = await state(connection, "unsupported codec");
   assert.match(unsupported.message, /^this viewer cannot decode glyphcast\.diff\.v1, glyphcast\.binary\.v1, glyphcast\.json\.v1 \(it reads JSON text and msgpack binary maps; not a JSON text message: /);
+  assert.doesNotMatch(unsupported.message, /\?codec=/, "the server never said what it offers: no codec to suggest");
   assert.equal(connection.stats.protocolErrors, 3);
 });
 
@@ -209,6 +236,25 @@ test("a handshake refused for want of a codec: /healthz says which there are, an
   await state(connection, "live");
   assert.equal(connection.codec, "example.jsondiff.v1");
   assert.deepEqual(hub.requests.map((r) => r.url), ["/ws", "/healthz"]);
+});
+
+test("a server with only asciinema's formats: the page names what it offers and the player next to the stream, no ?codec=", async (t) => {
+  const { hub, connection } = await setUp(t, {
+    codecs: ["v1.alis"],
+    http: (request, response) => {
+      if (request.url === "/healthz") return response.writeHead(200).end(JSON.stringify({ codecs: ["v1.alis"] }));
+      return response.writeHead(426).end("Upgrade Required\n");
+    },
+  });
+  connection.connect();
+  const peer = await hub.accept();
+  assert.deepEqual(peer.offered, ["v1.alis"]);
+  const unsupported = state(connection, "unsupported codec");
+  peer.send(new Uint8Array([0x41, 0x4c, 0x69, 0x53, 0x01])); // ALiS's magic string
+  const { message } = await unsupported;
+  assert.match(message, /^this viewer cannot decode v1\.alis \(/);
+  assert.ok(message.endsWith(` The server offers only v1.alis: watch it with a viewer made for that codec: asciinema-player, at ${
+    connection.url.replace("ws:", "http:").replace(/ws$/, "player")}.`), message);
 });
 
 test("close() closes with 1000 and stays closed", async (t) => {

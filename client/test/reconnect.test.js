@@ -86,6 +86,9 @@ test("a refused handshake explained over HTTP: 403/421 stop, 429 waits, 503 is s
   assert.equal(forbidden.retryIn, null);
   assert.match(forbidden.message, /^refused by server \(403\): wrong token: use #control=TOKEN \(not retrying/);
   assert.match(afterRefusal({ status: 403, backoff }).message, /missing or wrong token/);
+  const origin = afterRefusal({ status: 403, backoff, reason: `origin 'https://example.org:8443' is not allowed: ${"x".repeat(250)}\n` });
+  assert.equal(origin.state, "rejected");
+  assert.match(origin.message, /^origin not allowed \(403\): origin 'https:\/\/example\.org:8443' is not allowed: x{250} \(not retrying/);
   assert.equal(afterRefusal({ status: 421, backoff }).state, "rejected");
   const throttled = afterRefusal({ status: 429, retryAfter: 7, backoff });
   assert.equal(throttled.state, "reconnecting");

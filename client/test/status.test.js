@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  NOTICE_STATES, endedMessage, noticeText, policyCloseMessage, producerMessage, reconnectingMessage, refusedMessage,
+  NOTICE_STATES, endedMessage, noticeText, partTitle, policyCloseMessage, producerMessage, reconnectingMessage,
+  refusedMessage,
   statusParts, unsupportedCodecMessage,
 } from "../src/status.js";
 
@@ -28,6 +29,18 @@ test("a producer that is not heard from (v1.2) is shown instead of live; the con
   assert.equal(text(statusParts(viewerDown)).state, "reconnecting… (next try in 0.5 s)");
   assert.equal(producerMessage("stalled"), "● stalled");
   assert.equal(producerMessage("live"), "● live");
+});
+
+test("the rate says decoded when permessage-deflate was negotiated: a page never sees the wire's bytes", () => {
+  assert.equal(text(statusParts({ ...live, compressed: true })).rate, "12.3 kB/s decoded");
+  assert.equal(text(statusParts({ ...live, compressed: false })).rate, "12.3 kB/s");
+  assert.match(partTitle("rate", { ...live, compressed: true }), /after permessage-deflate.*does not tell a page/);
+  assert.match(partTitle("rate", live), /no compression/);
+});
+
+test("the viewers' tooltip says the count is this server's: behind a load balancer, one edge's", () => {
+  assert.match(partTitle("viewers", live), /this server.*each edge server counts only its own/);
+  assert.equal(partTitle("fps", live), null);
 });
 
 test("not live: the state's message instead of the dot, and no rates", () => {
@@ -76,6 +89,9 @@ test("what the viewer says about an end, a policy close, a refusal and a drop", 
   assert.doesNotMatch(policyCloseMessage("client does not read its replies (256)"), /token|origin/);
   assert.match(refusedMessage(403, ""), /^refused by server \(403\): missing or wrong token/);
   assert.match(refusedMessage(421, ""), /host name is not allowed/);
+  const origin = "origin 'https://example.org:8443' is not allowed: open the viewer from an address this server serves";
+  assert.equal(refusedMessage(403, origin),
+    `origin not allowed (403): ${origin} (not retrying; reload once the server accepts this page's origin)`);
   assert.equal(reconnectingMessage({ retryIn: 1500 }), "reconnecting… (next try in 1.5 s)");
   assert.equal(reconnectingMessage({ reason: "server going away", retryIn: 500 }),
     "reconnecting… (server going away; next try in 0.5 s)");
@@ -86,7 +102,13 @@ test("a codec the viewer cannot read: which, why, what the server offers, what t
   assert.equal(
     unsupportedCodecMessage({ tried: ["example.cbor.v1"], detail: "not a msgpack binary message", serverCodecs: ["example.cbor.v1"] }),
     "this viewer cannot decode example.cbor.v1 (it reads JSON text and msgpack binary maps; not a msgpack binary message)."
-      + " The server offers example.cbor.v1. Try ?codec=json, or a viewer made for that codec.",
+      + " The server offers only example.cbor.v1: watch it with a viewer made for that codec.",
   );
+  // Only codecs the server offers are suggested.
+  assert.match(unsupportedCodecMessage({ tried: ["example.cbor.v1"], serverCodecs: ["example.cbor.v1", "glyphcast.binary.v1"] }),
+    / The server offers example\.cbor\.v1, glyphcast\.binary\.v1\. Try \?codec=binary\.$/);
+  const alis = unsupportedCodecMessage({ tried: ["v1.alis"], serverCodecs: ["v1.alis"], playerUrl: "http://127.0.0.1:8765/player" });
+  assert.match(alis, / The server offers only v1\.alis: watch it with a viewer made for that codec: asciinema-player, at http:\/\/127\.0\.0\.1:8765\/player\.$/);
+  assert.doesNotMatch(alis, /\?codec=/);
   assert.match(unsupportedCodecMessage({}), /^this viewer cannot decode the offered codec \(it reads JSON text and msgpack binary maps\)\. Try/);
 });

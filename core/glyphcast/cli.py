@@ -36,6 +36,7 @@ from glyphcast.commandline import (
     add_run_options,
     listing,
     non_negative_float,
+    with_address,
 )
 from glyphcast.display import DisplayError
 from glyphcast.logs import escape
@@ -88,6 +89,7 @@ examples:
   glyphcast run                                  the demo on the default display
   glyphcast run --display terminal --frames 90   90 demo frames on this terminal
   glyphcast run --display terminal --display memory --frames 90   two displays side by side
+  glyphcast run --port 9000                      the demo to the browser viewer on port 9000
   glyphcast run --source demo:seed=7 --size 100x30 --fps 60 --duration 10
 """
 
@@ -182,7 +184,7 @@ def cmd_plugins(registry: Registry, as_json: bool, out: TextIO) -> int:
 def cmd_run(args: argparse.Namespace, registry: Registry) -> int:
     return play(
         args.source,
-        args.display or default_displays(registry),
+        with_address(args.display or default_displays(registry), registry, args.host, args.port),
         size=args.size,
         fps=args.fps,
         frames=args.frames,

@@ -8,6 +8,7 @@ seq) once for every session at that point.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, Protocol, TypeAlias, runtime_checkable
 
 from glyphcast.errors import CodecError as CodecError
@@ -39,9 +40,9 @@ class Codec(Protocol):
     - The result of encoding is cached and shared by every session at the same
       point, so encoding must depend only on its arguments.
 
-    Two optional extensions, for codecs that speak someone else's stream format
+    Optional extensions, for codecs that speak someone else's stream format
     (asciinema's ALiS and asciicast have no place for most glyphcast messages,
-    and a resize is an event there, not a keyframe):
+    a resize is an event there, not a keyframe, and their players send nothing):
 
     - :meth:`encode` may return None: nothing is sent for that message
       (``pong``, ``state``, ``error``, ... in a format without them).
@@ -49,6 +50,9 @@ class Codec(Protocol):
       change of size (``base`` then has another width or height), so the
       codec can send a resize event and a repaint instead of a keyframe.
       Without the attribute (or False), a resize gets :meth:`encode_frame`.
+    - ``one_way = True``: the format's clients (players) only watch and send
+      nothing, so nobody controls a stream through it. A display whose every
+      codec is one-way offers no control link (see :func:`glyphcast.codec.one_way`).
     """
 
     #: The WebSocket subprotocol name, e.g. "glyphcast.json.v1"; also the name
@@ -84,3 +88,10 @@ class Codec(Protocol):
         :class:`~glyphcast.CodecError` with a one-line reason for anything that cannot be
         decoded. Never let another exception escape: a client controls these bytes.
         """
+
+
+def one_way(codecs: Iterable[object]) -> bool:
+    """Whether every one of ``codecs`` is one-way (``one_way = True``): its clients only watch, so a
+    stream served with only these has no controller to give a link to. False for no codecs."""
+    chosen = list(codecs)
+    return bool(chosen) and all(getattr(codec, "one_way", False) is True for codec in chosen)

@@ -279,8 +279,38 @@ def _lookup(table: dict[str, Entry], name: str, kind: str) -> Entry:
     entry = table.get(name)
     if entry is None:
         valid = ", ".join(sorted(table)) or "none installed"
+        owner = _disabled_owner(kind, name)
+        if owner is not None:
+            raise UnknownNameError(
+                f"{kind} {name!r} is disabled by {DISABLE_ENV} (plugin {owner!r}: take it out of that list "
+                f"to use it); available {kind}s: {valid}"
+            )
         raise UnknownNameError(f"unknown {kind} {name!r}; available {kind}s: {valid}")
     return entry
+
+
+def _disabled_owner(kind: str, name: str) -> str | None:
+    """The plugin disabled by ``GLYPHCAST_DISABLE_PLUGINS`` that registers ``name`` as a ``kind``, if any.
+
+    Only to explain an unknown name: the disabled plugins are imported and asked what they
+    register, on a plugin manager of their own that nothing else uses.
+    """
+    disabled = _disabled()
+    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        if ep.name not in disabled:
+            continue
+        names: list[str] = []
+        manager = pluggy.PluginManager(ENTRY_POINT_GROUP)
+        manager.add_hookspecs(hookspecs)
+        try:
+            manager.register(ep.load(), name=ep.name)
+            getattr(manager.hook, f"register_{kind}s")(register=lambda found, *_, names=names, **__: names.append(found))
+        except Exception as error:  # noqa: BLE001 - a disabled plugin may be broken (why it was disabled)
+            log.debug("disabled plugin %r cannot say what it registers: %s: %s", ep.name, type(error).__name__, error)
+            continue
+        if name in names:
+            return ep.name
+    return None
 
 
 def open_display(name: str, **options: Any) -> Display:
@@ -290,7 +320,10 @@ def open_display(name: str, **options: Any) -> Display:
     """
     name, spec_options = parse_spec(name)
     entry = _lookup(get_registry().displays, name, "display")
-    kwargs = bind_options(entry.factory, {**spec_options, **options}, what=f"display {name!r}")
+    # A display's size is init()'s (the source's, or --size): not an option of its own.
+    kwargs = bind_options(
+        entry.factory, {**spec_options, **options}, what=f"display {name!r}", skip=("width", "height")
+    )
     display: Display = entry.factory(**kwargs)
     return display
 

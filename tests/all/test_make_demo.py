@@ -60,6 +60,17 @@ def run_demo_and_signal(sig: signal.Signals, *, whole_group: bool) -> tuple[int,
     return process.returncode, "".join(seen) + rest
 
 
+def test_make_demo_says_where_the_glyphcast_command_is_before_it_serves() -> None:
+    """.venv/bin is on nobody's PATH: without this line, the docs' next command fails with "command not found"."""
+    _, stderr = run_demo_and_signal(signal.SIGINT, whole_group=True)
+    lines = stderr.splitlines()
+    assert lines[0] == (
+        f"glyphcast: the command is {GLYPHCAST}; to type just glyphcast, run . .venv/bin/activate in your shell "
+        "(another port: make demo PORT=N)"
+    ), stderr
+    assert "serving http://127.0.0.1:" in lines[1], stderr
+
+
 @pytest.mark.parametrize(
     ("sig", "whole_group"),
     [(signal.SIGINT, True), (signal.SIGTERM, True), (signal.SIGTERM, False)],

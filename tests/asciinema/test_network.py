@@ -3,9 +3,14 @@ asciinema's description (``asciinema_client``) into a real VT emulator."""
 
 from __future__ import annotations
 
+import re
 import socket
+import subprocess
+import sys
 import time
+import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 import glyphcast
 import pytest
@@ -83,6 +88,28 @@ def test_the_plugin_registers_three_codecs_and_a_display_for_each() -> None:
         assert registry.displays[display].plugin == "asciinema"
     timelines = {id(registry.codecs[s].timeline) for s in DISPLAYS}  # type: ignore[attr-defined]
     assert len(timelines) == 1, "the three formats count from the same time 0"
+
+
+@pytest.mark.parametrize("name", sorted(DISPLAYS.values()))
+def test_a_players_format_alone_offers_its_player_page_and_no_control_link(name: str) -> None:
+    """asciinema-player sends nothing, and glyphcast's viewer reads none of its formats: a control
+    link would open a page that can neither show nor control the stream."""
+    with open_stream(name) as stream:
+        display = hub(stream)
+        assert display.settings.control_token  # there is one; no client of these formats can use it
+        assert display.controller_url is None
+        assert display.url == f"http://127.0.0.1:{display.port}/player"
+        with urllib.request.urlopen(display.url, timeout=10) as page:
+            assert page.status == 200 and b"player" in page.read()
+
+
+def test_the_cli_prints_the_player_page_and_no_control_link_for_a_players_format(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "glyphcast", "run", "--display", "websocket-alis", "--port", "0", "--frames", "3"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 0, result.stderr
+    assert re.fullmatch(r"glyphcast: websocket-alis: serving http://127\.0\.0\.1:\d+/player\n", result.stderr)
 
 
 def test_the_player_offer_gets_alis_from_a_hub_with_every_codec() -> None:

@@ -118,10 +118,22 @@ def test_disabled_plugins_are_not_loaded(plugin_python: str) -> None:
     plugins = listed(plugin_python, GLYPHCAST_DISABLE_PLUGINS="example, broken-import")
     assert "example" not in plugins and "broken-import" not in plugins
     assert "broken-hook" in plugins and "glyphcast" in plugins
-    result = run_cli("run", "--display", "example-upper", "--frames", "1", python=plugin_python,
-                     GLYPHCAST_DISABLE_PLUGINS="example")
-    assert result.returncode == 2 and "unknown display 'example-upper'" in result.stderr
     assert "example-shout" not in run_cli("--help", python=plugin_python, GLYPHCAST_DISABLE_PLUGINS="example").stdout
+
+
+def test_a_display_of_a_disabled_plugin_is_said_to_be_disabled_not_unknown(plugin_python: str) -> None:
+    """A broken plugin disabled too (its import fails) explains nothing, and leaves the answer as it is."""
+    result = run_cli("run", "--display", "example-upper", "--frames", "1", python=plugin_python,
+                     GLYPHCAST_DISABLE_PLUGINS="broken-import,example")
+    assert result.returncode == 2
+    errors = [line for line in result.stderr.splitlines() if line.startswith("glyphcast: error: ")]
+    assert len(errors) == 1, result.stderr
+    assert errors[0].startswith(
+        "glyphcast: error: display 'example-upper' is disabled by GLYPHCAST_DISABLE_PLUGINS (plugin 'example': "
+    ), result.stderr
+    result = run_cli("run", "--display", "nosuch", "--frames", "1", python=plugin_python,
+                     GLYPHCAST_DISABLE_PLUGINS="broken-import,example")
+    assert result.returncode == 2 and "unknown display 'nosuch'" in result.stderr
 
 
 def test_a_plugin_author_runs_the_conformance_suite_on_their_display(plugin_python: str, tmp_path: Path) -> None:

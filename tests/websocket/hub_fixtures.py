@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
+import subprocess
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import glyphcast
@@ -17,6 +20,22 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def make_certificate(folder: Path, *names: str) -> tuple[Path, Path]:
+    """A self-signed certificate and its key (openssl) for ``names`` and 127.0.0.1; skips without openssl."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("needs the openssl command (apt-get install openssl)")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    san = ",".join([*(f"DNS:{name}" for name in names), "IP:127.0.0.1"])
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+         "-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", "/CN=glyphcast test",
+         "-addext", f"subjectAltName={san}"],
+        check=True, capture_output=True, timeout=60,
+    )
+    return cert, key
 
 
 @pytest.fixture

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import http.client
 import logging
+import re
+import socket
+import ssl
 import subprocess
 import sys
 from pathlib import Path
 
 import glyphcast
 import pytest
-from hub_fixtures import open_hub_display
+from glyphcast_websocket.hosts import address_users_open
+from hub_fixtures import make_certificate, open_hub_display
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -64,3 +69,49 @@ def test_the_cli_prints_the_urls_once(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stderr.count("serving http://") == 1, result.stderr
     assert result.stderr.count("to control it, open") == 1, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("local", "allowed", "public", "opened"),
+    [
+        ("http://127.0.0.1:8765/", (), "", "http://127.0.0.1:8765/"),
+        ("http://127.0.0.1:8765/", ("example.org",), "", "http://127.0.0.1:8765/"),  # a proxy's name: loopback works
+        ("https://127.0.0.1:8443/", (), "", "https://127.0.0.1:8443/"),
+        ("https://0.0.0.0:8443/", ("*", "live.example.org"), "", "https://live.example.org:8443/"),
+        ("https://127.0.0.1:443/", ("live.example.org",), "", "https://live.example.org/"),
+        ("https://0.0.0.0:8443/", ("live.example.org:9443",), "", "https://live.example.org:9443/"),
+        ("http://10.0.0.11:8765/", ("*.example.org", "view.example.org"), "", "http://view.example.org:8765/"),
+        ("http://10.0.0.11:8765/", ("view.example.org",), "https://view.example.org:8443/", "https://view.example.org:8443/"),
+    ],
+)
+def test_the_address_users_open_is_the_name_they_must_use(
+    local: str, allowed: tuple[str, ...], public: str, opened: str
+) -> None:
+    assert address_users_open(local, allowed, public) == opened
+
+
+def test_under_tls_the_printed_address_is_the_certificates_name_and_it_answers(tmp_path: Path) -> None:
+    cert, key = make_certificate(tmp_path, "glyphcast.example.org")
+    server = subprocess.Popen(
+        [str(GLYPHCAST), "run", "--duration", "30", "--port", "0", "--display",
+         f"websocket:allowed_hosts=glyphcast.example.org,certfile={cert},keyfile={key}"],
+        cwd=tmp_path, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL,
+    )
+    try:
+        assert server.stderr is not None
+        printed = server.stderr.readline() + server.stderr.readline()
+        found = re.search(r"serving https://glyphcast\.example\.org:(\d+)/\n", printed)
+        assert found, printed
+        assert f"open https://glyphcast.example.org:{found[1]}/#control=" in printed
+        # What a browser that resolves the name to this machine asks: SNI and Host are the printed name.
+        context = ssl.create_default_context(cafile=str(cert))
+        connection = http.client.HTTPSConnection("127.0.0.1", int(found[1]), context=context, timeout=10)
+        connection.sock = context.wrap_socket(
+            socket.create_connection(("127.0.0.1", int(found[1])), timeout=10),
+            server_hostname="glyphcast.example.org",
+        )
+        connection.request("GET", "/healthz", headers={"Host": f"glyphcast.example.org:{found[1]}"})
+        assert connection.getresponse().status == 200
+    finally:
+        server.terminate()
+        server.wait(timeout=20)

@@ -1,5 +1,6 @@
-"""The codec contract's two extensions, without sockets: ``encode`` may return None (nothing to
-send) or several messages, and ``resize_deltas`` turns a resize into an ``encode_delta``.
+"""The codec contract's extensions, without sockets: ``encode`` may return None (nothing to
+send) or several messages, ``resize_deltas`` turns a resize into an ``encode_delta``, and
+``one_way`` says that nobody controls through the codec (no control link).
 
 They exist for codecs that speak another project's stream format (asciinema's ALiS and
 asciicast, in glyphcast-asciinema); the codecs glyphcast ships use neither, and get what
@@ -13,11 +14,14 @@ import zlib
 from typing import Any
 
 import pytest
-from glyphcast import Frame
-from glyphcast.codec import Encoded
+from glyphcast import Frame, hookimpl
+from glyphcast.codec import Encoded, one_way
+from glyphcast.plugins import load_registry, reset_registry
 from glyphcast.testing import make_frames
 from glyphcast_json import JsonCodec
+from glyphcast_websocket import HubDisplay
 from glyphcast_websocket.delivery import NOTHING, EncodeCache, Outbox, Wire
+from glyphcast_websocket.testing import CONTROL_TOKEN
 from websockets.frames import Frame as WireFrame
 from websockets.frames import Opcode
 
@@ -158,3 +162,32 @@ def test_a_presence_the_codec_has_no_form_for_is_skipped() -> None:
     outbox.presence(Wire.of(EventCodec().encode({"type": "presence", "viewers": 2, "controllers": 0})), (2, 0))
     assert messages(outbox.next(frame, cache))[0] == ["size", 20, 5]
     assert outbox.presence_counts == (2, 0)  # counted as sent: no presence is queued again for the same counts
+
+
+class PlayerCodec(EventCodec):
+    """A format whose clients only watch (as asciinema-player's)."""
+
+    subprotocol = "test.player.v1"
+    one_way = True
+
+
+class RegistersPlayerCodec:
+    @hookimpl
+    def register_codecs(self, register: Any) -> None:
+        register(PlayerCodec())
+
+
+def test_one_way_is_every_codec_one_way_and_never_an_empty_list() -> None:
+    assert one_way([PlayerCodec(), PlayerCodec()])
+    assert not one_way([PlayerCodec(), JsonCodec()]) and not one_way([EventCodec()]) and not one_way([])
+
+
+def test_a_display_with_only_one_way_codecs_offers_its_player_page_and_no_control_link() -> None:
+    reset_registry(load_registry(extra_plugins=[("player-codec", RegistersPlayerCodec())]))
+    try:
+        alone = HubDisplay(port=0, codecs=["test.player.v1"], control_token=CONTROL_TOKEN)
+        assert alone.controller_url is None and alone.url == "http://127.0.0.1:0/player"
+        mixed = HubDisplay(port=0, codecs=["test.player.v1", "glyphcast.json.v1"], control_token=CONTROL_TOKEN)
+        assert mixed.controller_url == f"http://127.0.0.1:0/#control={CONTROL_TOKEN}" and mixed.url.endswith(":0/")
+    finally:
+        reset_registry()

@@ -250,6 +250,31 @@ def test_origin_is_never_compared_with_the_host_header() -> None:
     assert _status(rebinding) == 421
 
 
+def probe(referer: str, *, upgrading: bool = False) -> Handshake:
+    """What the viewer sends to ask why its handshake was refused: a plain GET of the WebSocket path,
+    no Origin (a browser's fetch from its own site has none), its page's origin as the Referer."""
+    headers = (("Referer", referer), *((("Upgrade", "websocket"),) if upgrading else ()))
+    return upgrade(headers=headers)
+
+
+def test_a_plain_get_of_the_websocket_path_is_judged_by_its_referers_origin() -> None:
+    policy = Policy(port=PORT, public_url="https://example.org/")
+    refused = policy.admit(probe("https://example.org:8443/"), "127.0.0.1", 0.0)
+    assert isinstance(refused, Refusal) and refused.status == 403 and refused.log_key == "origin"
+    assert refused.reason.startswith("origin 'https://example.org:8443' is not allowed: ")
+    assert "public_url" in refused.reason
+    for page in ("https://example.org/", f"http://127.0.0.1:{PORT}/s/talk/"):
+        assert policy.admit(probe(page), "127.0.0.1", 0.0) == Admission(VIEWER)
+
+
+def test_a_real_upgrade_is_judged_by_its_origin_alone_and_a_junk_referer_by_nothing() -> None:
+    policy = Policy(port=PORT)
+    assert policy.admit(probe("http://evil.example/", upgrading=True), "127.0.0.1", 0.0) == Admission(VIEWER)
+    assert policy.admit(probe("not a url"), "127.0.0.1", 0.0) == Admission(VIEWER)
+    both = upgrade(origin=f"http://127.0.0.1:{PORT}", headers=(("Referer", "http://evil.example/"),))
+    assert policy.admit(both, "127.0.0.1", 0.0) == Admission(VIEWER)  # a browser's Origin is the truth
+
+
 def test_origin_of_normalizes() -> None:
     assert origin_of("HTTPS://Example.COM:443/x?y#z") == "https://example.com"
     assert origin_of("http://[::1]:8765/") == "http://[::1]:8765"

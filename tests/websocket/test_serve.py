@@ -14,6 +14,7 @@ import secrets
 import signal
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -123,3 +124,27 @@ def test_a_control_token_file_for_a_stream_that_does_not_exist_is_refused(tmp_pa
     result = serve("--stream", "a=demo", "--control-token-file", f"typo={tmp_path / 'x'}", "--duration", "5")
     assert result.returncode == 2
     assert "--control-token-file names no --stream: typo (the streams are a)" in one_line(result)
+
+
+def test_serve_prints_the_address_that_lists_its_streams_and_it_does() -> None:
+    server = subprocess.Popen(
+        [sys.executable, "-m", "glyphcast", "serve", "--stream", "a=demo", "--stream", "b=demo", "--port", "0",
+         "--duration", "30"],
+        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL, text=True, env=cli_env(),
+    )
+    assert server.stderr is not None
+    try:
+        printed = ""
+        while "listed at" not in printed:
+            line = server.stderr.readline()
+            assert line, f"glyphcast serve exited: {printed}"
+            printed += line
+        index = re.search(r"glyphcast: websocket: the streams are listed at (http://127\.0\.0\.1:\d+/)\n", printed)
+        assert index, printed
+        with urllib.request.urlopen(index[1], timeout=10) as response:
+            page = response.read().decode()
+        assert 's/a/">a</a>' in page and 's/b/">b</a>' in page, page
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=20)
+        server.stderr.close()

@@ -12,13 +12,14 @@ export { WebSocket };
 
 export class TestHub {
   /**
-   * @param {{codecs?: string[], refuseUpgrade?: number | null,
+   * @param {{codecs?: string[], refuseUpgrade?: number | null, deflate?: boolean,
    *          http?: (request: import("node:http").IncomingMessage, response: import("node:http").ServerResponse) => void}} options
    *   codecs: the subprotocols the hub accepts (it takes the client's first one of them);
    *   refuseUpgrade: answer every upgrade with this HTTP status instead;
-   *   http: answers plain HTTP requests (default: 404).
+   *   http: answers plain HTTP requests (default: 404);
+   *   deflate: accept permessage-deflate (glyphcast's hub does, by default).
    */
-  constructor({ codecs = ["glyphcast.json.v1"], refuseUpgrade = null, http = null } = {}) {
+  constructor({ codecs = ["glyphcast.json.v1"], refuseUpgrade = null, http = null, deflate = false } = {}) {
     this.codecs = codecs;
     this.refuseUpgrade = refuseUpgrade;
     /** Every plain HTTP request: {url, headers}. */
@@ -29,6 +30,7 @@ export class TestHub {
     this._arrived = [];
     this._wss = new WebSocketServer({
       noServer: true,
+      perMessageDeflate: deflate,
       handleProtocols: (offered) => [...offered].find((p) => this.codecs.includes(p)) ?? false,
     });
     this._server = createServer((request, response) => {

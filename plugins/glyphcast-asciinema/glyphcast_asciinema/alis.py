@@ -98,6 +98,8 @@ class AlisCodec:
     deltas = True
     #: A resize is a Resize event (timed from the session's frame), not a new Init.
     resize_deltas = True
+    #: asciinema-player sends nothing: nobody controls a stream through ALiS.
+    one_way = True
 
     def __init__(self, timeline: Timeline | None = None) -> None:
         self.timeline = timeline or Timeline()

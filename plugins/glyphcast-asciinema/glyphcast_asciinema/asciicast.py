@@ -61,6 +61,8 @@ class _AsciicastCodec:
     deltas = True
     #: A resize is an ``r`` event plus a repaint, not a keyframe.
     resize_deltas = True
+    #: asciinema-player sends nothing: nobody controls a stream through asciicast.
+    one_way = True
 
     def __init__(self, timeline: Timeline | None = None) -> None:
         self.timeline = timeline or Timeline()

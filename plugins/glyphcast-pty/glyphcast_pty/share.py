@@ -12,7 +12,14 @@ import os
 import shutil
 import sys
 
-from glyphcast.commandline import UsageError, non_negative_float, positive_float, size_arg
+from glyphcast.commandline import (
+    UsageError,
+    add_address_options,
+    non_negative_float,
+    positive_float,
+    size_arg,
+    with_address,
+)
 from glyphcast.options import parse_spec
 from glyphcast.play import play
 from glyphcast.plugins import get_registry
@@ -33,7 +40,7 @@ EXAMPLES = """\
 examples:
   glyphcast share -- bash                        your shell, to the browser viewer on :8765
   glyphcast share --display websocket --display record:path=session.cast -- vim notes.txt
-  glyphcast share --display websocket:port=9000,control=false -- htop    nobody may type into it
+  glyphcast share --port 9000 --display websocket:control=false -- htop    on port 9000; nobody may type into it
 """
 SIZE_HELP = (
     "the stream's size when stdin is not a terminal (default 80x24); from a terminal, the stream "
@@ -48,6 +55,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("--display", action="append", metavar="NAME[:k=v,...]",
                         help="where to show it; repeat for several (default: websocket, the browser viewer)")
+    add_address_options(parser)
     parser.add_argument("--size", type=size_arg, metavar="WxH", help=SIZE_HELP)
     parser.add_argument("--fps", type=positive_float, default=30.0,
                         help="at most this many frames per second (default 30); a quiet screen is shown at once")
@@ -63,9 +71,10 @@ def run(args: argparse.Namespace) -> int:
     command = args.program[1:] if args.program[:1] == ["--"] else args.program
     if not command:
         raise UsageError("share needs a program to run: glyphcast share -- COMMAND [ARGS...]")
+    registry = get_registry()
     if args.display:
         displays = args.display
-    elif "websocket" in get_registry().displays:
+    elif "websocket" in registry.displays:
         displays = ["websocket"]
     else:
         raise UsageError("share shows the program in browsers with glyphcast-websocket, which is not installed: "
@@ -73,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
     if any(parse_spec(spec)[0] == "terminal" for spec in displays):
         raise UsageError("the terminal display would draw over the program you are using in this terminal; "
                          "share with --display websocket (the default) or record:path=FILE")
+    displays = with_address(displays, registry, args.host, args.port)
     from_terminal = sys.stdin.isatty()
     if from_terminal and args.size is not None:
         raise UsageError("--size does not apply when sharing from a terminal: the stream has your window's size "

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from glyphcast.commandline import add_run_options, listing, non_negative_float, positive_float
+from glyphcast.commandline import add_run_options, listing, non_negative_float, positive_float, with_address
 from glyphcast.play import default_displays, play
 from glyphcast.plugins import get_registry
 
@@ -28,6 +28,7 @@ EXAMPLES = """\
 examples:
   glyphcast replay demo.cast --display terminal
   glyphcast replay talk.cast --speed 2 --idle-time-limit 1 --loop
+  glyphcast replay talk.cast --port 9000          to the browser viewer on port 9000
 """
 
 
@@ -56,9 +57,10 @@ def run(args: argparse.Namespace) -> int:
         options["loop"] = True
     if args.idle_time_limit is not None:
         options["idle_time_limit"] = args.idle_time_limit
+    registry = get_registry()
     return play(
         "replay",
-        args.display or default_displays(),
+        with_address(args.display or default_displays(registry), registry, args.host, args.port),
         size=args.size,
         fps=args.fps,
         frames=args.frames,

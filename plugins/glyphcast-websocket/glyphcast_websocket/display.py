@@ -15,11 +15,13 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from glyphcast import ClientInfo, Codec, DisplayError, FrameDisplay, get_registry
+from glyphcast.codec import one_way
 from glyphcast.frame import Frame
 from glyphcast.logs import escape
 from glyphcast.protocol import ProducerState
 
 from glyphcast_websocket import registry
+from glyphcast_websocket.hosts import address_users_open
 from glyphcast_websocket.options import DEFAULT_HOST, DEFAULT_PORT, spell_out_settings
 from glyphcast_websocket.room import MAIN, Room, check_name
 from glyphcast_websocket.server import Hub
@@ -176,17 +178,20 @@ class HubDisplay(FrameDisplay):
         """The viewer's address, e.g. ``http://127.0.0.1:8765/`` (the bound port once started).
 
         ``public_url`` when set (behind a reverse proxy); with a view token, it
-        carries it in the fragment, which browsers never send to a server.
+        carries it in the fragment, which browsers never send to a server. With
+        only one-way codecs (``websocket-alis``), the stream's ``player`` page:
+        those formats are asciinema-player's, which glyphcast's viewer does not read.
         """
-        base = self.page_url
+        base = f"{self.page_url.rstrip('/')}/player" if one_way(self.codecs) else self.page_url
         return f"{base}#token={self.settings.token}" if self.settings.token else base
 
     @property
     def page_url(self) -> str:
-        """The stream's page without a token: ``public_url`` (behind a proxy) or :attr:`local_url`, then
+        """The stream's page without a token: the address users open
+        (:func:`~glyphcast_websocket.hosts.address_users_open`: ``public_url`` behind a proxy), then
         ``s/NAME/`` for a named stream, and for the main stream too while the port carries others
         (``/`` then lists them)."""
-        base = self.settings.public_url or self.local_url
+        base = address_users_open(self.local_url, self.settings.allowed_hosts, self.settings.public_url)
         hub = self.hub
         if self.stream == MAIN and (hub is None or len(hub.rooms) < 2):
             return base
@@ -201,12 +206,13 @@ class HubDisplay(FrameDisplay):
 
     @property
     def controller_url(self) -> str | None:
-        """The viewer's address with the control token in the fragment; None when nobody may control.
+        """The viewer's address with the control token in the fragment; None when nobody may control
+        (no control token, or only one-way codecs, whose players send nothing).
 
         Whoever opens it can type into the stream: share it only with them.
         """
         token = self.settings.control_token
-        return f"{self.page_url}#control={token}" if token else None
+        return f"{self.page_url}#control={token}" if token and not one_way(self.codecs) else None
 
     @property
     def ws_url(self) -> str:

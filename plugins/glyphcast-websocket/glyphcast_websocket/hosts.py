@@ -189,3 +189,31 @@ def origin_allowed(
     if public_url:
         listed.add(origin_of(public_url))
     return normalized in listed or served_origin(origin.strip(), bind_host, port, allowed_hosts)
+
+
+def address_users_open(local_url: str, allowed_hosts: Iterable[str], public_url: str = "") -> str:
+    """The address to give users, from the one the server listens on (``local_url``, ``http(s)://host:port/``).
+
+    ``public_url`` when set (behind a reverse proxy: the proxy's address). Else,
+    when users must name the server, the first host name in ``allowed_hosts``
+    (not a ``*`` pattern) with the server's port: under TLS its certificate is
+    for that name, not for 127.0.0.1, and bound beyond loopback its address is
+    not one users type. Else ``local_url`` itself.
+    """
+    if public_url:
+        return public_url
+    parts = urlsplit(local_url)
+    tls = parts.scheme == "https"
+    bound = parts.hostname or ""
+    if not tls and is_loopback(bound):
+        return local_url
+    for entry in allowed_hosts:
+        parsed = split_host(entry) if "*" not in entry else None
+        if parsed is None:
+            continue
+        name, port = parsed
+        port = port or parts.port
+        host = f"[{name}]" if ":" in name else name
+        shown = "" if port is None or port == DEFAULT_PORTS[parts.scheme] else f":{port}"
+        return f"{parts.scheme}://{host}{shown}/"
+    return local_url

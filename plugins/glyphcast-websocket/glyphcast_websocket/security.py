@@ -33,6 +33,11 @@ before the next is looked at):
    (``?token=``) => 403 telling the client to use the URL fragment or an
    ``Authorization: Bearer`` header.
 4. Upgrades: ``Origin`` (:func:`~glyphcast_websocket.hosts.origin_allowed`) => 403.
+   A plain GET of the WebSocket path (no ``Upgrade``) without an ``Origin`` is
+   judged by the origin of its ``Referer`` instead: a browser sends no
+   ``Origin`` when a page fetches from its own site, and the viewer, asking why
+   its handshake was refused, sends its page's origin there (``referrerPolicy:
+   "origin"``), so the answer names the origin the handshake carried.
 5. Upgrades: more than one token, or a token that is not valid base64url => 400.
 6. Upgrades: the token is compared (constant time) with the control and view
    tokens. The right one is never throttled. No token while a view token is
@@ -255,11 +260,14 @@ class Policy:
             )
         origins = request.get_all("Origin")
         origin = origins[0] if origins else None
+        if not origins and not _upgrading(request):
+            origin = _referer_origin(request)
         if len(origins) > 1 or not self.accepts_origin(origin):
             return Refusal(
                 403,
-                f"origin {quote(origin or '')} is not allowed: open the viewer from this server, "
-                "or start it with allow_origin=<origin>",
+                f"origin {quote(origin or '')} is not allowed: open the viewer from an address this server "
+                "serves (behind a proxy: public_url, the address users open, with its port unless it is "
+                "443/80), or start it with allow_origin=<origin>",
                 "origin",
             )
         try:
@@ -293,6 +301,16 @@ class Policy:
                 (("Retry-After", str(FULL_RETRY_AFTER)),),
             )
         return Admission(role, client=client)
+
+
+def _upgrading(request: Handshake) -> bool:
+    return any("websocket" in value.lower() for value in request.get_all("Upgrade"))
+
+
+def _referer_origin(request: Handshake) -> str | None:
+    """The origin of the request's one ``Referer``; None without one, or one that names no http(s) origin."""
+    referers = request.get_all("Referer")
+    return origin_of(referers[0]) if len(referers) == 1 else None
 
 
 __all__ = ["CONTROLLER", "CONTROLLER_SLOTS", "VIEWER", "Policy"]

@@ -20,7 +20,7 @@ import threading
 from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from glyphcast import open_displays
 from glyphcast.commandline import (
@@ -29,10 +29,13 @@ from glyphcast.commandline import (
     EXIT_OK,
     EXIT_TERMINATED,
     UsageError,
+    add_address_options,
     listing,
     positive_float,
     size_arg,
+    with_address,
 )
+from glyphcast.logs import escape
 from glyphcast.options import bind_options, option_names, parse_spec
 from glyphcast.play import (
     Terminated,
@@ -63,7 +66,7 @@ control them all."""
 EXAMPLES = """\
 examples:
   glyphcast serve --stream demo=demo --stream talk=replay:path=talk.cast
-  glyphcast serve --stream a=demo:seed=1 --stream b=demo:seed=2 --display websocket:port=9000
+  glyphcast serve --stream a=demo:seed=1 --stream b=demo:seed=2 --port 9000
   glyphcast serve --stream a=demo --stream b=demo --control-token-file a=a.token --control-token-file b=b.token
 """
 
@@ -93,6 +96,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="a stream and its source (NAME: a-z, 0-9, - and _); repeat for each stream")
     parser.add_argument("--display", action="append", metavar="NAME[:k=v,...]",
                         help="where every stream is served (default: websocket); each stream gets stream=NAME")
+    add_address_options(parser)
     parser.add_argument("--control-token-file", action="append", type=parse_token_file, default=[],
                         metavar="NAME=PATH", help="stream NAME's control token, on the first line of PATH "
                         "(default: a random one per stream, printed with its stream's control link)")
@@ -102,7 +106,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    return serve(args.stream, args.display or ["websocket"], size=args.size, fps=args.fps, duration=args.duration,
+    displays = with_address(args.display or ["websocket"], get_registry(), args.host, args.port)
+    return serve(args.stream, displays, size=args.size, fps=args.fps, duration=args.duration,
                  control_token_files=dict(args.control_token_file))
 
 
@@ -186,6 +191,7 @@ def serve(
             for i, attached in enumerate(stream.displays):
                 if parse_spec(display_specs[i])[1].get("port") == "0":
                     bound[i]["port"] = getattr(attached.display, "port", 0)
+        _print_index(lanes, err)
         with ExitStack() as controls:
             for name, source, stream in lanes:
                 runner = Runner(source, stream, fps=fps)
@@ -212,6 +218,20 @@ def serve(
             stream.cleanup()
         signal.signal(signal.SIGTERM, previous)
     return code
+
+
+def _print_index(lanes: Sequence[tuple[str, Source, Stream]], err: TextIO) -> None:
+    """Where each server lists its streams (its ``/``, under which every stream has its page), once per server."""
+    shown: set[str] = set()
+    for name, _, stream in lanes:
+        for attached in stream.displays:
+            page = getattr(attached.display, "page_url", None)
+            if not isinstance(page, str):
+                continue
+            index = page.removesuffix(f"s/{name}/")
+            if index not in shown:
+                shown.add(index)
+                print(f"glyphcast: {attached.name}: the streams are listed at {escape(index)}", file=err, flush=True)
 
 
 def _own_token(display_spec: str, path: Path | None) -> dict[str, Any]:
