@@ -9,8 +9,7 @@ dropped whole: half a paste, or half an escape sequence, would be worse than non
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
+from glyphcast.clock import MONOTONIC, Clock
 
 #: Sustained bytes per second: far above typing, enough for a few pastes a second.
 DEFAULT_RATE = 8 * 1024
@@ -26,7 +25,7 @@ class InputBudget:
         self,
         rate: float = DEFAULT_RATE,
         burst: float = DEFAULT_BURST,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Clock = MONOTONIC,
     ) -> None:
         if not rate > 0 or not burst > 0:
             raise ValueError(f"input rate and burst must be positive, not {rate} and {burst}")
@@ -34,10 +33,10 @@ class InputBudget:
         self.burst = burst
         self.clock = clock
         self._tokens = burst
-        self._at = clock()
+        self._at = clock.now()
 
     def take(self, size: int) -> bool:
-        now = self.clock()
+        now = self.clock.now()
         self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
         self._at = now
         if size > self._tokens:
@@ -49,7 +48,7 @@ class InputBudget:
 class DropReport:
     """Says what was dropped at most once per ``interval`` seconds: one clear line, not one per message."""
 
-    def __init__(self, interval: float = 5.0, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, interval: float = 5.0, clock: Clock = MONOTONIC) -> None:
         self.interval = interval
         self.clock = clock
         self._next = -float("inf")
@@ -60,7 +59,7 @@ class DropReport:
         """Count one dropped message of ``size`` bytes; (messages, bytes) since the last report when one is due."""
         self.messages += 1
         self.size += size
-        now = self.clock()
+        now = self.clock.now()
         if now < self._next:
             return None
         self._next = now + self.interval
