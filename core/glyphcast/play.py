@@ -14,7 +14,6 @@ import logging
 import shutil
 import signal
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -23,6 +22,7 @@ from typing import Any, TextIO
 
 from glyphcast import open_displays
 from glyphcast.clients import ClientInfo
+from glyphcast.clock import MONOTONIC, Clock
 from glyphcast.commandline import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -129,12 +129,13 @@ def play(
     duration: float | None,
     source_options: dict[str, Any] | None = None,
     linger: float | None = 0.0,
+    clock: Clock = MONOTONIC,
 ) -> int:
     """Play one source on displays and return the exit status: open everything, run, clean up whatever happens.
 
     When the source ends by itself, displays are told (viewers get ``end``) and
-    keep serving the last screen for ``linger`` seconds (None: until Ctrl-C
-    when interactive); the exit status is then the source's ``exit_status``.
+    keep serving the last screen for ``linger`` seconds of ``clock`` (None:
+    until Ctrl-C when interactive); the exit status is then the source's ``exit_status``.
     Ctrl-C exits 130, SIGTERM 143, a display that cannot start 1; a bad name
     or option raises before anything starts.
     """
@@ -174,7 +175,7 @@ def play(
                 status.finish(stats)
                 status = None
             code = end_stream(source, stream)
-            _linger(stream, linger, err)
+            _linger(stream, linger, err, clock)
     except KeyboardInterrupt:
         code = EXIT_INTERRUPTED
     except Terminated:
@@ -217,7 +218,7 @@ def _serves_viewers(stream: Stream) -> bool:
     return any(getattr(a.display, "url", None) for a in stream.displays if a.active)
 
 
-def _linger(stream: Stream, linger: float | None, err: TextIO) -> None:
+def _linger(stream: Stream, linger: float | None, err: TextIO, clock: Clock) -> None:
     """After an end, keep serving the last screen to late viewers: ``linger`` seconds, or (None) until
     Ctrl-C when interactive. Ctrl-C or SIGTERM while lingering is the normal way out."""
     if not _serves_viewers(stream):
@@ -231,7 +232,7 @@ def _linger(stream: Stream, linger: float | None, err: TextIO) -> None:
     if linger <= 0:
         return
     try:
-        threading.Event().wait(None if linger == float("inf") else linger)
+        clock.wait(None if linger == float("inf") else linger)
     except (KeyboardInterrupt, Terminated):
         return
 
