@@ -31,12 +31,19 @@ from glyphcast.commandline import (
     MAX_SIDE,
     UsageError,
 )
-from glyphcast.display import DisplayError
+from glyphcast.display import ControllableDisplay, DisplayError, ServingDisplay
 from glyphcast.hookspecs import hookimpl
 from glyphcast.options import OptionError, option_names, parse_spec
 from glyphcast.plugins import Registry, get_registry, open_source
 from glyphcast.runner import Runner, RunStats
-from glyphcast.source import Source
+from glyphcast.source import (
+    ClosableSource,
+    EndingSource,
+    ExitingSource,
+    Source,
+    TerminalSource,
+    WritableSource,
+)
 from glyphcast.stream import Stream
 
 log = logging.getLogger("glyphcast")
@@ -159,7 +166,7 @@ def play(
     # So does a shared program (glyphcast share): its owner is using it in this terminal.
     draws_here = (
         any(name == "terminal" for name in (a.name for a in stream.displays)) and sys.stdout.isatty()
-    ) or bool(getattr(source, "draws_on_terminal", False))
+    ) or (isinstance(source, TerminalSource) and source.draws_on_terminal)
     status = StatusLine(stream, err) if err.isatty() and not draws_here else None
     previous = signal.signal(signal.SIGTERM, raise_terminated)
     code = EXIT_OK
@@ -209,13 +216,13 @@ def start_displays(stream: Stream, width: int, height: int, err: TextIO) -> bool
 def end_stream(source: Source, stream: Stream) -> int:
     """The source ended by itself: viewers are told why (they stop instead of reconnecting to nothing);
     the source's exit status (a shared program's) is the run's."""
-    stream.end(getattr(source, "end_reason", None) or "the source ended")
-    exit_status = getattr(source, "exit_status", None)
+    stream.end((source.end_reason if isinstance(source, EndingSource) else None) or "the source ended")
+    exit_status = source.exit_status if isinstance(source, ExitingSource) else None
     return exit_status if isinstance(exit_status, int) else EXIT_OK
 
 
 def _serves_viewers(stream: Stream) -> bool:
-    return any(getattr(a.display, "url", None) for a in stream.displays if a.active)
+    return any(isinstance(a.display, ServingDisplay) and a.display.url for a in stream.displays if a.active)
 
 
 def _linger(stream: Stream, linger: float | None, err: TextIO, clock: Clock) -> None:
@@ -245,8 +252,8 @@ class _ClientControls:
     def __init__(self, runner: Runner, stream: str | None = None) -> None:
         self.runner = runner
         self.stream = stream
-        write = getattr(runner.source, "write", None)
-        self.write: Callable[[str], Any] | None = write if callable(write) else None
+        source = runner.source
+        self.write: Callable[[str], None] | None = source.write if isinstance(source, WritableSource) else None
 
     def _ours(self, client: ClientInfo) -> bool:
         return self.stream is None or client.stream == self.stream
@@ -278,19 +285,18 @@ def controlled_by_clients(runner: Runner, stream: str | None = None) -> Iterator
 
 def close_source(source: Source) -> None:
     """Call the source's ``close()`` if it has one (a started program is ended)."""
-    close = getattr(source, "close", None)
-    if callable(close):
-        close()
+    if isinstance(source, ClosableSource):
+        source.close()
 
 
 def _print_addresses(stream: Stream, err: TextIO) -> None:
     """Where each serving display is, and (once per link) the controller link a display offers."""
     shown: set[str] = set()
     for attached in stream.displays:
-        url = getattr(attached.display, "url", None)
-        if url:
-            print(f"glyphcast: {attached.name}: serving {url}", file=err, flush=True)
-        controller = getattr(attached.display, "controller_url", None)
+        display = attached.display
+        if isinstance(display, ServingDisplay) and display.url:
+            print(f"glyphcast: {attached.name}: serving {display.url}", file=err, flush=True)
+        controller = display.controller_url if isinstance(display, ControllableDisplay) else None
         if controller and controller not in shown:
             shown.add(controller)
             print(

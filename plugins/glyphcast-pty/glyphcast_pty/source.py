@@ -32,6 +32,13 @@ from collections.abc import Iterator, Mapping, Sequence
 
 from glyphcast import Cue
 from glyphcast.clock import MONOTONIC, Clock
+from glyphcast.source import (
+    ClosableSource,
+    EndingSource,
+    ExitingSource,
+    ResizableFromAnyThread,
+    WritableSource,
+)
 from glyphcast.vt import Screen
 
 from glyphcast_pty.budget import DEFAULT_BURST, DEFAULT_RATE, DropReport, InputBudget
@@ -88,7 +95,7 @@ def write_all(fd: int, data: bytes) -> None:
             select.select([], [fd], [])
 
 
-class PtySource:
+class PtySource(ResizableFromAnyThread, WritableSource, ClosableSource, EndingSource, ExitingSource):
     """A command in a ``width`` x ``height`` pseudo-terminal, as frames (``glyphcast run --source pty:command=...``).
 
     The program starts when the source is first iterated (after the displays,
@@ -102,6 +109,11 @@ class PtySource:
     modes the pty starts with. Controllers' :meth:`write` is metered by
     ``input_rate``/``input_burst`` (bytes per second / at once).
     """
+
+    #: How the program ended, in words ("exited with status 3"); None while it runs.
+    end_reason: str | None = None
+    #: Its exit status (128 + N when killed by signal N); None while it runs.
+    exit_status: int | None = None
 
     def __init__(
         self,
@@ -131,8 +143,8 @@ class PtySource:
         self.pacer = Pacer(fps)
         self.screen = Screen(width, height)
         self.process: PtyProcess | None = None
-        self.end_reason: str | None = None
-        self.exit_status: int | None = None
+        self.end_reason = None
+        self.exit_status = None
         self._budget = InputBudget(input_rate, input_burst, clock)
         self._drops = DropReport(clock=clock)
         # Reentrant: a signal handler (SIGWINCH -> resize) may run while this thread holds it.
