@@ -43,7 +43,7 @@ class ServingDisplay(Protocol):
     """A display that viewers open at an address (the WebSocket hub's page): ``glyphcast`` prints
     it, and after the source ended the run lingers on the last screen for them.
 
-    Optional, as are the protocols of :mod:`glyphcast.source`: checked with
+    Optional, as are the protocols of a :class:`~glyphcast.Source`: checked with
     ``isinstance``, which looks at the members' names only; name it as a base
     class for mypy to check the types.
     """

@@ -41,9 +41,10 @@ class Source(Protocol):
     size (a recording) may ignore the width and height it is offered.
 
     A source may also offer what the protocols below describe, each one
-    optional: :class:`ResizableSource`, :class:`WritableSource`,
-    :class:`ClosableSource`, :class:`EndingSource`, :class:`ExitingSource`,
-    :class:`TerminalSource`. glyphcast checks for them with ``isinstance``,
+    optional: :class:`~glyphcast.source.ResizableSource`,
+    :class:`~glyphcast.source.WritableSource`, :class:`~glyphcast.source.ClosableSource`,
+    :class:`~glyphcast.source.EndingSource`, :class:`~glyphcast.source.ExitingSource`,
+    :class:`~glyphcast.source.TerminalSource`. glyphcast checks for them with ``isinstance``,
     which looks at the members' names only: a class may simply have them, or
     name the protocols as base classes, so that mypy checks their types.
     """
