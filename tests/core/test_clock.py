@@ -82,8 +82,8 @@ def test_the_real_clock_waits_real_time_wakes_early_and_calls_back_on_a_thread()
     clock: Clock = MONOTONIC
     assert isinstance(clock, SystemClock)
     before = clock.now()
-    assert clock.wait(0.01) is False
-    assert clock.now() - before >= 0.01
+    assert clock.wait(0.05) is False
+    assert clock.now() - before >= 0.04  # a lower bound with room for the clocks' rounding
     wake = threading.Event()
     wake.set()
     assert clock.wait(60, wake) is True  # returns at once: the event is set
