@@ -27,7 +27,12 @@ from glyphcast_pty.terminal import LocalTerminal, SharedProgram
 
 CAST = Path(__file__).resolve().parents[1] / "record" / "data" / "asciinema-full-v2.cast"
 EVERY = (
-    ResizableSource, ResizableFromAnyThread, WritableSource, ClosableSource, EndingSource, ExitingSource,
+    ResizableSource,
+    ResizableFromAnyThread,
+    WritableSource,
+    ClosableSource,
+    EndingSource,
+    ExitingSource,
     TerminalSource,
 )
 
@@ -56,15 +61,27 @@ def test_each_shipped_source_is_the_protocols_of_what_it_offers(opened: list[obj
     assert all(isinstance(source, Source) for source in (demo, pty, replay, shared))
     assert offers(demo) == {"ResizableSource"}
     assert offers(pty) == {
-        "ResizableSource", "ResizableFromAnyThread", "WritableSource", "ClosableSource", "EndingSource",
+        "ResizableSource",
+        "ResizableFromAnyThread",
+        "WritableSource",
+        "ClosableSource",
+        "EndingSource",
         "ExitingSource",
     }
     assert offers(replay) == {"EndingSource"}
-    assert offers(shared) == {"WritableSource", "ClosableSource", "EndingSource", "ExitingSource", "TerminalSource"}
+    assert offers(shared) == {
+        "WritableSource",
+        "ClosableSource",
+        "EndingSource",
+        "ExitingSource",
+        "TerminalSource",
+    }
     assert shared.draws_on_terminal
 
 
-def test_the_hub_display_is_a_serving_and_controllable_display_and_the_others_are_not(opened: list[object]) -> None:
+def test_the_hub_display_is_a_serving_and_controllable_display_and_the_others_are_not(
+    opened: list[object],
+) -> None:
     hub = glyphcast.open_display("websocket", port=0, control_token="c" * 32)
     memory = glyphcast.open_display("memory")
     opened += [hub, memory]

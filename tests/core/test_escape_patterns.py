@@ -15,7 +15,10 @@ ESCAPE_REGEX_SOURCE = re.compile(r"\\(?:x1b|033)\\?\[", re.IGNORECASE)
 
 
 def shipped_sources() -> list[Path]:
-    return [*(ROOT / "core" / "glyphcast").glob("*.py"), *(ROOT / "plugins").glob("glyphcast-*/glyphcast_*/*.py")]
+    return [
+        *(ROOT / "core" / "glyphcast").glob("*.py"),
+        *(ROOT / "plugins").glob("glyphcast-*/glyphcast_*/*.py"),
+    ]
 
 
 def test_every_escape_pattern_of_core_and_the_plugins_is_declared_in_glyphcast_text() -> None:
@@ -24,7 +27,11 @@ def test_every_escape_pattern_of_core_and_the_plugins_is_declared_in_glyphcast_t
         if path == ROOT / "core" / "glyphcast" / "text.py":
             continue
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and ESCAPE_REGEX_SOURCE.search(node.value):
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and ESCAPE_REGEX_SOURCE.search(node.value)
+            ):
                 declared_elsewhere.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert len(shipped_sources()) > 50
     assert not declared_elsewhere, f"import the pattern from glyphcast.text instead: {declared_elsewhere}"

@@ -78,7 +78,9 @@ def run(**options: Any) -> int:
     return play("program", ["served"], size=(20, 2), fps=50, frames=None, duration=None, **options)
 
 
-def test_a_run_whose_source_ended_serves_its_last_screen_for_linger_seconds_then_exits_with_its_status() -> None:
+def test_a_run_whose_source_ended_serves_its_last_screen_for_linger_seconds_then_exits_with_its_status() -> (
+    None
+):
     clock = FakeClock()
     seen: dict[str, Any] = {}
 

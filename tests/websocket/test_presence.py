@@ -98,7 +98,9 @@ def test_a_slow_client_gets_only_the_newest_presence() -> None:
     codec, cache = JsonCodec(), EncodeCache()
     outbox = Outbox(codec)
     for viewers in (2, 3, 4):
-        outbox.presence(Wire.of(codec.encode({"type": "presence", "viewers": viewers, "controllers": 0})), (viewers, 0))
+        outbox.presence(
+            Wire.of(codec.encode({"type": "presence", "viewers": viewers, "controllers": 0})), (viewers, 0)
+        )
     wire = outbox.next(None, cache)
     assert wire is not None and json.loads(wire.payload)["viewers"] == 4
     assert outbox.next(None, cache) is None
@@ -126,8 +128,11 @@ def test_the_presence_decision_needs_no_loop_no_thread_no_clock_and_no_socket() 
         imported = _imports(package / f"{module}.py")
         reached = {name for name in imported if name.split(".")[0] in io or name in io}
         assert not reached, f"presence.py reaches {sorted(reached)} through {module}.py"
-        todo += [name.split(".")[1] for name in imported
-                 if name.startswith("glyphcast_websocket.") and name.split(".")[1] not in seen]
+        todo += [
+            name.split(".")[1]
+            for name in imported
+            if name.startswith("glyphcast_websocket.") and name.split(".")[1] not in seen
+        ]
 
 
 # -- a real hub, on a fake clock ------------------------------------------------------------
@@ -209,7 +214,9 @@ def test_presences_are_a_second_apart_under_a_storm_from_many_threads(open_hub: 
                 stop.set()
                 for thread in threads:
                     thread.join(10)
-            assert 1 <= len(seen) <= 4, seen  # at most once in each of the four seconds, and the counts changed
+            assert 1 <= len(seen) <= 4, (
+                seen
+            )  # at most once in each of the four seconds, and the counts changed
             assert (1, 0) not in seen, seen
         # Once everyone else is gone the counts settle on the watcher alone, then nothing more is sent.
         assert clients(display, 1)
@@ -227,8 +234,11 @@ def test_no_presence_is_sent_while_nothing_changes(open_hub: Any) -> None:
         for i in range(20):
             display.show([f"frame {i}"])
             clock.advance(INTERVAL / 2)
-        assert wait_for(lambda: display.room is not None and display.room.latest is not None
-                        and display.room.latest.seq == 20)
+        assert wait_for(
+            lambda: (
+                display.room is not None and display.room.latest is not None and display.room.latest.seq == 20
+            )
+        )
         assert {m["type"] for m in until_pong(ws)} == {"frame"}
 
 

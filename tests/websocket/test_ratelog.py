@@ -63,7 +63,9 @@ def test_keys_are_bounded(caplog: pytest.LogCaptureFixture, clock: FakeClock) ->
     assert len(log) == 10
 
 
-def test_total_lines_are_bounded_whatever_the_keys(caplog: pytest.LogCaptureFixture, clock: FakeClock) -> None:
+def test_total_lines_are_bounded_whatever_the_keys(
+    caplog: pytest.LogCaptureFixture, clock: FakeClock
+) -> None:
     log = ratelog_for(caplog, clock, max_lines=20)
     for i in range(10_000):
         log.warning(("client", i), "client %d misbehaves", i)
