@@ -13,7 +13,7 @@ import colorsys
 import random
 from collections.abc import Iterator
 
-from glyphcast.source import Cue
+from glyphcast.source import Cue, ResizableSource
 from glyphcast.text import cell_width, fit
 
 CSI = "\x1b["
@@ -55,7 +55,7 @@ def clock(frame: int, fps: float) -> str:
     return f"{minutes:02d}:{tenths // 10:02d}.{tenths % 10}"
 
 
-class DemoSource:
+class DemoSource(ResizableSource):
     """An endless animation ``width`` x ``height`` cells; ``seed`` varies its motion and colours."""
 
     def __init__(self, width: int = 80, height: int = 24, seed: int = 0, fps: float = 30.0) -> None:

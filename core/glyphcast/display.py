@@ -54,6 +54,32 @@ class ProducerDisplay(Protocol):
         """The producer is heard from ("live"), went silent ("stalled"), or cannot be reached ("reconnecting")."""
 
 
+@runtime_checkable
+class ServingDisplay(Protocol):
+    """A display that viewers open at an address (the WebSocket hub's page): ``glyphcast`` prints
+    it, and after the source ended the run lingers on the last screen for them.
+
+    Optional, as are the protocols of a :class:`~glyphcast.Source`: checked with
+    ``isinstance``, which looks at the members' names only; name it as a base
+    class for mypy to check the types.
+    """
+
+    @property
+    def url(self) -> str:
+        """Where viewers open the stream."""
+
+
+@runtime_checkable
+class ControllableDisplay(Protocol):
+    """A display that hands out a link for controllers: ``glyphcast`` prints it once, with a warning
+    to share it only with them."""
+
+    @property
+    def controller_url(self) -> str | None:
+        """A link that makes whoever opens it a controller (it carries the control token); None when
+        nobody may control the stream."""
+
+
 class FrameDisplay:
     """Base class for glyphcast's displays: the seed interface on top of ``show_frame``.
 

@@ -14,7 +14,6 @@ import logging
 import shutil
 import signal
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -23,6 +22,7 @@ from typing import Any, TextIO
 
 from glyphcast import open_displays
 from glyphcast.clients import ClientInfo
+from glyphcast.clock import MONOTONIC, Clock
 from glyphcast.commandline import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -31,12 +31,19 @@ from glyphcast.commandline import (
     MAX_SIDE,
     UsageError,
 )
-from glyphcast.display import DisplayError
+from glyphcast.display import ControllableDisplay, DisplayError, ServingDisplay
 from glyphcast.hookspecs import hookimpl
 from glyphcast.options import OptionError, option_names, parse_spec
 from glyphcast.plugins import Registry, get_registry, open_source
 from glyphcast.runner import Runner, RunStats
-from glyphcast.source import Source
+from glyphcast.source import (
+    ClosableSource,
+    EndingSource,
+    ExitingSource,
+    Source,
+    TerminalSource,
+    WritableSource,
+)
 from glyphcast.stream import Stream
 
 log = logging.getLogger("glyphcast")
@@ -129,12 +136,13 @@ def play(
     duration: float | None,
     source_options: dict[str, Any] | None = None,
     linger: float | None = 0.0,
+    clock: Clock = MONOTONIC,
 ) -> int:
     """Play one source on displays and return the exit status: open everything, run, clean up whatever happens.
 
     When the source ends by itself, displays are told (viewers get ``end``) and
-    keep serving the last screen for ``linger`` seconds (None: until Ctrl-C
-    when interactive); the exit status is then the source's ``exit_status``.
+    keep serving the last screen for ``linger`` seconds of ``clock`` (None:
+    until Ctrl-C when interactive); the exit status is then the source's ``exit_status``.
     Stopped on purpose (``frames``, ``duration``, Ctrl-C, SIGTERM), the stream
     ends too, before the displays are cleaned up (see :func:`stop_reason`).
     Ctrl-C exits 130, SIGTERM 143, a display that cannot start 1; a bad name
@@ -160,7 +168,7 @@ def play(
     # So does a shared program (glyphcast share): its owner is using it in this terminal.
     draws_here = (
         any(name == "terminal" for name in (a.name for a in stream.displays)) and sys.stdout.isatty()
-    ) or bool(getattr(source, "draws_on_terminal", False))
+    ) or (isinstance(source, TerminalSource) and source.draws_on_terminal)
     status = StatusLine(stream, err) if err.isatty() and not draws_here else None
     previous = signal.signal(signal.SIGTERM, raise_terminated)
     code = EXIT_OK
@@ -179,7 +187,7 @@ def play(
                 status = None
             ended = True
             code = end_stream(source, stream)
-            _linger(stream, linger, err)
+            _linger(stream, linger, err, clock)
         else:
             stopped = _limit_reached(stats, duration)
     except KeyboardInterrupt:
@@ -218,8 +226,8 @@ def start_displays(stream: Stream, width: int, height: int, err: TextIO) -> bool
 def end_stream(source: Source, stream: Stream) -> int:
     """The source ended by itself: viewers are told why (they stop instead of reconnecting to nothing);
     the source's exit status (a shared program's) is the run's."""
-    stream.end(getattr(source, "end_reason", None) or "the source ended")
-    exit_status = getattr(source, "exit_status", None)
+    stream.end((source.end_reason if isinstance(source, EndingSource) else None) or "the source ended")
+    exit_status = source.exit_status if isinstance(source, ExitingSource) else None
     return exit_status if isinstance(exit_status, int) else EXIT_OK
 
 
@@ -243,10 +251,10 @@ def _limit_reached(stats: RunStats, duration: float | None) -> str:
 
 
 def _serves_viewers(stream: Stream) -> bool:
-    return any(getattr(a.display, "url", None) for a in stream.displays if a.active)
+    return any(isinstance(a.display, ServingDisplay) and a.display.url for a in stream.displays if a.active)
 
 
-def _linger(stream: Stream, linger: float | None, err: TextIO) -> None:
+def _linger(stream: Stream, linger: float | None, err: TextIO, clock: Clock) -> None:
     """After an end, keep serving the last screen to late viewers: ``linger`` seconds, or (None) until
     Ctrl-C when interactive. Ctrl-C or SIGTERM while lingering is the normal way out."""
     if not _serves_viewers(stream):
@@ -260,7 +268,7 @@ def _linger(stream: Stream, linger: float | None, err: TextIO) -> None:
     if linger <= 0:
         return
     try:
-        threading.Event().wait(None if linger == float("inf") else linger)
+        clock.wait(None if linger == float("inf") else linger)
     except (KeyboardInterrupt, Terminated):
         return
 
@@ -273,8 +281,8 @@ class _ClientControls:
     def __init__(self, runner: Runner, stream: str | None = None) -> None:
         self.runner = runner
         self.stream = stream
-        write = getattr(runner.source, "write", None)
-        self.write: Callable[[str], Any] | None = write if callable(write) else None
+        source = runner.source
+        self.write: Callable[[str], None] | None = source.write if isinstance(source, WritableSource) else None
 
     def _ours(self, client: ClientInfo) -> bool:
         return self.stream is None or client.stream == self.stream
@@ -306,19 +314,18 @@ def controlled_by_clients(runner: Runner, stream: str | None = None) -> Iterator
 
 def close_source(source: Source) -> None:
     """Call the source's ``close()`` if it has one (a started program is ended)."""
-    close = getattr(source, "close", None)
-    if callable(close):
-        close()
+    if isinstance(source, ClosableSource):
+        source.close()
 
 
 def _print_addresses(stream: Stream, err: TextIO) -> None:
     """Where each serving display is, and (once per link) the controller link a display offers."""
     shown: set[str] = set()
     for attached in stream.displays:
-        url = getattr(attached.display, "url", None)
-        if url:
-            print(f"glyphcast: {attached.name}: serving {url}", file=err, flush=True)
-        controller = getattr(attached.display, "controller_url", None)
+        display = attached.display
+        if isinstance(display, ServingDisplay) and display.url:
+            print(f"glyphcast: {attached.name}: serving {display.url}", file=err, flush=True)
+        controller = display.controller_url if isinstance(display, ControllableDisplay) else None
         if controller and controller not in shown:
             shown.add(controller)
             print(

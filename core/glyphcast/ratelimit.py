@@ -8,8 +8,7 @@ control tokens that admit clients.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
+from glyphcast.clock import MONOTONIC, Clock
 
 
 class TokenBucket:
@@ -19,18 +18,18 @@ class TokenBucket:
     spends nothing, so a message is taken whole or refused whole.
     """
 
-    def __init__(self, rate: float, burst: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, rate: float, burst: float, clock: Clock = MONOTONIC) -> None:
         if not (rate >= 0 and burst > 0):
             raise ValueError(f"a rate must be 0 or more and a burst positive, not {rate} and {burst}")
         self.rate = rate
         self.burst = burst
         self.clock = clock
         self._units = burst
-        self._at = clock()
+        self._at = clock.now()
 
     def take(self, units: float = 1.0) -> bool:
         """Spend ``units`` if they fit now; False (nothing spent) if they do not."""
-        now = self.clock()
+        now = self.clock.now()
         self._units = min(self.burst, self._units + (now - self._at) * self.rate)
         self._at = now
         if units > self._units:

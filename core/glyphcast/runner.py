@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from glyphcast.protocol import ProducerState
-from glyphcast.source import Cue
+from glyphcast.source import Cue, ResizableFromAnyThread, ResizableSource
 
 log = logging.getLogger("glyphcast")
 
@@ -112,33 +112,35 @@ class Runner:
 
     @property
     def can_resize(self) -> bool:
-        """Whether the source follows a new size (it has a ``resize(width, height)`` method)."""
-        return callable(getattr(self.source, "resize", None))
+        """Whether the source follows a new size (a :class:`~glyphcast.source.ResizableSource`)."""
+        return isinstance(self.source, ResizableSource)
 
     def request_resize(self, width: int, height: int) -> bool:
         """Ask for a new size from any thread; applied after the next frame. False if the source can't.
 
-        A source whose ``resize`` may be called from any thread (``resizes_from_any_thread``, the
-        pty source: it wakes its own loop, and its next cue carries the size) is resized at once,
-        so an idle program need not print something first.
+        A source whose ``resize`` may be called from any thread (a
+        :class:`~glyphcast.source.ResizableFromAnyThread`, the pty source: it wakes its own loop,
+        and its next cue carries the size) is resized at once, so an idle program need not print
+        something first.
         """
-        if not self.can_resize:
+        source = self.source
+        if not isinstance(source, ResizableSource):
             log.warning(
                 "a controller asked for %dx%d: source %s keeps its own size, request ignored",
                 width, height, type(self.source).__name__,
             )
             return False
-        if getattr(self.source, "resizes_from_any_thread", False):
-            self.source.resize(width, height)  # type: ignore[attr-defined]
+        if isinstance(source, ResizableFromAnyThread) and source.resizes_from_any_thread:
+            source.resize(width, height)
             return True
         self._pending_size = (width, height)  # one assignment: the newest request wins
         return True
 
     def _apply_pending_resize(self) -> None:
         size, self._pending_size = self._pending_size, None
-        if size is None:
+        if size is None or not isinstance(self.source, ResizableSource):
             return
-        self.source.resize(*size)  # type: ignore[attr-defined]
+        self.source.resize(*size)
         self.target.init(size[0], size[1], reuse=True)
 
     # -- the schedule (pure) ------------------------------------------------

@@ -3,6 +3,9 @@
 Rows that come from outside the process (a Redis stream, a replayed
 recording, a program's screen) pass through :func:`clean_row` before any
 display has them: text and SGR (colours, styles) only, and a bounded length.
+
+The patterns that recognise escape sequences (:data:`SGR`, :data:`ESCAPE`,
+:data:`ANY_ESCAPE`) are declared here and nowhere else: import them.
 """
 
 from __future__ import annotations
@@ -13,8 +16,26 @@ from functools import lru_cache
 
 from wcwidth import wcwidth
 
-# CSI (colours, cursor moves) and OSC (titles, hyperlinks) sequences occupy no cells.
-ESCAPE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
+# The escape-sequence patterns of glyphcast, each declared here once (tests/core/test_escape_patterns.py
+# finds any other). Escape sequences occupy no cells.
+
+#: One SGR sequence (colours and styles: ``ESC [`` parameters ``m``), the only escape a clean row keeps.
+SGR = re.compile(r"\x1b\[[0-9;:]*m")
+#: One complete escape sequence, as a terminal reads it: a CSI (SGR, cursor moves, erases, modes);
+#: a control string (OSC titles and hyperlinks, DCS, SOS, PM, APC) up to and with its terminator;
+#: any other escape (``ESC 7``, ``ESC ( B``, ``ESC c``).
+ESCAPE = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"
+    r"|\x1b[P\]X^_][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)"
+    r"|\x1b(?:[ -/]+[0-~]|[0-OQ-WYZ\\`-~])"
+)
+#: An escape sequence as :data:`ESCAPE` has it, or as far as it goes when the text ends (or the next
+#: ESC starts) before it does; or a lone ESC. For taking escapes out of text from outside, whole.
+ANY_ESCAPE = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]?"
+    r"|\x1b[P\]X^_][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
+    r"|\x1b[ -/]*[0-~]?"
+)
 RESET = "\x1b[0m"
 
 
@@ -65,15 +86,9 @@ _UNSAFE = re.compile(f"[{_UNSAFE_CHARS}]")
 _PRINTABLE_ASCII = bytes(range(0x20, 0x7F))
 #: Deleted from a row's bytes, they turn every SGR into ``ESC [ m``.
 _SGR_PARAMETERS = b"0123456789;:"
-#: A row's pieces that are not text: group 1 is an SGR (kept), the rest is dropped. Sequences cut
-#: short (by the end of the row, or by another ESC) are dropped as far as they go.
-_NOT_TEXT = re.compile(
-    r"(\x1b\[[0-9;:]*m)"  # SGR: colours and styles
-    r"|\x1b\[[0-?]*[ -/]*[@-~]?"  # any other CSI: cursor moves, erases, queries (6n, DA), modes
-    r"|\x1b[P\]X^_][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"  # strings: OSC (title, clipboard), DCS, SOS, PM, APC
-    r"|\x1b[ -/]*[0-~]?"  # every other escape (ESC c resets the terminal), or a lone ESC
-    f"|[{_UNSAFE_CHARS}]"
-)
+#: A row's pieces that are not text: group 1 is an SGR (kept), the rest (every other escape, as far
+#: as it goes, and the unsafe characters) is dropped.
+_NOT_TEXT = re.compile(f"({SGR.pattern})|{ANY_ESCAPE.pattern}|[{_UNSAFE_CHARS}]")
 #: Characters a row may hold per cell of its width: the longest SGR a cell can need
 #: (bold, faint, italic, underline, blink, inverse, strikethrough, truecolor foreground
 #: and background is 52) plus the cell's character, with room to spare.

@@ -23,7 +23,7 @@ import avt
 from wcwidth import wcwidth
 
 from glyphcast.protocol import MAX_SIDE
-from glyphcast.text import clean_row
+from glyphcast.text import ANY_ESCAPE, SGR, clean_row
 
 Cursor = tuple[int, int]
 """(col, row), 0-based, as the wire protocol's ``cursor``."""
@@ -87,9 +87,6 @@ _SECOND_HALF = "\U0010fffd"
 _FIRST_STANDIN = chr(_STANDINS.start)
 _MAX_CLUSTER = 16  # code points kept per cluster (tmux keeps a few more bytes); the rest are dropped
 
-# Escape sequences are set aside whole, so their last character is never taken for
-# a letter with an accent: CSI, string controls (OSC, DCS, ...), the rest.
-_ESCAPE = r"\x1b\[[0-?]*[ -/]*[@-~]?|\x1b[P\]X^_][^\x07\x1b]*|\x1b[ -/]*[0-~]?"
 _PRINTABLE = r"[^\x00-\x1f\x7f-\x9f]"
 
 
@@ -122,7 +119,8 @@ def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
     zero = _zero_width()
     standins = f"{_FIRST_STANDIN}-{_SECOND_HALF}"
     needs = re.compile(f"[{zero}{standins}]")
-    escapes = re.compile(f"({_ESCAPE})")
+    # Escape sequences are set aside whole, so their last character is never taken for a letter with an accent.
+    escapes = re.compile(f"({ANY_ESCAPE.pattern})")
     cluster = re.compile(f"([{standins}])|({_PRINTABLE}?)((?:[{zero}]|(?<=\u200d){_PRINTABLE})+)")
     return needs, escapes, cluster
 
@@ -342,12 +340,11 @@ class Screen:
         return [_strip_sgr(render_line(line, self._clusters.cluster)).rstrip() for line in self._vt.view()]
 
 
-_SGR = re.compile(r"\x1b\[[0-9;]*m")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _strip_sgr(row: str) -> str:
-    return _SGR.sub("", row)
+    return SGR.sub("", row)
 
 
 def _check_size(width: int, height: int) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from glyphcast.text import strip_ansi
 from glyphcast_websocket import testing
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,8 +31,6 @@ VIEWER_DIR = ROOT / "plugins" / "glyphcast-websocket" / "glyphcast_websocket" / 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM = os.environ.get("GLYPHCAST_CHROMIUM", "/usr/bin/chromium")
 IN_CI = os.environ.get("CI", "").lower() == "true"
-
-SGR = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
 
 
 def unavailable(reason: str) -> None:
@@ -44,7 +42,7 @@ def unavailable(reason: str) -> None:
 
 def plain(line: str) -> str:
     """A row as xterm's translateToString(true) gives it back: no escapes, right-trimmed."""
-    return SGR.sub("", line).rstrip()
+    return strip_ansi(line).rstrip()
 
 
 def free_port() -> int:

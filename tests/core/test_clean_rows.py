@@ -8,17 +8,14 @@ keystrokes (CSI 6n, DA), no cursor moves, no resets, no bidi overrides.
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from glyphcast import vt
 from glyphcast.paint import paint_rows
 from glyphcast.protocol import MAX_SIDE
-from glyphcast.text import ROW_CHARS_PER_CELL, clean_row, clean_text, is_clean, max_row_chars
+from glyphcast.text import ROW_CHARS_PER_CELL, SGR, clean_row, clean_text, is_clean, max_row_chars
 from hypothesis import given
 from hypothesis import strategies as st
 
-SGR = re.compile(r"\x1b\[[0-9;:]*m")
 BIDI = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 
 

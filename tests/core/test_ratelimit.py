@@ -3,27 +3,20 @@
 from __future__ import annotations
 
 import pytest
+from glyphcast.clock import FakeClock
 from glyphcast.ratelimit import TokenBucket
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_a_burst_is_allowed_then_the_rate_refills_it() -> None:
-    clock = Clock()
+    clock = FakeClock()
     bucket = TokenBucket(rate=50, burst=100, clock=clock)
     assert sum(bucket.take() for _ in range(150)) == 100
-    clock.now = 0.1  # 5 come back in 100 ms
+    clock.advance(0.1)  # 5 come back in 100 ms
     assert sum(bucket.take() for _ in range(20)) == 5
 
 
 def test_a_take_larger_than_what_is_left_is_refused_whole_and_spends_nothing() -> None:
-    clock = Clock()
+    clock = FakeClock()
     bucket = TokenBucket(rate=10, burst=100, clock=clock)
     assert bucket.take(60)
     assert not bucket.take(50)
@@ -32,16 +25,16 @@ def test_a_take_larger_than_what_is_left_is_refused_whole_and_spends_nothing() -
 
 
 def test_the_bucket_never_holds_more_than_its_burst() -> None:
-    clock = Clock()
+    clock = FakeClock()
     bucket = TokenBucket(rate=1000, burst=10, clock=clock)
-    clock.now = 60.0
+    clock.advance(60.0)
     assert bucket.take(10) and not bucket.take(1)
 
 
 def test_a_rate_of_zero_never_refills() -> None:
-    clock = Clock()
+    clock = FakeClock()
     bucket = TokenBucket(rate=0, burst=2, clock=clock)
-    clock.now = 1e6
+    clock.advance(1e6)
     assert [bucket.take() for _ in range(3)] == [True, True, False]
 
 

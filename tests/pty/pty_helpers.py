@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import errno
 import os
-import re
 import select
 import shutil
 import subprocess
@@ -18,10 +17,10 @@ from typing import Any
 
 import pytest
 from glyphcast import Cue
+from glyphcast.text import SGR
 from glyphcast_pty.process import PtyProcess
 
 ROOT = Path(__file__).resolve().parents[2]
-SGR = re.compile(r"\x1b\[[0-9;:]*m")
 
 Screen = list[str]
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
 import math
 from typing import Any
 
@@ -22,7 +21,6 @@ from glyphcast_websocket.credentials import extract_token as _extract_token
 from glyphcast_websocket.decisions import Admission, Handshake, Refusal
 from glyphcast_websocket.hosts import host_allowed, origin_of, split_host
 from glyphcast_websocket.pages import CSP_BASE
-from glyphcast_websocket.ratelog import RateLimitedLog
 from glyphcast_websocket.security import CONTROLLER, VIEWER, Policy
 from glyphcast_websocket.testing import CONTROL_TOKEN, VIEW_TOKEN
 from glyphcast_websocket.throttle import FailureThrottle, GuessThrottle, throttle_keys
@@ -638,104 +636,6 @@ def test_decode_raises_nothing_but_rejected(data: str | bytes) -> None:
     for codec in get_registry().codecs.values():
         with contextlib.suppress(messages.Rejected):
             messages.check(messages.decode(data, codec), "controller")
-
-
-# -- rate-limited logging -------------------------------------------------------------
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-def ratelog_for(caplog: pytest.LogCaptureFixture, clock: Clock, **options: Any) -> RateLimitedLog:
-    logger = logging.getLogger("glyphcast.test.ratelog")
-    caplog.set_level(logging.DEBUG, logger=logger.name)
-    return RateLimitedLog(logger, 10.0, clock=clock, **options)
-
-
-def lines(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [record.getMessage() for record in caplog.records]
-
-
-def test_one_line_per_key_per_interval_then_the_suppressed_count(
-    caplog: pytest.LogCaptureFixture, clock: Clock
-) -> None:
-    log = ratelog_for(caplog, clock)
-    assert log.warning("bad-token", "refused %s", "a")
-    for _ in range(999):
-        assert not log.warning("bad-token", "refused %s", "b")
-    log.warning("origin", "refused origin %s", "x")  # another key is independent
-    clock.now = 10.0
-    assert log.warning("bad-token", "refused %s", "c")
-    assert lines(caplog) == ["refused a", "refused origin x", "refused c (999 more suppressed)"]
-
-
-def test_flush_reports_the_count_when_a_burst_just_stops(
-    caplog: pytest.LogCaptureFixture, clock: Clock
-) -> None:
-    log = ratelog_for(caplog, clock)
-    for _ in range(5):
-        log.info("k", "event %d", 1)
-    clock.now = 5.0
-    assert log.flush() == 0  # interval not over
-    clock.now = 10.0
-    assert log.flush() == 1
-    assert lines(caplog) == ["event 1", "event 1 (4 more suppressed)"]
-    assert len(log) == 0  # quiet keys are forgotten
-    assert log.info("k", "event %d", 2)  # and log at once next time
-
-
-def test_keys_are_bounded(caplog: pytest.LogCaptureFixture, clock: Clock) -> None:
-    log = ratelog_for(caplog, clock, max_keys=10, max_lines=10_000)
-    for i in range(1000):
-        log.warning(("client", i), "client %d misbehaves", i)
-    assert len(log) == 10
-
-
-def test_total_lines_are_bounded_whatever_the_keys(caplog: pytest.LogCaptureFixture, clock: Clock) -> None:
-    log = ratelog_for(caplog, clock, max_lines=20)
-    for i in range(10_000):
-        log.warning(("client", i), "client %d misbehaves", i)
-    assert len(caplog.records) == 20
-    clock.now = 10.0
-    log.warning("next", "next interval")
-    assert lines(caplog)[-2:] == [
-        "(9980 more log lines suppressed: too many kinds of events at once)",
-        "next interval",
-    ]
-
-
-def test_one_traceback_per_key_per_interval(caplog: pytest.LogCaptureFixture, clock: Clock) -> None:
-    log = ratelog_for(caplog, clock)
-    for _ in range(100):
-        try:
-            raise OverflowError("boom")
-        except OverflowError:
-            log.exception("send", "could not send")
-    assert len(caplog.records) == 1 and caplog.records[0].exc_info is not None
-
-
-def test_below_the_level_nothing_is_counted(caplog: pytest.LogCaptureFixture, clock: Clock) -> None:
-    log = ratelog_for(caplog, clock)
-    caplog.set_level(logging.WARNING, logger=log.logger.name)
-    assert not log.debug("k", "quiet")
-    assert len(log) == 0
-
-
-def test_percent_signs_in_arguments_are_safe(caplog: pytest.LogCaptureFixture, clock: Clock) -> None:
-    log = ratelog_for(caplog, clock)
-    log.warning("k", "origin %s", "%s%d%n")
-    log.warning("k", "origin %s", "%s")
-    clock.now = 10.0
-    log.warning("k", "origin %s", "%(x)s")
-    assert lines(caplog) == ["origin %s%d%n", "origin %(x)s (1 more suppressed)"]
 
 
 def test_redact_hides_every_form_a_token_travels_in() -> None:

@@ -14,12 +14,16 @@ import secrets
 import signal
 import subprocess
 import sys
+import threading
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from glyphcast.clock import FakeClock
+from glyphcast.commandline import EXIT_OK
+from glyphcast_websocket.serve import serve as serve_streams
 from glyphcast_websocket.testing import connect, receive
 from websockets.exceptions import InvalidStatus
 
@@ -63,7 +67,7 @@ def serving(*args: str, streams: int, **env: str) -> Iterator[tuple[int, dict[st
         server.stderr.close()
 
 
-def role(port: int, stream: str, token: str) -> str:
+def role(port: int, stream: str, token: str | None) -> str:
     """The role the hub gives ``token`` on ``stream`` ("refused" for a 403)."""
     try:
         with connect(f"ws://127.0.0.1:{port}/s/{stream}/ws", JSON, token=token) as ws:
@@ -148,3 +152,27 @@ def test_serve_prints_the_address_that_lists_its_streams_and_it_does() -> None:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=20)
         server.stderr.close()
+
+
+def test_serve_stops_after_duration_seconds_of_its_clock_and_serves_its_streams_until_then(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """In-process, on a FakeClock that another thread advances once serve() waits on it (serve runs on
+    the main thread: it sets a SIGTERM handler)."""
+    clock = FakeClock()
+    seen: dict[str, object] = {}
+
+    def steps() -> None:
+        seen["waiting"] = clock.until(lambda c: len(c.waiting) == 1) and clock.waiting
+        printed = capsys.readouterr().err  # serve() prints where each stream is, then waits
+        port = re.search(r"serving http://127.0.0.1:(\d+)/s/a/", printed)
+        seen["roles"] = port and [role(int(port[1]), name, None) for name in ("a", "b")]
+        clock.advance(12.5)
+
+    driver = threading.Thread(target=steps, daemon=True)
+    driver.start()
+    code = serve_streams([("a", "demo"), ("b", "demo")], ["websocket:port=0"], size=(20, 5), fps=10,
+                         duration=12.5, clock=clock)
+    driver.join(5)
+    assert code == EXIT_OK
+    assert seen == {"waiting": [12.5], "roles": ["viewer", "viewer"]}

@@ -9,9 +9,7 @@ dropped whole: half a paste, or half an escape sequence, would be worse than non
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
+from glyphcast.clock import MONOTONIC, Clock
 from glyphcast.ratelimit import TokenBucket
 
 #: Sustained bytes per second: far above typing, enough for a few pastes a second.
@@ -29,7 +27,7 @@ class InputBudget(TokenBucket):
         self,
         rate: float = DEFAULT_RATE,
         burst: float = DEFAULT_BURST,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Clock = MONOTONIC,
     ) -> None:
         if not (rate > 0 and burst > 0):
             raise ValueError(f"input rate and burst must be positive, not {rate} and {burst}")
@@ -39,7 +37,7 @@ class InputBudget(TokenBucket):
 class DropReport:
     """Says what was dropped at most once per ``interval`` seconds: one clear line, not one per message."""
 
-    def __init__(self, interval: float = 5.0, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, interval: float = 5.0, clock: Clock = MONOTONIC) -> None:
         self.interval = interval
         self.clock = clock
         self._next = -float("inf")
@@ -50,7 +48,7 @@ class DropReport:
         """Count one dropped message of ``size`` bytes; (messages, bytes) since the last report when one is due."""
         self.messages += 1
         self.size += size
-        now = self.clock()
+        now = self.clock.now()
         if now < self._next:
             return None
         self._next = now + self.interval

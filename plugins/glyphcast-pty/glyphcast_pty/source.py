@@ -28,10 +28,17 @@ import select
 import shlex
 import signal
 import threading
-import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 from glyphcast import Cue
+from glyphcast.clock import MONOTONIC, Clock
+from glyphcast.source import (
+    ClosableSource,
+    EndingSource,
+    ExitingSource,
+    ResizableFromAnyThread,
+    WritableSource,
+)
 from glyphcast.vt import Screen
 
 from glyphcast_pty.budget import DEFAULT_BURST, DEFAULT_RATE, DropReport, InputBudget
@@ -88,7 +95,7 @@ def write_all(fd: int, data: bytes) -> None:
             select.select([], [fd], [])
 
 
-class PtySource:
+class PtySource(ResizableFromAnyThread, WritableSource, ClosableSource, EndingSource, ExitingSource):
     """A command in a ``width`` x ``height`` pseudo-terminal, as frames (``glyphcast run --source pty:command=...``).
 
     The program starts when the source is first iterated (after the displays,
@@ -103,6 +110,11 @@ class PtySource:
     ``input_rate``/``input_burst`` (bytes per second / at once).
     """
 
+    #: How the program ended, in words ("exited with status 3"); None while it runs.
+    end_reason: str | None = None
+    #: Its exit status (128 + N when killed by signal N); None while it runs.
+    exit_status: int | None = None
+
     def __init__(
         self,
         width: int,
@@ -116,7 +128,7 @@ class PtySource:
         modes_from: int | None = None,
         input_rate: float = DEFAULT_RATE,
         input_burst: float = DEFAULT_BURST,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Clock = MONOTONIC,
     ) -> None:
         self.argv = _argv(command)
         self.env = child_env(env)
@@ -131,8 +143,8 @@ class PtySource:
         self.pacer = Pacer(fps)
         self.screen = Screen(width, height)
         self.process: PtyProcess | None = None
-        self.end_reason: str | None = None
-        self.exit_status: int | None = None
+        self.end_reason = None
+        self.exit_status = None
         self._budget = InputBudget(input_rate, input_burst, clock)
         self._drops = DropReport(clock=clock)
         # Reentrant: a signal handler (SIGWINCH -> resize) may run while this thread holds it.
@@ -194,7 +206,7 @@ class PtySource:
     def __iter__(self) -> Iterator[Cue]:
         if self.process is not None or self._closed:
             raise RuntimeError("a pty source runs its program once")
-        self._started_at = self.clock()
+        self._started_at = self.clock.now()
         self._apply_resize()
         self.process = PtyProcess(self.argv, self.width, self.height, env=self.env, modes_from=self.modes_from)
         return self._run(self.process)
@@ -235,7 +247,7 @@ class PtySource:
                     else:
                         poller.unregister(keyboard)
                     keyboard_polled = want_keys
-            timeout = self.pacer.timeout(self.clock())
+            timeout = self.pacer.timeout(self.clock.now())
             events = poller.poll(None if timeout is None else math.ceil(timeout * 1000))
             exited = busy = False
             for fd, mask in events:
@@ -265,7 +277,7 @@ class PtySource:
                 yield from self._finish(process, decoder, pty_open)
                 return
             # Output still coming: a frame only once the change has waited an interval. Quiet: at once.
-            now = self.clock()
+            now = self.clock.now()
             if self.pacer.due_while_busy(now) if busy else self.pacer.due_when_quiet(now):
                 yield self._cue(now)
 
@@ -299,7 +311,7 @@ class PtySource:
     def _feed(self, text: str) -> None:
         self.screen.feed(text)  # in pieces the emulator's memory stays small with (glyphcast.vt)
         if text and self.screen.changed:
-            self.pacer.changed(self.clock())
+            self.pacer.changed(self.clock.now())
 
     def _send_input(self, process: PtyProcess) -> None:
         with self._lock:
@@ -324,7 +336,7 @@ class PtySource:
         if self.process is not None:
             self.process.resize(*size)
             self._size_changed = True
-            self.pacer.changed(self.clock())
+            self.pacer.changed(self.clock.now())
 
     def _cue(self, now: float) -> Cue:
         rows, cursor = self.screen.snapshot()
@@ -356,7 +368,7 @@ class PtySource:
             self.exit_status = shell_status(status)
             self.end_reason = describe_status(status)
         if self.pacer.pending:
-            yield self._cue(self.clock())
+            yield self._cue(self.clock.now())
 
     # -- end ------------------------------------------------------------------
     def close(self) -> None:

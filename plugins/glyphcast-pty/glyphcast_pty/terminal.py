@@ -22,6 +22,7 @@ from typing import Any
 
 from glyphcast import Cue
 from glyphcast.protocol import MAX_SIDE
+from glyphcast.source import ClosableSource, EndingSource, ExitingSource, TerminalSource, WritableSource
 
 from glyphcast_pty.budget import DEFAULT_RATE
 from glyphcast_pty.source import PtySource
@@ -98,7 +99,7 @@ def _on_signal(signum: int, handler: Any) -> Iterator[None]:
         signal.signal(signum, previous)
 
 
-class SharedProgram:
+class SharedProgram(TerminalSource, WritableSource, ClosableSource, EndingSource, ExitingSource):
     """``command`` in a pty, shared as a stream, used at the same time in ``terminal`` (``glyphcast share``).
 
     The stream's size is the terminal's (``width``/``height`` only when there is

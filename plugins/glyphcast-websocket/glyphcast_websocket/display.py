@@ -16,6 +16,7 @@ from typing import Any
 
 from glyphcast import ClientInfo, Codec, DisplayError, FrameDisplay, get_registry
 from glyphcast.codec import one_way
+from glyphcast.display import ControllableDisplay, ServingDisplay
 from glyphcast.frame import Frame
 from glyphcast.logs import escape
 from glyphcast.protocol import ProducerState
@@ -70,7 +71,7 @@ def _installed_codecs(wanted: Iterable[str] | None) -> list[Codec]:
     return chosen
 
 
-class HubDisplay(FrameDisplay):
+class HubDisplay(FrameDisplay, ServingDisplay, ControllableDisplay):
     """A display that streams frames to WebSocket clients through the hub on (host, port).
 
     ``show()``/``deliver()`` only schedule the frame on the hub's loop.

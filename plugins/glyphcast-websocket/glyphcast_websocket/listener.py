@@ -28,10 +28,11 @@ import errno
 import logging
 import socket
 import ssl
-import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
+
+from glyphcast.clock import MONOTONIC, Clock
 
 from glyphcast_websocket.intake import Handshakes, State, Ticket
 from glyphcast_websocket.ratelog import RateLimitedLog
@@ -67,7 +68,8 @@ class Listener(asyncio.AbstractServer):
     ``on_protocol(protocol, ticket)`` is called as each connection's protocol
     is made (before TLS): the protocol calls :meth:`settle` with its ticket when
     its handshake ends or its connection is lost. ``ratelog`` takes the
-    listener's log lines; ``dropped(reason)`` counts each dropped connection.
+    listener's log lines; ``dropped(reason)`` counts each dropped connection;
+    ``clock`` says how old a handshake is.
     """
 
     def __init__(
@@ -77,7 +79,7 @@ class Listener(asyncio.AbstractServer):
         *,
         on_protocol: Callable[[asyncio.BaseProtocol, Ticket], None] = lambda protocol, ticket: None,
         dropped: Callable[[str], None] = lambda reason: None,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Clock = MONOTONIC,
     ) -> None:
         self.handshakes = handshakes
         self.ratelog = ratelog
@@ -179,7 +181,7 @@ class Listener(asyncio.AbstractServer):
     # -- the connections' side -------------------------------------------------------
     def settle(self, ticket: Ticket) -> None:
         """``ticket``'s handshake ended or its connection is gone; start whoever waited for its place."""
-        for started in self.handshakes.settle(ticket, self._clock()):
+        for started in self.handshakes.settle(ticket, self._clock.now()):
             self._start(started)
         if not self.handshakes.full:
             self._room.set()
@@ -211,7 +213,7 @@ class Listener(asyncio.AbstractServer):
                     await asyncio.sleep(SWEEP_INTERVAL)
                 continue
             host = address[0] if isinstance(address, tuple) and address else ""
-            ticket, shed = self.handshakes.arrive(str(host), self._clock())
+            ticket, shed = self.handshakes.arrive(str(host), self._clock.now())
             ticket.io = _Io(sock)
             for victim in shed:
                 self._drop(victim, "budget")
@@ -299,7 +301,7 @@ class Listener(asyncio.AbstractServer):
             io.sock.close()  # it never started
 
     def _sweep(self) -> None:
-        late, started = self.handshakes.overdue(self._clock())
+        late, started = self.handshakes.overdue(self._clock.now())
         for ticket in late:
             self._drop(ticket, "timeout")
         for ticket in started:

@@ -14,6 +14,8 @@ import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
+from glyphcast.clock import SystemClock, Timer
+
 from glyphcast_websocket.listener import ListeningLoop
 
 log = logging.getLogger("glyphcast.websocket")
@@ -46,6 +48,17 @@ def _cancel_leftovers(loop: asyncio.AbstractEventLoop) -> None:
         task.cancel()
     if tasks:
         loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+
+
+class LoopClock(SystemClock):
+    """Real time whose timers run on the event loop they are set from: no thread per timer.
+
+    :meth:`call_later` must be called on a running loop (the hub's), and
+    calls back there.
+    """
+
+    def call_later(self, seconds: float, callback: Callable[[], object]) -> Timer:
+        return asyncio.get_running_loop().call_later(seconds, callback)
 
 
 class LoopThread:

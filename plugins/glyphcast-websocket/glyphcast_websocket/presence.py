@@ -6,18 +6,16 @@ client whose socket is full gets only the newest counts, and a client is sent
 counts only when they differ from the last ones it was given (a client that
 joins and leaves within the interval changes nothing for the others).
 
-:class:`PresenceClock` decides when, without a clock or a loop of its own;
-:class:`StreamPresence` runs it on the hub's loop with at most one timer per
-stream (none while nothing changes): never a timer per client, never polling.
+Sans-I/O: :class:`PresenceSchedule` decides when, given the time; the room
+(:meth:`.room.Room.join`) keeps at most one timer per stream on its clock
+(none while nothing changes): never a timer per client, never polling.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from glyphcast_websocket.fanout import FanOut, Session
 from glyphcast_websocket.security import CONTROLLER
 
 #: Seconds between two presence broadcasts of one stream, at least.
@@ -32,16 +30,17 @@ class Counts:
     controllers: int
 
 
-def count(sessions: Iterable[Session]) -> Counts:
+def count(roles: Iterable[str]) -> Counts:
+    """The counts of a stream whose clients have ``roles``."""
     viewers = controllers = 0
-    for s in sessions:
+    for role in roles:
         viewers += 1
-        controllers += s.info.role == CONTROLLER
+        controllers += role == CONTROLLER
     return Counts(viewers, controllers)
 
 
-class PresenceClock:
-    """When a stream's next presence broadcast is due (sans-I/O: the caller says what time it is)."""
+class PresenceSchedule:
+    """When a stream's next presence broadcast is due: the caller says what time it is (any monotonic clock)."""
 
     def __init__(self, interval: float = INTERVAL) -> None:
         self.interval = interval
@@ -63,24 +62,3 @@ class PresenceClock:
         self.due_at = None
         if sent:
             self.sent_at = now
-
-
-class StreamPresence:
-    """One stream's presence on the hub's loop: every method runs there."""
-
-    def __init__(self, fanout: FanOut, interval: float = INTERVAL) -> None:
-        self.fanout = fanout
-        self.clock = PresenceClock(interval)
-
-    def changed(self) -> None:
-        """A client joined or left the stream."""
-        loop = asyncio.get_running_loop()
-        delay = self.clock.changed(loop.time())
-        if delay is not None:
-            # Even with no delay, later in this loop iteration: joins arriving together go out as one.
-            loop.call_later(delay, self._broadcast)
-
-    def _broadcast(self) -> None:
-        counts = count(self.fanout.sessions)
-        sent = self.fanout.broadcast_presence(counts.viewers, counts.controllers)
-        self.clock.fired(asyncio.get_running_loop().time(), sent)

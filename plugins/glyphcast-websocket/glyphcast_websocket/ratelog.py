@@ -14,7 +14,8 @@ keys are remembered (the oldest forgotten first, its count flushed), and at
 most ``max_lines`` lines per interval are written across all keys; beyond that,
 lines are counted and summed up in one line when the budget returns.
 
-Time is read from ``clock`` (``time.monotonic`` by default; tests pass their own)::
+Time is read from ``clock`` (a :class:`~glyphcast.clock.Clock`: real time by default, a
+:class:`~glyphcast.clock.FakeClock` in tests)::
 
     ratelog = RateLimitedLog(logging.getLogger("glyphcast.websocket"), interval=10.0)
     ratelog.warning("bad-token", "refused a WebSocket from %s: %s", remote, reason)
@@ -25,11 +26,12 @@ from __future__ import annotations
 
 import logging
 import sys
-import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
+
+from glyphcast.clock import MONOTONIC, Clock
 
 #: Seconds between two lines for one key.
 DEFAULT_INTERVAL = 10.0
@@ -58,7 +60,7 @@ class RateLimitedLog:
         *,
         max_keys: int = DEFAULT_MAX_KEYS,
         max_lines: int = DEFAULT_MAX_LINES,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Clock = MONOTONIC,
     ) -> None:
         if interval <= 0 or max_keys < 1 or max_lines < 1:
             raise ValueError("interval must be positive; max_keys and max_lines at least 1")
@@ -68,7 +70,7 @@ class RateLimitedLog:
         self.max_lines = max_lines
         self._clock = clock
         self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
-        self._budget_since = clock()
+        self._budget_since = clock.now()
         self._budget_used = 0
         self._over_budget = 0  # lines not written because of the global budget
 
@@ -94,7 +96,7 @@ class RateLimitedLog:
         """Log now, or count it as suppressed; True if a line was written."""
         if not self.logger.isEnabledFor(level):
             return False  # below the logger's level: nothing to limit, nothing to count
-        now = self._clock()
+        now = self._clock.now()
         entry = self._entries.get(key)
         if entry is not None and now - entry.since < self.interval:
             entry.suppressed += 1
@@ -122,7 +124,7 @@ class RateLimitedLog:
         Call it periodically (the hub does, every ``interval``, on its loop): a key's
         count is otherwise written only when that key logs again.
         """
-        now = self._clock()
+        now = self._clock.now()
         written = 0
         for key, entry in list(self._entries.items()):
             if now - entry.since < self.interval:

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any
 
 from glyphcast import Codec, DisplayError, Frame
+from glyphcast.clock import Clock
 from glyphcast.handoff import LatestSlot
 from glyphcast.protocol import ProducerState, producer_state
 
@@ -26,9 +28,9 @@ from glyphcast_websocket.delivery import EncodeCache
 from glyphcast_websocket.events import HubListener, Listeners
 from glyphcast_websocket.fanout import FanOut, Session
 from glyphcast_websocket.handshake import EnabledCodecs
-from glyphcast_websocket.loopthread import LoopThread
+from glyphcast_websocket.loopthread import LoopClock, LoopThread
 from glyphcast_websocket.metrics import StreamCounters
-from glyphcast_websocket.presence import StreamPresence
+from glyphcast_websocket.presence import PresenceSchedule, count
 from glyphcast_websocket.security import Policy
 from glyphcast_websocket.session import Limits
 from glyphcast_websocket.settings import Settings
@@ -68,7 +70,9 @@ class Ended:
 class Room:
     """One stream on a hub; frames and clear/end come in from displays (any thread), O(1)."""
 
-    def __init__(self, name: str, settings: Settings, policy: Policy, thread: LoopThread) -> None:
+    def __init__(
+        self, name: str, settings: Settings, policy: Policy, thread: LoopThread, clock: Clock | None = None
+    ) -> None:
         self.name = check_name(name)
         self.settings = settings
         self.policy = policy
@@ -76,7 +80,10 @@ class Room:
         self.listeners = Listeners()
         self.codecs = EnabledCodecs()
         self.fanout = FanOut()
-        self.presence = StreamPresence(self.fanout)
+        #: What presence is paced on: real time, its timers on the hub's loop, unless a test puts
+        #: a :class:`~glyphcast.clock.FakeClock` here before clients join.
+        self.clock: Clock = clock or LoopClock()
+        self.presence = PresenceSchedule()
         self.limits = Limits(settings.rate, settings.burst)
         #: Frames handed to this room (frames shown while the loop was busy are skipped, not sent).
         self.frames = 0
@@ -175,17 +182,32 @@ class Room:
     def join(self, s: Session) -> None:
         """A client's handshake completed: it gets the newest frame, and the others the new counts."""
         self.fanout.add(s)
-        self.presence.changed()
+        self._presence_changed()
         self.counters.joined(s)
 
     def leave(self, s: Session) -> None:
         """A client's connection ended (however it ended)."""
         self.fanout.remove(s)
-        self.presence.changed()
+        self._presence_changed()
         self.counters.left(s)
 
     def broadcast_state(self, state: dict[str, Any]) -> None:
         self.fanout.broadcast_state(state)
+
+    def _presence_changed(self) -> None:
+        """The counts changed: broadcast them when :attr:`presence` says, on one timer per stream at most."""
+        delay = self.presence.changed(self.clock.now())
+        if delay == 0:
+            # Later in this loop iteration, not now: clients that join together get one presence.
+            self.thread.call(self._broadcast_presence)
+        elif delay is not None:
+            # A clock may call back on a thread of its own (a FakeClock: the test's); the counts live on the loop.
+            self.clock.call_later(delay, partial(self.thread.call, self._broadcast_presence))
+
+    def _broadcast_presence(self) -> None:
+        counts = count(s.info.role for s in self.fanout.sessions)
+        sent = self.fanout.broadcast_presence(counts.viewers, counts.controllers)
+        self.presence.fired(self.clock.now(), sent)
 
     def _take_incoming(self) -> None:
         item = self._incoming.take_nowait()

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from glyphcast import open_displays
+from glyphcast.clock import MONOTONIC, Clock
 from glyphcast.commandline import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -150,11 +151,12 @@ def serve(
     fps: float,
     duration: float | None,
     control_token_files: dict[str, Path] | None = None,
+    clock: Clock = MONOTONIC,
 ) -> int:
     """Several sources, each its own named stream on the same displays' port; the exit status.
 
     Each stream runs on a thread of its own; one that ends keeps serving its
-    last screen (with ``end``) until the server stops: Ctrl-C, SIGTERM or ``duration``.
+    last screen (with ``end``) until the server stops: Ctrl-C, SIGTERM or ``duration`` seconds of ``clock``.
     """
     names = [name for name, _ in streams]
     if len(set(names)) != len(names):
@@ -201,7 +203,7 @@ def serve(
                                                 name=f"glyphcast-stream-{name}", daemon=True))
             for thread in threads:
                 thread.start()
-            threading.Event().wait(duration)
+            clock.wait(duration)
     except KeyboardInterrupt:
         code = EXIT_INTERRUPTED
     except Terminated:
