@@ -19,6 +19,8 @@ Chromium skips; in CI (``CI=true``) it fails.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import json
 import os
 import secrets
@@ -28,7 +30,6 @@ import socket
 import ssl
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -451,46 +452,38 @@ def hello(
     trusting ``context``; ``connect_to`` is where the TCP connection goes when
     the URL's name is not in DNS (the name still goes in SNI and Host).
 
-    websockets' threaded client: Playwright's sync API keeps an event loop
-    running in this thread, so asyncio.run() is not an option here.
+    websockets' asyncio client, on an event loop of its own in a worker thread
+    (Playwright's sync API keeps an event loop running in this one). Not its
+    threaded client: that reads the TLS connection on one thread while the caller
+    writes on another, which OpenSSL forbids for one connection: about one opening
+    handshake in a few hundred lost its request that way and waited for the 101
+    forever (the TLS 1.3 session tickets a server sends after the handshake were
+    being read as the request was written; see tls_thread_race.py). asyncio reads
+    and writes a connection on its loop's thread only.
     """
     from urllib.parse import urlsplit
 
-    from websockets.sync.client import connect
+    from websockets.asyncio.client import connect
 
     parts = urlsplit(url)
-    address = connect_to or (parts.hostname or "", parts.port or 443)
-    for attempt in (1, 2):
-        sock = socket.create_connection(address, timeout=10)
-        # About one opening handshake in a few hundred through either proxy stalls inside this
-        # client: glyphcast had no connection from the proxy at all (its /metrics and open files,
-        # checked while it hung), and websockets' threaded client then waits for its reader thread
-        # forever. Shutting the connection down after the open timeout ends that wait (through a
-        # duplicate of the descriptor: TLS takes over `sock` itself); one fresh try follows.
-        spare = socket.socket(fileno=os.dup(sock.fileno()))
-        watchdog = threading.Timer(15, spare.shutdown, args=(socket.SHUT_RDWR,))
-        watchdog.start()
-        try:
-            with connect(
-                url,
-                sock=sock,
-                ssl=context,
-                server_hostname=parts.hostname,
-                subprotocols=[SUBPROTOCOL],  # type: ignore[list-item]
-                additional_headers=dict(headers or {}),
-                open_timeout=10,
-            ) as ws:
-                watchdog.cancel()
-                deadline = time.monotonic() + 10
+    host, port = connect_to or (parts.hostname or "", parts.port or 443)
+
+    async def first_hello() -> dict[str, Any]:
+        async with connect(
+            url,
+            host=host,
+            port=port,
+            ssl=context,
+            server_hostname=parts.hostname,
+            subprotocols=[SUBPROTOCOL],  # type: ignore[list-item]
+            additional_headers=dict(headers or {}),
+            open_timeout=10,
+        ) as ws:
+            async with asyncio.timeout(10):
                 while True:
-                    message = json.loads(ws.recv(timeout=max(deadline - time.monotonic(), 0.1)))
+                    message = json.loads(await ws.recv())
                     if message.get("type") == "hello":
                         return dict(message)
-        except (TimeoutError, OSError) as error:
-            if attempt == 2 or isinstance(error, ssl.SSLError):
-                raise
-            print(f"hello(): the opening handshake stalled ({error}); trying once more", file=sys.stderr)
-        finally:
-            watchdog.cancel()
-            spare.close()
-    raise AssertionError("unreachable")
+
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="hello") as pool:
+        return pool.submit(asyncio.run, first_hello()).result()

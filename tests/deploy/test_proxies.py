@@ -11,6 +11,8 @@ their token gives, whatever forwarding headers they send themselves.
 from __future__ import annotations
 
 import socket
+import ssl
+import threading
 import time
 from typing import Any
 
@@ -88,6 +90,34 @@ def test_browser_with_the_control_token_in_the_fragment_controls(deployment: Dep
 
 def test_no_token_is_a_viewer(deployment: Deployment) -> None:
     assert hello(deployment.ws_url, context=deployment.context, connect_to=("127.0.0.1", deployment.port))["role"] == "viewer"
+
+
+def test_the_wss_client_reads_and_writes_its_tls_connection_on_one_thread(deployment: Deployment) -> None:
+    """OpenSSL forbids using one TLS connection from two threads at once. websockets' threaded client
+    reads on a thread of its own while the caller writes, and now and then a TLS 1.3 session ticket
+    read at the moment the request was written swallowed the request (tls_thread_race.py): the test
+    stalled until its timeout. Every TLS read and write of hello()'s connection, handshake included,
+    is counted here by the thread it ran on."""
+    threads: set[str] = set()
+
+    def seen(method: str) -> Any:
+        def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+            threads.add(threading.current_thread().name)
+            return getattr(super(type(self), self), method)(*args, **kwargs)
+
+        return call
+
+    calls = ("do_handshake", "read", "write", "recv", "recv_into", "send", "sendall", "unwrap")
+    socket_class = type("SeenSSLSocket", (ssl.SSLSocket,), {name: seen(name) for name in calls})
+    object_class = type("SeenSSLObject", (ssl.SSLObject,), {name: seen(name) for name in calls if name in dir(ssl.SSLObject)})
+    context = deployment.context
+    context.sslsocket_class, context.sslobject_class = socket_class, object_class
+    try:
+        message = hello(deployment.ws_url, context=context, connect_to=("127.0.0.1", deployment.port))
+    finally:
+        del context.sslsocket_class, context.sslobject_class  # the class's own again
+    assert message["role"] == "viewer"
+    assert len(threads) == 1, f"one TLS connection used from threads {sorted(threads)}"
 
 
 @pytest.mark.parametrize(
