@@ -250,7 +250,9 @@ def test_one_thread_hop_per_frame_per_hub_however_many_displays_share_it(open_hu
             time.sleep(0.005)  # let the loop take each one
     assert room is not None and room.frames == 20
     frame_hops = [f for f in hops if getattr(f, "__name__", "") == "_take_incoming"]
-    assert len(frame_hops) == 20  # not 40: the second display finds the frame already handed over
+    # At most one hop per frame, not 40: the second display finds the frame already handed over. (Fewer
+    # than 20 when the loop, on a loaded machine, took two frames in one hop: latest-wins.)
+    assert 0 < len(frame_hops) <= 20
 
 
 def test_clients_see_the_streams_own_seq_and_a_restarted_numbering_as_a_keyframe(open_hub: Any) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from glyphcast_websocket.security import CONTROLLER
+from glyphcast.protocol import ROLE_CONTROLLER
 
 #: Seconds between two presence broadcasts of one stream, at least.
 INTERVAL = 1.0
@@ -35,7 +35,7 @@ def count(roles: Iterable[str]) -> Counts:
     viewers = controllers = 0
     for role in roles:
         viewers += 1
-        controllers += role == CONTROLLER
+        controllers += role == ROLE_CONTROLLER
     return Counts(viewers, controllers)
 
 

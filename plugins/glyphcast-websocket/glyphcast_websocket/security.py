@@ -69,6 +69,8 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from glyphcast import protocol
+
 from glyphcast_websocket.credentials import (
     MAX_TOKEN_LENGTH,
     TokenError,
@@ -84,10 +86,10 @@ from glyphcast_websocket.pages import page_headers
 from glyphcast_websocket.quote import quote
 from glyphcast_websocket.throttle import GuessThrottle
 
-#: The role of a client that may watch.
-VIEWER = "viewer"
+#: The role of a client that may watch (the wire's name, declared once in glyphcast.protocol).
+VIEWER = protocol.ROLE_VIEWER
 #: The role of a client that may also resize, send commands and type.
-CONTROLLER = "controller"
+CONTROLLER = protocol.ROLE_CONTROLLER
 
 #: Retry-After (s) when the server is full.
 FULL_RETRY_AFTER = 5
