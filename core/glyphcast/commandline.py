@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import signal
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from glyphcast.options import option_names, parse_spec
@@ -48,24 +48,23 @@ def size_arg(text: str) -> tuple[int, int]:
     return size
 
 
-def positive_float(text: str) -> float:
+def _finite(text: str, allowed: Callable[[float], bool], expected: str) -> float:
+    """``text`` as a finite float that ``allowed`` accepts, else an argparse error saying ``expected``."""
     try:
         value = float(text)
     except ValueError:
         value = float("nan")
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    if not (allowed(value) and value != float("inf")):
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
     return value
+
+
+def positive_float(text: str) -> float:
+    return _finite(text, lambda value: value > 0, "a positive number")
 
 
 def non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0, got {text!r}")
-    return value
+    return _finite(text, lambda value: value >= 0, "a number of seconds >= 0")
 
 
 def positive_int(text: str) -> int:

@@ -122,3 +122,15 @@ def open_hub_display(name: str, **options: Any) -> HubDisplay:
     display = glyphcast.open_display(name, **options)
     assert isinstance(display, HubDisplay)
     return display
+
+
+def stop_server_process(process: subprocess.Popen[str]) -> None:
+    """Stop a server script that runs until its stdin closes: close it, wait 10 s, then kill."""
+    if process.poll() is None:
+        assert process.stdin is not None
+        process.stdin.close()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

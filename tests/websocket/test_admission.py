@@ -26,6 +26,7 @@ from typing import Any
 
 import pytest
 from glyphcast_websocket.wsio import raise_descriptor_limit
+from hub_fixtures import stop_server_process
 from websockets.asyncio.client import connect
 
 JSON = "glyphcast.json.v1"
@@ -172,14 +173,7 @@ def server(certificate: tuple[Path, Path]) -> Iterator[tuple[int, int, subproces
             raise RuntimeError(f"the server did not start: {line!r} {process.stderr.read() if process.stderr else ''}")
         yield int(line[0]), int(line[1]), process
     finally:
-        if process.poll() is None:
-            assert process.stdin is not None
-            process.stdin.close()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_server_process(process)
 
 
 def rss_mib(pid: int) -> float:

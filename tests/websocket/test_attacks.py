@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 from glyphcast_websocket.testing import CONTROL_TOKEN, VIEW_TOKEN, receive, receive_frame, receive_until, send
 from glyphcast_websocket.throttle import ADDRESS_LIMIT, PREFIX_LIMIT, TOTAL_LIMIT, WINDOW
+from hub_fixtures import stop_server_process
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection
 from websockets.sync.client import connect as ws_connect
@@ -392,14 +393,7 @@ def low_fd_server(request: pytest.FixtureRequest) -> Iterator[tuple[int, subproc
             )
         yield int(line), process
     finally:
-        if process.poll() is None:
-            assert process.stdin is not None
-            process.stdin.close()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_server_process(process)
 
 
 def _half_open_flood(stack: ExitStack, port: int, count: int, build_for: float = 3.0) -> int:
