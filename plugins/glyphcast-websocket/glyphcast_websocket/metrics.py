@@ -34,8 +34,8 @@ from prometheus_client.metrics_core import (
     Metric,
 )
 
-from glyphcast_websocket.fanout import Session
 from glyphcast_websocket.security import CONTROLLER, VIEWER
+from glyphcast_websocket.session import Session
 
 #: Where a hub serves its metrics (one page for every stream on the port).
 PATH = "/metrics"

@@ -17,8 +17,9 @@ import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from glyphcast_websocket.fanout import FanOut, Session
+from glyphcast_websocket.fanout import FanOut
 from glyphcast_websocket.security import CONTROLLER
+from glyphcast_websocket.session import Session
 
 #: Seconds between two presence broadcasts of one stream, at least.
 INTERVAL = 1.0

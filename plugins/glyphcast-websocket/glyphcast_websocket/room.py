@@ -24,13 +24,13 @@ from glyphcast.protocol import ProducerState, producer_state
 
 from glyphcast_websocket.delivery import EncodeCache
 from glyphcast_websocket.events import HubListener, Listeners
-from glyphcast_websocket.fanout import FanOut, Session
+from glyphcast_websocket.fanout import FanOut
 from glyphcast_websocket.handshake import EnabledCodecs
 from glyphcast_websocket.loopthread import LoopThread
 from glyphcast_websocket.metrics import StreamCounters
 from glyphcast_websocket.presence import StreamPresence
 from glyphcast_websocket.security import Policy
-from glyphcast_websocket.session import Limits
+from glyphcast_websocket.session import Limits, Session
 from glyphcast_websocket.settings import Settings
 
 #: The stream a display joins unless it names one; served at ``/``.

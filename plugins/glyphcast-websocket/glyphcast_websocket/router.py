@@ -26,7 +26,6 @@ from websockets.typing import Subprotocol
 from glyphcast_websocket import metrics, pages
 from glyphcast_websocket.assets import Assets
 from glyphcast_websocket.decisions import Handshake, Refusal
-from glyphcast_websocket.fanout import Session
 from glyphcast_websocket.handshake import NoCodec, choose_subprotocol
 from glyphcast_websocket.intake import Handshakes
 from glyphcast_websocket.quote import quote
@@ -34,6 +33,7 @@ from glyphcast_websocket.ratelog import RateLimitedLog
 from glyphcast_websocket.request_head import BadRequest
 from glyphcast_websocket.room import MAIN, Room
 from glyphcast_websocket.security import Policy
+from glyphcast_websocket.session import Session
 from glyphcast_websocket.wsio import Connection
 
 

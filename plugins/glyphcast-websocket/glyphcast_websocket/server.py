@@ -31,7 +31,6 @@ from glyphcast_websocket import metrics
 from glyphcast_websocket.assets import NOT_BUILT_HINT, Assets
 from glyphcast_websocket.credentials import redact_library_logs
 from glyphcast_websocket.decisions import Admission
-from glyphcast_websocket.fanout import Session
 from glyphcast_websocket.intake import WAITING, Handshakes
 from glyphcast_websocket.listener import BACKLOG, Listener
 from glyphcast_websocket.loopthread import STOP_TIMEOUT, LoopThread
@@ -40,7 +39,15 @@ from glyphcast_websocket.ratelog import LibraryLog, RateLimitedLog
 from glyphcast_websocket.room import Room
 from glyphcast_websocket.router import Router
 from glyphcast_websocket.security import VIEWER
-from glyphcast_websocket.session import Close, Command, Input, Resize, SessionProtocol, StateRequested
+from glyphcast_websocket.session import (
+    Close,
+    Command,
+    Input,
+    Resize,
+    Session,
+    SessionProtocol,
+    StateRequested,
+)
 from glyphcast_websocket.settings import Settings
 from glyphcast_websocket.tls import tls_context
 from glyphcast_websocket.wsio import Connection, attach, connection_class, raise_descriptor_limit
