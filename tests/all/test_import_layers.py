@@ -19,7 +19,7 @@ PACKAGES = {
 }
 #: The hub's modules: they learn about displays only through events.HubListener.
 HUB = {
-    "server", "router", "fanout", "session", "delivery", "handshake", "pages", "wsio", "events", "loopthread",
+    "hub", "router", "fanout", "session", "delivery", "handshake", "pages", "wsio", "events", "loopthread",
     "registry", "security", "decisions", "credentials", "hosts", "throttle", "messages", "settings", "tls",
     "ratelog", "room", "intake", "listener", "request_head", "quote",
 }

@@ -20,9 +20,9 @@ from glyphcast.logs import escape
 from glyphcast.protocol import ProducerState
 
 from glyphcast_websocket import registry
+from glyphcast_websocket.hub import Hub
 from glyphcast_websocket.options import DEFAULT_HOST, DEFAULT_PORT, spell_out_settings
 from glyphcast_websocket.room import MAIN, Room, check_name
-from glyphcast_websocket.server import Hub
 from glyphcast_websocket.settings import Settings
 
 log = logging.getLogger("glyphcast.websocket")

@@ -8,8 +8,8 @@ import threading
 from glyphcast import Codec, DisplayError
 
 from glyphcast_websocket.events import HubListener
+from glyphcast_websocket.hub import Hub
 from glyphcast_websocket.room import Room
-from glyphcast_websocket.server import Hub
 from glyphcast_websocket.settings import Settings
 
 _hubs: dict[tuple[str, int], Hub] = {}

@@ -3,7 +3,7 @@ policy lets it in, and what it gets.
 
 The :class:`Router` answers websockets' ``process_request``,
 ``process_response`` and ``select_subprotocol`` callbacks for the
-:class:`~glyphcast_websocket.server.Hub`, and the requests the hub refuses
+:class:`~glyphcast_websocket.hub.Hub`, and the requests the hub refuses
 before websockets reads them (:class:`~glyphcast_websocket.request_head.BadRequest`).
 The decisions are made without sockets (:mod:`.security`, :mod:`.pages`,
 :mod:`.handshake`); the router picks the stream, counts and logs refusals and
@@ -38,7 +38,7 @@ from glyphcast_websocket.wsio import Connection
 
 
 class HubState(Protocol):
-    """What the router reads from the hub it routes for (:class:`~glyphcast_websocket.server.Hub` is one)."""
+    """What the router reads from the hub it routes for (:class:`~glyphcast_websocket.hub.Hub` is one)."""
 
     #: The streams on the port, by name; replaced whole when one comes or goes.
     rooms: dict[str, Room]

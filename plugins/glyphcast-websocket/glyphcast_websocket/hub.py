@@ -1,4 +1,4 @@
-"""The hub's server: one per (host, port), on a thread of its own; it serves its streams' clients.
+"""The hub: one WebSocket server per (host, port), on a thread of its own; it serves its streams' clients.
 
 Every decision is made elsewhere, without sockets: who gets in and which codec
 (:mod:`.security`, :mod:`.handshake`), what a page request gets
