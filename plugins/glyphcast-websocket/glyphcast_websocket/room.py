@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from glyphcast import Codec, DisplayError, Frame
-from glyphcast.handoff import LatestSlot
+from glyphcast.handoff import Cleared, Ended, LatestSlot
 from glyphcast.protocol import ProducerState, producer_state
 
 from glyphcast_websocket.delivery import EncodeCache
@@ -49,22 +49,6 @@ def check_name(name: str) -> str:
     return name
 
 
-class Cleared:
-    """The engine blanked the screen: handed to the loop in order with the frames."""
-
-    __slots__ = ()
-
-
-class Ended:
-    """The source ended after ``final`` (the newest frame handed over, which this replaces in the slot)."""
-
-    __slots__ = ("final", "reason")
-
-    def __init__(self, final: Frame | None, reason: str) -> None:
-        self.final = final
-        self.reason = reason
-
-
 class Room:
     """One stream on a hub; frames and clear/end come in from displays (any thread), O(1)."""
 
@@ -84,6 +68,8 @@ class Room:
         self.counters = StreamCounters()
         self._incoming: LatestSlot[Frame | Cleared | Ended] = LatestSlot()
         self._offered: Frame | None = None
+        #: The seq of the newest frame handed over (0 before the first): a clear comes after it.
+        self._last_seq = 0
         self._taken: Frame | Cleared | Ended | None = None
         #: Set on the engine's thread by :meth:`end`, so the loop knows at once (before it takes the end).
         self.ended = False
@@ -128,7 +114,7 @@ class Room:
         """
         if frame is self._offered or self.ended:
             return
-        self._offered = frame
+        self._offered, self._last_seq = frame, frame.seq
         self.frames += 1
         self._hand_over(frame)
 
@@ -140,7 +126,7 @@ class Room:
         a frame shown before it that the loop had not taken yet.
         """
         self._offered = None
-        self._hand_over(Cleared())
+        self._hand_over(Cleared(self._last_seq))
 
     def end(self, reason: str) -> None:
         """The source ended: every client gets the final frame, ``end`` {seq, reason} and a close with 1000.
