@@ -1,4 +1,4 @@
-"""The Display protocol (the seed's interface) and a base class that implements it.
+"""The Display protocol (the legacy interface) and a base class that implements it.
 
 Rule for every display: ``show()`` returns in O(1). It never waits on a socket,
 a disk or a client; a display that does I/O owns a worker and ``show()`` only
@@ -18,7 +18,7 @@ from glyphcast.protocol import ProducerState
 
 @runtime_checkable
 class Display(Protocol):
-    """What an engine calls. Kept exactly as the seed's WebSocketDisplay had it."""
+    """What an engine calls. Kept exactly as the legacy WebSocketDisplay had it."""
 
     def init(self, width: int, height: int, reuse: bool = False) -> None:
         """Set the size and start any I/O. ``reuse=True`` on a running display only resizes."""
@@ -55,7 +55,7 @@ class ProducerDisplay(Protocol):
 
 
 class FrameDisplay:
-    """Base class for glyphcast's displays: the seed interface on top of ``show_frame``.
+    """Base class for glyphcast's displays: the legacy interface on top of ``show_frame``.
 
     Subclasses implement ``deliver(frame)`` (O(1): hand over, don't do I/O; see
     :mod:`glyphcast.handoff`) and, if they do I/O, ``start()``/``stop()``.
@@ -81,7 +81,7 @@ class FrameDisplay:
         self._meter = FrameMeter()
         self._lifecycle = threading.Lock()
 
-    # -- the seed interface -------------------------------------------------
+    # -- the legacy interface -----------------------------------------------
     def init(self, width: int, height: int, reuse: bool = False) -> None:
         resized = (width, height) != (self.width, self.height)
         self.width, self.height = width, height

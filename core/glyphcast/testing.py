@@ -53,7 +53,7 @@ def make_frames(count: int, width: int = 20, height: int = 5, start: int = 1) ->
 
 
 def show_frames(display: Display, frames: Iterable[Frame]) -> None:
-    """Show each frame's rows through the seed interface, initialising the display on the first."""
+    """Show each frame's rows through the legacy interface, initialising the display on the first."""
     started = False
     for frame in frames:
         if not started:

@@ -23,7 +23,7 @@ HUB = {
     "registry", "security", "decisions", "credentials", "hosts", "throttle", "messages", "settings", "tls",
     "ratelog", "room", "intake", "listener", "request_head", "quote",
 }
-DISPLAYS = {"display", "seed", "plugin", "options"}
+DISPLAYS = {"display", "legacy", "seed", "plugin", "options"}
 
 
 def imports_of(path: Path) -> set[str]:

@@ -1,7 +1,7 @@
 """HubDisplay: a display that streams frames to WebSocket clients through a shared hub.
 
 Displays with the same host and port share one hub and one server. The
-seed-compatible ``WebSocketDisplay`` (:mod:`.seed`) builds on this class, and
+legacy ``WebSocketDisplay`` (:mod:`.legacy`) builds on this class, and
 :func:`~glyphcast_websocket.plugin.display_factory` makes the registered
 ``websocket-*`` displays.
 """
@@ -113,7 +113,7 @@ class HubDisplay(FrameDisplay):
 
     # -- FrameDisplay -------------------------------------------------------
     def init(self, width: int, height: int, reuse: bool = False) -> None:
-        """Start serving (again, after ``cleanup()``: the seed's engines restart a display)."""
+        """Start serving (again, after ``cleanup()``: legacy engines restart a display)."""
         with self._lifecycle:
             if self.closed:
                 self.closed = self.started = False
@@ -218,7 +218,7 @@ class HubDisplay(FrameDisplay):
         room = self.room
         return f"{self.local_url} ({len(room.sessions) if room else 0} clients)"
 
-    # -- the seed's interface ------------------------------------------------
+    # -- the legacy interface ----------------------------------------------
     def client_count(self) -> int:
         """Connected clients using one of this display's codecs."""
         room = self.room
@@ -234,7 +234,7 @@ class HubDisplay(FrameDisplay):
         return self.port
 
     def set_frame_delay(self, delay: float) -> None:
-        """Stored for engines that read it back (as the seed did); the hub itself never sleeps."""
+        """Stored for engines that read it back (as the legacy class did); the hub itself never sleeps."""
         self._frame_delay = delay
 
     def get_frame_delay(self) -> float:
@@ -289,7 +289,7 @@ class HubDisplay(FrameDisplay):
         self.fail(error)
 
     def state_snapshot(self) -> dict[str, Any] | None:
-        """The seed's snapshot of the controller: stages, preset(s), selected stage."""
+        """The legacy snapshot of the controller: stages, preset(s), selected stage."""
         controller = self._controller
         if controller is None:
             return None
