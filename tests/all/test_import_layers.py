@@ -21,7 +21,7 @@ PACKAGES = {
 HUB = {
     "hub", "router", "fanout", "session", "delivery", "handshake", "pages", "wsio", "events", "loopthread",
     "registry", "security", "decisions", "credentials", "hosts", "throttle", "messages", "settings", "tls",
-    "ratelog", "room", "intake", "listener", "request_head", "quote",
+    "ratelog", "named_stream", "intake", "listener", "request_head", "quote",
 }
 DISPLAYS = {"display", "legacy", "seed", "plugin", "options"}
 

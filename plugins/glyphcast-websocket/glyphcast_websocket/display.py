@@ -21,14 +21,14 @@ from glyphcast.protocol import ProducerState
 
 from glyphcast_websocket import registry
 from glyphcast_websocket.hub import Hub
+from glyphcast_websocket.named_stream import MAIN, NamedStream, check_name
 from glyphcast_websocket.options import DEFAULT_HOST, DEFAULT_PORT, spell_out_settings
-from glyphcast_websocket.room import MAIN, Room, check_name
 from glyphcast_websocket.settings import Settings
 
 log = logging.getLogger("glyphcast.websocket")
 
 # The streams whose addresses were announced: displays sharing a stream announce it once.
-_announced: weakref.WeakSet[Room] = weakref.WeakSet()
+_announced: weakref.WeakSet[NamedStream] = weakref.WeakSet()
 
 
 def announce(lines: Iterable[str]) -> None:
@@ -103,7 +103,7 @@ class HubDisplay(FrameDisplay):
         self.subprotocols = frozenset(c.subprotocol for c in self.codecs)
         self.hub: Hub | None = None
         #: This display's stream on the hub (its frames, clients and tokens); None until started.
-        self.room: Room | None = None
+        self.room: NamedStream | None = None
         self.connected_callback: Callable[..., Any] | None = None
         self.disconnected_callback: Callable[..., Any] | None = None
         self.command_callback: Callable[..., Any] | None = None

@@ -100,7 +100,7 @@ class StreamCounters:
 
 
 class Stream(Protocol):
-    """What the collector reads of a stream (a :class:`~glyphcast_websocket.room.Room` is one)."""
+    """What the collector reads of a stream (a :class:`~glyphcast_websocket.named_stream.NamedStream` is one)."""
 
     name: str
     #: Frames the engine handed to the stream.

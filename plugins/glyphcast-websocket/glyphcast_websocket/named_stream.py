@@ -1,14 +1,16 @@
 """One named stream on a hub: its displays, codecs, access rules, newest frame and clients.
 
-A hub (one server on one host and port) carries any number of rooms. The room
-named :data:`MAIN` is served at ``/`` and ``/ws``; room ``NAME`` at
-``/s/NAME/`` and ``/s/NAME/ws``. Rooms share nothing but the socket: each has
+A hub (one server on one host and port) carries any number of named streams
+(the protocol's *stream*: ``hello.stream``, the URLs, the ``stream=`` option).
+The stream named :data:`MAIN` is served at ``/`` and ``/ws``; stream ``NAME`` at
+``/s/NAME/`` and ``/s/NAME/ws``. Streams share nothing but the socket: each has
 its own latest frame, sessions, tokens and limits, so frames never cross
-from one stream to another.
+from one stream to another. (The hub's attributes and variables that hold one
+are still called ``room``, the class's old name.)
 
 Frames reach the hub's loop through one :class:`~glyphcast.handoff.LatestSlot`
-per room: a frame shown while the loop is busy replaces the one waiting, so
-the engine pays one thread hop per frame per room however many displays
+per stream: a frame shown while the loop is busy replaces the one waiting, so
+the engine pays one thread hop per frame per stream however many displays
 share it.
 """
 
@@ -49,7 +51,7 @@ def check_name(name: str) -> str:
     return name
 
 
-class Room:
+class NamedStream:
     """One stream on a hub; frames and clear/end come in from displays (any thread), O(1)."""
 
     def __init__(self, name: str, settings: Settings, policy: Policy, thread: LoopThread) -> None:
