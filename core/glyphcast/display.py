@@ -43,7 +43,7 @@ class Display(Protocol):
 class ProducerDisplay(Protocol):
     """A display whose viewers are told whether the stream's producer is heard from (protocol v1.2 ``producer``).
 
-    Optional: a :class:`~glyphcast.Stream` tells the displays that have this
+    Optional: a :class:`~glyphcast.Displays` tells the displays that have this
     method and no others. It is called on a change only (and once for a
     display attached while the producer is not "live"), on the runner's
     thread, and returns in O(1) as ``show()`` does. Every display starts out
@@ -61,9 +61,9 @@ class FrameDisplay:
     :mod:`glyphcast.handoff`) and, if they do I/O, ``start()``/``stop()``.
     ``show()`` numbers the frame and calls ``show_frame(frame)`` once, which
     starts or resizes the display as needed and calls ``deliver``; a
-    :class:`~glyphcast.Stream` calls each display's ``show_frame`` once per frame,
+    :class:`~glyphcast.Displays` calls each display's ``show_frame`` once per frame,
     so every display sees the stream's seq. A worker that hits an error calls
-    ``fail(error)``: the next ``show()`` raises it, so a :class:`~glyphcast.Stream`
+    ``fail(error)``: the next ``show()`` raises it, so a :class:`~glyphcast.Displays`
     disables the display and reports it instead of the error vanishing in a thread.
 
     ``show()`` after ``cleanup()`` is ignored: engines often draw once more while

@@ -23,7 +23,7 @@ get_dimensions, is_available); ``show()`` is cheap (it costs about what a
 display that does nothing costs, compared with a wide margin, never against a
 clock); ``cleanup()`` twice is safe; ``show()`` after ``cleanup()`` is harmless;
 a worker's error is raised by a later ``show()`` instead of vanishing; and the
-display works inside a :class:`~glyphcast.Stream`.
+display works inside a :class:`~glyphcast.Displays`.
 
 Fixtures and helpers: ``frames`` (30 small frames), :func:`make_frames` (as many as
 you like) and :func:`show_frames` (drive a display with them).
