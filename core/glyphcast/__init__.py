@@ -2,7 +2,7 @@
 
 The public surface::
 
-    from glyphcast import Frame, Display, Stream, open_display, open_displays, hookimpl
+    from glyphcast import Frame, Display, Displays, open_display, open_displays, hookimpl
 """
 
 from __future__ import annotations
@@ -25,14 +25,14 @@ from glyphcast.plugins import (
     open_source,
 )
 from glyphcast.source import Cue, Source
-from glyphcast.stream import Stream
+from glyphcast.stream import Displays, Stream
 
 #: The one place the version is written: hatch builds the distribution's metadata from it.
 __version__ = "0.1.0"
 
 
-def open_displays(specs: Iterable[str | tuple[str, dict[str, Any]]]) -> Stream:
-    """A :class:`Stream` over the displays named in ``specs``.
+def open_displays(specs: Iterable[str | tuple[str, dict[str, Any]]]) -> Displays:
+    """A :class:`Displays` over the displays named in ``specs``.
 
     Each spec is ``"name"``, ``"name:key=value,..."`` or ``(name, options)``.
     A bad name or option raises before any display is created.
@@ -48,7 +48,7 @@ def open_displays(specs: Iterable[str | tuple[str, dict[str, Any]]]) -> Stream:
         for _, display in displays:
             display.cleanup()
         raise
-    return Stream(displays)
+    return Displays(displays)
 
 
 __all__ = [
@@ -66,6 +66,7 @@ __all__ = [
     "PluginWarning",
     "ProducerDisplay",
     "Source",
+    "Displays",
     "Stream",
     "UnknownNameError",
     "__version__",

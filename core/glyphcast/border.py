@@ -1,4 +1,4 @@
-"""The seed's ``show(buffer, border=True)``: a box around the frame with fps and frame time."""
+"""The legacy ``show(buffer, border=True)``: a box around the frame with fps and frame time."""
 
 from __future__ import annotations
 

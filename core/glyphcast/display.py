@@ -1,4 +1,4 @@
-"""The Display protocol (the seed's interface) and a base class that implements it.
+"""The Display protocol (the legacy interface) and a base class that implements it.
 
 Rule for every display: ``show()`` returns in O(1). It never waits on a socket,
 a disk or a client; a display that does I/O owns a worker and ``show()`` only
@@ -18,7 +18,7 @@ from glyphcast.protocol import ProducerState
 
 @runtime_checkable
 class Display(Protocol):
-    """What an engine calls. Kept exactly as the seed's WebSocketDisplay had it."""
+    """What an engine calls. Kept exactly as the legacy WebSocketDisplay had it."""
 
     def init(self, width: int, height: int, reuse: bool = False) -> None:
         """Set the size and start any I/O. ``reuse=True`` on a running display only resizes."""
@@ -43,7 +43,7 @@ class Display(Protocol):
 class ProducerDisplay(Protocol):
     """A display whose viewers are told whether the stream's producer is heard from (protocol v1.2 ``producer``).
 
-    Optional: a :class:`~glyphcast.Stream` tells the displays that have this
+    Optional: a :class:`~glyphcast.Displays` tells the displays that have this
     method and no others. It is called on a change only (and once for a
     display attached while the producer is not "live"), on the runner's
     thread, and returns in O(1) as ``show()`` does. Every display starts out
@@ -81,15 +81,15 @@ class ControllableDisplay(Protocol):
 
 
 class FrameDisplay:
-    """Base class for glyphcast's displays: the seed interface on top of ``show_frame``.
+    """Base class for glyphcast's displays: the legacy interface on top of ``show_frame``.
 
     Subclasses implement ``deliver(frame)`` (O(1): hand over, don't do I/O; see
     :mod:`glyphcast.handoff`) and, if they do I/O, ``start()``/``stop()``.
     ``show()`` numbers the frame and calls ``show_frame(frame)`` once, which
     starts or resizes the display as needed and calls ``deliver``; a
-    :class:`~glyphcast.Stream` calls each display's ``show_frame`` once per frame,
+    :class:`~glyphcast.Displays` calls each display's ``show_frame`` once per frame,
     so every display sees the stream's seq. A worker that hits an error calls
-    ``fail(error)``: the next ``show()`` raises it, so a :class:`~glyphcast.Stream`
+    ``fail(error)``: the next ``show()`` raises it, so a :class:`~glyphcast.Displays`
     disables the display and reports it instead of the error vanishing in a thread.
 
     ``show()`` after ``cleanup()`` is ignored: engines often draw once more while
@@ -107,7 +107,7 @@ class FrameDisplay:
         self._meter = FrameMeter()
         self._lifecycle = threading.Lock()
 
-    # -- the seed interface -------------------------------------------------
+    # -- the legacy interface -----------------------------------------------
     def init(self, width: int, height: int, reuse: bool = False) -> None:
         resized = (width, height) != (self.width, self.height)
         self.width, self.height = width, height

@@ -30,7 +30,7 @@ class DisplayError(GlyphcastError, RuntimeError):
     """A display failed; the message says which and why.
 
     A worker's error comes back this way from the next ``show()`` (with the
-    original error as ``__cause__``), and a :class:`~glyphcast.Stream` disables
+    original error as ``__cause__``), and a :class:`~glyphcast.Displays` disables
     that display.
     """
 

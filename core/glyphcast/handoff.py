@@ -10,6 +10,9 @@
 
 Both are closed by the producer's side (``close()``: the consumer still gets what
 was handed over, then ``None``) and wake a consumer blocked in ``take()``.
+
+Besides frames, a display hands its worker the engine's two other events, in
+order with the frames: :class:`Cleared` and :class:`Ended`.
 """
 
 from __future__ import annotations
@@ -19,7 +22,29 @@ import time
 from collections import deque
 from typing import Generic, TypeVar
 
+from glyphcast.frame import Frame
+
 T = TypeVar("T")
+
+
+class Cleared:
+    """The engine blanked the screen after frame ``seq`` (0: before any frame)."""
+
+    __slots__ = ("seq",)
+
+    def __init__(self, seq: int) -> None:
+        self.seq = seq
+
+
+class Ended:
+    """The source ended for ``reason`` after ``final``, the newest frame shown (None: none since the last
+    clear), carried with the end so that a :class:`LatestSlot`'s latest-wins never loses it."""
+
+    __slots__ = ("final", "reason")
+
+    def __init__(self, final: Frame | None, reason: str) -> None:
+        self.final = final
+        self.reason = reason
 
 
 class LatestSlot(Generic[T]):

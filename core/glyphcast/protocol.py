@@ -38,7 +38,7 @@ BINARY_SUBPROTOCOL: Final = "glyphcast.binary.v1"
 DIFF_SUBPROTOCOL: Final = "glyphcast.diff.v1"
 #: The codecs glyphcast ships, keyed by the short name the viewer's ``?codec=`` takes.
 SUBPROTOCOLS: Final = {"json": JSON_SUBPROTOCOL, "binary": BINARY_SUBPROTOCOL, "diff": DIFF_SUBPROTOCOL}
-#: The codec of a client that offers no subprotocol (the seed's clients).
+#: The codec of a client that offers no subprotocol (legacy clients).
 DEFAULT_SUBPROTOCOL: Final = JSON_SUBPROTOCOL
 
 #: A browser cannot set ``Authorization`` on a WebSocket, so the viewer offers its

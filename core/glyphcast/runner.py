@@ -1,4 +1,4 @@
-"""Driving a :class:`~glyphcast.Source` into a :class:`~glyphcast.Stream` at the right times.
+"""Driving a :class:`~glyphcast.Source` into a :class:`~glyphcast.Displays` at the right times.
 
 The runner decides *when* each cue is due and *what* it does to the stream; the
 clock and the wait are injected (``clock``, ``wait``), so tests run it on a fake
@@ -26,7 +26,7 @@ MAX_LAG = 1.0
 
 
 class Target(Protocol):
-    """What the runner drives: a :class:`~glyphcast.Stream` (or any display with these)."""
+    """What the runner drives: a :class:`~glyphcast.Displays` (or any display with these)."""
 
     def init(self, width: int, height: int, reuse: bool = False) -> None: ...
 

@@ -1,6 +1,7 @@
-"""Stream: one producer, many displays side by side on the same frames.
+"""Displays: one producer, many displays side by side on the same frames.
 
-A Stream is itself a Display, so an engine that knows one display can drive
+A :class:`Displays` (what :func:`glyphcast.open_displays` returns; its old name,
+``Stream``, is kept as an alias) is itself a Display, so an engine that knows one display can drive
 many. A display that raises is disabled, reported once (log + ``display_error``
 hook) and the others go on. Frames are looked up and delivered directly: no
 hook calls per frame.
@@ -55,8 +56,8 @@ def _deliverer(display: Display) -> Callable[[Frame], None]:
     return show_rows
 
 
-class Stream(FrameDisplay):
-    """Fans one frame stream out to many displays. Use as a context manager to clean up."""
+class Displays(FrameDisplay):
+    """Fans one producer's frames out to many displays. Use as a context manager to clean up."""
 
     def __init__(
         self,
@@ -200,3 +201,7 @@ class Stream(FrameDisplay):
 
     def __exit__(self, *exc: object) -> None:
         self.cleanup()
+
+
+#: The old name of :class:`Displays`, kept for engines that import it (DESIGN.md says ``Stream.events()``).
+Stream = Displays

@@ -23,7 +23,7 @@ get_dimensions, is_available); ``show()`` is cheap (it costs about what a
 display that does nothing costs, compared with a wide margin, never against a
 clock); ``cleanup()`` twice is safe; ``show()`` after ``cleanup()`` is harmless;
 a worker's error is raised by a later ``show()`` instead of vanishing; and the
-display works inside a :class:`~glyphcast.Stream`.
+display works inside a :class:`~glyphcast.Displays`.
 
 Fixtures and helpers: ``frames`` (30 small frames), :func:`make_frames` (as many as
 you like) and :func:`show_frames` (drive a display with them).
@@ -53,7 +53,7 @@ def make_frames(count: int, width: int = 20, height: int = 5, start: int = 1) ->
 
 
 def show_frames(display: Display, frames: Iterable[Frame]) -> None:
-    """Show each frame's rows through the seed interface, initialising the display on the first."""
+    """Show each frame's rows through the legacy interface, initialising the display on the first."""
     started = False
     for frame in frames:
         if not started:

@@ -19,11 +19,11 @@ PACKAGES = {
 }
 #: The hub's modules: they learn about displays only through events.HubListener.
 HUB = {
-    "server", "router", "fanout", "session", "delivery", "handshake", "pages", "wsio", "events", "loopthread",
+    "hub", "router", "fanout", "session", "delivery", "handshake", "pages", "wsio", "events", "loopthread",
     "registry", "security", "decisions", "credentials", "hosts", "throttle", "messages", "settings", "tls",
-    "ratelog", "room", "intake", "listener", "request_head", "quote",
+    "ratelog", "named_stream", "intake", "listener", "request_head", "quote",
 }
-DISPLAYS = {"display", "seed", "plugin", "options"}
+DISPLAYS = {"display", "legacy", "seed", "plugin", "options"}
 
 
 def imports_of(path: Path) -> set[str]:

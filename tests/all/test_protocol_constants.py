@@ -79,7 +79,7 @@ def test_producer_states(js: dict[str, Any]) -> None:
 
 
 def test_the_main_stream_has_the_hubs_name_for_it(js: dict[str, Any]) -> None:
-    from glyphcast_websocket.room import MAIN
+    from glyphcast_websocket.named_stream import MAIN
 
     assert js["MAIN_STREAM"] == MAIN
 

@@ -241,3 +241,12 @@ def test_the_testing_helper_show_frames_drives_a_display_through_the_seed_interf
     assert seed.size == (12, 3) and seed.shown == [list(f.rows) for f in frames]
     assert [f.rows for f in memory.frames] == [f.rows for f in frames]
     memory.cleanup()
+
+
+def test_the_fan_out_is_displays_and_its_old_name_stream_is_the_same_class() -> None:
+    """Engines import ``glyphcast.Stream``; the class is ``glyphcast.Displays``, what open_displays returns."""
+    import glyphcast
+
+    assert glyphcast.Stream is glyphcast.Displays
+    with glyphcast.open_displays(["memory"]) as displays:
+        assert type(displays) is glyphcast.Displays

@@ -9,9 +9,10 @@ from typing import Any
 import msgpack
 import pytest
 from glyphcast import Frame
+from glyphcast.handoff import Cleared, Ended
 from glyphcast_redis import entries
 from glyphcast_redis.backlog import Backlog
-from glyphcast_redis.publisher import Cleared, Ended, Publisher
+from glyphcast_redis.publisher import Publisher
 from glyphcast_redis.replica import Clear, End, Lost, Replica, Show, position
 from hypothesis import given, settings
 from hypothesis import strategies as st

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 from glyphcast import Frame
+from glyphcast.handoff import Ended
 from glyphcast_redis import entries
 from glyphcast_redis.liveness import Liveness
-from glyphcast_redis.publisher import Ended, Publisher
+from glyphcast_redis.publisher import Publisher
 from glyphcast_redis.replica import Replica
 
 

@@ -189,7 +189,7 @@ def test_no_directory_listing(open_hub: Any, tmp_path: Path) -> None:
 def test_without_a_built_viewer_root_says_how_to_build_it_and_ws_still_works(
     tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import glyphcast_websocket.server as hub_module
+    import glyphcast_websocket.hub as hub_module
 
     monkeypatch.setattr(hub_module, "Assets", lambda: Assets(tmp_path / "missing"))
     display = WebSocketDisplay(port=0)

@@ -174,3 +174,13 @@ def test_the_seed_serves_again_after_it_was_stopped(stop: str, start: str) -> No
             assert receive_frame(ws)["lines"][0] == "again"
     finally:
         display.cleanup()
+
+
+def test_the_legacy_module_keeps_its_old_name_seed_as_an_alias() -> None:
+    """An engine that imports ``glyphcast_websocket.seed`` (the legacy module's old name) gets the same classes."""
+    import glyphcast_websocket.legacy as legacy
+    import glyphcast_websocket.seed as seed
+
+    assert seed.WebSocketDisplay is legacy.WebSocketDisplay is WebSocketDisplay
+    assert seed.StreamingMode is legacy.StreamingMode is StreamingMode
+    assert "old name" in (seed.__doc__ or "")

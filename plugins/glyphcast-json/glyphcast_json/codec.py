@@ -1,6 +1,6 @@
 """``glyphcast.json.v1``: every message is one JSON object in a text frame (sans-I/O).
 
-The seed's clients read ``{"type": "frame", "width", "height", "lines"}``; a
+Legacy clients read ``{"type": "frame", "width", "height", "lines"}``; a
 v1 frame carries those keys plus ``seq`` and ``ts``, so they keep working.
 This codec sends no deltas: every frame is full.
 """

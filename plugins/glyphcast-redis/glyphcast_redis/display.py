@@ -22,6 +22,7 @@ from typing import Any
 
 import redis
 from glyphcast import Frame, FrameDisplay
+from glyphcast.handoff import Cleared, Ended
 from glyphcast.logs import escape
 
 from glyphcast_redis import entries
@@ -38,7 +39,7 @@ from glyphcast_redis.connection import (
     redacted,
 )
 from glyphcast_redis.entries import HEARTBEAT_INTERVAL
-from glyphcast_redis.publisher import Cleared, Ended, Event, Publisher
+from glyphcast_redis.publisher import Event, Publisher
 
 #: The end's reason when the producer stops without its source having ended (Ctrl-C, SIGTERM, ``--frames``).
 STOPPED = "the producer stopped"

@@ -26,28 +26,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from glyphcast import Frame
+from glyphcast.handoff import Cleared, Ended
 
 from glyphcast_redis import entries
-
-
-class Cleared:
-    """The engine blanked the screen after frame ``seq``."""
-
-    __slots__ = ("seq",)
-
-    def __init__(self, seq: int) -> None:
-        self.seq = seq
-
-
-class Ended:
-    """The source ended after ``final`` (the newest frame shown, carried so it is never lost to latest-wins)."""
-
-    __slots__ = ("final", "reason")
-
-    def __init__(self, final: Frame | None, reason: str) -> None:
-        self.final = final
-        self.reason = reason
-
 
 Event = Frame | Cleared | Ended
 

@@ -8,9 +8,9 @@ Public surface::
 from __future__ import annotations
 
 from glyphcast_websocket.display import HubDisplay
+from glyphcast_websocket.legacy import StreamingMode, WebSocketDisplay
 from glyphcast_websocket.options import DEFAULT_HOST, DEFAULT_PORT
 from glyphcast_websocket.plugin import display_factory
-from glyphcast_websocket.seed import StreamingMode, WebSocketDisplay
 
 __version__ = "0.1.0"
 

@@ -1,7 +1,7 @@
 """HubDisplay: a display that streams frames to WebSocket clients through a shared hub.
 
 Displays with the same host and port share one hub and one server. The
-seed-compatible ``WebSocketDisplay`` (:mod:`.seed`) builds on this class, and
+legacy ``WebSocketDisplay`` (:mod:`.legacy`) builds on this class, and
 :func:`~glyphcast_websocket.plugin.display_factory` makes the registered
 ``websocket-*`` displays.
 """
@@ -23,15 +23,15 @@ from glyphcast.protocol import ProducerState
 
 from glyphcast_websocket import registry
 from glyphcast_websocket.hosts import address_users_open
+from glyphcast_websocket.hub import Hub
+from glyphcast_websocket.named_stream import MAIN, NamedStream, check_name
 from glyphcast_websocket.options import DEFAULT_HOST, DEFAULT_PORT, spell_out_settings
-from glyphcast_websocket.room import MAIN, Room, check_name
-from glyphcast_websocket.server import Hub
 from glyphcast_websocket.settings import Settings
 
 log = logging.getLogger("glyphcast.websocket")
 
 # The streams whose addresses were announced: displays sharing a stream announce it once.
-_announced: weakref.WeakSet[Room] = weakref.WeakSet()
+_announced: weakref.WeakSet[NamedStream] = weakref.WeakSet()
 
 
 def announce(lines: Iterable[str]) -> None:
@@ -106,7 +106,7 @@ class HubDisplay(FrameDisplay, ServingDisplay, ControllableDisplay):
         self.subprotocols = frozenset(c.subprotocol for c in self.codecs)
         self.hub: Hub | None = None
         #: This display's stream on the hub (its frames, clients and tokens); None until started.
-        self.room: Room | None = None
+        self.room: NamedStream | None = None
         self.connected_callback: Callable[..., Any] | None = None
         self.disconnected_callback: Callable[..., Any] | None = None
         self.command_callback: Callable[..., Any] | None = None
@@ -116,7 +116,7 @@ class HubDisplay(FrameDisplay, ServingDisplay, ControllableDisplay):
 
     # -- FrameDisplay -------------------------------------------------------
     def init(self, width: int, height: int, reuse: bool = False) -> None:
-        """Start serving (again, after ``cleanup()``: the seed's engines restart a display)."""
+        """Start serving (again, after ``cleanup()``: legacy engines restart a display)."""
         with self._lifecycle:
             if self.closed:
                 self.closed = self.started = False
@@ -225,7 +225,7 @@ class HubDisplay(FrameDisplay, ServingDisplay, ControllableDisplay):
         room = self.room
         return f"{self.local_url} ({len(room.sessions) if room else 0} clients)"
 
-    # -- the seed's interface ------------------------------------------------
+    # -- the legacy interface ----------------------------------------------
     def client_count(self) -> int:
         """Connected clients using one of this display's codecs."""
         room = self.room
@@ -241,7 +241,7 @@ class HubDisplay(FrameDisplay, ServingDisplay, ControllableDisplay):
         return self.port
 
     def set_frame_delay(self, delay: float) -> None:
-        """Stored for engines that read it back (as the seed did); the hub itself never sleeps."""
+        """Stored for engines that read it back (as the legacy class did); the hub itself never sleeps."""
         self._frame_delay = delay
 
     def get_frame_delay(self) -> float:
@@ -296,7 +296,7 @@ class HubDisplay(FrameDisplay, ServingDisplay, ControllableDisplay):
         self.fail(error)
 
     def state_snapshot(self) -> dict[str, Any] | None:
-        """The seed's snapshot of the controller: stages, preset(s), selected stage."""
+        """The legacy snapshot of the controller: stages, preset(s), selected stage."""
         controller = self._controller
         if controller is None:
             return None

@@ -13,42 +13,15 @@ import asyncio
 import logging
 from typing import Any
 
-from glyphcast import ClientInfo, Codec, Frame, protocol
+from glyphcast import Codec, Frame, protocol
 from glyphcast.protocol import ProducerState
 
-from glyphcast_websocket.delivery import EncodeCache, Outbox, Wire
+from glyphcast_websocket.delivery import EncodeCache, Wire
 from glyphcast_websocket.ratelog import RateLimitedLog
-from glyphcast_websocket.session import SessionProtocol
-from glyphcast_websocket.wsio import Connection
+from glyphcast_websocket.session import Session
 
 log = logging.getLogger("glyphcast.websocket")
 errors = RateLimitedLog(log)
-
-
-class Session:
-    """One connected client: its connection, its sans-I/O protocol, its drain waiter."""
-
-    __slots__ = ("connection", "protocol", "outbox", "drainer", "bytes_sent", "stalls", "closing")
-
-    def __init__(self, connection: Connection, protocol: SessionProtocol) -> None:
-        self.connection = connection
-        self.protocol = protocol
-        #: The protocol's outbox, held directly: the hot path reads it per client and frame.
-        self.outbox: Outbox = protocol.outbox
-        self.drainer: asyncio.Task[None] | None = None
-        self.bytes_sent = 0
-        #: Times the socket went over its write limit and a drain waiter was started.
-        self.stalls = 0
-        self.closing = False
-
-    @property
-    def info(self) -> ClientInfo:
-        return self.protocol.info
-
-    @property
-    def codec(self) -> Codec:
-        return self.protocol.codec
-
 
 
 class FanOut:

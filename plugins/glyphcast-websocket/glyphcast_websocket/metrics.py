@@ -34,8 +34,8 @@ from prometheus_client.metrics_core import (
     Metric,
 )
 
-from glyphcast_websocket.fanout import Session
 from glyphcast_websocket.security import CONTROLLER, VIEWER
+from glyphcast_websocket.session import Session
 
 #: Where a hub serves its metrics (one page for every stream on the port).
 PATH = "/metrics"
@@ -100,7 +100,7 @@ class StreamCounters:
 
 
 class Stream(Protocol):
-    """What the collector reads of a stream (a :class:`~glyphcast_websocket.room.Room` is one)."""
+    """What the collector reads of a stream (a :class:`~glyphcast_websocket.named_stream.NamedStream` is one)."""
 
     name: str
     #: Frames the engine handed to the stream.

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from glyphcast_websocket.room import MAIN
+from glyphcast_websocket.named_stream import MAIN
 from glyphcast_websocket.settings import DISPLAY, FIXED, PYTHON, Settings, about
 
 #: Where a display listens unless told otherwise: this machine only.

@@ -21,7 +21,7 @@ from glyphcast_websocket.assets import NOT_BUILT_PAGE, Assets
 
 #: The server's name: its ``Server`` header, ``/healthz``'s ``server`` and ``hello``'s.
 SERVER_NAME = f"glyphcast/{__version__}"
-#: Paths where the WebSocket upgrade is served (``/`` for the seed's clients).
+#: Paths where the WebSocket upgrade is served (``/`` for legacy clients).
 WEBSOCKET_PATHS = ("/ws", "/")
 TEXT = "text/plain; charset=utf-8"
 #: Pages served under a name without ``.html``: ``/player`` is asciinema-player watching the stream

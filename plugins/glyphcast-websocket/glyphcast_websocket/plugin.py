@@ -12,8 +12,8 @@ from glyphcast.hookspecs import RegisterCommand, RegisterDisplay
 
 from glyphcast_websocket import serve, tokens
 from glyphcast_websocket.display import HubDisplay
+from glyphcast_websocket.legacy import WebSocketDisplay
 from glyphcast_websocket.options import DISPLAY_OPTIONS, described, give_signature
-from glyphcast_websocket.seed import WebSocketDisplay
 
 
 def display_factory(subprotocol: str | None, name: str | None = None) -> Callable[..., HubDisplay]:

@@ -7,7 +7,7 @@ counts only when they differ from the last ones it was given (a client that
 joins and leaves within the interval changes nothing for the others).
 
 Sans-I/O: :class:`PresenceSchedule` decides when, given the time; the room
-(:meth:`.room.Room.join`) keeps at most one timer per stream on its clock
+(:meth:`.named_stream.NamedStream.join`) keeps at most one timer per stream on its clock
 (none while nothing changes): never a timer per client, never polling.
 """
 

@@ -8,8 +8,8 @@ import threading
 from glyphcast import Codec, DisplayError
 
 from glyphcast_websocket.events import HubListener
-from glyphcast_websocket.room import Room
-from glyphcast_websocket.server import Hub
+from glyphcast_websocket.hub import Hub
+from glyphcast_websocket.named_stream import NamedStream
 from glyphcast_websocket.settings import Settings
 
 _hubs: dict[tuple[str, int], Hub] = {}
@@ -18,7 +18,7 @@ _lock = threading.Lock()
 
 def acquire(
     listener: HubListener, host: str, port: int, stream: str, settings: Settings, codecs: list[Codec]
-) -> tuple[Hub, Room]:
+) -> tuple[Hub, NamedStream]:
     """The hub on (host, port), started if it is new, and its stream ``stream`` with ``listener`` attached.
 
     port 0 (ephemeral) always gets a hub of its own. Displays of one stream
@@ -49,7 +49,7 @@ def acquire(
         return hub, room
 
 
-def release(listener: HubListener, hub: Hub, room: Room, codecs: list[Codec]) -> None:
+def release(listener: HubListener, hub: Hub, room: NamedStream, codecs: list[Codec]) -> None:
     """Detach ``listener``; the last one out of a stream closes it, the last stream out stops the hub."""
     with _lock:
         room.detach(listener, codecs)

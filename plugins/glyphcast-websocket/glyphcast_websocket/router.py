@@ -3,7 +3,7 @@ policy lets it in, and what it gets.
 
 The :class:`Router` answers websockets' ``process_request``,
 ``process_response`` and ``select_subprotocol`` callbacks for the
-:class:`~glyphcast_websocket.server.Hub`, and the requests the hub refuses
+:class:`~glyphcast_websocket.hub.Hub`, and the requests the hub refuses
 before websockets reads them (:class:`~glyphcast_websocket.request_head.BadRequest`).
 The decisions are made without sockets (:mod:`.security`, :mod:`.pages`,
 :mod:`.handshake`); the router picks the stream, counts and logs refusals and
@@ -26,22 +26,22 @@ from websockets.typing import Subprotocol
 from glyphcast_websocket import metrics, pages
 from glyphcast_websocket.assets import Assets
 from glyphcast_websocket.decisions import Handshake, Refusal
-from glyphcast_websocket.fanout import Session
 from glyphcast_websocket.handshake import NoCodec, choose_subprotocol
 from glyphcast_websocket.intake import Handshakes
+from glyphcast_websocket.named_stream import MAIN, NamedStream
 from glyphcast_websocket.quote import quote
 from glyphcast_websocket.ratelog import RateLimitedLog
 from glyphcast_websocket.request_head import BadRequest
-from glyphcast_websocket.room import MAIN, Room
 from glyphcast_websocket.security import Policy
+from glyphcast_websocket.session import Session
 from glyphcast_websocket.wsio import Connection
 
 
 class HubState(Protocol):
-    """What the router reads from the hub it routes for (:class:`~glyphcast_websocket.server.Hub` is one)."""
+    """What the router reads from the hub it routes for (:class:`~glyphcast_websocket.hub.Hub` is one)."""
 
     #: The streams on the port, by name; replaced whole when one comes or goes.
-    rooms: dict[str, Room]
+    rooms: dict[str, NamedStream]
     #: Rules for requests outside any stream (the list of streams, unknown paths).
     policy: Policy
     default_subprotocol: str
@@ -61,7 +61,7 @@ class Router:
     def __init__(self, hub: HubState) -> None:
         self.hub = hub
 
-    def locate(self, path: str) -> tuple[Room | None, str]:
+    def locate(self, path: str) -> tuple[NamedStream | None, str]:
         """Which stream a request path is for, and the path within it: ``/s/NAME/rest`` or the main stream's."""
         rooms = self.hub.rooms
         if path.startswith("/s/"):
@@ -123,7 +123,7 @@ class Router:
             return None  # an upgrade, or a response the hub made itself
         assert isinstance(connection, Connection)
         hub = self.hub
-        room = connection.room if isinstance(connection.room, Room) else None
+        room = connection.room if isinstance(connection.room, NamedStream) else None
         policy = room.policy if room is not None else hub.policy
         error = connection.protocol.handshake_exc
         if isinstance(error, NegotiationError) and room is not None:
@@ -166,7 +166,7 @@ class Router:
         """(name, page path) of the streams ``/`` lists: those anyone may watch (no view token)."""
         return [(room.name, f"/s/{room.name}/") for room in self.hub.rooms.values() if not room.settings.token]
 
-    def health(self, room: Room | None = None) -> dict[str, Any]:
+    def health(self, room: NamedStream | None = None) -> dict[str, Any]:
         """``/healthz``: the server, then the stream asked about and every stream.
 
         Without a stream (``/healthz`` on a port with named streams only): the server alone,

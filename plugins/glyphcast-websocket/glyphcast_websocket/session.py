@@ -10,13 +10,17 @@ server only moves those bytes::
     session.hello(width=80, height=24, codecs=[...])
     event = session.receive(data)          # Resize | Command | Input | StateRequested | Close | None
     wire = session.next(latest, cache)     # the Wire to write, or None when up to date
+
+:class:`Session` is what the I/O side keeps for that client: the connection, the
+protocol and the drain waiter. It only holds them; the writes are
+:class:`~glyphcast_websocket.fanout.FanOut`'s.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from glyphcast import ClientInfo, Codec, Frame, protocol
 from glyphcast.frame import now_ms
@@ -25,6 +29,11 @@ from glyphcast.ratelimit import TokenBucket
 from glyphcast_websocket import messages
 from glyphcast_websocket.delivery import EncodeCache, Outbox, ReplyOverflow, Wire
 from glyphcast_websocket.security import CONTROLLER
+
+if TYPE_CHECKING:  # the I/O side's types, named in annotations only: this module does no I/O
+    import asyncio
+
+    from glyphcast_websocket.wsio import Connection
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,3 +192,31 @@ class SessionProtocol:
     def next(self, latest: Frame | None, cache: EncodeCache) -> Wire | None:
         """The bytes this client gets next (replies first, then the newest frame), or None."""
         return self.outbox.next(latest, cache)
+
+
+class Session:
+    """One connected client as the I/O side holds it: its connection, its :class:`SessionProtocol`, its drain waiter.
+
+    It does no I/O itself: :class:`~glyphcast_websocket.fanout.FanOut` writes through it.
+    """
+
+    __slots__ = ("connection", "protocol", "outbox", "drainer", "bytes_sent", "stalls", "closing")
+
+    def __init__(self, connection: Connection, protocol: SessionProtocol) -> None:
+        self.connection = connection
+        self.protocol = protocol
+        #: The protocol's outbox, held directly: the hot path reads it per client and frame.
+        self.outbox: Outbox = protocol.outbox
+        self.drainer: asyncio.Task[None] | None = None
+        self.bytes_sent = 0
+        #: Times the socket went over its write limit and a drain waiter was started.
+        self.stalls = 0
+        self.closing = False
+
+    @property
+    def info(self) -> ClientInfo:
+        return self.protocol.info
+
+    @property
+    def codec(self) -> Codec:
+        return self.protocol.codec

@@ -50,7 +50,7 @@ def connect(
     timeout: float = 5.0,
     **options: Any,
 ) -> Iterator[ClientConnection]:
-    """A client offering ``subprotocols`` (None: offers none, like the seed's clients).
+    """A client offering ``subprotocols`` (None: offers none, like legacy clients).
 
     ``token`` goes in ``Authorization: Bearer``; ``control=True`` sends the
     display's own control token (a controller).

@@ -85,7 +85,7 @@ class Connection(ServerConnection):
         self.head: HeadReader | None = HeadReader()
         #: The window (bits) of the permessage-deflate this connection negotiated; None without it.
         self.deflate_bits: int | None = None
-        #: The stream (a ``Room``) the request's path named, for the handshake and the handler.
+        #: The stream (a ``NamedStream``) the request's path named, for the handshake and the handler.
         self.room: Any = None
         self.control_backlog = 0
         #: When the TCP connection was accepted (``time.monotonic()``): the handshake's time is measured from it.

@@ -1,14 +1,16 @@
 """One named stream on a hub: its displays, codecs, access rules, newest frame and clients.
 
-A hub (one server on one host and port) carries any number of rooms. The room
-named :data:`MAIN` is served at ``/`` and ``/ws``; room ``NAME`` at
-``/s/NAME/`` and ``/s/NAME/ws``. Rooms share nothing but the socket: each has
+A hub (one server on one host and port) carries any number of named streams
+(the protocol's *stream*: ``hello.stream``, the URLs, the ``stream=`` option).
+The stream named :data:`MAIN` is served at ``/`` and ``/ws``; stream ``NAME`` at
+``/s/NAME/`` and ``/s/NAME/ws``. Streams share nothing but the socket: each has
 its own latest frame, sessions, tokens and limits, so frames never cross
-from one stream to another.
+from one stream to another. (The hub's attributes and variables that hold one
+are still called ``room``, the class's old name.)
 
 Frames reach the hub's loop through one :class:`~glyphcast.handoff.LatestSlot`
-per room: a frame shown while the loop is busy replaces the one waiting, so
-the engine pays one thread hop per frame per room however many displays
+per stream: a frame shown while the loop is busy replaces the one waiting, so
+the engine pays one thread hop per frame per stream however many displays
 share it.
 """
 
@@ -21,18 +23,18 @@ from typing import Any
 
 from glyphcast import Codec, DisplayError, Frame
 from glyphcast.clock import Clock
-from glyphcast.handoff import LatestSlot
+from glyphcast.handoff import Cleared, Ended, LatestSlot
 from glyphcast.protocol import ProducerState, producer_state
 
 from glyphcast_websocket.delivery import EncodeCache
 from glyphcast_websocket.events import HubListener, Listeners
-from glyphcast_websocket.fanout import FanOut, Session
+from glyphcast_websocket.fanout import FanOut
 from glyphcast_websocket.handshake import EnabledCodecs
 from glyphcast_websocket.loopthread import LoopClock, LoopThread
 from glyphcast_websocket.metrics import StreamCounters
 from glyphcast_websocket.presence import PresenceSchedule, count
 from glyphcast_websocket.security import Policy
-from glyphcast_websocket.session import Limits
+from glyphcast_websocket.session import Limits, Session
 from glyphcast_websocket.settings import Settings
 
 #: The stream a display joins unless it names one; served at ``/``.
@@ -51,23 +53,7 @@ def check_name(name: str) -> str:
     return name
 
 
-class Cleared:
-    """The engine blanked the screen: handed to the loop in order with the frames."""
-
-    __slots__ = ()
-
-
-class Ended:
-    """The source ended after ``final`` (the newest frame handed over, which this replaces in the slot)."""
-
-    __slots__ = ("final", "reason")
-
-    def __init__(self, final: Frame | None, reason: str) -> None:
-        self.final = final
-        self.reason = reason
-
-
-class Room:
+class NamedStream:
     """One stream on a hub; frames and clear/end come in from displays (any thread), O(1)."""
 
     def __init__(
@@ -91,6 +77,8 @@ class Room:
         self.counters = StreamCounters()
         self._incoming: LatestSlot[Frame | Cleared | Ended] = LatestSlot()
         self._offered: Frame | None = None
+        #: The seq of the newest frame handed over (0 before the first): a clear comes after it.
+        self._last_seq = 0
         self._taken: Frame | Cleared | Ended | None = None
         #: Set on the engine's thread by :meth:`end`, so the loop knows at once (before it takes the end).
         self.ended = False
@@ -135,7 +123,7 @@ class Room:
         """
         if frame is self._offered or self.ended:
             return
-        self._offered = frame
+        self._offered, self._last_seq = frame, frame.seq
         self.frames += 1
         self._hand_over(frame)
 
@@ -147,7 +135,7 @@ class Room:
         a frame shown before it that the loop had not taken yet.
         """
         self._offered = None
-        self._hand_over(Cleared())
+        self._hand_over(Cleared(self._last_seq))
 
     def end(self, reason: str) -> None:
         """The source ended: every client gets the final frame, ``end`` {seq, reason} and a close with 1000.

@@ -1,4 +1,4 @@
-"""The hub's server: one per (host, port), on a thread of its own; it serves its streams' clients.
+"""The hub: one WebSocket server per (host, port), on a thread of its own; it serves its streams' clients.
 
 Every decision is made elsewhere, without sockets: who gets in and which codec
 (:mod:`.security`, :mod:`.handshake`), what a page request gets
@@ -7,7 +7,7 @@ Every decision is made elsewhere, without sockets: who gets in and which codec
 server and runs each connection from its handshake to its close; the HTTP
 requests before that are the :class:`~.router.Router`'s, the writes
 :mod:`.fanout`'s, the thread :mod:`.loopthread`'s. One port carries several
-named streams, each a :class:`~.room.Room` with its own frames, clients and
+named streams, each a :class:`~.named_stream.NamedStream` with its own frames, clients and
 tokens; a request's path says which.
 """
 
@@ -31,16 +31,23 @@ from glyphcast_websocket import metrics
 from glyphcast_websocket.assets import NOT_BUILT_HINT, Assets
 from glyphcast_websocket.credentials import redact_library_logs
 from glyphcast_websocket.decisions import Admission
-from glyphcast_websocket.fanout import Session
 from glyphcast_websocket.intake import WAITING, Handshakes
 from glyphcast_websocket.listener import BACKLOG, Listener
 from glyphcast_websocket.loopthread import STOP_TIMEOUT, LoopThread
+from glyphcast_websocket.named_stream import NamedStream
 from glyphcast_websocket.pages import SERVER_NAME
 from glyphcast_websocket.ratelog import LibraryLog, RateLimitedLog
-from glyphcast_websocket.room import Room
 from glyphcast_websocket.router import Router
 from glyphcast_websocket.security import VIEWER
-from glyphcast_websocket.session import Close, Command, Input, Resize, SessionProtocol, StateRequested
+from glyphcast_websocket.session import (
+    Close,
+    Command,
+    Input,
+    Resize,
+    Session,
+    SessionProtocol,
+    StateRequested,
+)
 from glyphcast_websocket.settings import Settings
 from glyphcast_websocket.tls import tls_context
 from glyphcast_websocket.wsio import Connection, attach, connection_class, raise_descriptor_limit
@@ -79,7 +86,7 @@ class Hub:
         self.ratelog = RateLimitedLog(log)
         self.assets = Assets()
         self.default_subprotocol = protocol.DEFAULT_SUBPROTOCOL
-        self.rooms: dict[str, Room] = {}
+        self.rooms: dict[str, NamedStream] = {}
         #: ``/metrics``: this hub's own registry, read on the loop when scraped.
         self.metrics = metrics.HubMetrics(lambda: self.rooms.values())
         self.started_at = time.monotonic()
@@ -106,7 +113,7 @@ class Hub:
         return tuple(s for room in self.rooms.values() for s in room.sessions)
 
     # -- streams (engine thread; the registry holds its lock) ----------------------
-    def room(self, name: str, settings: Settings) -> Room:
+    def room(self, name: str, settings: Settings) -> NamedStream:
         """Stream ``name`` on this port, made with ``settings`` if it is new."""
         room = self.rooms.get(name)
         if room is None:
@@ -115,17 +122,17 @@ class Hub:
                 policy = policy.bound(self.port)
             for warning in policy.warnings:
                 log.warning("glyphcast websocket on %s:%s: %s", self.host, self.requested_port, warning)
-            room = Room(name, settings, policy, self.thread)
+            room = NamedStream(name, settings, policy, self.thread)
             self.rooms = {**self.rooms, name: room}  # replaced whole: the loop reads it without a lock
         return room
 
-    def remove(self, room: Room) -> None:
+    def remove(self, room: NamedStream) -> None:
         """A stream's last display left: its clients are closed (1000 after an end, else 1001)."""
         self.rooms = {name: r for name, r in self.rooms.items() if r is not room}
         room.close()
         self.thread.call(self._close_room, room)
 
-    def _close_room(self, room: Room) -> None:
+    def _close_room(self, room: NamedStream) -> None:
         code, reason = (
             (protocol.CLOSE_NORMAL, "stream ended") if room.ended else (protocol.CLOSE_GOING_AWAY, "stream closed")
         )
@@ -240,7 +247,7 @@ class Hub:
         connection.opened()
         request = connection.request
         room = connection.room
-        assert request is not None and isinstance(connection.admission, Admission) and isinstance(room, Room)
+        assert request is not None and isinstance(connection.admission, Admission) and isinstance(room, NamedStream)
         role = connection.admission.role or VIEWER
         self.metrics.handshake(room.name, time.monotonic() - connection.accepted_at)
         remote = connection.remote_address
@@ -286,7 +293,7 @@ class Hub:
             log.info("client %s disconnected", info.id)
             room.listeners.disconnected(info)
 
-    def _receive(self, room: Room, s: Session, data: str | bytes) -> None:
+    def _receive(self, room: NamedStream, s: Session, data: str | bytes) -> None:
         event = s.protocol.receive(data)
         info = s.info
         if isinstance(event, Close):
