@@ -179,7 +179,8 @@ class GlyphcastServer:
         deadline = time.monotonic() + timeout
         while True:
             if self.frame_log.exists():
-                for line in self.frame_log.read_text(encoding="utf-8").splitlines():
+                # complete lines only: the engine may be writing the last one right now
+                for line in self.frame_log.read_text(encoding="utf-8").split("\n")[:-1]:
                     if line.startswith(f'{{"seq": {seq},'):
                         return json.loads(line)
             if time.monotonic() > deadline:
