@@ -81,9 +81,13 @@ def vim_writes(size: int) -> tuple[list[str], tuple[int, int]]:
         for row in range(HEIGHT - 2):
             number = frame * (HEIGHT - 2) + row + 1  # a page further each time: no line seen before
             words = [keywords[(number + k) % len(keywords)] for k in range(6)]
-            code = " ".join(f"\x1b[38;5;{170 + i}m{w}\x1b[38;5;252m name_{number}_{i}" for i, w in enumerate(words))
+            code = " ".join(
+                f"\x1b[38;5;{170 + i}m{w}\x1b[38;5;252m name_{number}_{i}" for i, w in enumerate(words)
+            )
             out.append(f"\x1b[{row + 1};1H\x1b[38;5;243m{number:5} \x1b[38;5;252m{code}\x1b[K")
-        out.append(f"\x1b[{HEIGHT - 1};1H\x1b[1;38;5;231;48;5;236m notes.py [+] line {frame + 1} col 1 \x1b[K\x1b[m")
+        out.append(
+            f"\x1b[{HEIGHT - 1};1H\x1b[1;38;5;231;48;5;236m notes.py [+] line {frame + 1} col 1 \x1b[K\x1b[m"
+        )
         out.append(f"\x1b[{HEIGHT};1H-- INSERT --\x1b[K\x1b[1;7H\x1b[?25h")
         return "".join(out)
 
@@ -133,11 +137,19 @@ def pyte_screen(width: int, height: int, rows: bool) -> Callable[[str], object]:
     return screen.write if rows else screen.stream.feed
 
 
-CONTENDERS: dict[str, Callable[[int, int, bool], Callable[[str], object]]] = {"pyte": pyte_screen, "avt": avt_screen}
+CONTENDERS: dict[str, Callable[[int, int, bool], Callable[[str], object]]] = {
+    "pyte": pyte_screen,
+    "avt": avt_screen,
+}
 
 
-def measure(make: Callable[[int, int, bool], Callable[[str], object]], writes: list[str], size: tuple[int, int],
-            rows: bool, runs: int) -> float:
+def measure(
+    make: Callable[[int, int, bool], Callable[[str], object]],
+    writes: list[str],
+    size: tuple[int, int],
+    rows: bool,
+    runs: int,
+) -> float:
     """Median seconds to feed every write to a fresh screen (taking its rows after each, with ``rows``)."""
     times = []
     for _ in range(runs):
@@ -170,21 +182,34 @@ def _cpu() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.emulator", description=__doc__.splitlines()[0])
-    parser.add_argument("--mb", type=float, default=1.0, help="MB of output per input (default 1; pyte needs ~2 s/MB)")
-    parser.add_argument("--runs", type=int, default=5, help="runs per contender and input; the median counts (default 5)")
-    parser.add_argument("--inputs", default=",".join(INPUTS), help=f"comma-separated, from {', '.join(INPUTS)}")
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.emulator", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "--mb", type=float, default=1.0, help="MB of output per input (default 1; pyte needs ~2 s/MB)"
+    )
+    parser.add_argument(
+        "--runs", type=int, default=5, help="runs per contender and input; the median counts (default 5)"
+    )
+    parser.add_argument(
+        "--inputs", default=",".join(INPUTS), help=f"comma-separated, from {', '.join(INPUTS)}"
+    )
     args = parser.parse_args(argv)
     names = [n for n in args.inputs.split(",") if n]
     unknown = [n for n in names if n not in INPUTS]
     if unknown:
         parser.error(f"unknown input(s) {', '.join(unknown)}; choose from {', '.join(INPUTS)}")
     size = int(args.mb * 1_000_000)
-    print(f"# emulator throughput: {_cpu()}, Python {platform.python_version()}, {_versions()}, "
-          f"{args.mb:g} MB per input, median of {args.runs}", file=sys.stderr)
-    lines = ["| input | writes | feed: pyte (old) | feed: avt (new) | new ÷ old "
-             "| feed + rows: pyte (old) | feed + rows: avt via glyphcast.vt (new) | new ÷ old |",
-             "|---|---|---|---|---|---|---|---|"]
+    print(
+        f"# emulator throughput: {_cpu()}, Python {platform.python_version()}, {_versions()}, "
+        f"{args.mb:g} MB per input, median of {args.runs}",
+        file=sys.stderr,
+    )
+    lines = [
+        "| input | writes | feed: pyte (old) | feed: avt (new) | new ÷ old "
+        "| feed + rows: pyte (old) | feed + rows: avt via glyphcast.vt (new) | new ÷ old |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for name in names:
         writes, screen_size = INPUTS[name](size)
         megabytes = sum(len(w.encode()) for w in writes) / 1e6
@@ -193,9 +218,15 @@ def main(argv: list[str] | None = None) -> int:
             rate = {}
             for contender, make in CONTENDERS.items():
                 rate[contender] = megabytes / measure(make, writes, screen_size, rows, args.runs)
-                print(f"  {name:6} {contender:5} {'feed + rows' if rows else 'feed':12} {rate[contender]:8.2f} MB/s",
-                      file=sys.stderr)
-            cells += [f"{rate['pyte']:.2f} MB/s", f"{rate['avt']:.1f} MB/s", f"{rate['avt'] / rate['pyte']:.0f}×"]
+                print(
+                    f"  {name:6} {contender:5} {'feed + rows' if rows else 'feed':12} {rate[contender]:8.2f} MB/s",
+                    file=sys.stderr,
+                )
+            cells += [
+                f"{rate['pyte']:.2f} MB/s",
+                f"{rate['avt']:.1f} MB/s",
+                f"{rate['avt'] / rate['pyte']:.0f}×",
+            ]
         lines.append(f"| {name} ({megabytes:.1f} MB) | {len(writes):,} | " + " | ".join(cells) + " |")
     print("\n".join(lines))
     return 0

@@ -135,8 +135,15 @@ def reader_for(subprotocol: str | None, origin_ms: float | None) -> Any:
 class Client(asyncio.Protocol):
     """One WebSocket client: handshake, then count every message it reads."""
 
-    def __init__(self, host: str, port: int, subprotocol: str | None, stats: ClientStats, deflate: bool = False,
-                 origin_ms: float | None = None) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        subprotocol: str | None,
+        stats: ClientStats,
+        deflate: bool = False,
+        origin_ms: float | None = None,
+    ) -> None:
         self.host, self.port, self.subprotocol, self.stats = host, port, subprotocol, stats
         self.deflate = deflate
         self.read = reader_for(subprotocol, origin_ms)
@@ -264,8 +271,16 @@ def _cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-async def _run(conn: Connection, host: str, port: int, subprotocol: str | None, count: int, stalled: int,
-               deflate: bool, origin_ms: float | None) -> None:
+async def _run(
+    conn: Connection,
+    host: str,
+    port: int,
+    subprotocol: str | None,
+    count: int,
+    stalled: int,
+    deflate: bool,
+    origin_ms: float | None,
+) -> None:
     loop = asyncio.get_running_loop()
     stats = [ClientStats(stalled=i < stalled) for i in range(count)]
     clients: list[Client] = []
@@ -326,12 +341,37 @@ async def _run(conn: Connection, host: str, port: int, subprotocol: str | None, 
         if client.transport is not None:
             client.transport.close()
     loop.remove_reader(conn.fileno())
-    conn.send(("stats", cpu, [(s.stalled, s.frames, s.frame_bytes, s.last_seq, s.last_arrival_ms,
-                               s.latencies.tobytes(), s.error, s.last_ts) for s in stats]))
+    conn.send(
+        (
+            "stats",
+            cpu,
+            [
+                (
+                    s.stalled,
+                    s.frames,
+                    s.frame_bytes,
+                    s.last_seq,
+                    s.last_arrival_ms,
+                    s.latencies.tobytes(),
+                    s.error,
+                    s.last_ts,
+                )
+                for s in stats
+            ],
+        )
+    )
 
 
-def run_clients(conn: Connection, host: str, port: int, subprotocol: str | None, count: int, stalled: int,
-                deflate: bool = False, origin_ms: float | None = None) -> None:
+def run_clients(
+    conn: Connection,
+    host: str,
+    port: int,
+    subprotocol: str | None,
+    count: int,
+    stalled: int,
+    deflate: bool = False,
+    origin_ms: float | None = None,
+) -> None:
     """Process entry point: open ``count`` clients (the first ``stalled`` of them stall on cue); with
     ``deflate`` they negotiate permessage-deflate; ``origin_ms`` is asciinema formats' time 0."""
     try:

@@ -18,8 +18,11 @@ from glyphcast_websocket import messages
 #: (name, message, role): what a viewer and a controller send most.
 TYPICAL: list[tuple[str, dict[str, Any], str]] = [
     ("ping", {"type": "ping", "ts": 1733400000123.5}, "viewer"),
-    ("hello", {"type": "hello", "client": "glyphcast-viewer/0.1.0", "viewport": {"width": 1280, "height": 720}},
-     "viewer"),
+    (
+        "hello",
+        {"type": "hello", "client": "glyphcast-viewer/0.1.0", "viewport": {"width": 1280, "height": 720}},
+        "viewer",
+    ),
     ("resync", {"type": "resync"}, "viewer"),
     ("input", {"type": "input", "data": "l"}, "controller"),
     ("resize", {"type": "resize", "width": 120, "height": 40}, "controller"),
@@ -35,6 +38,7 @@ def measure(rounds: int, number: int) -> list[tuple[str, float, float]]:
     rows = []
     for name, message, role in TYPICAL:
         text = json.dumps(message)
+
         def checked(message: dict[str, Any] = message, role: str = role) -> None:
             messages.check(message, role)
 
@@ -48,7 +52,9 @@ def measure(rounds: int, number: int) -> list[tuple[str, float, float]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.messages", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.messages", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--number", type=int, default=20_000)
     args = parser.parse_args(argv)

@@ -17,8 +17,12 @@ DEFAULT = Char(" ")
 
 # pyte names the 16 colours ("red", "brown", "brightblue", and one misspelt
 # "bfightmagenta"); map its own tables back so every name it can produce has a code.
-_FG_CODE = {name: code for code, name in (graphics.FG_ANSI | graphics.FG_AIXTERM).items() if name != "default"}
-_BG_CODE = {name: code for code, name in (graphics.BG_ANSI | graphics.BG_AIXTERM).items() if name != "default"}
+_FG_CODE = {
+    name: code for code, name in (graphics.FG_ANSI | graphics.FG_AIXTERM).items() if name != "default"
+}
+_BG_CODE = {
+    name: code for code, name in (graphics.BG_ANSI | graphics.BG_AIXTERM).items() if name != "default"
+}
 # pyte stores 256-colour indexes as hex; colours 16..255 go back to their index (shorter,
 # and right on terminals without truecolor). 0..15 are theme colours: keep those as hex.
 _INDEX_256 = {hexa: index for index, hexa in enumerate(graphics.FG_BG_256) if index >= 16}

@@ -115,8 +115,15 @@ def _recv(conn: Any, timeout: float, what: str) -> Any:
     return message
 
 
-def run_row(kind: str, workload: str, clients: int, mode: Mode, stalled: int = 0,
-            seconds: float | None = None, profile: Path | None = None) -> Row:
+def run_row(
+    kind: str,
+    workload: str,
+    clients: int,
+    mode: Mode,
+    stalled: int = 0,
+    seconds: float | None = None,
+    profile: Path | None = None,
+) -> Row:
     """One contender, one workload, one client count: a fresh server and fresh clients."""
     ctx = mp.get_context("fork")
     seconds = seconds or mode.seconds
@@ -125,8 +132,11 @@ def run_row(kind: str, workload: str, clients: int, mode: Mode, stalled: int = 0
     started = time.perf_counter()
     port = free_port()
     server_conn, child = ctx.Pipe()
-    server = ctx.Process(target=serve, args=(child, kind, workload, count, mode.fps, port, mode.grace, clients + 16),
-                         daemon=True)
+    server = ctx.Process(
+        target=serve,
+        args=(child, kind, workload, count, mode.fps, port, mode.grace, clients + 16),
+        daemon=True,
+    )
     server.start()
     loaders: list[tuple[Any, Any]] = []
     try:
@@ -137,9 +147,20 @@ def run_row(kind: str, workload: str, clients: int, mode: Mode, stalled: int = 0
             share = clients // processes + (1 if index < clients % processes else 0)
             stall_share = stalled // processes + (1 if index < stalled % processes else 0)
             parent, child = ctx.Pipe()
-            process = ctx.Process(target=run_clients,
-                                  args=(child, HOST, port, SUBPROTOCOLS[kind], share, stall_share,
-                                        kind.endswith(DEFLATE_SUFFIX), origin_ms), daemon=True)
+            process = ctx.Process(
+                target=run_clients,
+                args=(
+                    child,
+                    HOST,
+                    port,
+                    SUBPROTOCOLS[kind],
+                    share,
+                    stall_share,
+                    kind.endswith(DEFLATE_SUFFIX),
+                    origin_ms,
+                ),
+                daemon=True,
+            )
             process.start()
             loaders.append((parent, process))
         row.connected = sum(_recv(parent, 120, "clients connecting")[1] for parent, _ in loaders)
@@ -178,9 +199,24 @@ def _start_profiler(pid: int, out: Path, seconds: float) -> subprocess.Popen[byt
     out.parent.mkdir(parents=True, exist_ok=True)
     spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     return subprocess.Popen(
-        [spy, "record", "--pid", str(pid), "--duration", str(max(1, int(seconds))), "--rate", "250",
-         "--format", "raw", "--threads", "--output", str(out), "--nonblocking"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            spy,
+            "record",
+            "--pid",
+            str(pid),
+            "--duration",
+            str(max(1, int(seconds))),
+            "--rate",
+            "250",
+            "--format",
+            "raw",
+            "--threads",
+            "--output",
+            str(out),
+            "--nonblocking",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
 
@@ -195,8 +231,12 @@ def top_functions(collapsed: Path, limit: int = 15) -> list[tuple[str, float, fl
             continue
         count = int(count_text)
         samples += count
-        frames = [f.split(" (")[0] + " (" + f.split(" (")[1].split(":")[0].rsplit("/", 1)[-1] + ")"
-                  if " (" in f else f for f in stack.split(";")]
+        frames = [
+            f.split(" (")[0] + " (" + f.split(" (")[1].split(":")[0].rsplit("/", 1)[-1] + ")"
+            if " (" in f
+            else f
+            for f in stack.split(";")
+        ]
         own[frames[-1]] = own.get(frames[-1], 0) + count
         for name in set(frames):
             total[name] = total.get(name, 0) + count
@@ -204,8 +244,9 @@ def top_functions(collapsed: Path, limit: int = 15) -> list[tuple[str, float, fl
     return [(name, 100 * own[name] / samples, 100 * total[name] / samples) for name in ranked]
 
 
-def _summarise(row: Row, server: dict[str, Any], per_client: list[tuple], client_cpu: float, seconds: float,
-               mode: Mode) -> None:
+def _summarise(
+    row: Row, server: dict[str, Any], per_client: list[tuple], client_cpu: float, seconds: float, mode: Mode
+) -> None:
     shows = [ns / 1000 for ns in server["show_ns"]]
     row.frames = server["frames"]
     row.show_p50_us = statistics.median(shows)
@@ -265,9 +306,11 @@ def find(rows: list[Row], kind: str, workload: str, clients: int, stalled: int =
 
 
 def table(rows: list[Row]) -> str:
-    head = ("| workload | clients | contender | show p50 µs | show p99 µs | server CPU µs/frame | bytes/frame "
-            "| fps/client | latency p50 ms | latency p99 ms | server RSS MB | CPU ×baseline | CPU ×ideal "
-            "| converged | loadgen CPU (cores) |")
+    head = (
+        "| workload | clients | contender | show p50 µs | show p99 µs | server CPU µs/frame | bytes/frame "
+        "| fps/client | latency p50 ms | latency p99 ms | server RSS MB | CPU ×baseline | CPU ×ideal "
+        "| converged | loadgen CPU (cores) |"
+    )
     lines = [head, "|" + "---|" * head.count(" | ") + "---|"]
     for row in rows:
         base = find(rows, "baseline", row.workload, row.clients, row.stalled)
@@ -304,59 +347,113 @@ def check_targets(rows: list[Row], stall_rows: dict[str, Row], mode: Mode) -> li
         idle, loaded = find(rows, kind, "demo 200x60", 0), find(rows, kind, "demo 200x60", most)
         if idle and loaded:
             ok = loaded.show_p50_us <= 1.5 * idle.show_p50_us and loaded.show_p50_us < 100
-            checks.append((f"{kind}: show() p50 with {most} clients ≤ 1.5× with 0 clients, < 100 µs (demo 200x60)",
-                           f"{loaded.show_p50_us:.1f} µs vs {idle.show_p50_us:.1f} µs", verdict(ok)))
+            checks.append(
+                (
+                    f"{kind}: show() p50 with {most} clients ≤ 1.5× with 0 clients, < 100 µs (demo 200x60)",
+                    f"{loaded.show_p50_us:.1f} µs vs {idle.show_p50_us:.1f} µs",
+                    verdict(ok),
+                )
+            )
     for workload, share in (("demo 200x60", 4), ("ticker 80x24", 20)):
-        diff, full = find(rows, "diff", workload, most), find(rows, "json", workload, most) or find(
-            rows, "baseline", workload, most)
+        diff, full = (
+            find(rows, "diff", workload, most),
+            find(rows, "json", workload, most) or find(rows, "baseline", workload, most),
+        )
         if diff and full:
             r = diff.bytes_per_frame / full.bytes_per_frame
-            checks.append((f"diff bytes/frame ≤ 1/{share} of the JSON full frame ({workload})",
-                           f"{diff.bytes_per_frame:.0f} B / {full.bytes_per_frame:.0f} B = 1/{1 / r:.1f}",
-                           verdict(r <= 1 / share)))
+            checks.append(
+                (
+                    f"diff bytes/frame ≤ 1/{share} of the JSON full frame ({workload})",
+                    f"{diff.bytes_per_frame:.0f} B / {full.bytes_per_frame:.0f} B = 1/{1 / r:.1f}",
+                    verdict(r <= 1 / share),
+                )
+            )
     for workload in WORKLOADS:
         diff, base, ideal = (find(rows, k, workload, at500) for k in ("diff", "baseline", "ideal"))
         if diff and base and ideal:
             rb = diff.server_cpu_us_per_frame / base.server_cpu_us_per_frame
             ri = diff.server_cpu_us_per_frame / ideal.server_cpu_us_per_frame
-            checks.append((f"diff server CPU/frame ≤ 0.5× baseline at {at500} clients ({workload})",
-                           f"{rb:.2f}×", verdict(rb <= 0.5)))
-            checks.append((f"diff server CPU/frame ≤ 1.5× ideal at {at500} clients ({workload})",
-                           f"{ri:.2f}×", verdict(ri <= 1.5)))
+            checks.append(
+                (
+                    f"diff server CPU/frame ≤ 0.5× baseline at {at500} clients ({workload})",
+                    f"{rb:.2f}×",
+                    verdict(rb <= 0.5),
+                )
+            )
+            checks.append(
+                (
+                    f"diff server CPU/frame ≤ 1.5× ideal at {at500} clients ({workload})",
+                    f"{ri:.2f}×",
+                    verdict(ri <= 1.5),
+                )
+            )
     for workload in WORKLOADS:
         diff = find(rows, "diff", workload, most)
         if diff:
-            checks.append((f"{most} diff clients at 30 fps: p99 latency ≤ 100 ms ({workload})",
-                           f"{diff.latency_p99_ms:.1f} ms", verdict(diff.latency_p99_ms <= 100)))
+            checks.append(
+                (
+                    f"{most} diff clients at 30 fps: p99 latency ≤ 100 ms ({workload})",
+                    f"{diff.latency_p99_ms:.1f} ms",
+                    verdict(diff.latency_p99_ms <= 100),
+                )
+            )
             interval = 1000 / mode.fps
             ok = diff.converged == 1.0 and diff.converge_lag_ms <= interval
-            checks.append((f"every diff client has the last frame ≤ 1 frame interval after the stream stops ({workload})",
-                           f"{diff.converged:.0%} of clients, last within +{diff.converge_lag_ms:.1f} ms", verdict(ok)))
+            checks.append(
+                (
+                    f"every diff client has the last frame ≤ 1 frame interval after the stream stops ({workload})",
+                    f"{diff.converged:.0%} of clients, last within +{diff.converge_lag_ms:.1f} ms",
+                    verdict(ok),
+                )
+            )
     for workload in WORKLOADS:
         packed, diff = find(rows, "diff-deflate", workload, most), find(rows, "diff", workload, most)
         full = find(rows, "json", workload, most) or find(rows, "baseline", workload, most)
         if packed and full and workload == "demo 200x60":
             r = packed.bytes_per_frame / full.bytes_per_frame
-            checks.append((f"diff-deflate bytes/delivery ≤ 1/50 of the JSON full frame ({workload})",
-                           f"{packed.bytes_per_frame:.0f} B / {full.bytes_per_frame:.0f} B = 1/{1 / r:.1f}",
-                           verdict(r <= 1 / 50)))
+            checks.append(
+                (
+                    f"diff-deflate bytes/delivery ≤ 1/50 of the JSON full frame ({workload})",
+                    f"{packed.bytes_per_frame:.0f} B / {full.bytes_per_frame:.0f} B = 1/{1 / r:.1f}",
+                    verdict(r <= 1 / 50),
+                )
+            )
         if packed and diff:
             r = packed.server_cpu_us_per_frame / diff.server_cpu_us_per_frame
-            checks.append((f"diff-deflate server CPU/delivery ≤ 1.1× diff at {most} clients ({workload})",
-                           f"{packed.server_cpu_us_per_frame:.1f} vs {diff.server_cpu_us_per_frame:.1f} µs "
-                           f"({r:.2f}×)", verdict(r <= 1.1)))
+            checks.append(
+                (
+                    f"diff-deflate server CPU/delivery ≤ 1.1× diff at {most} clients ({workload})",
+                    f"{packed.server_cpu_us_per_frame:.1f} vs {diff.server_cpu_us_per_frame:.1f} µs "
+                    f"({r:.2f}×)",
+                    verdict(r <= 1.1),
+                )
+            )
     calm, stall = stall_rows.get("diff"), stall_rows.get("diff-stall")
     if calm and stall and stall.stalled:
         ratio = stall.latency_p99_ms / calm.latency_p99_ms
-        checks.append(("stall: reading clients' p99 latency ≤ 1.2× the no-stall run",
-                       f"{stall.latency_p99_ms:.1f} vs {calm.latency_p99_ms:.1f} ms ({ratio:.2f}×)", verdict(ratio <= 1.2)))
+        checks.append(
+            (
+                "stall: reading clients' p99 latency ≤ 1.2× the no-stall run",
+                f"{stall.latency_p99_ms:.1f} vs {calm.latency_p99_ms:.1f} ms ({ratio:.2f}×)",
+                verdict(ratio <= 1.2),
+            )
+        )
         growth = (stall.rss_growth_kb - calm.rss_growth_kb) / stall.stalled
-        checks.append(("stall: server RSS growth ≤ 100 KB per stalled client",
-                       f"{growth:.1f} KB/client ({stall.rss_growth_kb:.0f} KB vs {calm.rss_growth_kb:.0f} KB)",
-                       verdict(growth <= 100)))
+        checks.append(
+            (
+                "stall: server RSS growth ≤ 100 KB per stalled client",
+                f"{growth:.1f} KB/client ({stall.rss_growth_kb:.0f} KB vs {calm.rss_growth_kb:.0f} KB)",
+                verdict(growth <= 100),
+            )
+        )
         ok = stall.show_p50_us <= 1.5 * calm.show_p50_us
-        checks.append(("stall: producer unaffected (show() p50 ≤ 1.5× the no-stall run)",
-                       f"{stall.show_p50_us:.1f} vs {calm.show_p50_us:.1f} µs", verdict(ok)))
+        checks.append(
+            (
+                "stall: producer unaffected (show() p50 ≤ 1.5× the no-stall run)",
+                f"{stall.show_p50_us:.1f} vs {calm.show_p50_us:.1f} µs",
+                verdict(ok),
+            )
+        )
     return checks
 
 
@@ -375,25 +472,44 @@ def machine() -> dict[str, Any]:
             versions[dist] = version(dist)
         except PackageNotFoundError:
             versions[dist] = None
-    return {"nproc": os.cpu_count(), "cpu": model, "loadavg_before": os.getloadavg(), "python": platform.python_version(),
-            "platform": platform.platform(), "versions": versions}
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": model,
+        "loadavg_before": os.getloadavg(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "versions": versions,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     parser.add_argument("--full", action="store_true", help="every client count, 10 s rows, 10 s stall")
-    parser.add_argument("--only", default="baseline,json,binary,diff,diff-deflate,alis,asciicast-v2,asciicast-v3,ideal",
-                        help="comma-separated contenders (default: all)")
+    parser.add_argument(
+        "--only",
+        default="baseline,json,binary,diff,diff-deflate,alis,asciicast-v2,asciicast-v3,ideal",
+        help="comma-separated contenders (default: all)",
+    )
     parser.add_argument("--workloads", default=",".join(WORKLOADS), help="comma-separated workloads")
     parser.add_argument("--clients", default="", help="comma-separated client counts (default: the mode's)")
     parser.add_argument("--no-stall", action="store_true", help="skip the stall scenario")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where the JSON results go")
-    parser.add_argument("--no-uvloop", action="store_true", help="keep the hub on asyncio's own loop even if uvloop is installed")
-    parser.add_argument("--profile", action="store_true",
-                        help="py-spy each server during its row; top functions printed, raw stacks in --out")
-    parser.add_argument("--emulator", action="store_true",
-                        help="instead: terminal emulator throughput, pyte vs avt (benchmarks/emulator.py; "
-                             "takes its --mb, --runs, --inputs)")
+    parser.add_argument(
+        "--no-uvloop",
+        action="store_true",
+        help="keep the hub on asyncio's own loop even if uvloop is installed",
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="py-spy each server during its row; top functions printed, raw stacks in --out",
+    )
+    parser.add_argument(
+        "--emulator",
+        action="store_true",
+        help="instead: terminal emulator throughput, pyte vs avt (benchmarks/emulator.py; "
+        "takes its --mb, --runs, --inputs)",
+    )
     args, rest = parser.parse_known_args(argv)
     if args.emulator:
         from benchmarks.emulator import main as emulator
@@ -418,57 +534,91 @@ def main(argv: list[str] | None = None) -> int:
     began = time.perf_counter()
     facts = machine()
     _, _, _, origin = make_frames("demo 80x24", 1)
-    print(f"# glyphcast fan-out benchmark ({mode.name}): {facts['nproc']} × {facts['cpu']}, "
-          f"Python {facts['python']}, demo frames from: {origin}", file=sys.stderr)
+    print(
+        f"# glyphcast fan-out benchmark ({mode.name}): {facts['nproc']} × {facts['cpu']}, "
+        f"Python {facts['python']}, demo frames from: {origin}",
+        file=sys.stderr,
+    )
     rows: list[Row] = []
     for kind, workload, clients in plan(mode, kinds):
         if workload not in workloads:
             continue
-        profile = args.out / f"profile-{kind}-{workload.replace(' ', '-')}-{clients}.txt" if args.profile else None
+        profile = (
+            args.out / f"profile-{kind}-{workload.replace(' ', '-')}-{clients}.txt" if args.profile else None
+        )
         row = run_row(kind, workload, clients, mode, profile=profile)
         rows.append(row)
         if profile is not None and profile.exists():
-            print(f"    py-spy, {profile.name}: " + "; ".join(
-                f"{name} {own:.0f}%/{tot:.0f}%" for name, own, tot in top_functions(profile, 8)), file=sys.stderr)
-        print(f"  {workload:13} {clients:5} {kind:8} show p50 {_fmt(row.show_p50_us, 1):>7} µs  "
-              f"cpu/frame {_fmt(row.server_cpu_us_per_frame, 1):>7} µs  p99 {_fmt(row.latency_p99_ms, 1):>6} ms  "
-              f"({row.wall_s} s){'  ' + '; '.join(row.errors) if row.errors else ''}", file=sys.stderr)
+            print(
+                f"    py-spy, {profile.name}: "
+                + "; ".join(f"{name} {own:.0f}%/{tot:.0f}%" for name, own, tot in top_functions(profile, 8)),
+                file=sys.stderr,
+            )
+        print(
+            f"  {workload:13} {clients:5} {kind:8} show p50 {_fmt(row.show_p50_us, 1):>7} µs  "
+            f"cpu/frame {_fmt(row.server_cpu_us_per_frame, 1):>7} µs  p99 {_fmt(row.latency_p99_ms, 1):>6} ms  "
+            f"({row.wall_s} s){'  ' + '; '.join(row.errors) if row.errors else ''}",
+            file=sys.stderr,
+        )
     stall_rows: dict[str, Row] = {}
     if not args.no_stall:
         stalled = mode.stall_clients // 10
         for kind in (k for k in ("diff", "baseline") if k in kinds):
             for label, n in ((kind, 0), (f"{kind}-stall", stalled)):
-                row = run_row(kind, "demo 200x60", mode.stall_clients, mode, stalled=n, seconds=mode.stall_seconds)
+                row = run_row(
+                    kind, "demo 200x60", mode.stall_clients, mode, stalled=n, seconds=mode.stall_seconds
+                )
                 stall_rows[label] = row
-                print(f"  stall scenario {label:14} p99 {_fmt(row.latency_p99_ms, 1)} ms  "
-                      f"RSS +{_fmt(row.rss_growth_kb)} KB ({row.wall_s} s)", file=sys.stderr)
+                print(
+                    f"  stall scenario {label:14} p99 {_fmt(row.latency_p99_ms, 1)} ms  "
+                    f"RSS +{_fmt(row.rss_growth_kb)} KB ({row.wall_s} s)",
+                    file=sys.stderr,
+                )
     checks = check_targets(rows, stall_rows, mode)
     facts["loadavg_after"] = os.getloadavg()
     elapsed = time.perf_counter() - began
 
-    report = [f"### Fan-out, {mode.name} mode ({mode.seconds:g} s per row at {mode.fps:g} fps)", "", table(rows)]
+    report = [
+        f"### Fan-out, {mode.name} mode ({mode.seconds:g} s per row at {mode.fps:g} fps)",
+        "",
+        table(rows),
+    ]
     if stall_rows:
-        report += ["", f"### Stall scenario: {mode.stall_clients} clients on demo 200x60, 10% stop reading for "
-                   f"{mode.stall_for:g} s ({mode.stall_seconds:g} s run)", "",
-                   table(list(stall_rows.values())),
-                   "", "RSS growth over the run (KB): " + ", ".join(
-                       f"{label} {_fmt(r.rss_growth_kb)}" for label, r in stall_rows.items())]
+        report += [
+            "",
+            f"### Stall scenario: {mode.stall_clients} clients on demo 200x60, 10% stop reading for "
+            f"{mode.stall_for:g} s ({mode.stall_seconds:g} s run)",
+            "",
+            table(list(stall_rows.values())),
+            "",
+            "RSS growth over the run (KB): "
+            + ", ".join(f"{label} {_fmt(r.rss_growth_kb)}" for label, r in stall_rows.items()),
+        ]
     report += ["", "### Targets", "", "| target | measured | result |", "|---|---|---|"]
     report += [f"| {t} | {m} | {v} |" for t, m, v in checks]
-    report += ["", f"Machine: {facts['nproc']} CPUs, {facts['cpu']}, Python {facts['python']}, "
-               f"websockets {facts['versions']['websockets']}, msgpack {facts['versions']['msgpack']}, "
-               f"uvloop {facts['versions']['uvloop'] or 'not installed'}{' (disabled)' if args.no_uvloop else ''}. Demo frames: {origin}. "
-               f"Load average before/after: {facts['loadavg_before'][0]:.1f}/{facts['loadavg_after'][0]:.1f} "
-               "(other work on the machine shows up as latency outliers). "
-               f"Run took {elapsed:.0f} s. Reproduce: `python -m benchmarks{' --full' if args.full else ''}`."]
+    report += [
+        "",
+        f"Machine: {facts['nproc']} CPUs, {facts['cpu']}, Python {facts['python']}, "
+        f"websockets {facts['versions']['websockets']}, msgpack {facts['versions']['msgpack']}, "
+        f"uvloop {facts['versions']['uvloop'] or 'not installed'}{' (disabled)' if args.no_uvloop else ''}. Demo frames: {origin}. "
+        f"Load average before/after: {facts['loadavg_before'][0]:.1f}/{facts['loadavg_after'][0]:.1f} "
+        "(other work on the machine shows up as latency outliers). "
+        f"Run took {elapsed:.0f} s. Reproduce: `python -m benchmarks{' --full' if args.full else ''}`.",
+    ]
     text = "\n".join(report)
     print(text)
 
     args.out.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    payload = {"mode": asdict(mode), "machine": facts, "demo_frames": origin, "elapsed_s": elapsed,
-               "rows": [asdict(r) for r in rows], "stall": {k: asdict(r) for k, r in stall_rows.items()},
-               "targets": [{"target": t, "measured": m, "result": v} for t, m, v in checks]}
+    payload = {
+        "mode": asdict(mode),
+        "machine": facts,
+        "demo_frames": origin,
+        "elapsed_s": elapsed,
+        "rows": [asdict(r) for r in rows],
+        "stall": {k: asdict(r) for k, r in stall_rows.items()},
+        "targets": [{"target": t, "measured": m, "result": v} for t, m, v in checks],
+    }
     for name in (f"{stamp}-{mode.name}.json", f"latest-{mode.name}.json"):
         (args.out / name).write_text(json.dumps(payload, indent=1, default=str))
     (args.out / f"latest-{mode.name}.md").write_text(text + "\n")

@@ -56,8 +56,11 @@ def start_redis(directory: str) -> tuple[subprocess.Popen[bytes], int]:
     if server is None:
         raise SystemExit("redis-server is not installed: apt-get install redis-server")
     port = free_port()
-    process = subprocess.Popen([server, "--port", str(port), "--bind", HOST, "--save", "", "--appendonly", "no",
-                                "--dir", directory], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [server, "--port", str(port), "--bind", HOST, "--save", "", "--appendonly", "no", "--dir", directory],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     import redis
 
     deadline = time.monotonic() + 10
@@ -85,8 +88,14 @@ def produce(conn: Any, url: str, stream: str, direct_port: int | None, seconds: 
     rows_list, width, height, _ = make_frames(WORKLOAD, int(seconds * FPS))
     displays: list[tuple[str, Any]] = [("redis", glyphcast.open_display("redis", url=url, stream=stream))]
     if direct_port is not None:
-        displays.append(("websocket-diff", glyphcast.open_display(
-            "websocket-diff", host=HOST, port=direct_port, max_clients=5000, control=False)))
+        displays.append(
+            (
+                "websocket-diff",
+                glyphcast.open_display(
+                    "websocket-diff", host=HOST, port=direct_port, max_clients=5000, control=False
+                ),
+            )
+        )
     stream_ = glyphcast.Stream(displays)
     stream_.init(width, height)
     pacer = Pacer(FPS)
@@ -104,16 +113,27 @@ def produce(conn: Any, url: str, stream: str, direct_port: int | None, seconds: 
             index += 1
         conn.recv()
         metrics = displays[0][1].metrics()
-        conn.send(("done", {"frames": index, "show_ns": pacer.costs_ns[-int(10 * FPS):], "redis": metrics}))
+        conn.send(("done", {"frames": index, "show_ns": pacer.costs_ns[-int(10 * FPS) :], "redis": metrics}))
     finally:
         stream_.cleanup()
 
 
 def start_edge(url: str, stream: str, port: int) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "glyphcast", "run", "--source", f"redis:url={url},stream={stream}",
-         "--display", f"websocket:host={HOST},port={port},reuse_port=true,control=false,max_clients=5000"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "glyphcast",
+            "run",
+            "--source",
+            f"redis:url={url},stream={stream}",
+            "--display",
+            f"websocket:host={HOST},port={port},reuse_port=true,control=false,max_clients=5000",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        stdin=subprocess.DEVNULL,
     )
 
 
@@ -248,7 +268,8 @@ def hop(redis_port: int, clients: int, seconds: float) -> dict[str, Any]:
         "edge": asdict(edge_watch),
         "added_p50_ms": edge_watch.latency_p50_ms - direct_watch.latency_p50_ms,
         "added_p99_ms": edge_watch.latency_p99_ms - direct_watch.latency_p99_ms,
-        "entry_bytes_per_frame": redis_metrics["bytes_published"] / max(1, redis_metrics["entries_published"]),
+        "entry_bytes_per_frame": redis_metrics["bytes_published"]
+        / max(1, redis_metrics["entries_published"]),
         "keyframes": redis_metrics["keyframes"],
         "deltas": redis_metrics["deltas"],
         # The window includes connecting: the counters are divided by the frames shown in the same window.
@@ -267,7 +288,9 @@ def capacity(redis_port: int, edges: int, clients: int, seconds: float) -> dict[
     try:
         time.sleep(1.5)  # every edge bound (the port answers as soon as the first one is)
         if not _wait(lambda: _accepts(port)) or any(p.poll() is not None for p in processes):
-            raise RuntimeError(f"an edge did not start: {[p.stderr.read() if p.stderr else '' for p in processes]}")
+            raise RuntimeError(
+                f"an edge did not start: {[p.stderr.read() if p.stderr else '' for p in processes]}"
+            )
         pids = [p.pid for p in processes]
         cpu0, started = _cpu(pids), time.monotonic()
         (result,) = watch([(port, clients)], seconds)
@@ -279,25 +302,45 @@ def capacity(redis_port: int, edges: int, clients: int, seconds: float) -> dict[
             p.wait(10)
         producer.stop()
     served = result.latency_p99_ms <= 100 and result.min_fps_share >= 0.9 and result.connected == clients
-    return {"edges": edges, **asdict(result), "edge_cpu_cores": edge_cpu, "served": served,
-            "edge_cpu_us_per_delivery": edge_cpu * seconds * 1e6 / result.frames if result.frames else math.nan}
+    return {
+        "edges": edges,
+        **asdict(result),
+        "edge_cpu_cores": edge_cpu,
+        "served": served,
+        "edge_cpu_us_per_delivery": edge_cpu * seconds * 1e6 / result.frames if result.frames else math.nan,
+    }
 
 
 def median_hop(hops: list[dict[str, Any]]) -> dict[str, Any]:
     """The hop measurement's medians over its repeats (the paths' latencies, the added latency, the bytes)."""
     result = dict(hops[0])
     for path in ("direct", "edge"):
-        result[path] = {name: statistics.median(h[path][name] for h in hops)
-                        for name in ("latency_p50_ms", "latency_p99_ms", "fps_per_client")}
-    for name in ("added_p50_ms", "added_p99_ms", "entry_bytes_per_frame", "redis_in_bytes_per_frame",
-                 "redis_out_bytes_per_frame_per_edge"):
+        result[path] = {
+            name: statistics.median(h[path][name] for h in hops)
+            for name in ("latency_p50_ms", "latency_p99_ms", "fps_per_client")
+        }
+    for name in (
+        "added_p50_ms",
+        "added_p99_ms",
+        "entry_bytes_per_frame",
+        "redis_in_bytes_per_frame",
+        "redis_out_bytes_per_frame_per_edge",
+    ):
         result[name] = statistics.median(h[name] for h in hops)
     result["added_each"] = [(round(h["added_p50_ms"], 2), round(h["added_p99_ms"], 2)) for h in hops]
     return result
 
 
-MEDIAN_FIELDS = ("connected", "latency_p50_ms", "latency_p99_ms", "fps_per_client", "min_fps_share",
-                 "edge_cpu_cores", "edge_cpu_us_per_delivery", "loadgen_cpu_cores")
+MEDIAN_FIELDS = (
+    "connected",
+    "latency_p50_ms",
+    "latency_p99_ms",
+    "fps_per_client",
+    "min_fps_share",
+    "edge_cpu_cores",
+    "edge_cpu_us_per_delivery",
+    "loadgen_cpu_cores",
+)
 
 
 def medians(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -305,12 +348,18 @@ def medians(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     rows = []
     for key in sorted({(r["edges"], r["clients"]) for r in runs}, key=lambda k: (k[1], k[0])):
         group = [r for r in runs if (r["edges"], r["clients"]) == key]
-        row: dict[str, Any] = {"edges": key[0], "clients": key[1], "repeats": len(group),
-                               "p99_each": [round(r["latency_p99_ms"], 1) for r in group],
-                               "errors": sorted({e for r in group for e in r["errors"]})[:2]}
+        row: dict[str, Any] = {
+            "edges": key[0],
+            "clients": key[1],
+            "repeats": len(group),
+            "p99_each": [round(r["latency_p99_ms"], 1) for r in group],
+            "errors": sorted({e for r in group for e in r["errors"]})[:2],
+        }
         for name in MEDIAN_FIELDS:
             row[name] = statistics.median(r[name] for r in group)
-        row["served"] = row["latency_p99_ms"] <= 100 and row["min_fps_share"] >= 0.9 and row["connected"] == key[1]
+        row["served"] = (
+            row["latency_p99_ms"] <= 100 and row["min_fps_share"] >= 0.9 and row["connected"] == key[1]
+        )
         rows.append(row)
     return rows
 
@@ -325,11 +374,19 @@ def _wait(condition: Any, timeout: float = 20.0) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.scaleout", description=__doc__.splitlines()[0])
-    parser.add_argument("--clients", default="1000,1500,2000,2500,3000", help="viewer counts for 1 vs 2 edges")
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.scaleout", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "--clients", default="1000,1500,2000,2500,3000", help="viewer counts for 1 vs 2 edges"
+    )
     parser.add_argument("--seconds", type=float, default=6.0, help="measured seconds per row")
-    parser.add_argument("--hop-clients", type=int, default=20, help="clients on each path in the hop measurement")
-    parser.add_argument("--repeats", type=int, default=3, help="runs of each (edges, clients) row; medians are reported")
+    parser.add_argument(
+        "--hop-clients", type=int, default=20, help="clients on each path in the hop measurement"
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="runs of each (edges, clients) row; medians are reported"
+    )
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     counts = [int(n) for n in args.clients.split(",") if n]
@@ -340,28 +397,35 @@ def main(argv: list[str] | None = None) -> int:
         try:
             hops = [hop(redis_port, args.hop_clients, max(args.seconds, 10.0)) for _ in range(args.repeats)]
             hop_result = median_hop(hops)
-            print(f"  hop: direct p50/p99 {hop_result['direct']['latency_p50_ms']:.1f}/"
-                  f"{hop_result['direct']['latency_p99_ms']:.1f} ms, via Redis + edge "
-                  f"{hop_result['edge']['latency_p50_ms']:.1f}/{hop_result['edge']['latency_p99_ms']:.1f} ms",
-                  file=sys.stderr)
+            print(
+                f"  hop: direct p50/p99 {hop_result['direct']['latency_p50_ms']:.1f}/"
+                f"{hop_result['direct']['latency_p99_ms']:.1f} ms, via Redis + edge "
+                f"{hop_result['edge']['latency_p50_ms']:.1f}/{hop_result['edge']['latency_p99_ms']:.1f} ms",
+                file=sys.stderr,
+            )
             runs = []
             for clients in counts:
                 for repeat in range(args.repeats):
                     # Interleaved, and the order flipped each time: load from elsewhere on the machine
                     # falls on both sides alike.
-                    for edges in ((1, 2) if repeat % 2 == 0 else (2, 1)):
+                    for edges in (1, 2) if repeat % 2 == 0 else (2, 1):
                         row = capacity(redis_port, edges, clients, args.seconds)
                         runs.append(row)
-                    print(f"  {edges} edge(s) {clients:5} clients: p99 {row['latency_p99_ms']:7.1f} ms, "
-                          f"{row['fps_per_client']:.1f} fps/client (min {row['min_fps_share']:.0%}), "
-                          f"edges {row['edge_cpu_cores']:.2f} cores, loadgen {row['loadgen_cpu_cores']:.2f} cores"
-                          f"{' served' if row['served'] else ''} {'; '.join(row['errors'])}", file=sys.stderr)
+                    print(
+                        f"  {edges} edge(s) {clients:5} clients: p99 {row['latency_p99_ms']:7.1f} ms, "
+                        f"{row['fps_per_client']:.1f} fps/client (min {row['min_fps_share']:.0%}), "
+                        f"edges {row['edge_cpu_cores']:.2f} cores, loadgen {row['loadgen_cpu_cores']:.2f} cores"
+                        f"{' served' if row['served'] else ''} {'; '.join(row['errors'])}",
+                        file=sys.stderr,
+                    )
         finally:
             redis_process.terminate()
             redis_process.wait(10)
     rows = medians(runs)
-    best = {edges: max((r["clients"] for r in rows if r["edges"] == edges and r["served"]), default=0)
-            for edges in (1, 2)}
+    best = {
+        edges: max((r["clients"] for r in rows if r["edges"] == edges and r["served"]), default=0)
+        for edges in (1, 2)
+    }
     ratio = best[2] / best[1] if best[1] else math.nan
     report = [
         "### Scale-out (one run, this machine: "
@@ -372,9 +436,11 @@ def main(argv: list[str] | None = None) -> int:
         "",
         "| path | latency p50 ms | latency p99 ms | fps/client |",
         "|---|---|---|---|",
-        *(f"| {name} | {hop_result[key]['latency_p50_ms']:.2f} | {hop_result[key]['latency_p99_ms']:.2f} "
-          f"| {hop_result[key]['fps_per_client']:.1f} |" for key, name in
-          (("direct", "producer's own hub"), ("edge", "producer → Redis → edge hub"))),
+        *(
+            f"| {name} | {hop_result[key]['latency_p50_ms']:.2f} | {hop_result[key]['latency_p99_ms']:.2f} "
+            f"| {hop_result[key]['fps_per_client']:.1f} |"
+            for key, name in (("direct", "producer's own hub"), ("edge", "producer → Redis → edge hub"))
+        ),
         "",
         f"Added by the Redis hop (medians of {len(hops)} runs): p50 {hop_result['added_p50_ms']:+.2f} ms "
         f"(target ≤ 2), p99 {hop_result['added_p99_ms']:+.2f} ms (target ≤ 10); each run (p50, p99): "
@@ -390,11 +456,13 @@ def main(argv: list[str] | None = None) -> int:
         "| edges | clients | latency p50 ms | latency p99 ms (each run) | fps/client | min share | edge CPU (cores) "
         "| edge CPU µs/delivery | loadgen CPU (cores) | served |",
         "|---|---|---|---|---|---|---|---|---|---|",
-        *(f"| {r['edges']} | {r['connected']:.0f}/{r['clients']} | {r['latency_p50_ms']:.1f} "
-          f"| {r['latency_p99_ms']:.1f} ({', '.join(map(str, r['p99_each']))}) "
-          f"| {r['fps_per_client']:.1f} | {r['min_fps_share']:.0%} | {r['edge_cpu_cores']:.2f} "
-          f"| {r['edge_cpu_us_per_delivery']:.1f} | {r['loadgen_cpu_cores']:.2f} | {'yes' if r['served'] else 'no'} |"
-          for r in rows),
+        *(
+            f"| {r['edges']} | {r['connected']:.0f}/{r['clients']} | {r['latency_p50_ms']:.1f} "
+            f"| {r['latency_p99_ms']:.1f} ({', '.join(map(str, r['p99_each']))}) "
+            f"| {r['fps_per_client']:.1f} | {r['min_fps_share']:.0%} | {r['edge_cpu_cores']:.2f} "
+            f"| {r['edge_cpu_us_per_delivery']:.1f} | {r['loadgen_cpu_cores']:.2f} | {'yes' if r['served'] else 'no'} |"
+            for r in rows
+        ),
         "",
         f"Most viewers served: 1 edge {best[1]}, 2 edges {best[2]} ({ratio:.2f}×; target ≥ 1.6×).",
     ]
@@ -402,8 +470,11 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     args.out.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    (args.out / f"{stamp}-scaleout.json").write_text(json.dumps({"hops": hops, "hop": hop_result, "runs": runs, "rows": rows, "best": best},
-                                                                 indent=1, default=str))
+    (args.out / f"{stamp}-scaleout.json").write_text(
+        json.dumps(
+            {"hops": hops, "hop": hop_result, "runs": runs, "rows": rows, "best": best}, indent=1, default=str
+        )
+    )
     (args.out / "latest-scaleout.md").write_text(text + "\n")
     return 0
 

@@ -59,8 +59,15 @@ class Pacer:
         self.rss_samples: list[int] = []
 
 
-def _summary(pacer: Pacer, cpu: float, frames: int, last_seq: int, stop_ms: float, rss0: int,
-             last_ts: float = float("nan")) -> dict[str, Any]:
+def _summary(
+    pacer: Pacer,
+    cpu: float,
+    frames: int,
+    last_seq: int,
+    stop_ms: float,
+    rss0: int,
+    last_ts: float = float("nan"),
+) -> dict[str, Any]:
     return {
         "last_ts": last_ts,
         "show_ns": pacer.costs_ns,
@@ -75,7 +82,9 @@ def _summary(pacer: Pacer, cpu: float, frames: int, last_seq: int, stop_ms: floa
 
 
 # -- baseline and ideal: websockets.broadcast from the event loop -------------------
-def _serve_broadcast(conn: Connection, kind: str, workload: str, count: int, fps: float, port: int, grace: float) -> None:
+def _serve_broadcast(
+    conn: Connection, kind: str, workload: str, count: int, fps: float, port: int, grace: float
+) -> None:
     from websockets.asyncio.server import broadcast, serve
 
     rows_list, width, height, _ = make_frames(workload, count)
@@ -110,11 +119,20 @@ def _serve_broadcast(conn: Connection, kind: str, workload: str, count: int, fps
                 t0 = time.perf_counter_ns()
                 if kind == "baseline":
                     message: str | bytes = json.dumps(
-                        {"type": "frame", "seq": seq, "ts": now_ms(), "width": width, "height": height, "lines": rows}
+                        {
+                            "type": "frame",
+                            "seq": seq,
+                            "ts": now_ms(),
+                            "width": width,
+                            "height": height,
+                            "lines": rows,
+                        }
                     )
                 else:
                     frame = Frame(tuple(rows), width, height, seq, now_ms())
-                    message = codec.encode_frame(frame) if previous is None else codec.encode_delta(frame, previous)
+                    message = (
+                        codec.encode_frame(frame) if previous is None else codec.encode_delta(frame, previous)
+                    )
                     previous = frame
                 broadcast(clients, message)
                 pacer.costs_ns.append(time.perf_counter_ns() - t0)
@@ -134,22 +152,30 @@ def open_glyphcast(codec: str, port: int, max_clients: int) -> Any:
     """A stream holding the real ``websocket-<codec>`` display, listening on ``port``."""
     import glyphcast
 
-    display = glyphcast.open_display(
-        f"websocket-{codec}", host=HOST, port=port, max_clients=max_clients
-    )
+    display = glyphcast.open_display(f"websocket-{codec}", host=HOST, port=port, max_clients=max_clients)
     return glyphcast.Stream([(f"websocket-{codec}", display)])
 
 
-def _serve_glyphcast(conn: Connection, codec: str, workload: str, count: int, fps: float, port: int, grace: float,
-                     max_clients: int) -> None:
+def _serve_glyphcast(
+    conn: Connection,
+    codec: str,
+    workload: str,
+    count: int,
+    fps: float,
+    port: int,
+    grace: float,
+    max_clients: int,
+) -> None:
     import glyphcast
 
     rows_list, width, height, _ = make_frames(workload, count)
     stream = open_glyphcast(codec, port, max_clients)
     stream.init(width, height)
     # asciinema's formats time events from their codecs' time 0 (one Timeline for the three).
-    origin = next((c.timeline.origin_ms for c in glyphcast.get_registry().codecs.values() if hasattr(c, "timeline")),
-                  None)
+    origin = next(
+        (c.timeline.origin_ms for c in glyphcast.get_registry().codecs.values() if hasattr(c, "timeline")),
+        None,
+    )
     try:
         conn.send(("ready", os.getpid(), origin))
         conn.recv()  # "go"
@@ -179,8 +205,16 @@ def _serve_glyphcast(conn: Connection, codec: str, workload: str, count: int, fp
         stream.cleanup()
 
 
-def serve(conn: Connection, kind: str, workload: str, count: int, fps: float, port: int, grace: float,
-          max_clients: int) -> None:
+def serve(
+    conn: Connection,
+    kind: str,
+    workload: str,
+    count: int,
+    fps: float,
+    port: int,
+    grace: float,
+    max_clients: int,
+) -> None:
     """Process entry point: serve ``kind`` on ``port``, then on "go" pace ``count`` frames at ``fps``."""
     logging.basicConfig(level=logging.WARNING)
     if os.environ.get("GLYPHCAST_BENCH_UVLOOP") == "0":
@@ -190,6 +224,8 @@ def serve(conn: Connection, kind: str, workload: str, count: int, fps: float, po
         if kind in ("baseline", "ideal"):
             _serve_broadcast(conn, kind, workload, count, fps, port, grace)
         else:
-            _serve_glyphcast(conn, kind.removesuffix("-deflate"), workload, count, fps, port, grace, max_clients)
+            _serve_glyphcast(
+                conn, kind.removesuffix("-deflate"), workload, count, fps, port, grace, max_clients
+            )
     except Exception as error:
         conn.send(("error", f"{type(error).__name__}: {error}"))

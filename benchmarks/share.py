@@ -86,7 +86,9 @@ class SharerTerminal:
             if self.process.poll() is not None:
                 break
             time.sleep(0.02)
-        raise RuntimeError(f"glyphcast share never printed {pattern!r}; it wrote: {bytes(self.output)[-600:]!r}")
+        raise RuntimeError(
+            f"glyphcast share never printed {pattern!r}; it wrote: {bytes(self.output)[-600:]!r}"
+        )
 
     def type(self, data: bytes) -> None:
         os.write(self.process.master, data)
@@ -101,8 +103,17 @@ class SharerTerminal:
 
 
 def start_share(command: Sequence[str], viewers: int, fps: float) -> tuple[SharerTerminal, int]:
-    sharer = SharerTerminal(["share", "--fps", str(fps), "--display",
-                             f"websocket:port=0,max_clients={viewers + 16}", "--", *command])
+    sharer = SharerTerminal(
+        [
+            "share",
+            "--fps",
+            str(fps),
+            "--display",
+            f"websocket:port=0,max_clients={viewers + 16}",
+            "--",
+            *command,
+        ]
+    )
     port = int(sharer.wait_for(rb"serving http://127\.0\.0\.1:(\d+)/").group(1))
     return sharer, port
 
@@ -115,14 +126,28 @@ class ViewerReport:
     errors: list[str] = field(default_factory=list)
 
 
-async def _viewer(port: int, cursors: list[tuple[int, int]], arrivals: list[float], counts: list[int],
-                  index: int, opening: asyncio.Semaphore, ready: asyncio.Event, connected: list[int], total: int,
-                  stop: asyncio.Event) -> None:
+async def _viewer(
+    port: int,
+    cursors: list[tuple[int, int]],
+    arrivals: list[float],
+    counts: list[int],
+    index: int,
+    opening: asyncio.Semaphore,
+    ready: asyncio.Event,
+    connected: list[int],
+    total: int,
+    stop: asyncio.Event,
+) -> None:
     from websockets.asyncio.client import connect
 
     async with opening:  # the hub caps handshakes in flight (it drops the oldest past the cap)
-        ws = await connect(f"ws://127.0.0.1:{port}/ws", subprotocols=[SUBPROTOCOL],  # type: ignore[list-item]
-                           compression=None, max_size=None, ping_interval=None)
+        ws = await connect(
+            f"ws://127.0.0.1:{port}/ws",
+            subprotocols=[SUBPROTOCOL],  # type: ignore[list-item]
+            compression=None,
+            max_size=None,
+            ping_interval=None,
+        )
         hello = json.loads(await ws.recv())
     async with ws:
         assert hello["type"] == "hello", hello
@@ -144,7 +169,7 @@ async def _viewer(port: int, cursors: list[tuple[int, int]], arrivals: list[floa
             # Keys typed closer than a frame interval may share a frame: each arrives with it.
             for key in range(following, min(len(cursors), following + KEYS_PER_LINE)):
                 if cursors[key] == cursor:
-                    arrivals[following:key + 1] = [now] * (key + 1 - following)
+                    arrivals[following : key + 1] = [now] * (key + 1 - following)
                     following = key + 1
                     break
 
@@ -156,8 +181,12 @@ async def _viewers(port: int, count: int, keys: int, conn: Connection) -> None:
     ready, stop = asyncio.Event(), asyncio.Event()
     opening = asyncio.Semaphore(16)
     connected = [0]
-    tasks = [asyncio.create_task(_viewer(port, cursors, arrivals[i], counts, i, opening, ready, connected, count,
-                                         stop)) for i in range(count)]
+    tasks = [
+        asyncio.create_task(
+            _viewer(port, cursors, arrivals[i], counts, i, opening, ready, connected, count, stop)
+        )
+        for i in range(count)
+    ]
     if count:
         waiting = asyncio.create_task(ready.wait())
         await asyncio.wait([waiting, *tasks], timeout=60, return_when=asyncio.FIRST_COMPLETED)
@@ -182,8 +211,9 @@ class Viewers:
 
     def __init__(self, port: int, count: int, keys: int) -> None:
         self.conn, child = mp.Pipe()
-        self.process = mp.get_context("spawn").Process(target=viewer_process, args=(port, count, keys, child),
-                                                       daemon=True)
+        self.process = mp.get_context("spawn").Process(
+            target=viewer_process, args=(port, count, keys, child), daemon=True
+        )
         self.process.start()
         answer = self.conn.recv() if self.conn.poll(90) else "no answer within 90 s"
         if answer != "connected":
@@ -219,22 +249,37 @@ def measure_latency(viewers: int, keys: int, fps: float, seed: int) -> dict[str,
                 time.sleep(0.3)
             time.sleep(rng.uniform(0.01, 0.2))
             written.append(time.monotonic())
-            sharer.type(b"abcdefghijklmnopqrstuvwxyz"[index % 26:index % 26 + 1])
+            sharer.type(b"abcdefghijklmnopqrstuvwxyz"[index % 26 : index % 26 + 1])
         time.sleep(0.5)
         report = watching.report()
     finally:
         sharer.close()
-    latencies = [(arrival - written[k]) * 1000 for row in report.arrivals for k, arrival in enumerate(row)
-                 if arrival == arrival]
+    latencies = [
+        (arrival - written[k]) * 1000
+        for row in report.arrivals
+        for k, arrival in enumerate(row)
+        if arrival == arrival
+    ]
     missing = sum(1 for row in report.arrivals for arrival in row if arrival != arrival)
     # The first viewer to see each key: what the program, the pty source and the hub took, before fan-out.
-    firsts = [(min(seen) - written[k]) * 1000 for k, column in enumerate(zip(*report.arrivals, strict=True))
-              if (seen := [arrival for arrival in column if arrival == arrival])]
+    firsts = [
+        (min(seen) - written[k]) * 1000
+        for k, column in enumerate(zip(*report.arrivals, strict=True))
+        if (seen := [arrival for arrival in column if arrival == arrival])
+    ]
     return {
-        "viewers": viewers, "keys": keys, "fps": fps, "interval_ms": 1000 / fps,
-        "p50_ms": percentile(latencies, 0.5), "p99_ms": percentile(latencies, 0.99), "max_ms": max(latencies),
-        "first_p50_ms": percentile(firsts, 0.5), "first_p99_ms": percentile(firsts, 0.99),
-        "mean_ms": statistics.fmean(latencies), "missing": missing, "errors": report.errors,
+        "viewers": viewers,
+        "keys": keys,
+        "fps": fps,
+        "interval_ms": 1000 / fps,
+        "p50_ms": percentile(latencies, 0.5),
+        "p99_ms": percentile(latencies, 0.99),
+        "max_ms": max(latencies),
+        "first_p50_ms": percentile(firsts, 0.5),
+        "first_p99_ms": percentile(firsts, 0.99),
+        "mean_ms": statistics.fmean(latencies),
+        "missing": missing,
+        "errors": report.errors,
         "frames_per_viewer": statistics.fmean(report.frames),
     }
 
@@ -267,12 +312,18 @@ def measure_source(keys: int, fps: float, seed: int) -> dict[str, Any]:
             written = time.monotonic()
             source.write("abcdefghijklmnopqrstuvwxyz"[index % 26])
             with changed:
-                if not changed.wait_for(lambda index=index: bool(shown) and shown[-1][1] == cursors[index], 5):
+                if not changed.wait_for(
+                    lambda index=index: bool(shown) and shown[-1][1] == cursors[index], 5
+                ):
                     raise RuntimeError(f"key {index} never showed")
                 latencies.append((shown[-1][0] - written) * 1000)
     finally:
         source.close()
-    return {"p50_ms": percentile(latencies, 0.5), "p99_ms": percentile(latencies, 0.99), "max_ms": max(latencies)}
+    return {
+        "p50_ms": percentile(latencies, 0.5),
+        "p99_ms": percentile(latencies, 0.99),
+        "max_ms": max(latencies),
+    }
 
 
 def measure_idle(viewers: int, seconds: float) -> dict[str, Any]:
@@ -286,8 +337,14 @@ def measure_idle(viewers: int, seconds: float) -> dict[str, Any]:
         report = watching.report()
     finally:
         sharer.close()
-    return {"viewers": viewers, "seconds": elapsed, "cpu_s": cpu, "cpu_percent": 100 * cpu / elapsed,
-            "frames": sum(report.frames), "errors": report.errors}
+    return {
+        "viewers": viewers,
+        "seconds": elapsed,
+        "cpu_s": cpu,
+        "cpu_percent": 100 * cpu / elapsed,
+        "frames": sum(report.frames),
+        "errors": report.errors,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -308,27 +365,43 @@ def main(argv: list[str] | None = None) -> int:
     print("| measure | value | target | |")
     print("|---|---|---|---|")
     print(f"| keystroke → viewer p50 | {latency['p50_ms']:.1f} ms | | |")
-    print(f"| keystroke → viewer p99 | {latency['p99_ms']:.1f} ms | ≤ {target:.1f} ms "
-          f"(one frame interval + 10 ms) | {'pass' if latency['p99_ms'] <= target else '**miss**'} |")
+    print(
+        f"| keystroke → viewer p99 | {latency['p99_ms']:.1f} ms | ≤ {target:.1f} ms "
+        f"(one frame interval + 10 ms) | {'pass' if latency['p99_ms'] <= target else '**miss**'} |"
+    )
     print(f"| keystroke → viewer max | {latency['max_ms']:.1f} ms | | |")
-    print(f"| keystroke → first viewer p50 / p99 | {latency['first_p50_ms']:.1f} / {latency['first_p99_ms']:.1f} ms "
-          "| | |")
-    print(f"| keystroke → cue, the pty source alone: p50 / p99 / max | {alone['p50_ms']:.1f} / "
-          f"{alone['p99_ms']:.1f} / {alone['max_ms']:.1f} ms | ≤ {latency['interval_ms']:.1f} ms (one interval) | "
-          f"{'pass' if alone['max_ms'] <= latency['interval_ms'] + 2 else '**miss**'} |")
-    print(f"| keys measured × viewers | {args.keys} × {args.viewers}, {latency['missing']} never seen | 0 missing | "
-          f"{'pass' if latency['missing'] == 0 else '**miss**'} |")
-    print(f"| frames per viewer | {latency['frames_per_viewer']:.0f} for {args.keys + args.keys // KEYS_PER_LINE} "
-          "keystrokes | | |")
-    print(f"| idle program, {idle['seconds']:.0f} s: glyphcast CPU | {idle['cpu_s']:.3f} s "
-          f"({idle['cpu_percent']:.2f}% of a core) | near zero (< 0.5%) | "
-          f"{'pass' if idle['cpu_percent'] < 0.5 else '**miss**'} |")
-    print(f"| idle program: frames sent | {idle['frames']} | 0 | {'pass' if idle['frames'] == 0 else '**miss**'} |")
+    print(
+        f"| keystroke → first viewer p50 / p99 | {latency['first_p50_ms']:.1f} / {latency['first_p99_ms']:.1f} ms "
+        "| | |"
+    )
+    print(
+        f"| keystroke → cue, the pty source alone: p50 / p99 / max | {alone['p50_ms']:.1f} / "
+        f"{alone['p99_ms']:.1f} / {alone['max_ms']:.1f} ms | ≤ {latency['interval_ms']:.1f} ms (one interval) | "
+        f"{'pass' if alone['max_ms'] <= latency['interval_ms'] + 2 else '**miss**'} |"
+    )
+    print(
+        f"| keys measured × viewers | {args.keys} × {args.viewers}, {latency['missing']} never seen | 0 missing | "
+        f"{'pass' if latency['missing'] == 0 else '**miss**'} |"
+    )
+    print(
+        f"| frames per viewer | {latency['frames_per_viewer']:.0f} for {args.keys + args.keys // KEYS_PER_LINE} "
+        "keystrokes | | |"
+    )
+    print(
+        f"| idle program, {idle['seconds']:.0f} s: glyphcast CPU | {idle['cpu_s']:.3f} s "
+        f"({idle['cpu_percent']:.2f}% of a core) | near zero (< 0.5%) | "
+        f"{'pass' if idle['cpu_percent'] < 0.5 else '**miss**'} |"
+    )
+    print(
+        f"| idle program: frames sent | {idle['frames']} | 0 | {'pass' if idle['frames'] == 0 else '**miss**'} |"
+    )
     errors = latency["errors"] + idle["errors"]
     if errors:
         print(f"\nviewer errors: {errors[:5]}")
-    print(f"\nMachine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}. Load average before/after: "
-          f"{load_before:.1f}/{os.getloadavg()[0]:.1f} (other work on the machine shows up as latency outliers).")
+    print(
+        f"\nMachine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}. Load average before/after: "
+        f"{load_before:.1f}/{os.getloadavg()[0]:.1f} (other work on the machine shows up as latency outliers)."
+    )
     return 0 if not errors else 1
 
 

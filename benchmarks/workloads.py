@@ -23,7 +23,11 @@ def _stand_in_demo(width: int, height: int, count: int) -> list[list[str]]:
         for y in range(height):
             parts, last_colour = [], None
             for x in range(width):
-                v = math.sin(x / 7.0 + phase) + math.sin(y / 5.0 - phase / 2) + math.sin((x + y) / 11.0 + phase / 3)
+                v = (
+                    math.sin(x / 7.0 + phase)
+                    + math.sin(y / 5.0 - phase / 2)
+                    + math.sin((x + y) / 11.0 + phase / 3)
+                )
                 level = min(9, int((v + 3.0) / 6.0 * 10))
                 colour = COLOURS[level]
                 if colour != last_colour:

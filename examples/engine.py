@@ -1,7 +1,7 @@
 """A minimal render engine: it draws frames and glyphcast carries them to the displays named on the command line.
 
-    python examples/engine.py                      # the terminal
-    python examples/engine.py terminal record:path=wave.cast
+python examples/engine.py                      # the terminal
+python examples/engine.py terminal record:path=wave.cast
 """
 
 import math

@@ -51,14 +51,18 @@ class Tmux:
     def __enter__(self) -> Tmux:
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
         self.close()
 
     def tmux(self, *args: str, check: bool = True) -> str:
         done = subprocess.run(
             [self.binary, "-L", self.socket, "-f", str(self.config), *args],
-            capture_output=True, text=True, timeout=30, check=False,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
         )
         if check and done.returncode != 0:
             raise RuntimeError(f"tmux {' '.join(args)} failed: {done.stderr.strip()}")
@@ -67,8 +71,9 @@ class Tmux:
     def start(self, command: str, env: dict[str, str] | None = None) -> None:
         """Run ``command`` (a shell command line) in the pane."""
         extra = [arg for name, value in (env or {}).items() for arg in ("-e", f"{name}={value}")]
-        self.tmux("new-session", "-d", "-s", "ref", "-x", str(self.width), "-y", str(self.height),
-                  *extra, command)
+        self.tmux(
+            "new-session", "-d", "-s", "ref", "-x", str(self.width), "-y", str(self.height), *extra, command
+        )
 
     def resize(self, width: int, height: int) -> None:
         """Resize the pane (its window), as a terminal window being resized."""

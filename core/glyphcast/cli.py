@@ -69,8 +69,13 @@ class VersionAction(argparse.Action):
     def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
         super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
 
-    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
-                 values: Any, option_string: str | None = None) -> None:
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
         sys.stdout.write("".join(f"{name} {version}\n" for name, version in installed_versions()))
         parser.exit(EXIT_OK)
 
@@ -104,8 +109,11 @@ def build_parser(registry: Registry) -> Parser:
         epilog=f"{listed}\n\nRun `glyphcast COMMAND --help` for a command's options.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action=VersionAction, help="print glyphcast's version and every "
-                        "installed plugin distribution's, one per line, and exit")
+    parser.add_argument(
+        "--version",
+        action=VersionAction,
+        help="print glyphcast's version and every installed plugin distribution's, one per line, and exit",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
 
     run = commands.add_parser(
@@ -115,11 +123,17 @@ def build_parser(registry: Registry) -> Parser:
         epilog=f"{RUN_EXAMPLES}\n{listed}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    run.add_argument("--source", default="demo", metavar="NAME[:k=v,...]", help="where frames come from "
-                     "(default: demo)")
+    run.add_argument(
+        "--source", default="demo", metavar="NAME[:k=v,...]", help="where frames come from (default: demo)"
+    )
     add_run_options(run, default_display=default_displays(registry)[0])
-    run.add_argument("--linger", type=non_negative_float, default=0.0, metavar="S",
-                     help="when the source ends, keep showing its last screen to viewers for S seconds (default 0)")
+    run.add_argument(
+        "--linger",
+        type=non_negative_float,
+        default=0.0,
+        metavar="S",
+        help="when the source ends, keep showing its last screen to viewers for S seconds (default 0)",
+    )
 
     for command in sorted(registry.commands.values(), key=lambda c: c.name):
         _add_command(commands, command)
@@ -138,14 +152,21 @@ def _add_command(commands: Any, command: Command) -> None:
     """A plugin's command as a subcommand. Its arguments are declared on a parser of their own first,
     so a ``configure`` that raises leaves nothing half-added: the command is left out, naming its plugin."""
     if command.name in CORE_COMMANDS:
-        log.warning("plugin %r registers command %r, which is glyphcast's own; ignored", command.plugin, command.name)
+        log.warning(
+            "plugin %r registers command %r, which is glyphcast's own; ignored", command.plugin, command.name
+        )
         return
     declared = Parser(prog=f"glyphcast {command.name}", add_help=False)
     try:
         command.configure(declared)
     except Exception as error:  # noqa: BLE001 - a plugin may raise anything; it is named and its command skipped
-        log.warning("plugin %r: command %r was skipped: its arguments raised %s: %s",
-                    command.plugin, command.name, type(error).__name__, error)
+        log.warning(
+            "plugin %r: command %r was skipped: its arguments raised %s: %s",
+            command.plugin,
+            command.name,
+            type(error).__name__,
+            error,
+        )
         return
     commands.add_parser(
         command.name,

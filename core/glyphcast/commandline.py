@@ -84,7 +84,9 @@ def port_arg(text: str) -> int:
     except ValueError:
         value = -1
     if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"expected a port number 0..65535 (0 picks a free one), got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"expected a port number 0..65535 (0 picks a free one), got {text!r}"
+        )
     return value
 
 
@@ -130,12 +132,15 @@ ADDRESS_OPTIONS = ("host", "port")
 def add_address_options(parser: argparse.ArgumentParser) -> None:
     """``--host`` and ``--port``: where the displays that serve listen (see :func:`with_address`)."""
     parser.add_argument(
-        "--host", metavar="ADDRESS",
+        "--host",
+        metavar="ADDRESS",
         help="the address the browser viewer is served on (default 127.0.0.1: this machine only); sets "
         "host=ADDRESS on every --display that serves (websocket*), where a different host= is an error",
     )
     parser.add_argument(
-        "--port", type=port_arg, metavar="N",
+        "--port",
+        type=port_arg,
+        metavar="N",
         help="the port the browser viewer is served on (default 8765; 0 picks a free one); sets "
         "port=N on every --display that serves (websocket*), where a different port= is an error",
     )

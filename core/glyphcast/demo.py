@@ -110,7 +110,9 @@ class DemoSource(ResizableSource):
         label = 13
         cells = max(w - label, 1)
         palette = "".join(f"{CSI}48;5;{16 + (i * 216) // cells}m " for i in range(cells))
-        greys = "".join(f"{CSI}48;2;{v};{v};{v}m " for v in (round(255 * i / max(cells - 1, 1)) for i in range(cells)))
+        greys = "".join(
+            f"{CSI}48;2;{v};{v};{v}m " for v in (round(255 * i / max(cells - 1, 1)) for i in range(cells))
+        )
         rainbow = "".join(f"{bg(rgb(self._hue + i / cells, 0.8, 0.95))} " for i in range(cells))
         styles = (
             f"{CSI}1mbold{RESET} {CSI}7minverse{RESET} {CSI}4munderline{RESET} {CSI}3mitalic{RESET} "
@@ -153,7 +155,6 @@ class DemoSource(ResizableSource):
         text = TICKER * (2 + self.width // len(TICKER))
         start = (self._ticker0 + n) % len(TICKER)
         return f"{fg(rgb(self._hue + 0.5, 0.45))}{text[start : start + self.width]}{RESET}"
-
 
 
 def open_demo(width: int = 80, height: int = 24, seed: int = 0, fps: float = 30.0) -> DemoSource:

@@ -139,9 +139,7 @@ class FrameDisplay:
         """
         self._meter.tick()
         if border:
-            buffer = render_border(
-                buffer, self.width, self.height, self._meter.fps, self._meter.interval_ms
-            )
+            buffer = render_border(buffer, self.width, self.height, self._meter.fps, self._meter.interval_ms)
         if seq is None:
             self._seq += 1
         else:

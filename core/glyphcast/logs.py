@@ -25,7 +25,9 @@ ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None] | tupl
 # paragraph separators: a log line needs none of them, and each can rewrite what a terminal
 # or a log viewer shows. The second pattern keeps newlines (a traceback's lines).
 _CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
-_CONTROLS_BUT_NEWLINE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+_CONTROLS_BUT_NEWLINE = re.compile(
+    "[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]"
+)
 
 #: How the CLI's log lines look.
 FORMAT = "glyphcast: %(message)s"

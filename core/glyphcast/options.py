@@ -78,9 +78,7 @@ def option_names(factory: Callable[..., Any], skip: tuple[str, ...] = ()) -> lis
     """The keyword options ``factory`` accepts, in order."""
     params = inspect.signature(factory).parameters.values()
     return [
-        p.name
-        for p in params
-        if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and p.name not in skip
+        p.name for p in params if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and p.name not in skip
     ]
 
 

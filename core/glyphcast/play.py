@@ -79,7 +79,9 @@ def default_size(displays: Sequence[str]) -> tuple[int, int]:
     return 80, 24
 
 
-def open_source_spec(spec: str, size: tuple[int, int], fps: float, extra: dict[str, Any] | None = None) -> Source:
+def open_source_spec(
+    spec: str, size: tuple[int, int], fps: float, extra: dict[str, Any] | None = None
+) -> Source:
     """The source ``spec`` names (``NAME[:k=v,...]``, options in ``extra`` too) at ``size``; a source
     with a clock of its own keeps time at ``fps`` unless told otherwise. A bad value is a UsageError."""
     name, spec_options = parse_spec(spec)
@@ -262,8 +264,11 @@ def _linger(stream: Stream, linger: float | None, err: TextIO, clock: Clock) -> 
     if linger is None:
         if not sys.stdin.isatty():
             return
-        print("glyphcast: the stream ended; viewers still see its last screen. Press Ctrl-C to stop.",
-              file=err, flush=True)
+        print(
+            "glyphcast: the stream ended; viewers still see its last screen. Press Ctrl-C to stop.",
+            file=err,
+            flush=True,
+        )
         linger = float("inf")
     if linger <= 0:
         return
@@ -282,7 +287,9 @@ class _ClientControls:
         self.runner = runner
         self.stream = stream
         source = runner.source
-        self.write: Callable[[str], None] | None = source.write if isinstance(source, WritableSource) else None
+        self.write: Callable[[str], None] | None = (
+            source.write if isinstance(source, WritableSource) else None
+        )
 
     def _ours(self, client: ClientInfo) -> bool:
         return self.stream is None or client.stream == self.stream

@@ -157,7 +157,9 @@ def _collect(registry: Registry) -> None:
         except Exception as error:  # noqa: BLE001 - a plugin may raise anything; it is named and skipped
             pm.unregister(plugin)
             _forget(registry, plugin_name)
-            registry.skip(plugin_name, info.module, f"registration raised {type(error).__name__}: {error}", info.version)
+            registry.skip(
+                plugin_name, info.module, f"registration raised {type(error).__name__}: {error}", info.version
+            )
 
 
 def _forget(registry: Registry, plugin_name: str) -> None:
@@ -178,7 +180,9 @@ def _registrar(
         if name in table:
             log.warning(
                 "plugin %r registers %r, already registered by %r; keeping the first",
-                info.name, name, table[name].plugin,
+                info.name,
+                name,
+                table[name].plugin,
             )
             return
         table[name] = Entry(name, factory, info.name, description)
@@ -208,7 +212,9 @@ def _command_registrar(registry: Registry, info: PluginInfo) -> Callable[..., No
         if name in registry.commands:
             log.warning(
                 "plugin %r registers command %r, already registered by %r; keeping the first",
-                info.name, name, registry.commands[name].plugin,
+                info.name,
+                name,
+                registry.commands[name].plugin,
             )
             return
         registry.commands[name] = Command(name, configure, run, info.name, help)
@@ -232,7 +238,9 @@ def load_registry(extra_plugins: Iterable[tuple[str, object]] = ()) -> Registry:
         try:
             plugin = ep.load()
         except Exception as error:  # noqa: BLE001 - a broken plugin is named and skipped, the rest load
-            registry.skip(ep.name, ep.value, f"import failed: {type(error).__name__}: {error}", _dist_version(ep))
+            registry.skip(
+                ep.name, ep.value, f"import failed: {type(error).__name__}: {error}", _dist_version(ep)
+            )
             continue
         _register(registry, plugin, ep.name, ep.value, _dist_version(ep))
     for name, plugin in extra_plugins:
@@ -304,9 +312,16 @@ def _disabled_owner(kind: str, name: str) -> str | None:
         manager.add_hookspecs(hookspecs)
         try:
             manager.register(ep.load(), name=ep.name)
-            getattr(manager.hook, f"register_{kind}s")(register=lambda found, *_, names=names, **__: names.append(found))
+            getattr(manager.hook, f"register_{kind}s")(
+                register=lambda found, *_, names=names, **__: names.append(found)
+            )
         except Exception as error:  # noqa: BLE001 - a disabled plugin may be broken (why it was disabled)
-            log.debug("disabled plugin %r cannot say what it registers: %s: %s", ep.name, type(error).__name__, error)
+            log.debug(
+                "disabled plugin %r cannot say what it registers: %s: %s",
+                ep.name,
+                type(error).__name__,
+                error,
+            )
             continue
         if name in names:
             return ep.name

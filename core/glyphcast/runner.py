@@ -127,7 +127,9 @@ class Runner:
         if not isinstance(source, ResizableSource):
             log.warning(
                 "a controller asked for %dx%d: source %s keeps its own size, request ignored",
-                width, height, type(self.source).__name__,
+                width,
+                height,
+                type(self.source).__name__,
             )
             return False
         if isinstance(source, ResizableFromAnyThread) and source.resizes_from_any_thread:

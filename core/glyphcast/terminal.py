@@ -176,7 +176,11 @@ class TerminalDisplay(FrameDisplay):
             (width, height), (columns, lines) = self.cut
             log.warning(
                 "terminal: the stream (%dx%d) was larger than the terminal (%dx%d) and was cut to fit; "
-                "enlarge the terminal, or pass a smaller --size", width, height, columns, lines,
+                "enlarge the terminal, or pass a smaller --size",
+                width,
+                height,
+                columns,
+                lines,
             )
 
     def is_available(self) -> bool:
@@ -260,7 +264,6 @@ class TerminalDisplay(FrameDisplay):
         if signal.getsignal(signal.SIGTERM) is _exit_on_sigterm:
             signal.signal(signal.SIGTERM, self._previous_sigterm)
         self._previous_sigterm = None
-
 
     # -- SIGWINCH -----------------------------------------------------------
     def _take_sigwinch(self) -> None:

@@ -136,7 +136,9 @@ def clean_row(row: str, width: int) -> str:
     """
     limit = max_row_chars(width)
     if len(row) > limit:
-        row = row[:limit]  # cut first: a huge row is not worth scanning, and a sequence cut here is dropped below
+        row = row[
+            :limit
+        ]  # cut first: a huge row is not worth scanning, and a sequence cut here is dropped below
     elif is_clean(row):
         return row
     return _NOT_TEXT.sub(_sgr_only, row)

@@ -33,8 +33,15 @@ RESET = "\x1b[0m"
 FEED_SIZE = 8 * 1024
 
 # SGR codes of the pen's flags, in the order terminals print them.
-_FLAGS = (("bold", "1"), ("faint", "2"), ("italic", "3"), ("underline", "4"),
-          ("blink", "5"), ("inverse", "7"), ("strikethrough", "9"))
+_FLAGS = (
+    ("bold", "1"),
+    ("faint", "2"),
+    ("italic", "3"),
+    ("underline", "4"),
+    ("blink", "5"),
+    ("inverse", "7"),
+    ("strikethrough", "9"),
+)
 
 
 def _colour(colour: avt.Color | None, base: int, bright: int, extended: int) -> str | None:
@@ -99,9 +106,14 @@ def _zero_width() -> str:
     is fast; the combining marks of historic scripts above it would make re walk
     a long list of ranges for every character, and are left as avt takes them.
     """
+
     def zero(code: int) -> bool:
         ch = chr(code)
-        joins = unicodedata.category(ch) in ("Mn", "Me", "Cf") or 0x1160 <= code <= 0x11FF or 0xD7B0 <= code <= 0xD7FF
+        joins = (
+            unicodedata.category(ch) in ("Mn", "Me", "Cf")
+            or 0x1160 <= code <= 0x11FF
+            or 0xD7B0 <= code <= 0xD7FF
+        )
         return joins and wcwidth(ch) == 0
 
     spans: list[list[int]] = []
@@ -224,13 +236,17 @@ class Screen:
     def __init__(self, width: int, height: int) -> None:
         _check_size(width, height)
         self._vt = avt.Vt(width, height, scrollback_limit=0)
-        self._vt.feed_str("")  # takes avt's "every line changed" of a new terminal, or the first write would report it
+        self._vt.feed_str(
+            ""
+        )  # takes avt's "every line changed" of a new terminal, or the first write would report it
         self._clusters = _Clusters()
         self._lines: list[avt.Line | None]  # the line each row was rendered from; None = not yet
         self._rows: list[str]
         self._stale: bool  # avt reported a change since the rows were last rendered
         self._blank(height)
-        self._shown: tuple[tuple[str, ...], Cursor | None] | None = None  # the last snapshot; None before the first
+        self._shown: tuple[tuple[str, ...], Cursor | None] | None = (
+            None  # the last snapshot; None before the first
+        )
 
     @property
     def size(self) -> tuple[int, int]:
@@ -312,7 +328,9 @@ class Screen:
         reuses that row: rendering a line is a call into avt per cell.
         """
         if self._stale:
-            rendered = {line.text: (line, row) for line, row in zip(self._lines, self._rows, strict=True) if line}
+            rendered = {
+                line.text: (line, row) for line, row in zip(self._lines, self._rows, strict=True) if line
+            }
             width = self.width
             for index, before in enumerate(self._lines):
                 # vt[index] is the screen's line: with no scrollback, avt's lines are the screen's.
@@ -353,6 +371,8 @@ def _check_size(width: int, height: int) -> None:
     # grows with width x height (a recording's 5000x5000 header cost 1.8 GB, 100000x100000 aborted
     # the process): nothing larger than a stream may be is emulated.
     if width < 2 or height < 1:
-        raise ValueError(f"terminal size {width}x{height} is too small: it needs at least 2 columns and 1 row")
+        raise ValueError(
+            f"terminal size {width}x{height} is too small: it needs at least 2 columns and 1 row"
+        )
     if width > MAX_SIDE or height > MAX_SIDE:
         raise ValueError(f"terminal size {width}x{height} is over glyphcast's limit of {MAX_SIDE}x{MAX_SIDE}")

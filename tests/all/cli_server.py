@@ -44,7 +44,10 @@ def serving(*args: str) -> Iterator[tuple[int, str, subprocess.Popen[str]]]:
     display = f"websocket:port={port}" + (f",control_token={token}" if token else "")
     server = subprocess.Popen(
         [sys.executable, "-m", "glyphcast", *args, "--display", display],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        stdin=subprocess.DEVNULL,
         preexec_fn=_default_sigint,
     )
     try:

@@ -102,7 +102,18 @@ def test_every_skipped_block_is_listed_with_its_reason() -> None:
 
 def start_server(port: int, cwd: Path) -> subprocess.Popen[str]:
     server = subprocess.Popen(
-        [str(GLYPHCAST), "run", "--source", "demo", "--display", f"websocket:port={port}", "--fps", "30", "--frames", "90"],
+        [
+            str(GLYPHCAST),
+            "run",
+            "--source",
+            "demo",
+            "--display",
+            f"websocket:port={port}",
+            "--fps",
+            "30",
+            "--frames",
+            "90",
+        ],
         cwd=cwd,
         stderr=subprocess.PIPE,
         text=True,
@@ -134,7 +145,10 @@ def test_the_python_blocks_run(page: str, tmp_path: Path) -> None:
                 result = run([sys.executable, "-c", f"import {module}"], tmp_path)
             elif re.search(r"^class Test", code, re.M):
                 (tmp_path / "test_block.py").write_text(code, "utf-8")
-                result = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_block.py"], tmp_path)
+                result = run(
+                    [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_block.py"],
+                    tmp_path,
+                )
             else:
                 script = tmp_path / "block.py"
                 script.write_text(code, "utf-8")

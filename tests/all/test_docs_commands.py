@@ -105,7 +105,12 @@ def commands() -> list[Command]:
                     argv = shlex.split(re.sub(r"(^|\s)#.*", "", line))
                 except ValueError:  # not shell (a diagram, a tree)
                     continue
-                if argv[:1] == ["make"] and argv[1:] == ["demo"] or argv and Path(argv[0]).name == "glyphcast":
+                if (
+                    argv[:1] == ["make"]
+                    and argv[1:] == ["demo"]
+                    or argv
+                    and Path(argv[0]).name == "glyphcast"
+                ):
                     after = joined[index + 1][1] if index + 1 < len(joined) else ""
                     error = after if after.startswith("glyphcast: error: ") else ""
                     found.append(Command(name, number, argv, error))
@@ -122,13 +127,19 @@ def serving_displays(argv: list[str]) -> list[str] | None:
     args = build_parser(registry).parse_args(argv[1:])
     if args.command not in ("run", "replay", "share", "serve"):
         return None
-    chosen = args.display or (["websocket"] if args.command in ("share", "serve") else default_displays(registry))
+    chosen = args.display or (
+        ["websocket"] if args.command in ("share", "serve") else default_displays(registry)
+    )
     names = [parse_spec(spec)[0] for spec in chosen]
     unknown = [name for name in names if name not in registry.displays]
     if unknown:
-        assert all(name in NOT_INSTALLED for name in unknown), f"{argv}: displays {unknown} are not installed here"
+        assert all(name in NOT_INSTALLED for name in unknown), (
+            f"{argv}: displays {unknown} are not installed here"
+        )
         return None
-    serving = [name for name in names if {"host", "port"} <= set(option_names(registry.displays[name].factory))]
+    serving = [
+        name for name in names if {"host", "port"} <= set(option_names(registry.displays[name].factory))
+    ]
     return serving or None
 
 
@@ -167,10 +178,29 @@ class Local:
         cert, key = self.folder / "cert.pem", self.folder / "key.pem"
         san = ",".join([*(f"DNS:{name}" for name in names), "IP:127.0.0.1"])
         subprocess.run(
-            [openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-             "-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", "/CN=glyphcast docs",
-             "-addext", f"subjectAltName={san}"],
-            check=True, capture_output=True, timeout=60,
+            [
+                openssl,
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-nodes",
+                "-keyout",
+                str(key),
+                "-out",
+                str(cert),
+                "-days",
+                "2",
+                "-subj",
+                "/CN=glyphcast docs",
+                "-addext",
+                f"subjectAltName={san}",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=60,
         )
         self.cert = cert
         return cert, key
@@ -179,8 +209,16 @@ class Local:
         """The command as it runs here: the port option set (or added), loopback, local stand-ins."""
         argv = list(command.argv)
         if argv[0] == "make":
-            return ["make", "--no-print-directory", "-C", str(ROOT), "demo", "DEMO_DEPS=", f"GLYPHCAST={GLYPHCAST}",
-                    f"PORT={self.port}"]
+            return [
+                "make",
+                "--no-print-directory",
+                "-C",
+                str(ROOT),
+                "demo",
+                "DEMO_DEPS=",
+                f"GLYPHCAST={GLYPHCAST}",
+                f"PORT={self.port}",
+            ]
         argv[0] = str(GLYPHCAST)
         text = " ".join(argv)
         if DOC_CERT in text:
@@ -221,8 +259,22 @@ class Local:
         if self.redis is None:
             port = free_port()
             server = subprocess.Popen(
-                [need("redis-server"), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-                cwd=self.folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, text=True,
+                [
+                    need("redis-server"),
+                    "--port",
+                    str(port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                ],
+                cwd=self.folder,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+                text=True,
             )
             self.processes.append(server)
             deadline = time.monotonic() + 10
@@ -279,16 +331,18 @@ def healthz(url: str, port: int, argv: list[str], cert: Path | None) -> int:
     path = parts.path
     public = re.search(r"public_url=([^,\s]+)", " ".join(argv))
     if public and url.startswith(public[1].rstrip("/")):
-        path = "/" + path[len(urlsplit(public[1]).path):].lstrip("/")  # the proxy strips its sub-path
+        path = "/" + path[len(urlsplit(public[1]).path) :].lstrip("/")  # the proxy strips its sub-path
     health = path[: path.rfind("/") + 1] + "healthz"  # next to the page (/player included)
     tls = "certfile=" in " ".join(argv)
     if tls:
         assert cert is not None
         context = ssl.create_default_context(cafile=str(cert))
-        connection: http.client.HTTPConnection = http.client.HTTPSConnection("127.0.0.1", port, timeout=10,
-                                                                              context=context)
-        connection.sock = context.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10),
-                                              server_hostname=parts.hostname)
+        connection: http.client.HTTPConnection = http.client.HTTPSConnection(
+            "127.0.0.1", port, timeout=10, context=context
+        )
+        connection.sock = context.wrap_socket(
+            socket.create_connection(("127.0.0.1", port), timeout=10), server_hostname=parts.hostname
+        )
     else:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     connection.request("GET", health, headers={"Host": parts.netloc})
@@ -297,7 +351,13 @@ def healthz(url: str, port: int, argv: list[str], cert: Path | None) -> int:
 
 def test_the_docs_have_server_commands_and_every_display_they_name_is_classified() -> None:
     pages = {c.page for c in SERVERS}
-    assert {"README.md", "docs/sharing.md", "docs/deploy.md", "docs/scale-out.md", "docs/asciinema.md"} <= pages
+    assert {
+        "README.md",
+        "docs/sharing.md",
+        "docs/deploy.md",
+        "docs/scale-out.md",
+        "docs/asciinema.md",
+    } <= pages
     assert any(c.argv[0] == "make" for c in SERVERS) and any(c.error for c in COMMANDS)
     for reason in NOT_INSTALLED.values():
         assert (ROOT / reason.split()[0]).is_file(), reason
@@ -312,23 +372,44 @@ def local(tmp_path: Path) -> Iterator[Local]:
 
 
 @pytest.mark.parametrize("command", SERVERS, ids=lambda c: c.id)
-def test_the_command_serves_on_the_port_it_is_given_and_answers_healthz(command: Command, local: Local) -> None:
+def test_the_command_serves_on_the_port_it_is_given_and_answers_healthz(
+    command: Command, local: Local
+) -> None:
     argv = local.argv(command)
     if command.argv[0] == "make":
         need("make")
     if "vim" in argv:
         need("vim")
     if argv[1] == "run" and "redis:" in " ".join(argv) and "--source" in argv:
-        producer = next(c for c in COMMANDS if "--display" in c.argv and any(
-            a.startswith("redis:") for a in c.argv) and "--source" in c.argv and "demo" in c.argv)
+        producer = next(
+            c
+            for c in COMMANDS
+            if "--display" in c.argv
+            and any(a.startswith("redis:") for a in c.argv)
+            and "--source" in c.argv
+            and "demo" in c.argv
+        )
         published = [str(GLYPHCAST), *(a.replace(DOC_REDIS, local.start_redis()) for a in producer.argv[1:])]
-        local.processes.append(subprocess.Popen(
-            published, cwd=local.folder, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, start_new_session=True, text=True,
-        ))
+        local.processes.append(
+            subprocess.Popen(
+                published,
+                cwd=local.folder,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+                text=True,
+            )
+        )
     process = subprocess.Popen(
-        argv, cwd=local.folder, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        text=True, start_new_session=True, env={k: v for k, v in os.environ.items() if not k.startswith("GLYPHCAST_")},
+        argv,
+        cwd=local.folder,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        env={k: v for k, v in os.environ.items() if not k.startswith("GLYPHCAST_")},
     )
     local.processes.append(process)
     out = Output(process)
@@ -346,4 +427,6 @@ def test_the_command_serves_on_the_port_it_is_given_and_answers_healthz(command:
         status = healthz(url, local.port, argv, local.cert)
         assert status == 200, f"{url} (asked on port {local.port}): {status}\n{''.join(out.lines)}"
     stop(process)
-    assert process.returncode in (0, 130, -signal.SIGINT), "".join(out.lines)  # make ends by the signal itself
+    assert process.returncode in (0, 130, -signal.SIGINT), "".join(
+        out.lines
+    )  # make ends by the signal itself

@@ -19,9 +19,31 @@ PACKAGES = {
 }
 #: The hub's modules: they learn about displays only through events.HubListener.
 HUB = {
-    "hub", "router", "fanout", "session", "delivery", "handshake", "pages", "wsio", "events", "loopthread",
-    "registry", "security", "decisions", "credentials", "hosts", "throttle", "messages", "settings", "tls",
-    "ratelog", "named_stream", "intake", "listener", "request_head", "quote",
+    "hub",
+    "router",
+    "fanout",
+    "session",
+    "delivery",
+    "handshake",
+    "pages",
+    "wsio",
+    "events",
+    "loopthread",
+    "registry",
+    "security",
+    "decisions",
+    "credentials",
+    "hosts",
+    "throttle",
+    "messages",
+    "settings",
+    "tls",
+    "ratelog",
+    "named_stream",
+    "intake",
+    "listener",
+    "request_head",
+    "quote",
 }
 DISPLAYS = {"display", "legacy", "seed", "plugin", "options"}
 
@@ -47,7 +69,9 @@ def graph(package: str) -> dict[str, set[str]]:
         edges[path.stem] = {
             name.split(".")[1]
             for name in imports_of(path)
-            if name.startswith(package + ".") and name.split(".")[1] in modules and name.split(".")[1] != path.stem
+            if name.startswith(package + ".")
+            and name.split(".")[1] in modules
+            and name.split(".")[1] != path.stem
         }
     return edges
 
@@ -61,7 +85,7 @@ def find_cycle(edges: dict[str, set[str]]) -> list[str] | None:
         path.append(node)
         for nxt in sorted(edges.get(node, ())):
             if state.get(nxt) == 1:
-                return [*path[path.index(nxt):], nxt]
+                return [*path[path.index(nxt) :], nxt]
             if nxt not in state and (cycle := visit(nxt)):
                 return cycle
         state[node] = 2
@@ -99,17 +123,24 @@ def test_the_hub_imports_no_display() -> None:
         assert not edges[module] & DISPLAYS, f"{module} imports {edges[module] & DISPLAYS}"
 
 
-
 def test_cores_command_line_names_no_plugin() -> None:
     """core/glyphcast/cli.py knows plugins only through hooks: no plugin's distribution, package, or any
     display, source, codec or command a plugin registers appears in it, in code or in text."""
     from glyphcast.plugins import Command, Entry, load_registry
 
     registry = load_registry()
-    plugin_entries: list[Entry | Command] = [*registry.displays.values(), *registry.sources.values(), *registry.commands.values()]
+    plugin_entries: list[Entry | Command] = [
+        *registry.displays.values(),
+        *registry.sources.values(),
+        *registry.commands.values(),
+    ]
     forbidden = {entry.name for entry in plugin_entries if entry.plugin != "glyphcast"}
-    forbidden |= {name for name, info in registry.plugins.items() if name != "glyphcast" and info.codecs
-                  for name in info.codecs}
+    forbidden |= {
+        name
+        for name, info in registry.plugins.items()
+        if name != "glyphcast" and info.codecs
+        for name in info.codecs
+    }
     for project in (ROOT / "plugins").iterdir():
         forbidden |= {project.name, project.name.replace("-", "_")}
     assert {"websocket", "record", "pty", "replay", "share", "serve", "glyphcast-pty"} <= forbidden

@@ -33,7 +33,16 @@ GLYPHCAST = Path(sys.executable).parent / "glyphcast"
 def run_demo_and_signal(sig: signal.Signals, *, whole_group: bool) -> tuple[int, str]:
     """Start ``make demo`` on a free port, wait for the viewer's address, send ``sig``; (status, stderr)."""
     process = subprocess.Popen(
-        ["make", "--no-print-directory", "-C", str(ROOT), "demo", "DEMO_DEPS=", f"GLYPHCAST={GLYPHCAST}", "PORT=0"],
+        [
+            "make",
+            "--no-print-directory",
+            "-C",
+            str(ROOT),
+            "demo",
+            "DEMO_DEPS=",
+            f"GLYPHCAST={GLYPHCAST}",
+            "PORT=0",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -11,9 +11,7 @@ from glyphcast import hookspecs
 
 ROOT = Path(__file__).resolve().parents[2]
 HOOKS = sorted(
-    name
-    for name, fn in vars(hookspecs).items()
-    if inspect.isfunction(fn) and hasattr(fn, "glyphcast_spec")
+    name for name, fn in vars(hookspecs).items() if inspect.isfunction(fn) and hasattr(fn, "glyphcast_spec")
 )
 
 

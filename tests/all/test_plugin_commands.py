@@ -15,8 +15,12 @@ PLUGIN_OF = {"share": "pty", "replay": "record", "serve": "websocket"}
 def glyphcast_help(disabled: str = "") -> list[str]:
     """The commands ``glyphcast --help`` lists, with the plugins (entry-point names) in ``disabled`` off."""
     result = subprocess.run(
-        [sys.executable, "-m", "glyphcast", "--help"], capture_output=True, text=True, timeout=60,
-        env={"PATH": "/usr/bin:/bin", "GLYPHCAST_DISABLE_PLUGINS": disabled}, stdin=subprocess.DEVNULL,
+        [sys.executable, "-m", "glyphcast", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", "GLYPHCAST_DISABLE_PLUGINS": disabled},
+        stdin=subprocess.DEVNULL,
     )
     assert result.returncode == 0 and result.stderr == "", result.stderr
     return re.findall(r"^    ([a-z][\w-]*)(?:\s|$)", result.stdout, re.M)

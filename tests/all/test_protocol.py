@@ -12,22 +12,48 @@ from hypothesis import strategies as st
 
 
 def test_hello_carries_the_v1_fields_and_v1_1_fields_only_when_given() -> None:
-    base = protocol.hello(server="glyphcast/0.1.0", codec=protocol.DIFF_SUBPROTOCOL, width=80, height=24,
-                          role=protocol.ROLE_VIEWER)
-    assert base == {"type": "hello", "protocol": 1, "server": "glyphcast/0.1.0", "codec": "glyphcast.diff.v1",
-                    "width": 80, "height": 24, "role": "viewer"}
-    full = protocol.hello(server="s", codec="c", width=1, height=2, role="controller", stream="main",
-                          codecs=iter(["c", "d"]))
+    base = protocol.hello(
+        server="glyphcast/0.1.0",
+        codec=protocol.DIFF_SUBPROTOCOL,
+        width=80,
+        height=24,
+        role=protocol.ROLE_VIEWER,
+    )
+    assert base == {
+        "type": "hello",
+        "protocol": 1,
+        "server": "glyphcast/0.1.0",
+        "codec": "glyphcast.diff.v1",
+        "width": 80,
+        "height": 24,
+        "role": "viewer",
+    }
+    full = protocol.hello(
+        server="s", codec="c", width=1, height=2, role="controller", stream="main", codecs=iter(["c", "d"])
+    )
     assert full["stream"] == "main" and full["codecs"] == ["c", "d"]
 
 
 def test_frame_and_delta_messages_keep_the_v1_field_names() -> None:
     base = Frame(("aa", "bb"), 2, 2, 4, 10.5)
     frame = Frame(("aa", "BB"), 2, 2, 5, 11.5)
-    assert protocol.frame_message(frame) == {"type": "frame", "seq": 5, "ts": 11.5, "width": 2, "height": 2,
-                                             "lines": ("aa", "BB")}
-    assert protocol.delta_message(frame.delta(base)) == {"type": "delta", "seq": 5, "base": 4, "ts": 11.5,
-                                                         "width": 2, "height": 2, "rows": ((1, "BB"),)}
+    assert protocol.frame_message(frame) == {
+        "type": "frame",
+        "seq": 5,
+        "ts": 11.5,
+        "width": 2,
+        "height": 2,
+        "lines": ("aa", "BB"),
+    }
+    assert protocol.delta_message(frame.delta(base)) == {
+        "type": "delta",
+        "seq": 5,
+        "base": 4,
+        "ts": 11.5,
+        "width": 2,
+        "height": 2,
+        "rows": ((1, "BB"),),
+    }
 
 
 def test_a_cursor_rides_on_frames_and_deltas_whole_and_only_when_there_is_one() -> None:
@@ -49,13 +75,17 @@ def test_a_cursor_rides_on_frames_and_deltas_whole_and_only_when_there_is_one() 
         (protocol.state({"scene": "x"}), {"type": "state", "state": {"scene": "x"}}),
         (protocol.pong(1.5, 2.0), {"type": "pong", "ts": 1.5, "server_ts": 2.0}),
         (protocol.error(protocol.FORBIDDEN, "no"), {"type": "error", "code": "forbidden", "message": "no"}),
-        (protocol.end(9, "program exited with status 0"),
-         {"type": "end", "seq": 9, "reason": "program exited with status 0"}),
+        (
+            protocol.end(9, "program exited with status 0"),
+            {"type": "end", "seq": 9, "reason": "program exited with status 0"},
+        ),
         (protocol.presence(3, 1), {"type": "presence", "viewers": 3, "controllers": 1}),
         (protocol.producer("stalled"), {"type": "producer", "state": "stalled"}),
     ],
 )
-def test_every_builder_makes_a_map_of_a_server_type(message: dict[str, object], expected: dict[str, object]) -> None:
+def test_every_builder_makes_a_map_of_a_server_type(
+    message: dict[str, object], expected: dict[str, object]
+) -> None:
     assert message == expected
     assert message["type"] in protocol.SERVER_TYPES
 
@@ -65,10 +95,22 @@ def test_message_type_sets_are_disjoint_where_they_must_be() -> None:
     assert protocol.CLIENT_TYPES == protocol.VIEWER_TYPES | protocol.CONTROLLER_TYPES
     assert protocol.SERVER_TYPES - protocol.SERVER_TYPES_V1 == {"end", "presence", "producer"}
     assert protocol.ERROR_CODES == {
-        "bad_message", "unknown_type", "bad_field", "out_of_range", "forbidden", "rate_limited", "unsupported",
+        "bad_message",
+        "unknown_type",
+        "bad_field",
+        "out_of_range",
+        "forbidden",
+        "rate_limited",
+        "unsupported",
     }
-    assert protocol.CLOSE_CODES == {"NORMAL": 1000, "GOING_AWAY": 1001, "POLICY": 1008, "TOO_BIG": 1009,
-                                    "INTERNAL": 1011, "TRY_AGAIN_LATER": 1013}
+    assert protocol.CLOSE_CODES == {
+        "NORMAL": 1000,
+        "GOING_AWAY": 1001,
+        "POLICY": 1008,
+        "TOO_BIG": 1009,
+        "INTERNAL": 1011,
+        "TRY_AGAIN_LATER": 1013,
+    }
 
 
 @pytest.mark.parametrize(
@@ -87,10 +129,32 @@ def test_decode_json_returns_the_value(data: str | bytes, expected: object) -> N
 
 @pytest.mark.parametrize(
     "data",
-    ["", "{", "[" * 100_000, '{"a": [' * 5_000, "NaN", '{"ts": -Infinity}', "1e999", b"\xff", b"\xc3",
-     '{"a": 1} {"b": 2}', "9" * 5000],
-    ids=["empty", "truncated", "deep-array", "deep-map", "nan", "infinity", "overflow", "not-utf8", "cut-utf8",
-         "two-values", "int-too-long"],
+    [
+        "",
+        "{",
+        "[" * 100_000,
+        '{"a": [' * 5_000,
+        "NaN",
+        '{"ts": -Infinity}',
+        "1e999",
+        b"\xff",
+        b"\xc3",
+        '{"a": 1} {"b": 2}',
+        "9" * 5000,
+    ],
+    ids=[
+        "empty",
+        "truncated",
+        "deep-array",
+        "deep-map",
+        "nan",
+        "infinity",
+        "overflow",
+        "not-utf8",
+        "cut-utf8",
+        "two-values",
+        "int-too-long",
+    ],
 )
 def test_decode_json_turns_every_failure_into_codec_error(data: str | bytes) -> None:
     with pytest.raises(CodecError, match="^not valid JSON"):
@@ -123,8 +187,9 @@ def test_no_token_entry_means_no_token() -> None:
     assert protocol.token_from_subprotocols(["glyphcast.json.v1"]) is None
 
 
-@pytest.mark.parametrize("entry", ["glyphcast.token.", "glyphcast.token.czNjcmV0=", "glyphcast.token.cz!j",
-                                   "glyphcast.token._w"])
+@pytest.mark.parametrize(
+    "entry", ["glyphcast.token.", "glyphcast.token.czNjcmV0=", "glyphcast.token.cz!j", "glyphcast.token._w"]
+)
 def test_a_malformed_token_entry_is_a_codec_error(entry: str) -> None:
     with pytest.raises(CodecError, match="malformed token subprotocol"):
         protocol.token_from_subprotocols([entry])

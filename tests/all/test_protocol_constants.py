@@ -19,8 +19,10 @@ from glyphcast import protocol
 
 PROTOCOL_JS = Path(__file__).resolve().parents[2] / "client" / "src" / "protocol.js"
 
-_CONST = re.compile(r"^export const (\w+) = (Object\.freeze\((?P<frozen>[\[{].*?[\]}])\)|(?P<plain>[^;]+));",
-                    re.MULTILINE | re.DOTALL)
+_CONST = re.compile(
+    r"^export const (\w+) = (Object\.freeze\((?P<frozen>[\[{].*?[\]}])\)|(?P<plain>[^;]+));",
+    re.MULTILINE | re.DOTALL,
+)
 _KEY = re.compile(r"^(\s*)([A-Za-z_]\w*)\s*:", re.MULTILINE)
 
 
@@ -45,8 +47,17 @@ def js() -> dict[str, Any]:
 
 
 def test_the_parser_reads_every_constant_this_test_compares(js: dict[str, Any]) -> None:
-    assert {"PROTOCOL_VERSION", "SUBPROTOCOLS", "CLOSE", "SERVER_TYPES", "VIEWER_TYPES", "CONTROLLER_TYPES",
-            "TOKEN_SUBPROTOCOL_PREFIX", "DEFAULT_CODECS", "PRODUCER_STATES"} <= set(js)
+    assert {
+        "PROTOCOL_VERSION",
+        "SUBPROTOCOLS",
+        "CLOSE",
+        "SERVER_TYPES",
+        "VIEWER_TYPES",
+        "CONTROLLER_TYPES",
+        "TOKEN_SUBPROTOCOL_PREFIX",
+        "DEFAULT_CODECS",
+        "PRODUCER_STATES",
+    } <= set(js)
 
 
 def test_protocol_version(js: dict[str, Any]) -> None:
@@ -74,7 +85,9 @@ def test_message_types(js: dict[str, Any]) -> None:
 
 
 def test_producer_states(js: dict[str, Any]) -> None:
-    assert set(js["PRODUCER_STATES"]) == protocol.PRODUCER_STATES == set(typing.get_args(protocol.ProducerState))
+    assert (
+        set(js["PRODUCER_STATES"]) == protocol.PRODUCER_STATES == set(typing.get_args(protocol.ProducerState))
+    )
     assert js["PRODUCER_STATES"][0] == protocol.PRODUCER_LIVE  # what a client assumes until told
 
 
@@ -87,8 +100,12 @@ def test_the_main_stream_has_the_hubs_name_for_it(js: dict[str, Any]) -> None:
 def test_a_change_on_one_side_is_noticed() -> None:
     """The parser really reads values: an edited copy of protocol.js no longer matches."""
     source = PROTOCOL_JS.read_text(encoding="utf-8")
-    edited = parse_constants(source.replace("TRY_AGAIN_LATER: 1013", "TRY_AGAIN_LATER: 4013")
-                             .replace('"presence",', "").replace('"stalled",', "").replace('json: "glyphcast.json.v1"', 'json: "glyphcast.json.v2"'))
+    edited = parse_constants(
+        source.replace("TRY_AGAIN_LATER: 1013", "TRY_AGAIN_LATER: 4013")
+        .replace('"presence",', "")
+        .replace('"stalled",', "")
+        .replace('json: "glyphcast.json.v1"', 'json: "glyphcast.json.v2"')
+    )
     assert edited["CLOSE"] != protocol.CLOSE_CODES
     assert set(edited["SERVER_TYPES"]) != protocol.SERVER_TYPES
     assert set(edited["PRODUCER_STATES"]) != protocol.PRODUCER_STATES

@@ -21,7 +21,9 @@ def short_cast(tmp_path: Path) -> Path:
     """A recording of a few tenths of a second that ends on a known screen."""
     cast = tmp_path / "short.cast"
     events = [[0.05, "o", "hello\r\n"], [0.1, "o", "\x1b[32mthe last screen\x1b[0m"]]
-    cast.write_text("\n".join(json.dumps(e) for e in [{"version": 2, "width": 30, "height": 4}, *events]) + "\n")
+    cast.write_text(
+        "\n".join(json.dumps(e) for e in [{"version": 2, "width": 30, "height": 4}, *events]) + "\n"
+    )
     return cast
 
 
@@ -48,9 +50,16 @@ def test_a_replay_that_is_not_interactive_ends_without_lingering(tmp_path: Path)
         assert server.stdout is not None and "Traceback" not in server.stdout.read()
 
 
-@pytest.mark.parametrize(("limit", "reason"), [(["--frames", "150"], "stopped after 150 frames (--frames)"),
-                                             (["--duration", "5"], "stopped after 5 s (--duration)")])
-def test_a_run_that_stops_at_its_limit_ends_the_stream_for_a_connected_viewer(limit: list[str], reason: str) -> None:
+@pytest.mark.parametrize(
+    ("limit", "reason"),
+    [
+        (["--frames", "150"], "stopped after 150 frames (--frames)"),
+        (["--duration", "5"], "stopped after 5 s (--duration)"),
+    ],
+)
+def test_a_run_that_stops_at_its_limit_ends_the_stream_for_a_connected_viewer(
+    limit: list[str], reason: str
+) -> None:
     """Before: the viewer was closed with 1001 (server going away) and reconnected forever to nothing."""
     with serving("run", "--fps", "30", *limit) as (port, _, server):
         with connect(f"ws://127.0.0.1:{port}/ws", JSON) as viewer:
@@ -60,8 +69,10 @@ def test_a_run_that_stops_at_its_limit_ends_the_stream_for_a_connected_viewer(li
         assert server.wait(timeout=20) == 0
 
 
-@pytest.mark.parametrize(("signum", "status", "reason"), [(signal.SIGTERM, 143, "terminated (SIGTERM)"),
-                                                          (signal.SIGINT, 130, "interrupted (SIGINT)")])
+@pytest.mark.parametrize(
+    ("signum", "status", "reason"),
+    [(signal.SIGTERM, 143, "terminated (SIGTERM)"), (signal.SIGINT, 130, "interrupted (SIGINT)")],
+)
 def test_a_replay_stopped_by_a_signal_tells_viewers_the_stream_ended_then_exits(
     tmp_path: Path, signum: int, status: int, reason: str
 ) -> None:
@@ -76,8 +87,9 @@ def test_a_replay_stopped_by_a_signal_tells_viewers_the_stream_ended_then_exits(
 
 def test_serve_carries_two_streams_on_one_port_and_lists_them(tmp_path: Path) -> None:
     cast = short_cast(tmp_path)
-    with serving("serve", "--stream", "demo=demo:seed=3", "--stream", f"talk=replay:path={cast}",
-                 "--size", "40x10") as (port, _, server):
+    with serving(
+        "serve", "--stream", "demo=demo:seed=3", "--stream", f"talk=replay:path={cast}", "--size", "40x10"
+    ) as (port, _, server):
         with connect(f"ws://127.0.0.1:{port}/s/demo/ws", JSON) as demo:
             assert receive(demo)["stream"] == "demo"
             assert receive_frame(demo)["width"] == 40

@@ -84,27 +84,48 @@ def run_cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     return subprocess.run(
         [sys.executable, "-m", "glyphcast", *args],
-        capture_output=True, text=True, timeout=timeout, env=env, stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        stdin=subprocess.DEVNULL,
     )
 
 
 def test_cli_records_the_demo_and_replays_it_to_a_browser_client(tmp_path: Path) -> None:
     cast = tmp_path / "demo.cast"
-    recorded = run_cli("run", "--frames", "40", "--fps", "200", "--size", "50x14", "--display", f"record:path={cast}")
+    recorded = run_cli(
+        "run", "--frames", "40", "--fps", "200", "--size", "50x14", "--display", f"record:path={cast}"
+    )
     assert recorded.returncode == 0, recorded.stderr
     lines = cast.read_text(encoding="utf-8").splitlines()
     header = json.loads(lines[0])
     assert (header["version"], header["width"], header["height"]) == (2, 50, 14)
     assert sum(1 for line in lines[1:] if json.loads(line)[1] == "o") == 40
 
-    expected = [cue.rows for cue in glyphcast.open_source("replay", 0, 0, path=str(cast), speed=1000.0) if cue.rows][-1]
+    expected = [
+        cue.rows for cue in glyphcast.open_source("replay", 0, 0, path=str(cast), speed=1000.0) if cue.rows
+    ][-1]
     port = free_port()
     server = subprocess.Popen(
         # 200 fps: the hub hands each frame over before the next (live views are latest-wins: at
         # many times that rate, a loop's last frame is replaced by the next loop's first, as it should be)
-        [sys.executable, "-m", "glyphcast", "replay", str(cast), "--speed", "1", "--loop",
-         "--display", f"websocket:port={port}"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "glyphcast",
+            "replay",
+            str(cast),
+            "--speed",
+            "1",
+            "--loop",
+            "--display",
+            f"websocket:port={port}",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        stdin=subprocess.DEVNULL,
     )
     try:
         assert wait_for(lambda: _accepts(port), timeout=20), "replay server never listened"
@@ -113,11 +134,15 @@ def test_cli_records_the_demo_and_replays_it_to_a_browser_client(tmp_path: Path)
             screen = Screen()
             seen = 0
             while screen.lines != list(expected) and seen < 2000:
-                message = receive_until(ws, lambda m: m.get("type") in ("frame", "delta", "clear"), timeout=10)
+                message = receive_until(
+                    ws, lambda m: m.get("type") in ("frame", "delta", "clear"), timeout=10
+                )
                 seen += 1
                 if not screen.apply(message):
                     send(ws, {"type": "resync"})
-            assert screen.lines == list(expected), "the browser client never showed the recording's last frame"
+            assert screen.lines == list(expected), (
+                "the browser client never showed the recording's last frame"
+            )
     finally:
         server.terminate()
         output, _ = server.communicate(timeout=10)

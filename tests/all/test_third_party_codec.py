@@ -30,7 +30,9 @@ SUBPROTOCOL = "example.jsondiff.v1"
 
 def example_plugin() -> types.ModuleType:
     """The ``# my_glyphcast_jsondiff/plugin.py`` code block of the plugin guide, as a module."""
-    blocks = re.findall(r"```python\n(# my_glyphcast_jsondiff/plugin\.py\n.*?)```", GUIDE.read_text("utf-8"), re.DOTALL)
+    blocks = re.findall(
+        r"```python\n(# my_glyphcast_jsondiff/plugin\.py\n.*?)```", GUIDE.read_text("utf-8"), re.DOTALL
+    )
     assert len(blocks) == 1, "docs/plugins.md should have exactly one my_glyphcast_jsondiff/plugin.py example"
     module = types.ModuleType("my_glyphcast_jsondiff.plugin")
     exec(compile(blocks[0], f"{GUIDE}:my_glyphcast_jsondiff/plugin.py", "exec"), module.__dict__)  # noqa: S102
@@ -67,13 +69,21 @@ def test_the_example_meets_the_codec_protocol(plugin: types.ModuleType) -> None:
     delta = codec.encode_delta(frame, base)
     assert isinstance(delta, str | bytes)
     assert json.loads(delta) == {
-        "type": "delta", "seq": 2, "base": 1, "ts": 1.0, "width": 12, "height": 4, "rows": [[1, "B"]],
+        "type": "delta",
+        "seq": 2,
+        "base": 1,
+        "ts": 1.0,
+        "width": 12,
+        "height": 4,
+        "rows": [[1, "B"]],
     }
     with pytest.raises(CodecError):
         codec.decode(b"\xff")
 
 
-def test_plugin_registers_its_codec_and_display(plugin: types.ModuleType, registry_with_example: None) -> None:
+def test_plugin_registers_its_codec_and_display(
+    plugin: types.ModuleType, registry_with_example: None
+) -> None:
     registered: list[glyphcast.Codec] = []
     plugin.register_codecs(register=registered.append)
     assert [codec.subprotocol for codec in registered] == [SUBPROTOCOL]

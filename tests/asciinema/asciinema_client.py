@@ -214,7 +214,9 @@ class AsciicastDecoder:
         value = json.loads(message)
         if self.header is None:
             if not isinstance(value, dict) or value.get("version") != self.version:
-                raise ProtocolViolation(f"first line is not an asciicast v{self.version} header: {message[:80]}")
+                raise ProtocolViolation(
+                    f"first line is not an asciicast v{self.version} header: {message[:80]}"
+                )
             if self.version == 2:
                 self.header = Header(value["width"], value["height"], value)
             else:
@@ -299,9 +301,13 @@ class StreamClient:
     stop reading and the hub really sees a slow client.
     """
 
-    def __init__(self, host: str, port: int, subprotocol: str, path: str = "/ws", receive_buffer: int = 4096) -> None:
+    def __init__(
+        self, host: str, port: int, subprotocol: str, path: str = "/ws", receive_buffer: int = 4096
+    ) -> None:
         self.wanted = subprotocol
-        self.protocol = ClientProtocol(parse_uri(f"ws://{host}:{port}{path}"), subprotocols=[Subprotocol(subprotocol)])
+        self.protocol = ClientProtocol(
+            parse_uri(f"ws://{host}:{port}{path}"), subprotocols=[Subprotocol(subprotocol)]
+        )
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
         self.sock.connect((host, port))
@@ -385,7 +391,9 @@ class StreamClient:
         while not done():
             left = deadline - time.monotonic()
             if left <= 0:
-                raise TimeoutError(f"condition not met within {timeout} s after {len(self.messages)} messages")
+                raise TimeoutError(
+                    f"condition not met within {timeout} s after {len(self.messages)} messages"
+                )
             if self.close_code is not None and not done():
                 raise ConnectionError(f"closed with {self.close_code} before the condition was met")
             self.pump(min(left, 0.2))

@@ -30,11 +30,21 @@ from hypothesis import strategies as st
 pytestmark = pytest.mark.timeout(60)
 
 ORIGIN = 1_700_000_000_000.0  # ms: the codecs' time 0 in these tests
-ROWS = ["\x1b[1;31mglyphcast\x1b[0m live", "", "\x1b[38;5;208mcolour\x1b[0m and \x1b[7minverse\x1b[0m", "last"]
+ROWS = [
+    "\x1b[1;31mglyphcast\x1b[0m live",
+    "",
+    "\x1b[38;5;208mcolour\x1b[0m and \x1b[7minverse\x1b[0m",
+    "last",
+]
 
 
-def frame(seq: int, rows: list[str] | tuple[str, ...] = ROWS, width: int = 30, ts: float | None = None,
-          cursor: tuple[int, int] | None = None) -> Frame:
+def frame(
+    seq: int,
+    rows: list[str] | tuple[str, ...] = ROWS,
+    width: int = 30,
+    ts: float | None = None,
+    cursor: tuple[int, int] | None = None,
+) -> Frame:
     rows = tuple(rows)
     return Frame(rows, width, len(rows), seq, ORIGIN + 40.0 * seq if ts is None else ts, cursor)
 
@@ -75,8 +85,17 @@ class Viewer:
                 self.player.asciicast(self.cast.version, item)
 
     def join(self, first: Frame) -> None:
-        self.feed(self.codec.encode(protocol.hello(server="t", codec=self.codec.subprotocol, width=first.width,
-                                                   height=first.height, role="viewer")))
+        self.feed(
+            self.codec.encode(
+                protocol.hello(
+                    server="t",
+                    codec=self.codec.subprotocol,
+                    width=first.width,
+                    height=first.height,
+                    role="viewer",
+                )
+            )
+        )
         self.feed(self.codec.encode_frame(first))
 
 
@@ -92,8 +111,17 @@ def make(kind: type) -> Any:
 
 @pytest.mark.parametrize(
     ("value", "encoded"),
-    [(0, b"\x00"), (127, b"\x7f"), (128, b"\x80\x01"), (300, b"\xac\x02"), (10_000, b"\x90\x4e"),
-     (50_000, b"\xd0\x86\x03"), (125_000, b"\xc8\xd0\x07"), (500_000, b"\xa0\xc2\x1e"), (1_000_000, b"\xc0\x84\x3d")],
+    [
+        (0, b"\x00"),
+        (127, b"\x7f"),
+        (128, b"\x80\x01"),
+        (300, b"\xac\x02"),
+        (10_000, b"\x90\x4e"),
+        (50_000, b"\xd0\x86\x03"),
+        (125_000, b"\xc8\xd0\x07"),
+        (500_000, b"\xa0\xc2\x1e"),
+        (1_000_000, b"\xc0\x84\x3d"),
+    ],
 )
 def test_leb128_matches_the_spec_examples_and_the_independent_reader(value: int, encoded: bytes) -> None:
     assert alis.leb128(value) == encoded
@@ -127,12 +155,17 @@ def test_alis_strings_count_utf8_bytes_not_characters() -> None:
 def test_every_codec_is_a_codec_that_takes_deltas_and_resizes_as_events(kind: type) -> None:
     codec = make(kind)
     assert isinstance(codec, Codec)
-    assert codec.deltas and getattr(codec, "resize_deltas", False)  # an optional member, read as the hub reads it
+    assert codec.deltas and getattr(
+        codec, "resize_deltas", False
+    )  # an optional member, read as the hub reads it
 
 
 def test_alis_hello_is_the_magic_string_and_the_keyframe_an_init_at_stream_time() -> None:
     codec = make(AlisCodec)
-    assert codec.encode(protocol.hello(server="s", codec="v1.alis", width=30, height=4, role="viewer")) == alis.MAGIC
+    assert (
+        codec.encode(protocol.hello(server="s", codec="v1.alis", width=30, height=4, role="viewer"))
+        == alis.MAGIC
+    )
     first = frame(7, ts=ORIGIN + 2_500.25)
     decoder = AlisDecoder()
     decoder.decode(alis.MAGIC)
@@ -147,8 +180,12 @@ def test_alis_hello_is_the_magic_string_and_the_keyframe_an_init_at_stream_time(
 @pytest.mark.parametrize("kind", CODECS)
 def test_messages_a_format_has_no_place_for_are_not_sent(kind: type) -> None:
     codec = make(kind)
-    for message in (protocol.pong(1.0, 2.0), protocol.state({"a": 1}), protocol.error("bad_field", "x"),
-                    protocol.presence(1, 0)):
+    for message in (
+        protocol.pong(1.0, 2.0),
+        protocol.state({"a": 1}),
+        protocol.error("bad_field", "x"),
+        protocol.presence(1, 0),
+    ):
         assert codec.encode(message) is None
 
 
@@ -165,7 +202,9 @@ def test_end_is_eot_for_alis_and_nothing_for_asciicast_whose_players_end_on_the_
 
 
 def test_asciicast_headers_carry_the_size_and_the_start() -> None:
-    hello = protocol.hello(server="s", codec="v2.asciicast", width=80, height=24, role="viewer", stream="main")
+    hello = protocol.hello(
+        server="s", codec="v2.asciicast", width=80, height=24, role="viewer", stream="main"
+    )
     v2 = json.loads(str(make(AsciicastV2Codec).encode(hello)))
     v3 = json.loads(str(make(AsciicastV3Codec).encode(hello)))
     assert v2 == {"version": 2, "width": 80, "height": 24, "timestamp": int(ORIGIN // 1000)}
@@ -221,9 +260,12 @@ def test_encoding_depends_only_on_the_arguments(kind: type) -> None:
 @pytest.mark.parametrize("kind", CODECS)
 def test_a_joiner_sees_the_frame_and_every_update_after_it(kind: type) -> None:
     codec = make(kind)
-    frames = [frame(1), frame(2, [ROWS[0], "second row", ROWS[2], "last"]),
-              frame(3, ["", "second row", "\x1b[4munder\x1b[0m lined", "the end"]),
-              frame(4, ["short", "", "", ""])]
+    frames = [
+        frame(1),
+        frame(2, [ROWS[0], "second row", ROWS[2], "last"]),
+        frame(3, ["", "second row", "\x1b[4munder\x1b[0m lined", "the end"]),
+        frame(4, ["short", "", "", ""]),
+    ]
     viewer = Viewer(codec)
     viewer.join(frames[0])
     assert viewer.player.text() == text(frames[0])
@@ -316,9 +358,16 @@ shapes = st.sampled_from([(12, 3), (12, 3), (12, 3), (16, 4), (8, 2)])
 @settings(max_examples=60, deadline=None)
 @given(
     kind=st.sampled_from(CODECS),
-    script=st.lists(st.tuples(shapes, st.lists(styled, min_size=4, max_size=4), st.booleans(),
-                              st.one_of(st.none(), st.tuples(st.integers(0, 15), st.integers(0, 3)))),
-                    min_size=2, max_size=25),
+    script=st.lists(
+        st.tuples(
+            shapes,
+            st.lists(styled, min_size=4, max_size=4),
+            st.booleans(),
+            st.one_of(st.none(), st.tuples(st.integers(0, 15), st.integers(0, 3))),
+        ),
+        min_size=2,
+        max_size=25,
+    ),
 )
 def test_a_session_that_skips_frames_always_shows_the_newest_it_got(kind: type, script: list[Any]) -> None:
     codec = make(kind)

@@ -22,8 +22,11 @@ from glyphcast_websocket.testing import connect, expect_close
 
 pytestmark = pytest.mark.timeout(60)
 
-DISPLAYS = {"v1.alis": "websocket-alis", "v2.asciicast": "websocket-asciicast-v2",
-            "v3.asciicast": "websocket-asciicast-v3"}
+DISPLAYS = {
+    "v1.alis": "websocket-alis",
+    "v2.asciicast": "websocket-asciicast-v2",
+    "v3.asciicast": "websocket-asciicast-v3",
+}
 #: What asciinema-player offers, in its order (src/driver/websocket.js).
 PLAYER_OFFER = ["v1.alis", "v2.asciicast", "v3.asciicast", "raw"]
 
@@ -68,7 +71,9 @@ def shrink_server_send_buffers(display: HubDisplay, size: int = 16384, timeout: 
             raise TimeoutError("no session appeared on the hub")
         time.sleep(0.005)
     for session in display.room.sessions:
-        session.connection.transport.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, size)
+        session.connection.transport.get_extra_info("socket").setsockopt(
+            socket.SOL_SOCKET, socket.SO_SNDBUF, size
+        )
 
 
 @pytest.fixture(params=list(DISPLAYS))
@@ -108,12 +113,29 @@ def test_a_players_format_alone_offers_its_player_page_and_no_control_link(name:
 
 def test_the_cli_prints_the_player_page_and_no_control_link_for_a_players_format(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "glyphcast", "run", "--display", "websocket-alis", "--port", "0", "--frames", "3"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "glyphcast",
+            "run",
+            "--display",
+            "websocket-alis",
+            "--port",
+            "0",
+            "--frames",
+            "3",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        stdin=subprocess.DEVNULL,
     )
     assert result.returncode == 0, result.stderr
     served = [line for line in result.stderr.splitlines() if "the viewer was not built" not in line]
-    assert len(served) == 1 and re.fullmatch(r"glyphcast: websocket-alis: serving http://127\.0\.0\.1:\d+/player", served[0])
+    assert len(served) == 1 and re.fullmatch(
+        r"glyphcast: websocket-alis: serving http://127\.0\.0\.1:\d+/player", served[0]
+    )
     assert "#control=" not in result.stderr
 
 
@@ -123,7 +145,9 @@ def test_the_player_offer_gets_alis_from_a_hub_with_every_codec() -> None:
         assert ws.recv(timeout=5) == b"ALiS\x01"
 
 
-def test_every_frame_the_engine_shows_is_the_players_screen(stream: glyphcast.Stream, subprotocol: str) -> None:
+def test_every_frame_the_engine_shows_is_the_players_screen(
+    stream: glyphcast.Stream, subprotocol: str
+) -> None:
     client = client_for(stream, subprotocol)
     try:
         for seq in range(1, 41):
@@ -144,14 +168,18 @@ def test_every_frame_the_engine_shows_is_the_players_screen(stream: glyphcast.St
         client.close()
 
 
-def test_a_late_joiner_starts_from_the_current_frame_at_stream_time(stream: glyphcast.Stream, subprotocol: str) -> None:
+def test_a_late_joiner_starts_from_the_current_frame_at_stream_time(
+    stream: glyphcast.Stream, subprotocol: str
+) -> None:
     for seq in range(1, 26):
         stream.show(board(seq))
     time.sleep(0.05)
     display = hub(stream)
     client = client_for(stream, subprotocol)
     try:
-        client.read_until(lambda: client.player.screen is not None and client.player.text() == plain(board(25)))
+        client.read_until(
+            lambda: client.player.screen is not None and client.player.text() == plain(board(25))
+        )
         latest = display.room.latest if display.room else None
         assert latest is not None and latest.seq == 25
         timeline = glyphcast.get_registry().codecs[subprotocol].timeline  # type: ignore[attr-defined]
@@ -177,7 +205,9 @@ def test_a_slow_reader_skips_frames_and_converges_on_the_newest(subprotocol: str
         shrink_server_send_buffers(hub(stream))
         try:
             stream.show(tall)
-            client.read_until(lambda: client.player.screen is not None and client.player.text() == plain(tall))
+            client.read_until(
+                lambda: client.player.screen is not None and client.player.text() == plain(tall)
+            )
             before = len(client.messages)
             for seq in range(2, 201):  # every row changes (~7 KB per update) while the client does not read
                 rows = [f"{seq:04d}" + row for row in tall]
@@ -185,11 +215,15 @@ def test_a_slow_reader_skips_frames_and_converges_on_the_newest(subprotocol: str
                 stream.show(rows)
                 time.sleep(0.002)  # the hub takes each frame and writes until the socket is full
             buffered = hub(stream).room.sessions[0].connection.transport.get_write_buffer_size()  # type: ignore[union-attr]
-            assert buffered <= hub(stream).settings.write_limit + 16 * 1024, f"{buffered} bytes held for one client"
+            assert buffered <= hub(stream).settings.write_limit + 16 * 1024, (
+                f"{buffered} bytes held for one client"
+            )
             last = [f"{200:04d}" + row for row in tall]
             client.read_until(lambda: client.player.text() == last)
             updates = len(client.messages) - before
-            assert 1 < updates < 100, f"a slow reader should skip frames, not queue them: got {updates} updates"
+            assert 1 < updates < 100, (
+                f"a slow reader should skip frames, not queue them: got {updates} updates"
+            )
             blank = {tuple([""] * height)}  # a header, or a resize before its repaint
             assert set(client.screens) <= shown | blank, "the player showed a screen the engine never showed"
             if subprotocol == "v1.alis":
@@ -199,11 +233,15 @@ def test_a_slow_reader_skips_frames_and_converges_on_the_newest(subprotocol: str
             client.close()
 
 
-def test_a_resize_is_a_resize_event_and_the_screen_follows(stream: glyphcast.Stream, subprotocol: str) -> None:
+def test_a_resize_is_a_resize_event_and_the_screen_follows(
+    stream: glyphcast.Stream, subprotocol: str
+) -> None:
     client = client_for(stream, subprotocol)
     try:
         stream.show(board(1))
-        client.read_until(lambda: client.player.screen is not None and client.player.text() == plain(board(1)))
+        client.read_until(
+            lambda: client.player.screen is not None and client.player.text() == plain(board(1))
+        )
         stream.init(30, 4, reuse=True)
         stream.show(["small", "screen"])
         client.read_until(lambda: client.player.text() == ["small", "screen", "", ""])
@@ -215,7 +253,9 @@ def test_a_resize_is_a_resize_event_and_the_screen_follows(stream: glyphcast.Str
         client.close()
 
 
-def test_the_end_shows_the_final_frame_then_closes_with_1000(stream: glyphcast.Stream, subprotocol: str) -> None:
+def test_the_end_shows_the_final_frame_then_closes_with_1000(
+    stream: glyphcast.Stream, subprotocol: str
+) -> None:
     client = client_for(stream, subprotocol)
     try:
         for seq in range(1, 6):
@@ -230,7 +270,9 @@ def test_the_end_shows_the_final_frame_then_closes_with_1000(stream: glyphcast.S
         client.close()
 
 
-def test_a_joiner_after_the_end_gets_the_final_frame_and_the_end(stream: glyphcast.Stream, subprotocol: str) -> None:
+def test_a_joiner_after_the_end_gets_the_final_frame_and_the_end(
+    stream: glyphcast.Stream, subprotocol: str
+) -> None:
     for seq in range(1, 4):
         stream.show(board(seq))
     stream.end("program exited")

@@ -56,8 +56,15 @@ def test_every_frame_is_full_even_when_asked_for_a_delta(codec: BinaryCodec) -> 
 @pytest.mark.parametrize(
     "message",
     [
-        {"type": "hello", "protocol": 1, "server": "glyphcast", "codec": "glyphcast.binary.v1",
-         "width": 80, "height": 24, "role": "viewer"},
+        {
+            "type": "hello",
+            "protocol": 1,
+            "server": "glyphcast",
+            "codec": "glyphcast.binary.v1",
+            "width": 80,
+            "height": 24,
+            "role": "viewer",
+        },
         {"type": "clear", "seq": 3},
         {"type": "state", "state": {"effect": "fire", "nested": [1, 2.5, None, True]}},
         {"type": "pong", "ts": 12.5, "server_ts": 1700000000000.0},
@@ -85,7 +92,9 @@ def test_client_messages_decode_from_msgpack(codec: BinaryCodec, message: dict) 
 
 
 @pytest.mark.parametrize("value", [[1, 2, 3], 42, {"ts": 1}, {"type": 5}])
-def test_decode_returns_any_value_and_leaves_the_message_schema_to_the_hub(codec: BinaryCodec, value: object) -> None:
+def test_decode_returns_any_value_and_leaves_the_message_schema_to_the_hub(
+    codec: BinaryCodec, value: object
+) -> None:
     assert codec.decode(msgpack.packb(value)) == value
 
 

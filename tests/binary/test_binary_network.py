@@ -36,7 +36,9 @@ def test_plugin_registers_the_codec_and_the_websocket_binary_display() -> None:
     assert registry.displays["websocket-binary"].plugin == "binary"
 
 
-def test_handshake_negotiates_binary_and_sends_hello_then_frames_as_binary_msgpack(stream: glyphcast.Stream) -> None:
+def test_handshake_negotiates_binary_and_sends_hello_then_frames_as_binary_msgpack(
+    stream: glyphcast.Stream,
+) -> None:
     with connect(hub_display(stream), BINARY) as ws:
         assert ws.subprotocol == BINARY
         raw_hello = ws.recv(timeout=5)
@@ -53,7 +55,11 @@ def test_handshake_negotiates_binary_and_sends_hello_then_frames_as_binary_msgpa
             if frame["type"] != "presence":  # v1.1: sent as clients come and go
                 break
         assert frame == {
-            "type": "frame", "seq": 1, "ts": frame["ts"], "width": 20, "height": 3,
+            "type": "frame",
+            "seq": 1,
+            "ts": frame["ts"],
+            "width": 20,
+            "height": 3,
             "lines": ["\x1b[32mgreen\x1b[0m", "two", ""],
         }
 
@@ -73,7 +79,9 @@ def test_frames_arrive_in_order_and_end_on_the_last_frame(stream: glyphcast.Stre
 
 
 @pytest.mark.parametrize("encode", [msgpack.packb, json.dumps], ids=["msgpack", "json-text"])
-def test_ping_is_answered_with_a_msgpack_pong_whether_sent_as_msgpack_or_json(stream: glyphcast.Stream, encode) -> None:
+def test_ping_is_answered_with_a_msgpack_pong_whether_sent_as_msgpack_or_json(
+    stream: glyphcast.Stream, encode
+) -> None:
     with connect(hub_display(stream), BINARY) as ws:
         receive_until(ws, "hello")
         ws.send(encode({"type": "ping", "ts": 123.5}))
@@ -95,7 +103,9 @@ def test_ping_is_answered_with_a_msgpack_pong_whether_sent_as_msgpack_or_json(st
     ],
     ids=["invalid-byte", "truncated", "array", "no-type", "deeply-nested", "list-key", "nan"],
 )
-def test_malformed_msgpack_gets_an_error_reply_and_the_connection_stays_up(stream: glyphcast.Stream, bad: bytes) -> None:
+def test_malformed_msgpack_gets_an_error_reply_and_the_connection_stays_up(
+    stream: glyphcast.Stream, bad: bytes
+) -> None:
     with connect(hub_display(stream), BINARY) as ws:
         receive_until(ws, "hello")
         ws.send(bad)

@@ -116,8 +116,18 @@ class GlyphcastServer:
     def command(self) -> list[str]:
         display = f"{self.display}:" + ",".join(f"{k}={v}" for k, v in self.options.items())
         cmd = [
-            *glyphcast_cli(), "run", "--source", "demo", "--fps", str(self.fps), "--duration", str(self.duration),
-            "--display", display, "--display", f"frame-log:path={self.frame_log}",
+            *glyphcast_cli(),
+            "run",
+            "--source",
+            "demo",
+            "--fps",
+            str(self.fps),
+            "--duration",
+            str(self.duration),
+            "--display",
+            display,
+            "--display",
+            f"frame-log:path={self.frame_log}",
         ]
         return cmd + (["--size", self.size] if self.size else [])
 
@@ -136,7 +146,12 @@ class GlyphcastServer:
         self.frame_logs.append(self.frame_log)
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
-                self.command(), stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True, env=self.env()
+                self.command(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=ROOT,
+                start_new_session=True,
+                env=self.env(),
             )
         self._wait_ready()
         return self
@@ -146,7 +161,9 @@ class GlyphcastServer:
         while time.monotonic() < deadline:
             assert self.proc is not None
             if self.proc.poll() is not None:
-                raise RuntimeError(f"glyphcast run exited with {self.proc.returncode}: {self.output()[-2000:]}")
+                raise RuntimeError(
+                    f"glyphcast run exited with {self.proc.returncode}: {self.output()[-2000:]}"
+                )
             try:
                 with urllib.request.urlopen(f"{self.http_url}{self.health_path}", timeout=1) as resp:
                     if resp.status == 200:
@@ -213,7 +230,9 @@ def server_factory() -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def viewer_built() -> None:
     if not (VIEWER_DIR / "index.html").is_file():
-        pytest.fail(f"viewer not built: {VIEWER_DIR}/index.html is missing; run `cd client && npm ci && npm run build`")
+        pytest.fail(
+            f"viewer not built: {VIEWER_DIR}/index.html is missing; run `cd client && npm ci && npm run build`"
+        )
 
 
 # Per module, not per session: Playwright's sync API keeps an event loop running on the main

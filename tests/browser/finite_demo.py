@@ -13,7 +13,9 @@ from glyphcast.demo import DemoSource
 class FiniteDemo(DemoSource):
     end_reason = "the demo ended"
 
-    def __init__(self, width: int = 80, height: int = 24, frames: int = 60, seed: int = 0, fps: float = 30.0) -> None:
+    def __init__(
+        self, width: int = 80, height: int = 24, frames: int = 60, seed: int = 0, fps: float = 30.0
+    ) -> None:
         super().__init__(width, height, seed, fps)
         self.frames = frames
 

@@ -27,8 +27,11 @@ from browser_fixtures import GlyphcastServer, plain, servers, unavailable
 
 pytestmark = pytest.mark.timeout(120)
 
-DISPLAYS = {"v1.alis": "websocket-alis", "v2.asciicast": "websocket-asciicast-v2",
-            "v3.asciicast": "websocket-asciicast-v3"}
+DISPLAYS = {
+    "v1.alis": "websocket-alis",
+    "v2.asciicast": "websocket-asciicast-v2",
+    "v3.asciicast": "websocket-asciicast-v3",
+}
 FINITE_DEMO = Path(__file__).resolve().with_name("finite_demo.py")
 ROOT = Path(__file__).resolve().parents[2]
 PLAYER = ROOT / "client" / "node_modules" / "asciinema-player"
@@ -53,14 +56,18 @@ class PlayerPage:
 
     def screen(self) -> list[str]:
         """The terminal's rows as text, in one synchronous look (the player redraws whole snapshots)."""
-        return list(self.page.evaluate(
-            """() => [...document.querySelectorAll('.ap-term-text .ap-line')]
-                 .map(line => line.textContent.replace(/\\u00a0/g, ' ').trimEnd())"""))
+        return list(
+            self.page.evaluate(
+                """() => [...document.querySelectorAll('.ap-term-text .ap-line')]
+                 .map(line => line.textContent.replace(/\\u00a0/g, ' ').trimEnd())"""
+            )
+        )
 
     def wait_for_text(self, timeout: float = 15.0) -> list[str]:
         self.page.wait_for_function(
             "() => [...document.querySelectorAll('.ap-term-text .ap-line')].some(l => l.textContent.trim())",
-            timeout=timeout * 1000)
+            timeout=timeout * 1000,
+        )
         return self.screen()
 
     def wait_ended(self, timeout: float = 20.0) -> None:
@@ -134,7 +141,9 @@ def ending_server() -> Iterator[Any]:
 
 
 @pytest.mark.parametrize("subprotocol", list(DISPLAYS))
-def test_the_stock_player_shows_the_frames_the_engine_showed(server_factory, open_player, subprotocol) -> None:
+def test_the_stock_player_shows_the_frames_the_engine_showed(
+    server_factory, open_player, subprotocol
+) -> None:
     server = server_factory(display=DISPLAYS[subprotocol], size=SIZE)
     page = open_player(f"{server.http_url}/player")
     page.wait_for_text()
@@ -157,7 +166,9 @@ def test_a_late_joiner_starts_on_the_current_frame(server_factory, open_player, 
 
 
 @pytest.mark.parametrize("subprotocol", list(DISPLAYS))
-def test_the_stream_end_leaves_the_final_frame_and_the_player_ended(ending_server, open_player, subprotocol) -> None:
+def test_the_stream_end_leaves_the_final_frame_and_the_player_ended(
+    ending_server, open_player, subprotocol
+) -> None:
     frames = 75
     server = ending_server(frames=frames, display=DISPLAYS[subprotocol], size=SIZE)
     watching = open_player(f"{server.http_url}/player")
@@ -172,7 +183,9 @@ def test_the_stream_end_leaves_the_final_frame_and_the_player_ended(ending_serve
     assert not watching.errors and not late.errors, watching.errors + late.errors
 
 
-def test_a_hub_with_every_codec_gives_the_player_alis_and_the_viewer_its_own(server_factory, open_player) -> None:
+def test_a_hub_with_every_codec_gives_the_player_alis_and_the_viewer_its_own(
+    server_factory, open_player
+) -> None:
     server = server_factory(size=SIZE)  # the `websocket` display: every installed codec
     page = open_player(f"{server.http_url}/player")
     page.wait_for_text()
@@ -213,19 +226,25 @@ def other_origin(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         server.server_close()
 
 
-def test_the_docs_snippet_plays_the_stream_in_a_page_on_another_origin(server_factory, browser, other_origin) -> None:
+def test_the_docs_snippet_plays_the_stream_in_a_page_on_another_origin(
+    server_factory, browser, other_origin
+) -> None:
     """docs/asciinema.md's embed, as written, with the player's files served locally instead of the CDN."""
     origin, site = other_origin
     (html,) = re.findall(r"```html\n(.*?)```", DOC.read_text(encoding="utf-8"), re.DOTALL)
     pinned = json.loads((ROOT / "client" / "package.json").read_text())["dependencies"]["asciinema-player"]
-    assert set(CDN.findall(html)) == {pinned}, "the snippet loads the asciinema-player version glyphcast pins and tests"
+    assert set(CDN.findall(html)) == {pinned}, (
+        "the snippet loads the asciinema-player version glyphcast pins and tests"
+    )
     for name in ("asciinema-player.min.js", "asciinema-player.css"):
         if not (PLAYER / "dist" / "bundle" / name).is_file():
             unavailable("asciinema-player is not installed: cd client && npm ci")
         shutil.copy(PLAYER / "dist" / "bundle" / name, site / name)
     server = server_factory(display="websocket-alis", size=SIZE, options={"allow_origin": origin})
     assert "wss://live.example.org/ws" in html
-    (site / "index.html").write_text(CDN.sub("", html).replace("wss://live.example.org/ws", server.ws_url), "utf-8")
+    (site / "index.html").write_text(
+        CDN.sub("", html).replace("wss://live.example.org/ws", server.ws_url), "utf-8"
+    )
     context = browser.new_context(viewport={"width": 1000, "height": 600})
     try:
         page = PlayerPage(context.new_page())

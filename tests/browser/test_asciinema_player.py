@@ -44,7 +44,12 @@ PAGE = """<!doctype html>
 # which the player draws as SVG symbols instead of text.
 FRAMES = [
     ["\x1b[1;31mglyphcast\x1b[0m recording", "first frame", "", "\x1b[38;5;208mcolour 208\x1b[0m"],
-    ["\x1b[1;31mglyphcast\x1b[0m recording", "\x1b[7msecond frame\x1b[0m", "", "\x1b[38;5;208mcolour 208\x1b[0m"],
+    [
+        "\x1b[1;31mglyphcast\x1b[0m recording",
+        "\x1b[7msecond frame\x1b[0m",
+        "",
+        "\x1b[38;5;208mcolour 208\x1b[0m",
+    ],
     [
         "\x1b[1;31mglyphcast\x1b[0m recording",
         "\x1b[38;2;10;200;30mtruecolor\x1b[0m and 漢字 wide",
@@ -52,8 +57,6 @@ FRAMES = [
         "last frame",
     ],
 ]
-
-
 
 
 @pytest.fixture(params=["v2", "v3"])
@@ -85,7 +88,9 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 def record_frames(path: Path, format: str) -> None:
     from glyphcast import Stream, open_display
 
-    with Stream([("record", open_display("record", path=str(path), format=format))], width=40, height=4) as stream:
+    with Stream(
+        [("record", open_display("record", path=str(path), format=format))], width=40, height=4
+    ) as stream:
         stream.init(40, 4)
         for rows in FRAMES:
             stream.show(rows)

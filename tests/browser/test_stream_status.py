@@ -67,7 +67,9 @@ def open_hub(viewer_built: None) -> Iterator[Any]:
 
 def status_part(viewer: Any, name: str) -> str | None:
     """The text of one part of the status bar (``.gc-NAME``), or None when it is not shown."""
-    return viewer.eval("(name) => document.querySelector(`.gc-status .gc-${name}`)?.textContent ?? null", name)
+    return viewer.eval(
+        "(name) => document.querySelector(`.gc-status .gc-${name}`)?.textContent ?? null", name
+    )
 
 
 def test_the_end_is_shown_with_its_reason_and_the_viewer_does_not_reconnect(open_hub, open_viewer):
@@ -139,7 +141,9 @@ def test_a_named_stream_is_named_in_the_status_bar_and_the_title(open_hub, open_
     assert viewer.errors == on_main.errors == []
 
 
-def test_a_producer_that_is_not_heard_from_is_shown_instead_of_live_also_to_a_viewer_that_joins(open_hub, open_viewer):
+def test_a_producer_that_is_not_heard_from_is_shown_instead_of_live_also_to_a_viewer_that_joins(
+    open_hub, open_viewer
+):
     """Protocol v1.2 ``producer``: what a Redis edge says when its producer went silent or Redis is away."""
     hub = open_hub()
     hub.display.show(["the last screen"])
@@ -183,8 +187,18 @@ class Command:
         self.log = ARTIFACTS / f"command-{self.port}.log"
         with self.log.open("wb") as log:
             self.proc = subprocess.Popen(
-                [*glyphcast_cli(), *args[:1], "--display", f"websocket:host=127.0.0.1,port={self.port}", *args[1:]],
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=ROOT, start_new_session=True,
+                [
+                    *glyphcast_cli(),
+                    *args[:1],
+                    "--display",
+                    f"websocket:host=127.0.0.1,port={self.port}",
+                    *args[1:],
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                cwd=ROOT,
+                start_new_session=True,
             )
         assert wait_for(self._ready, timeout=20), f"glyphcast never served: {self.output()}"
 

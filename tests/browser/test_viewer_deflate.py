@@ -27,8 +27,9 @@ def hub(viewer_built: None, request: Any) -> Iterator[Any]:
 
 @pytest.mark.parametrize(("hub", "offered"), [(True, True), (False, False)], indirect=["hub"])
 @pytest.mark.parametrize("codec", ["json", "diff"])
-def test_chromium_negotiates_deflate_and_paints_the_same_screens(hub: Any, offered: bool, codec: str,
-                                                               open_viewer: Any) -> None:
+def test_chromium_negotiates_deflate_and_paints_the_same_screens(
+    hub: Any, offered: bool, codec: str, open_viewer: Any
+) -> None:
     hub.show(ROWS)
     viewer = open_viewer(f"http://127.0.0.1:{hub.port}/?codec={codec}")
     viewer.wait_live()

@@ -93,13 +93,17 @@ def test_a_page_whose_origin_the_hub_refuses_says_origin_not_allowed_and_stops(
     viewer = open_viewer(f"http://127.0.0.1:{front.port}/")
     viewer.wait("() => glyphcast.state === 'rejected'")
     notice = viewer.page.inner_text(".gc-notice")
-    assert notice.startswith(f"origin not allowed (403): origin 'http://127.0.0.1:{front.port}' is not allowed"), notice
+    assert notice.startswith(
+        f"origin not allowed (403): origin 'http://127.0.0.1:{front.port}' is not allowed"
+    ), notice
     assert "public_url" in notice and "token" not in notice, notice
     viewer.page.wait_for_timeout(1500)
     assert viewer.eval("() => glyphcast.stats.reconnects") == 0
 
 
-def test_with_the_proxys_port_in_public_url_the_same_page_is_live(hub: Any, relay: Any, open_viewer: Any) -> None:
+def test_with_the_proxys_port_in_public_url_the_same_page_is_live(
+    hub: Any, relay: Any, open_viewer: Any
+) -> None:
     display = hub()
     front = relay(display.port)
     display.cleanup()
@@ -135,4 +139,6 @@ def test_the_rate_says_decoded_when_the_wire_was_compressed_and_viewers_say_whos
     rate = viewer.page.locator(".gc-status .gc-rate")
     assert rate.inner_text().endswith(" kB/s decoded" if compression else " kB/s"), rate.inner_text()
     assert ("does not tell a page" in rate.get_attribute("title")) is compression
-    assert "each edge server counts only its own" in viewer.page.locator(".gc-status .gc-viewers").get_attribute("title")
+    assert "each edge server counts only its own" in viewer.page.locator(
+        ".gc-status .gc-viewers"
+    ).get_attribute("title")

@@ -24,7 +24,9 @@ def cli_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def run_cli(*args: str, timeout: float = 30, python: str | None = None, **env: str) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, timeout: float = 30, python: str | None = None, **env: str
+) -> subprocess.CompletedProcess[str]:
     """``glyphcast ARGS`` with stdout/stderr captured (so stdout is not a terminal)."""
     command = [python or sys.executable, "-m", "glyphcast", *args]
     return subprocess.run(

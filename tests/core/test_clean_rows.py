@@ -59,7 +59,10 @@ def test_every_escape_but_sgr_and_every_control_is_dropped(attack: str) -> None:
 
 
 def test_text_and_colours_come_through_unchanged_and_a_clean_row_is_not_copied() -> None:
-    row = "".join(f"\x1b[38;5;{n % 256};48;2;{n};0;0m{chr(0x41 + n % 26)}" for n in range(200)) + "\x1b[0m é 中 ✓"
+    row = (
+        "".join(f"\x1b[38;5;{n % 256};48;2;{n};0;0m{chr(0x41 + n % 26)}" for n in range(200))
+        + "\x1b[0m é 中 ✓"
+    )
     assert clean_row(row, 200) is row
 
 
@@ -77,7 +80,10 @@ def test_clean_text_is_plain_and_bounded() -> None:
     assert len(clean_text("x" * 10_000, 200)) == 200
 
 
-@given(st.text(alphabet=st.sampled_from("ab é\x1b[]0123456789;:m?>Pc\\\x07\x9b\x9c\x9d\u202e\r\n\x7f")), st.integers(1, 300))
+@given(
+    st.text(alphabet=st.sampled_from("ab é\x1b[]0123456789;:m?>Pc\\\x07\x9b\x9c\x9d\u202e\r\n\x7f")),
+    st.integers(1, 300),
+)
 def test_any_row_comes_out_as_text_and_sgr_within_its_bound(row: str, width: int) -> None:
     cleaned = clean_row(row, width)
     assert only_text_and_sgr(cleaned), repr(cleaned)

@@ -79,7 +79,9 @@ def test_the_terminal_display_refuses_a_stdout_that_is_not_a_terminal() -> None:
 
 
 def test_forced_onto_a_pipe_the_terminal_display_writes_balanced_frames() -> None:
-    result = run_cli("run", "--display", "terminal:force=true", "--frames", "5", "--fps", "100", "--size", "40x12")
+    result = run_cli(
+        "run", "--display", "terminal:force=true", "--frames", "5", "--fps", "100", "--size", "40x12"
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.count(SYNC_BEGIN) == result.stdout.count(SYNC_END) >= 1
     assert result.stdout.startswith(HIDE_CURSOR) and result.stdout.endswith(SHOW_CURSOR)
@@ -124,7 +126,9 @@ def test_run_draws_the_demo_in_a_terminal_and_leaves_it_as_found(in_pty: object)
     assert screen.cursor.y == 23 and screen.cursor.x == 0  # below the 80x23 frame
     assert screen.cursor.attrs.fg == "default" and not screen.cursor.attrs.bold
     rows = screen.display
-    assert "◆ glyphcast demo" in rows[0] and "frame 000089" in rows[0] and "00:00.7" in rows[0]  # 89 frames at 120 fps
+    assert (
+        "◆ glyphcast demo" in rows[0] and "frame 000089" in rows[0] and "00:00.7" in rows[0]
+    )  # 89 frames at 120 fps
     assert any("漢字" in row and "🚀" in row for row in rows)
     assert "seed 0 · 80x23" in rows[22]
 
@@ -159,7 +163,9 @@ def test_the_example_engine_selects_displays_by_name() -> None:
 
     result = subprocess.run(
         [sys.executable, str(ROOT / "examples" / "engine.py"), "memory", "null"],
-        capture_output=True, text=True, timeout=30,
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     assert result.returncode == 0, result.stderr
 
@@ -276,7 +282,9 @@ def test_one_display_failing_to_start_stops_the_run_with_exit_1_naming_it(
 ) -> None:
     """A viewer that cannot be served is not a run anyone wants: say so and stop, don't run on half-blind."""
     reset_registry(load_registry(extra_plugins=[("offers", Offers())]))
-    code = cli.main(["run", "--display", "never-starts", "--display", "served", "--frames", "3", "--fps", "100"])
+    code = cli.main(
+        ["run", "--display", "never-starts", "--display", "served", "--frames", "3", "--fps", "100"]
+    )
     assert code == 1
     err = capsys.readouterr().err
     assert "display 'never-starts' could not start: address already in use" in err
@@ -370,8 +378,13 @@ def test_a_source_that_ends_ends_the_stream_and_its_exit_status_is_the_run_s() -
     assert Runs.display.last is not None and Runs.display.last.cursor == (2, 0)
 
 
-@pytest.mark.parametrize(("limit", "reason"), [(["--frames", "2"], "stopped after 2 frames (--frames)"),
-                                             (["--duration", "0.05"], "stopped after 0.05 s (--duration)")])
+@pytest.mark.parametrize(
+    ("limit", "reason"),
+    [
+        (["--frames", "2"], "stopped after 2 frames (--frames)"),
+        (["--duration", "0.05"], "stopped after 0.05 s (--duration)"),
+    ],
+)
 def test_a_run_stopped_by_its_frame_or_time_limit_ends_the_stream(limit: list[str], reason: str) -> None:
     """The limit is the producer stopping on purpose: viewers are told (``end``, then 1000) instead of
     being dropped (1001) and reconnecting to nothing."""
@@ -412,8 +425,10 @@ def stopped_by(stop: type[BaseException], relays: bool = False) -> None:
     reset_registry(load_registry(extra_plugins=[("stopped", Plugin())]))
 
 
-@pytest.mark.parametrize(("stop", "status", "reason"), [(KeyboardInterrupt, 130, "interrupted (SIGINT)"),
-                                                        (Terminated, 143, "terminated (SIGTERM)")])
+@pytest.mark.parametrize(
+    ("stop", "status", "reason"),
+    [(KeyboardInterrupt, 130, "interrupted (SIGINT)"), (Terminated, 143, "terminated (SIGTERM)")],
+)
 def test_a_producer_stopped_by_a_signal_ends_its_stream_before_it_exits(
     stop: type[BaseException], status: int, reason: str
 ) -> None:

@@ -33,7 +33,9 @@ def installed_plugins() -> list[str]:
 
 def test_help_lists_run_and_plugins_and_each_installed_plugins_commands() -> None:
     listed = json.loads(run_cli("plugins", "--json").stdout)
-    from_plugins = sorted(name for plugin in listed if plugin["name"] != "glyphcast" for name in plugin["commands"])
+    from_plugins = sorted(
+        name for plugin in listed if plugin["name"] != "glyphcast" for name in plugin["commands"]
+    )
     result = run_cli("--help")
     assert result.returncode == 0
     assert commands_in_help(result.stdout) == ["run", *from_plugins, "plugins"]
@@ -110,10 +112,14 @@ def test_a_plugins_command_is_in_help_its_own_help_and_plugins(capsys: pytest.Ca
         cli.main(["greet", "--help"])
     assert "Greet someone." in capsys.readouterr().out
     assert cli.main(["plugins"]) == 0
-    assert re.search(r"greets \? .*\n  displays  greeting-memory\n  commands  greet\n", capsys.readouterr().out)
+    assert re.search(
+        r"greets \? .*\n  displays  greeting-memory\n  commands  greet\n", capsys.readouterr().out
+    )
 
 
-def test_a_plugins_command_reports_a_usage_error_in_one_line_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_plugins_command_reports_a_usage_error_in_one_line_and_exits_2(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     reset_registry(load_registry(extra_plugins=[("greets", Greets())]))
     assert cli.main(["greet", "--name", "nobody"]) == 2
     assert capsys.readouterr().err == "glyphcast: error: greet needs somebody to greet: --name NAME\n"
@@ -147,7 +153,9 @@ class RaisesInConfigure:
 def test_a_plugin_whose_register_commands_raises_is_named_and_skipped_with_everything_it_registered(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    reset_registry(load_registry(extra_plugins=[("raises", RaisesInRegisterCommands()), ("greets", Greets())]))
+    reset_registry(
+        load_registry(extra_plugins=[("raises", RaisesInRegisterCommands()), ("greets", Greets())])
+    )
     registry = get_registry()
     assert "registration raised RuntimeError: no configuration" in str(registry.plugins["raises"].error)
     assert "half-registered" not in registry.commands and "left-behind" not in registry.displays
@@ -157,15 +165,20 @@ def test_a_plugin_whose_register_commands_raises_is_named_and_skipped_with_every
     assert "half-registered" not in capsys.readouterr().out
 
 
-def test_a_command_whose_arguments_raise_is_left_out_naming_its_plugin(caplog: pytest.LogCaptureFixture,
-                                                                        capsys: pytest.CaptureFixture[str]) -> None:
-    reset_registry(load_registry(extra_plugins=[("misconfigured", RaisesInConfigure()), ("greets", Greets())]))
+def test_a_command_whose_arguments_raise_is_left_out_naming_its_plugin(
+    caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    reset_registry(
+        load_registry(extra_plugins=[("misconfigured", RaisesInConfigure()), ("greets", Greets())])
+    )
     with pytest.raises(SystemExit):
         cli.main(["--help"])
     listed = commands_in_help(capsys.readouterr().out)  # with the installed plugins' commands too
     assert "greet" in listed and "misconfigured" not in listed
-    assert "plugin 'misconfigured': command 'misconfigured' was skipped: its arguments raised ValueError: bad default" \
+    assert (
+        "plugin 'misconfigured': command 'misconfigured' was skipped: its arguments raised ValueError: bad default"
         in caplog.text
+    )
     with pytest.raises(SystemExit) as exited:
         cli.main(["misconfigured", "--half", "x"])
     assert exited.value.code == 2

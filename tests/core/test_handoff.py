@@ -95,7 +95,9 @@ def test_put_waits_at_the_bound_until_the_consumer_takes_and_counts_the_wait() -
         done.set()
 
     threading.Thread(target=produce, daemon=True).start()
-    assert not done.wait(0.2), "put() past the bound did not wait: a frame would have been dropped or queued unbounded"
+    assert not done.wait(0.2), (
+        "put() past the bound did not wait: a frame would have been dropped or queued unbounded"
+    )
     assert queue.take(timeout=0) == 0
     assert done.wait(5), "taking an item did not make room for the waiting put()"
     assert queue.waits == 1 and queue.wait_seconds >= 0.15

@@ -61,8 +61,12 @@ def test_no_control_character_survives_the_formatter(quoted: str) -> None:
     line = logged(EscapingFormatter("%(message)s"), quoted)
     assert line.endswith("\n")
     body = line[:-1]
-    assert not any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F or c in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-                   for c in body)
+    assert not any(
+        ord(c) < 0x20
+        or 0x7F <= ord(c) <= 0x9F
+        or c in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+        for c in body
+    )
 
 
 def test_stderr_handler_uses_the_escaping_formatter() -> None:
@@ -80,7 +84,9 @@ def test_what_the_glyphcast_command_logs_reaches_stderr_escaped() -> None:
         "cli.main(['plugins'])\n"
         "logging.getLogger('glyphcast.websocket').warning('refused GET %s: bad Host', sys.argv[1])\n"
     )
-    result = subprocess.run([sys.executable, "-c", program, ATTACK], capture_output=True, timeout=60, env=cli_env())
+    result = subprocess.run(
+        [sys.executable, "-c", program, ATTACK], capture_output=True, timeout=60, env=cli_env()
+    )
     assert result.returncode == 0, result.stderr
     assert b"refused GET /\\x1b]0;pwned\\x07" in result.stderr
     for raw in RAW:

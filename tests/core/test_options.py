@@ -9,8 +9,14 @@ from glyphcast import OptionError
 from glyphcast.options import bind_options, convert, parse_spec
 
 
-def factory(path: Path | None = None, port: int = 8765, ratio: float = 1.0, force: bool = False,
-            origins: tuple[str, ...] = (), title: str = "") -> None:
+def factory(
+    path: Path | None = None,
+    port: int = 8765,
+    ratio: float = 1.0,
+    force: bool = False,
+    origins: tuple[str, ...] = (),
+    title: str = "",
+) -> None:
     """A display factory with one option of each kind."""
 
 
@@ -21,7 +27,8 @@ def test_parse_spec_splits_name_and_options() -> None:
 
 def test_parse_spec_keeps_commas_inside_a_value() -> None:
     assert parse_spec("websocket:allow_origin=http://a,http://b,port=1") == (
-        "websocket", {"allow_origin": "http://a,http://b", "port": "1"},
+        "websocket",
+        {"allow_origin": "http://a,http://b", "port": "1"},
     )
 
 
@@ -38,7 +45,12 @@ def test_values_are_converted_to_the_factorys_types() -> None:
         what="display 'x'",
     )
     assert bound == {
-        "path": Path("out.cast"), "port": 9000, "ratio": 0.5, "force": True, "origins": ("a", "b"), "title": "t",
+        "path": Path("out.cast"),
+        "port": 9000,
+        "ratio": 0.5,
+        "force": True,
+        "origins": ("a", "b"),
+        "title": "t",
     }
 
 
@@ -57,7 +69,11 @@ def test_an_unknown_option_names_the_valid_ones() -> None:
 
 @pytest.mark.parametrize(
     ("key", "value", "expected"),
-    [("port", "http", "not a valid int"), ("ratio", "fast", "not a valid float"), ("force", "maybe", "true or false")],
+    [
+        ("port", "http", "not a valid int"),
+        ("ratio", "fast", "not a valid float"),
+        ("force", "maybe", "true or false"),
+    ],
 )
 def test_a_bad_value_says_which_option_and_what_is_expected(key: str, value: str, expected: str) -> None:
     with pytest.raises(OptionError) as caught:
@@ -80,4 +96,7 @@ class ClassFactory:
 
 
 def test_a_class_factorys_options_are_converted_by_its_init_annotations() -> None:
-    assert bind_options(ClassFactory, {"path": "a.txt", "level": "3"}, what="x") == {"path": Path("a.txt"), "level": 3}
+    assert bind_options(ClassFactory, {"path": "a.txt", "level": "3"}, what="x") == {
+        "path": Path("a.txt"),
+        "level": 3,
+    }

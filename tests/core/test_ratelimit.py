@@ -47,6 +47,8 @@ def test_a_negative_rate_or_an_empty_burst_is_refused_in_one_line(rate: float, b
 
 def test_the_hub_and_the_sharer_meter_with_this_one_bucket() -> None:
     glyphcast_pty = pytest.importorskip("glyphcast_pty.budget", reason="glyphcast-pty is not installed here")
-    session = pytest.importorskip("glyphcast_websocket.session", reason="glyphcast-websocket is not installed here")
+    session = pytest.importorskip(
+        "glyphcast_websocket.session", reason="glyphcast-websocket is not installed here"
+    )
     assert issubclass(glyphcast_pty.InputBudget, TokenBucket)
     assert session.TokenBucket is TokenBucket

@@ -49,7 +49,9 @@ class Target:
         ts: float | None = None,
     ) -> None:
         numbered = f" seq {seq} ts {ts}" if seq is not None else ""
-        self.log.append((self.time.now, f"show {buffer[0]}" + (f" cursor {cursor}" if cursor else "") + numbered))
+        self.log.append(
+            (self.time.now, f"show {buffer[0]}" + (f" cursor {cursor}" if cursor else "") + numbered)
+        )
         self.time.now += self.work
 
     def clear(self) -> None:
@@ -130,7 +132,11 @@ def test_a_cue_s_seq_and_ts_go_to_the_target_with_its_rows() -> None:
     target = Target(time)
     cues = [Cue(rows=["a"], seq=7, ts=5.0), Cue(rows=["b"], seq=8, ts=6.0, cursor=(0, 0)), Cue(rows=["c"])]
     Runner(cues, target, clock=time.clock, wait=time.wait).run()
-    assert [what for _, what in target.log] == ["show a seq 7 ts 5.0", "show b cursor (0, 0) seq 8 ts 6.0", "show c"]
+    assert [what for _, what in target.log] == [
+        "show a seq 7 ts 5.0",
+        "show b cursor (0, 0) seq 8 ts 6.0",
+        "show c",
+    ]
 
 
 def test_a_relayed_run_reproduces_seq_ts_and_cursor_on_a_real_stream() -> None:
@@ -140,7 +146,10 @@ def test_a_relayed_run_reproduces_seq_ts_and_cursor_on_a_real_stream() -> None:
     with Stream([("shown", shown)]) as stream:
         stream.init(4, 2)
         Runner(cues, stream, clock=time.clock, wait=time.wait).run()
-    assert [(f.rows[0], f.seq, f.ts, f.cursor) for f in shown.frames] == [("a", 100, 1.0, None), ("b", 102, 2.0, (1, 1))]
+    assert [(f.rows[0], f.seq, f.ts, f.cursor) for f in shown.frames] == [
+        ("a", 100, 1.0, None),
+        ("b", 102, 2.0, (1, 1)),
+    ]
 
 
 def test_cues_without_rows_do_not_count_as_frames() -> None:
@@ -197,6 +206,7 @@ def test_a_requested_resize_reaches_a_resizable_source_between_frames_and_is_ref
     source = DemoSource(40, 12)
     stream.init(40, 12)
     runner = Runner(source, stream, fps=10, frames=6, clock=fake.clock, wait=fake.wait)
+
     # Asked while frame 3 is shown (another thread would do the same: one assignment, no I/O).
     def tick(stats: RunStats) -> None:
         if stats.frames == 3:

@@ -80,8 +80,9 @@ def test_end_puts_the_cursor_below_the_frame_visible_with_attributes_reset() -> 
 
 def test_a_frame_filling_the_terminal_scrolls_once_so_the_prompt_does_not_cover_it() -> None:
     painter = TerminalPainter()
-    screen = screen_after(painter.begin(), painter.paint(frame(["a", "b", "c"]), 10, 3), painter.end(3),
-                          lines=3)
+    screen = screen_after(
+        painter.begin(), painter.paint(frame(["a", "b", "c"]), 10, 3), painter.end(3), lines=3
+    )
     assert screen.display == ["b         ", "c         ", "          "]
 
 

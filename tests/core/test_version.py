@@ -43,7 +43,11 @@ def test_version_lists_a_plugin_from_its_metadata_even_if_it_would_not_import(
     def fake(name: str, version: str) -> SimpleNamespace:
         return SimpleNamespace(dist=SimpleNamespace(name=name, version=version))
 
-    installed = [fake("glyphcast-zeta", "2.0"), fake("glyphcast-alpha", "0.3.1"), fake("glyphcast-zeta", "2.0")]
+    installed = [
+        fake("glyphcast-zeta", "2.0"),
+        fake("glyphcast-alpha", "0.3.1"),
+        fake("glyphcast-zeta", "2.0"),
+    ]
     monkeypatch.setattr(cli, "entry_points", lambda group: installed if group == "glyphcast" else [])
     with pytest.raises(SystemExit) as exited:
         cli.main(["--version"])

@@ -35,8 +35,17 @@ def cells(rows: list[str] | tuple[str, ...], width: int) -> list[list[Cell]]:
         drawn: list[Cell] = []
         for cell in line.cells:
             pen = cell.pen
-            look: Cell = (str(pen.foreground), str(pen.background), pen.bold, pen.faint, pen.italic, pen.underline,
-                    pen.blink, pen.inverse, pen.strikethrough)
+            look: Cell = (
+                str(pen.foreground),
+                str(pen.background),
+                pen.bold,
+                pen.faint,
+                pen.italic,
+                pen.underline,
+                pen.blink,
+                pen.inverse,
+                pen.strikethrough,
+            )
             if cell.char == " " and not (pen.inverse or pen.underline or pen.strikethrough):
                 look = (str(pen.background),)
             drawn.append((cell.char, cell.width, *look))
@@ -108,7 +117,9 @@ def test_screen_text_cursor_and_cells_match_tmux(data: bytes) -> None:
     tmux = output_in_tmux(data, width, height)
 
     # NFC: tmux keeps "e" + U+0301 as written, we compose it to "é"; both draw the same.
-    assert [unicodedata.normalize("NFC", r) for r in ours.text()] == [unicodedata.normalize("NFC", r) for r in tmux.screen]
+    assert [unicodedata.normalize("NFC", r) for r in ours.text()] == [
+        unicodedata.normalize("NFC", r) for r in tmux.screen
+    ]
     col, row = tmux.cursor  # tmux reports col == width in a pending wrap; terminals draw it on the last cell
     assert cursor == ((min(col, width - 1), row) if tmux.cursor_visible else None)
     assert cells(rows, width) == cells(tmux.styled, width)
@@ -147,7 +158,10 @@ def test_tab_forward_goes_to_the_next_tab_stops() -> None:
         ("\x1b[38;5;1mtheme\x1b[0m", "\x1b[0;31mtheme\x1b[0m"),
         ("\x1b[38;5;208m256\x1b[0m", "\x1b[0;38;5;208m256\x1b[0m"),
         ("\x1b[48;5;17mbg\x1b[0m", "\x1b[0;48;5;17mbg\x1b[0m"),
-        ("\x1b[38;2;254;220;186;48;2;18;52;86mrgb\x1b[0m", "\x1b[0;38;2;254;220;186;48;2;18;52;86mrgb\x1b[0m"),
+        (
+            "\x1b[38;2;254;220;186;48;2;18;52;86mrgb\x1b[0m",
+            "\x1b[0;38;2;254;220;186;48;2;18;52;86mrgb\x1b[0m",
+        ),
         ("\x1b[1;3;4;5;7;9mall\x1b[0m", "\x1b[0;1;3;4;5;7;9mall\x1b[0m"),
         ("\x1b[2mdim\x1b[0m", "\x1b[0;2mdim\x1b[0m"),
         ("a\x1b[1mb\x1b[0mc", "a\x1b[0;1mb\x1b[0mc"),
@@ -330,9 +344,38 @@ def test_only_changed_lines_are_rendered_again(monkeypatch: pytest.MonkeyPatch) 
 
 
 # Output pieces for the property below: text, moves, scrolling, erasing, both screens.
-PIECES = ["abc", "漢", "😀", "\r\n", "\n", "\r", "\x08", "\t", "\x1b[31m", "\x1b[0m", "\x1b[44m", "\x1b[H", "\x1b[3;7H",
-          "\x1b[2J", "\x1b[K", "\x1b[2;4r", "\x1b[r", "\x1bM", "\x1b[2L", "\x1b[M", "\x1b[3@", "\x1b[2P", "\x1b[S",
-          "\x1b[?1049h", "\x1b[?1049l", "\x1b[?25l", "\x1b[?25h", "\x1b7", "\x1b8", "xxxxxxxxxxxxxx"]
+PIECES = [
+    "abc",
+    "漢",
+    "😀",
+    "\r\n",
+    "\n",
+    "\r",
+    "\x08",
+    "\t",
+    "\x1b[31m",
+    "\x1b[0m",
+    "\x1b[44m",
+    "\x1b[H",
+    "\x1b[3;7H",
+    "\x1b[2J",
+    "\x1b[K",
+    "\x1b[2;4r",
+    "\x1b[r",
+    "\x1bM",
+    "\x1b[2L",
+    "\x1b[M",
+    "\x1b[3@",
+    "\x1b[2P",
+    "\x1b[S",
+    "\x1b[?1049h",
+    "\x1b[?1049l",
+    "\x1b[?25l",
+    "\x1b[?25h",
+    "\x1b7",
+    "\x1b8",
+    "xxxxxxxxxxxxxx",
+]
 
 
 def test_a_wide_character_that_wraps_repaints_the_line_it_leaves() -> None:
@@ -366,7 +409,9 @@ def _rss_kb() -> int:
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="reads the process's memory from /proc")
-@pytest.mark.parametrize("unit", ["\x1b[32mbuild\x1b[0m step {n} " + "-" * 50 + "\r\n", "no newline at all {n} "])
+@pytest.mark.parametrize(
+    "unit", ["\x1b[32mbuild\x1b[0m step {n} " + "-" * 50 + "\r\n", "no newline at all {n} "]
+)
 def test_fifty_megabytes_of_output_keep_memory_flat(unit: str) -> None:
     screen = Screen(80, 24)
     chunk = "".join(unit.format(n=n) for n in range(1000))
@@ -392,4 +437,6 @@ def test_one_huge_write_is_fed_in_pieces_with_memory_bounded_and_accents_kept() 
     screen.feed(text)
     grew = _rss_kb() - start
     assert grew < 50_000, f"memory grew {grew} KB feeding {len(text) // 1_000_000} MB at once"
-    assert {row.partition(" caf")[2] for row in screen.rows()[:-1]} == {"\u00e9 caf\u00e9 \U0001f44d\U0001f3fd"}
+    assert {row.partition(" caf")[2] for row in screen.rows()[:-1]} == {
+        "\u00e9 caf\u00e9 \U0001f44d\U0001f3fd"
+    }

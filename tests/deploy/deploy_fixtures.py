@@ -110,7 +110,7 @@ def glyphcast_options(config: Path) -> str:
     """The ``websocket:...`` display the config's ``# glyphcast:`` line documents."""
     for line in config.read_text(encoding="utf-8").splitlines():
         if line.startswith(GLYPHCAST_LINE):
-            command = line[len(GLYPHCAST_LINE):].split()
+            command = line[len(GLYPHCAST_LINE) :].split()
             assert command[0] == "--display" and command[1].startswith("websocket:"), line
             return command[1]
     raise AssertionError(f"{config.name} has no {GLYPHCAST_LINE!r} line saying how to start glyphcast")
@@ -168,12 +168,29 @@ def certificate(workdir: Path) -> Certificate:
     san = ",".join([*(f"DNS:{name}" for name in NAMES), "DNS:localhost", "IP:127.0.0.1"])
     subprocess.run(
         [
-            OPENSSL, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-sha256", "-days", "2",
-            "-subj", "/CN=glyphcast deploy test", "-addext", f"subjectAltName={san}",
-            "-addext", "basicConstraints=critical,CA:TRUE",
-            "-keyout", str(key), "-out", str(cert),
+            OPENSSL,
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-sha256",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=glyphcast deploy test",
+            "-addext",
+            f"subjectAltName={san}",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
         ],
-        check=True, capture_output=True, timeout=60,
+        check=True,
+        capture_output=True,
+        timeout=60,
     )
     return Certificate(cert, key)
 
@@ -204,8 +221,18 @@ class Glyphcast:
 
     def command(self) -> list[str]:
         return [
-            sys.executable, "-m", "glyphcast", "run", "--source", "demo", "--fps", "30",
-            "--duration", "300", "--display", self.display,
+            sys.executable,
+            "-m",
+            "glyphcast",
+            "run",
+            "--source",
+            "demo",
+            "--fps",
+            "30",
+            "--duration",
+            "300",
+            "--display",
+            self.display,
         ]
 
     def start(self) -> Glyphcast:
@@ -272,7 +299,9 @@ class Deployment:
         return "\n".join([*parts, f"--- glyphcast\n{self.glyphcast.output()[-3000:]}"])
 
 
-def start_nginx(config: Path, tmp: Path, port: int, upstream: int, cert: Certificate) -> tuple[subprocess.Popen[bytes], list[Path]]:
+def start_nginx(
+    config: Path, tmp: Path, port: int, upstream: int, cert: Certificate
+) -> tuple[subprocess.Popen[bytes], list[Path]]:
     need(NGINX, "apt-get install nginx")
     site_root = tmp / "www"
     site_root.mkdir()
@@ -314,14 +343,18 @@ http {{
     with (tmp / "stdout.log").open("wb") as out:
         proc = subprocess.Popen(
             [NGINX, "-e", str(error_log), "-p", str(tmp), "-c", str(tmp / "nginx.conf")],
-            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     logs = [tmp / "stdout.log", error_log, access_log]
     wait_port(port, proc, "nginx", error_log)
     return proc, logs
 
 
-def start_caddy(config: Path, tmp: Path, port: int, upstream: int) -> tuple[subprocess.Popen[bytes], list[Path]]:
+def start_caddy(
+    config: Path, tmp: Path, port: int, upstream: int
+) -> tuple[subprocess.Popen[bytes], list[Path]]:
     need(CADDY, "apt-get install caddy")
     site_root = tmp / "www"
     site_root.mkdir()
@@ -329,7 +362,10 @@ def start_caddy(config: Path, tmp: Path, port: int, upstream: int) -> tuple[subp
     text = config.read_text(encoding="utf-8")
     site = render(
         text,
-        {DOC_UPSTREAM: f"127.0.0.1:{upstream}", **({DOC_SITE_ROOT: str(site_root)} if DOC_SITE_ROOT in text else {})},
+        {
+            DOC_UPSTREAM: f"127.0.0.1:{upstream}",
+            **({DOC_SITE_ROOT: str(site_root)} if DOC_SITE_ROOT in text else {}),
+        },
         config,
     )
     (tmp / "site.Caddyfile").write_text(site)
@@ -369,7 +405,11 @@ import {tmp}/site.Caddyfile
     with (tmp / "stdout.log").open("wb") as out:
         proc = subprocess.Popen(
             [CADDY, "run", "--config", str(tmp / "Caddyfile"), "--adapter", "caddyfile"],
-            stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env=env, cwd=tmp,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env=env,
+            cwd=tmp,
         )
     logs = [tmp / "stdout.log", log]
     wait_port(port, proc, "caddy", tmp / "stdout.log")
@@ -388,7 +428,9 @@ def caddy_root(tmp: Path, timeout: float = 10.0) -> Path:
 
 
 @pytest.fixture(scope="module", params=sorted(CONFIGS), ids=lambda p: f"{p[0]}-{p[1]}")
-def deployment(request: pytest.FixtureRequest, workdir: Path, certificate: Certificate) -> Iterator[Deployment]:
+def deployment(
+    request: pytest.FixtureRequest, workdir: Path, certificate: Certificate
+) -> Iterator[Deployment]:
     """glyphcast started with the options a documented config names, behind that config."""
     proxy, layout = request.param
     config = CONFIGS[proxy, layout]
@@ -424,7 +466,9 @@ def deployment(request: pytest.FixtureRequest, workdir: Path, certificate: Certi
 def chromium() -> Iterator[Any]:
     """apt's Chromium driven by Playwright (never Playwright's own browser download)."""
     if not (VIEWER_DIR / "index.html").is_file():
-        pytest.fail(f"viewer not built: {VIEWER_DIR}/index.html is missing; run `cd client && npm ci && npm run build`")
+        pytest.fail(
+            f"viewer not built: {VIEWER_DIR}/index.html is missing; run `cd client && npm ci && npm run build`"
+        )
     try:
         with testing.chromium(CHROMIUM, CHROMIUM_ARGS) as browser:
             yield browser

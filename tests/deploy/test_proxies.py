@@ -25,7 +25,9 @@ pytestmark = pytest.mark.timeout(120)
 LIVE = "() => window.glyphcast !== undefined && glyphcast.state === 'live' && glyphcast.paintedSeq !== null"
 
 
-def https_get(deployment: Deployment, path: str, host: str | None = None) -> tuple[int, dict[str, str], bytes]:
+def https_get(
+    deployment: Deployment, path: str, host: str | None = None
+) -> tuple[int, dict[str, str], bytes]:
     """One GET through the proxy as a client that resolved the public name to
     127.0.0.1 (``host``: another Host header than the public name)."""
     with socket.create_connection(("127.0.0.1", deployment.port), timeout=10) as raw:
@@ -52,7 +54,10 @@ def open_viewer(page: Any, deployment: Deployment, fragment: str = "") -> list[s
     page.on("websocket", lambda ws: sockets.append(ws.url))
     page.on("pageerror", lambda err: errors.append(str(err)))
     response = page.goto(deployment.url + fragment)
-    assert response is not None and response.status == 200, (response and response.status, deployment.diagnostics())
+    assert response is not None and response.status == 200, (
+        response and response.status,
+        deployment.diagnostics(),
+    )
     try:
         page.wait_for_function(LIVE, timeout=15000)
     except Exception as error:  # Playwright's TimeoutError: say what the viewer and the servers saw
@@ -89,7 +94,12 @@ def test_browser_with_the_control_token_in_the_fragment_controls(deployment: Dep
 
 
 def test_no_token_is_a_viewer(deployment: Deployment) -> None:
-    assert hello(deployment.ws_url, context=deployment.context, connect_to=("127.0.0.1", deployment.port))["role"] == "viewer"
+    assert (
+        hello(deployment.ws_url, context=deployment.context, connect_to=("127.0.0.1", deployment.port))[
+            "role"
+        ]
+        == "viewer"
+    )
 
 
 def test_the_wss_client_reads_and_writes_its_tls_connection_on_one_thread(deployment: Deployment) -> None:
@@ -109,7 +119,9 @@ def test_the_wss_client_reads_and_writes_its_tls_connection_on_one_thread(deploy
 
     calls = ("do_handshake", "read", "write", "recv", "recv_into", "send", "sendall", "unwrap")
     socket_class = type("SeenSSLSocket", (ssl.SSLSocket,), {name: seen(name) for name in calls})
-    object_class = type("SeenSSLObject", (ssl.SSLObject,), {name: seen(name) for name in calls if name in dir(ssl.SSLObject)})
+    object_class = type(
+        "SeenSSLObject", (ssl.SSLObject,), {name: seen(name) for name in calls if name in dir(ssl.SSLObject)}
+    )
     context = deployment.context
     context.sslsocket_class, context.sslobject_class = socket_class, object_class
     try:
@@ -125,13 +137,22 @@ def test_the_wss_client_reads_and_writes_its_tls_connection_on_one_thread(deploy
     [
         {"X-Forwarded-For": "127.0.0.1"},
         {"X-Forwarded-For": "203.0.113.9"},
-        {"X-Forwarded-For": "127.0.0.1, 127.0.0.1", "X-Real-IP": "127.0.0.1", "Forwarded": "for=127.0.0.1;proto=https"},
+        {
+            "X-Forwarded-For": "127.0.0.1, 127.0.0.1",
+            "X-Real-IP": "127.0.0.1",
+            "Forwarded": "for=127.0.0.1;proto=https",
+        },
     ],
     ids=["xff-loopback", "xff-public", "every-forwarding-header"],
 )
-def test_forwarding_headers_a_client_sets_itself_grant_nothing(deployment: Deployment, headers: dict[str, str]) -> None:
+def test_forwarding_headers_a_client_sets_itself_grant_nothing(
+    deployment: Deployment, headers: dict[str, str]
+) -> None:
     message = hello(
-        deployment.ws_url, context=deployment.context, connect_to=("127.0.0.1", deployment.port), headers=headers
+        deployment.ws_url,
+        context=deployment.context,
+        connect_to=("127.0.0.1", deployment.port),
+        headers=headers,
     )
     assert message["role"] == "viewer"
 
@@ -161,7 +182,9 @@ def test_a_wrong_token_is_refused_before_the_upgrade(deployment: Deployment) -> 
 
 def upgrade_status(deployment: Deployment, token: str, source: str) -> int:
     """The status of a WebSocket upgrade with ``token`` sent through the proxy from loopback address ``source``."""
-    with socket.create_connection(("127.0.0.1", deployment.port), timeout=10, source_address=(source, 0)) as raw:
+    with socket.create_connection(
+        ("127.0.0.1", deployment.port), timeout=10, source_address=(source, 0)
+    ) as raw:
         with deployment.context.wrap_socket(raw, server_hostname=deployment.name) as tls:
             request = (
                 f"GET {deployment.path}ws HTTP/1.1\r\nHost: {deployment.name}:{deployment.port}\r\n"
@@ -201,7 +224,6 @@ def test_health_and_page_headers_pass_through_the_proxy(deployment: Deployment) 
         status, headers, _ = https_get(deployment, deployment.path.rstrip("/"))
         assert status in (301, 302, 307, 308), status
         assert headers["location"].endswith(deployment.path), headers
-
 
 
 def test_a_host_glyphcast_was_not_told_about_is_refused_behind_the_proxy(deployment: Deployment) -> None:

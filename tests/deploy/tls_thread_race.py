@@ -50,9 +50,24 @@ def contexts(variant: str) -> tuple[ssl.SSLContext, ssl.SSLContext]:
     tmp = tempfile.mkdtemp()
     cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
-         "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost"],
-        check=True, capture_output=True,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            key,
+            "-out",
+            cert,
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost",
+        ],
+        check=True,
+        capture_output=True,
     )
     server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     server.load_cert_chain(cert, key)
@@ -90,7 +105,9 @@ def stdlib(count: int, server_context: ssl.SSLContext, client_context: ssl.SSLCo
     threading.Thread(target=serve, daemon=True).start()
     lost = failed = 0
     for attempt in range(count):
-        tls = client_context.wrap_socket(socket.create_connection(listener.getsockname()), server_hostname="localhost")
+        tls = client_context.wrap_socket(
+            socket.create_connection(listener.getsockname()), server_hostname="localhost"
+        )
         answered = threading.Event()
 
         def read(tls: ssl.SSLSocket = tls, answered: threading.Event = answered) -> None:

@@ -26,11 +26,19 @@ def unpack(data: bytes) -> dict[str, Any]:
 def apply(current: Frame | None, message: dict[str, Any]) -> Frame:
     """What a diff client does with a frame/delta message (refusing a delta on the wrong base)."""
     if message["type"] == "frame":
-        return Frame(tuple(message["lines"]), message["width"], message["height"], message["seq"], message["ts"])
+        return Frame(
+            tuple(message["lines"]), message["width"], message["height"], message["seq"], message["ts"]
+        )
     assert message["type"] == "delta"
     assert current is not None
-    delta = Delta(message["seq"], message["base"], message["ts"], message["width"], message["height"],
-                  tuple((i, line) for i, line in message["rows"]))
+    delta = Delta(
+        message["seq"],
+        message["base"],
+        message["ts"],
+        message["width"],
+        message["height"],
+        tuple((i, line) for i, line in message["rows"]),
+    )
     return delta.apply(current)
 
 
@@ -45,7 +53,12 @@ def test_codec_satisfies_the_core_codec_protocol(codec: DiffCodec) -> None:
 def test_keyframe_is_a_full_frame_message(codec: DiffCodec) -> None:
     frame = Frame(("a", "b"), 4, 2, 3, 99.5)
     assert unpack(codec.encode_frame(frame)) == {
-        "type": "frame", "seq": 3, "ts": 99.5, "width": 4, "height": 2, "lines": ["a", "b"],
+        "type": "frame",
+        "seq": 3,
+        "ts": 99.5,
+        "width": 4,
+        "height": 2,
+        "lines": ["a", "b"],
     }
 
 
@@ -53,7 +66,12 @@ def test_delta_carries_only_the_changed_rows_with_their_base(codec: DiffCodec) -
     base = Frame(("aa", "bb", "cc", "dd"), 2, 4, 10, 1.0)
     frame = Frame(("aa", "BB", "cc", "\x1b[1mD\x1b[0m"), 2, 4, 11, 2.0)
     assert unpack(codec.encode_delta(frame, base)) == {
-        "type": "delta", "seq": 11, "base": 10, "ts": 2.0, "width": 2, "height": 4,
+        "type": "delta",
+        "seq": 11,
+        "base": 10,
+        "ts": 2.0,
+        "width": 2,
+        "height": 4,
         "rows": [[1, "BB"], [3, "\x1b[1mD\x1b[0m"]],
     }
 

@@ -123,7 +123,9 @@ def test_metrics_count_the_resync_and_deltas_vs_keyframes(stream: glyphcast.Stre
         assert receive_frame(ws, seq=3)["type"] == "delta"
         samples = scrape(display)
     assert metric(samples, "glyphcast_resyncs_total", codec=DIFF) == 1
-    assert metric(samples, "glyphcast_frames_sent_total", codec=DIFF, kind="full") == 2  # the first, the resync's
+    assert (
+        metric(samples, "glyphcast_frames_sent_total", codec=DIFF, kind="full") == 2
+    )  # the first, the resync's
     assert metric(samples, "glyphcast_frames_sent_total", codec=DIFF, kind="delta") == 2
 
 
@@ -155,12 +157,16 @@ def test_a_stalled_client_skips_to_the_newest_frame_and_the_server_holds_little_
             assert display.hub is not None
             buffered = display.hub.sessions[0].connection.transport.get_write_buffer_size()
             # At most the write limit plus the one frame that crossed it: not 199 queued frames.
-            assert buffered <= display.settings.write_limit + 16 * 1024, f"{buffered} bytes held for one client"
+            assert buffered <= display.settings.write_limit + 16 * 1024, (
+                f"{buffered} bytes held for one client"
+            )
             client.read_until(lambda: client.screen.seq == 200)
             assert client.screen.lines == [f"{200:04d}" + row for row in tall]
             assert client.misfits == 0
             received = [m["seq"] for m in client.messages if m["type"] in ("frame", "delta")]
-            assert len(received) < 100, f"a stalled client should skip frames, not queue them: got {len(received)}"
+            assert len(received) < 100, (
+                f"a stalled client should skip frames, not queue them: got {len(received)}"
+            )
             assert received == sorted(received)
         finally:
             client.close()
@@ -174,7 +180,9 @@ WIDTH = 2000
 def frame_rows(seq: int, changes: list[int], previous: list[str]) -> list[str]:
     rows = list(previous)
     for index in changes:
-        rows[index % HEIGHT] = f"\x1b[3{seq % 8}m{seq:05d}:{index % HEIGHT:02d} " + chr(65 + seq % 26) * (WIDTH - 12)
+        rows[index % HEIGHT] = f"\x1b[3{seq % 8}m{seq:05d}:{index % HEIGHT:02d} " + chr(65 + seq % 26) * (
+            WIDTH - 12
+        )
     return rows
 
 

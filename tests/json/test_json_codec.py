@@ -30,7 +30,11 @@ def test_frame_message_has_the_v1_fields_and_keeps_ansi_and_unicode() -> None:
     frame = Frame(("\x1b[31mrød\x1b[0m", "漢字"), 10, 2, 7, 1700000000123.5)
     message = json.loads(JsonCodec().encode_frame(frame))
     assert message == {
-        "type": "frame", "seq": 7, "ts": 1700000000123.5, "width": 10, "height": 2,
+        "type": "frame",
+        "seq": 7,
+        "ts": 1700000000123.5,
+        "width": 10,
+        "height": 2,
         "lines": ["\x1b[31mrød\x1b[0m", "漢字"],
     }
     assert "漢字" in JsonCodec().encode_frame(frame)  # UTF-8 on the wire, not \\u escapes
@@ -54,7 +58,7 @@ def test_decode_turns_every_failure_into_codec_error(data: bytes) -> None:
 
 def test_decode_reads_a_binary_frame_as_utf8_json_and_leaves_the_schema_to_the_hub() -> None:
     assert JsonCodec().decode(b'{"type":"resync"}') == {"type": "resync"}
-    assert JsonCodec().decode("{\"type\":\"input\",\"data\":\"\u00e9\"}".encode()) == {"type": "input", "data": "é"}
+    assert JsonCodec().decode('{"type":"input","data":"\u00e9"}'.encode()) == {"type": "input", "data": "é"}
     assert JsonCodec().decode(b"[1]") == [1]
 
 

@@ -50,7 +50,10 @@ def clean_env() -> dict[str, str]:
 def build(project: Path, outdir: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(outdir), str(project)],
-        capture_output=True, text=True, timeout=120, env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=clean_env(),
     )
 
 
@@ -62,8 +65,13 @@ class Installed:
 
     def run(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [str(self.bin / "glyphcast"), *args], cwd=self.cwd, capture_output=True, text=True,
-            timeout=timeout, env=clean_env(), stdin=subprocess.DEVNULL,
+            [str(self.bin / "glyphcast"), *args],
+            cwd=self.cwd,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=clean_env(),
+            stdin=subprocess.DEVNULL,
         )
 
 
@@ -85,9 +93,22 @@ def installed(dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Installed
     # runtime dependencies from the package index.
     core_version = next(dist.glob("glyphcast-*.whl")).name.split("-")[1]
     result = subprocess.run(
-        [str(bin_dir / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-         "--find-links", str(dist), f"glyphcast[all]=={core_version}"],
-        capture_output=True, text=True, timeout=240, env=clean_env(), cwd=home,
+        [
+            str(bin_dir / "python"),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--find-links",
+            str(dist),
+            f"glyphcast[all]=={core_version}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env=clean_env(),
+        cwd=home,
     )
     assert result.returncode == 0, f"pip install glyphcast[all] failed:\n{result.stdout}\n{result.stderr}"
     cwd = tmp_path_factory.mktemp("cwd")
@@ -110,13 +131,19 @@ def test_the_websocket_wheel_and_sdist_carry_the_built_viewer(dist: Path) -> Non
     assert not any(name.endswith("/.gitignore") for name in names)
     (sdist,) = dist.glob("glyphcast_websocket-*.tar.gz")
     listing = subprocess.run(["tar", "tzf", str(sdist)], capture_output=True, text=True, check=True).stdout
-    assert "glyphcast_websocket/viewer/index.html" in listing and "glyphcast_websocket/viewer/viewer.js" in listing
+    assert (
+        "glyphcast_websocket/viewer/index.html" in listing
+        and "glyphcast_websocket/viewer/viewer.js" in listing
+    )
 
 
 def test_a_websocket_build_without_the_viewer_fails_saying_what_to_run(tmp_path: Path) -> None:
     copy = tmp_path / "glyphcast-websocket"
-    shutil.copytree(ROOT / "plugins" / "glyphcast-websocket", copy,
-                    ignore=shutil.ignore_patterns("viewer", "__pycache__", "*.egg-info"))
+    shutil.copytree(
+        ROOT / "plugins" / "glyphcast-websocket",
+        copy,
+        ignore=shutil.ignore_patterns("viewer", "__pycache__", "*.egg-info"),
+    )
     result = build(copy, tmp_path / "dist")
     assert result.returncode != 0
     assert "the browser viewer is not built" in result.stderr + result.stdout
@@ -134,9 +161,16 @@ def test_the_installed_cli_reports_every_distribution_version(installed: Install
     assert [line.split()[0] for line in lines[1:]] == expected
     # and it is the wheel's code, not the clone's
     where = subprocess.run(
-        [str(installed.bin / "python"), "-c", "import glyphcast, glyphcast_websocket as w; "
-         "print(glyphcast.__file__); print(w.__file__)"],
-        cwd=installed.cwd, capture_output=True, text=True, env=clean_env(), check=True,
+        [
+            str(installed.bin / "python"),
+            "-c",
+            "import glyphcast, glyphcast_websocket as w; print(glyphcast.__file__); print(w.__file__)",
+        ],
+        cwd=installed.cwd,
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        check=True,
     ).stdout.splitlines()
     assert all(str(ROOT) not in path and "site-packages" in path for path in where), where
 
@@ -158,13 +192,24 @@ def test_the_installed_plugins_bring_their_commands_and_they_run(installed: Inst
     assert listed.returncode == 0, listed.stderr
     for command in ("run", "replay", "serve", "share", "plugins"):
         assert f"\n    {command} " in listed.stdout, f"{command} is not in glyphcast --help:\n{listed.stdout}"
-    shared = installed.run("share", "--display", "record:path=shared.cast", "--", "sh", "-c", "echo shared; exit 3")
+    shared = installed.run(
+        "share", "--display", "record:path=shared.cast", "--", "sh", "-c", "echo shared; exit 3"
+    )
     assert shared.returncode == 3, shared.stderr
     assert "shared" in (installed.cwd / "shared.cast").read_text()
     replayed = installed.run("replay", "shared.cast", "--display", "null")
     assert replayed.returncode == 0, replayed.stderr
-    served = installed.run("serve", "--stream", "a=demo", "--stream", "b=replay:path=shared.cast",
-                           "--display", "websocket:port=0", "--duration", "1")
+    served = installed.run(
+        "serve",
+        "--stream",
+        "a=demo",
+        "--stream",
+        "b=replay:path=shared.cast",
+        "--display",
+        "websocket:port=0",
+        "--duration",
+        "1",
+    )
     assert served.returncode == 0, served.stderr
     assert "/s/a/#control=" in served.stderr and "/s/b/#control=" in served.stderr
 
@@ -180,7 +225,10 @@ def served(installed: Installed) -> Iterator[str]:
     port = free_port()
     proc = subprocess.Popen(
         [str(installed.bin / "glyphcast"), "run", "--display", f"websocket:port={port}", "--duration", "60"],
-        cwd=installed.cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=clean_env(),
+        cwd=installed.cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=clean_env(),
         stdin=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}/"

@@ -89,7 +89,9 @@ class Watch:
             if self.error is not None:
                 raise AssertionError(f"the source failed: {self.error!r}") from self.error
             if not ok or not predicate(self.screen()):
-                raise AssertionError(f"the frames never showed what was expected; last screen:\n{show(self.screen())}")
+                raise AssertionError(
+                    f"the frames never showed what was expected; last screen:\n{show(self.screen())}"
+                )
             return self.screen()
 
     def wait_done(self, timeout: float = 10.0) -> None:
@@ -115,7 +117,9 @@ def asciinema() -> str:
 
 
 def asciinema_cat(path: Path) -> bytes:
-    done = subprocess.run([asciinema(), "cat", str(path)], capture_output=True, stdin=subprocess.DEVNULL, timeout=30)
+    done = subprocess.run(
+        [asciinema(), "cat", str(path)], capture_output=True, stdin=subprocess.DEVNULL, timeout=30
+    )
     assert done.returncode == 0, done.stderr.decode(errors="replace")[-2000:]
     return done.stdout
 
@@ -124,7 +128,9 @@ class Terminal:
     """A person at a real terminal running a command: a pty whose slave is the command's controlling
     terminal (so resizing it sends SIGWINCH), read from and typed into on the master side."""
 
-    def __init__(self, argv: list[str], width: int = 80, height: int = 24, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, argv: list[str], width: int = 80, height: int = 24, env: dict[str, str] | None = None
+    ) -> None:
         self.width, self.height = width, height
         self.process = PtyProcess(argv, width, height, env=env or program_env())
         os.set_blocking(self.process.master, True)

@@ -21,7 +21,7 @@ WatchFactory = Callable[..., Watch]
 # The program must not know it runs under tmux (vim and less pick other sequences for tmux's
 # TERM): both terminals say they are what the pty source says.
 # vim's start screen picks one of several appeals at random: no start screen, so both show the same.
-VIM = "vim -u NONE -i NONE -N -n --cmd \"set shortmess+=I\""
+VIM = 'vim -u NONE -i NONE -N -n --cmd "set shortmess+=I"'
 
 REF_ENV = "env TERM=xterm-256color LESSHISTFILE=- LANG=C.UTF-8 LC_ALL=C.UTF-8 "
 
@@ -95,7 +95,9 @@ def test_vim_editing_then_quitting_matches_tmux_and_leaves_the_alternate_screen(
     assert both.watched.frames[-1].cursor == (0, 1)
 
 
-def test_less_paging_searching_and_quitting_matches_tmux(watch: WatchFactory, tmux: Tmux, numbered: Path) -> None:
+def test_less_paging_searching_and_quitting_matches_tmux(
+    watch: WatchFactory, tmux: Tmux, numbered: Path
+) -> None:
     both = Both(watch, tmux, f"echo before less; less {numbered}")
     both.same(lambda s: s[0].startswith("line 001") and s[22].startswith("line 023"))
     both.keys(" ")
@@ -112,7 +114,9 @@ def test_less_paging_searching_and_quitting_matches_tmux(watch: WatchFactory, tm
     assert both.watched.source.exit_status == 0
 
 
-def test_a_shell_prompt_with_colours_matches_tmux_and_keeps_its_colours(watch: WatchFactory, tmux: Tmux) -> None:
+def test_a_shell_prompt_with_colours_matches_tmux_and_keeps_its_colours(
+    watch: WatchFactory, tmux: Tmux
+) -> None:
     prompt = r"\[\e[1;32m\]glyphcast\[\e[0m\]:\[\e[34m\]\W\[\e[0m\]> "
     both = Both(watch, tmux, f"cd /; PS1='{prompt}' bash --norc --noprofile -i")
     both.same(lambda s: s[0] == "glyphcast:/>")
@@ -137,7 +141,9 @@ def test_top_draws_its_screen_like_tmux_does_and_quits(watch: WatchFactory, tmux
     # The numbers move; the layout does not: the same summary rows and the same column header, in the same place.
     header = next(i for i, row in enumerate(reference) if "PID" in row)
     assert ours[header].split() == reference[header].split()
-    assert [row.split(":")[0] for row in ours[1:header - 1]] == [row.split(":")[0] for row in reference[1:header - 1]]
+    assert [row.split(":")[0] for row in ours[1 : header - 1]] == [
+        row.split(":")[0] for row in reference[1 : header - 1]
+    ]
     both.keys("q")
     both.watched.wait_done()
     assert both.watched.source.exit_status == 0

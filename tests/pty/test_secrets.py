@@ -39,10 +39,23 @@ def tokens() -> dict[str, str]:
 def test_a_sharer_who_types_env_shows_viewers_no_token(terminal: TerminalFactory, tmp_path: Path) -> None:
     secret = tokens()
     cast = tmp_path / "shared.cast"
-    share = glyphcast_argv("share", "--linger", "0", "--display", "websocket:port=0", "--display",
-                           f"record:path={cast}", "--", "sh", "-c", SHOW_ENV)
+    share = glyphcast_argv(
+        "share",
+        "--linger",
+        "0",
+        "--display",
+        "websocket:port=0",
+        "--display",
+        f"record:path={cast}",
+        "--",
+        "sh",
+        "-c",
+        SHOW_ENV,
+    )
     # glyphcast is started by `env` with the secrets: the sharer's terminal (a pty here) would strip them itself.
-    term = terminal(argv=["env", *(f"{name}={value}" for name, value in secret.items()), "SHARED_MARK=visible", *share])
+    term = terminal(
+        argv=["env", *(f"{name}={value}" for name, value in secret.items()), "SHARED_MARK=visible", *share]
+    )
     printed = term.read_until(lambda out: b"#control=" in out and b"env-end" in out).decode()
     port = re.search(r"serving http://127\.0\.0\.1:(\d+)/", printed)
     assert port, printed
@@ -63,15 +76,23 @@ def test_a_sharer_who_types_env_shows_viewers_no_token(terminal: TerminalFactory
         assert value not in program_output, f"{name}'s value reached the program"
 
 
-def test_the_pty_source_starts_its_program_without_glyphcasts_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_pty_source_starts_its_program_without_glyphcasts_secrets(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     secret = tokens()
     for name, value in secret.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("SHARED_MARK", "visible")
     # env=None: the program inherits this process's environment, as `glyphcast run --source pty:...` does.
     inherited = Watch(PtySource(80, 24, ["sh", "-c", SHOW_ENV.replace("; read line", "")]))
-    given = Watch(PtySource(80, 24, ["sh", "-c", SHOW_ENV.replace("; read line", "")],
-                            env={**program_env(), **secret, "SHARED_MARK": "visible"}))
+    given = Watch(
+        PtySource(
+            80,
+            24,
+            ["sh", "-c", SHOW_ENV.replace("; read line", "")],
+            env={**program_env(), **secret, "SHARED_MARK": "visible"},
+        )
+    )
     try:
         for watched in (inherited, given):
             screen = "\n".join(watched.wait_for(lambda rows: "env-end" in rows))

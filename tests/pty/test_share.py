@@ -31,8 +31,14 @@ def share(*command: str, display: str = "null") -> tuple[str, ...]:
 
 def test_share_is_a_command_of_glyphcast_pty_and_its_help_warns_about_the_control_link() -> None:
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(glyphcast_argv(*args), capture_output=True, text=True, timeout=60,
-                              stdin=subprocess.DEVNULL, env=program_env())
+        return subprocess.run(
+            glyphcast_argv(*args),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            stdin=subprocess.DEVNULL,
+            env=program_env(),
+        )
 
     assert re.search(r"^    share\s+share a terminal program", run("--help").stdout, re.M)
     result = run("share", "--help")
@@ -71,19 +77,29 @@ def test_the_terminal_is_raw_while_sharing_and_restored_after(terminal: Terminal
 
 
 def test_ctrl_c_goes_to_the_program_not_to_glyphcast(terminal: TerminalFactory) -> None:
-    term = terminal(*share("sh", "-c", 'trap "echo caught INT; exit 9" INT; echo ready; '
-                                       "while :; do sleep 0.05; done"))
+    term = terminal(
+        *share("sh", "-c", 'trap "echo caught INT; exit 9" INT; echo ready; while :; do sleep 0.05; done')
+    )
     term.wait_for_text("ready")
     term.type("\x03")
     assert term.finish() == 9  # glyphcast itself would have exited 130
     assert "caught INT" in term.text()
 
 
-def test_the_window_size_is_followed_by_the_program_and_the_stream(terminal: TerminalFactory, tmp_path: Path) -> None:
+def test_the_window_size_is_followed_by_the_program_and_the_stream(
+    terminal: TerminalFactory, tmp_path: Path
+) -> None:
     cast = tmp_path / "shared.cast"
-    term = terminal(*share("sh", "-c", 'trap "stty size" WINCH; trap "exit 0" INT; stty size; echo ready; '
-                                       "while :; do sleep 0.05; done", display=f"record:path={cast}"),
-                    width=70, height=20)
+    term = terminal(
+        *share(
+            "sh",
+            "-c",
+            'trap "stty size" WINCH; trap "exit 0" INT; stty size; echo ready; while :; do sleep 0.05; done',
+            display=f"record:path={cast}",
+        ),
+        width=70,
+        height=20,
+    )
     term.wait_for_text("ready")
     assert "20 70\r\n" in term.text()
     term.resize(100, 30)  # the kernel sends glyphcast SIGWINCH, as a terminal emulator's resize does
@@ -103,8 +119,13 @@ def test_a_command_that_does_not_exist_is_one_line_and_127(terminal: TerminalFac
 
 def test_without_a_terminal_the_size_is_given_or_80x24() -> None:
     def run(*args: str) -> subprocess.CompletedProcess[bytes]:
-        return subprocess.run(glyphcast_argv(*args), capture_output=True, timeout=60,
-                              stdin=subprocess.DEVNULL, env=program_env())
+        return subprocess.run(
+            glyphcast_argv(*args),
+            capture_output=True,
+            timeout=60,
+            stdin=subprocess.DEVNULL,
+            env=program_env(),
+        )
 
     given = run("share", "--display", "null", "--size", "50x10", "--", "stty", "size")
     default = run("share", "--display", "null", "stty", "size")  # "--" is optional
@@ -112,7 +133,9 @@ def test_without_a_terminal_the_size_is_given_or_80x24() -> None:
     assert (default.returncode, default.stdout) == (0, b"24 80\r\n"), default.stderr
 
 
-def test_size_from_a_terminal_and_the_terminal_display_are_refused_with_a_reason(terminal: TerminalFactory) -> None:
+def test_size_from_a_terminal_and_the_terminal_display_are_refused_with_a_reason(
+    terminal: TerminalFactory,
+) -> None:
     sized = terminal("share", "--size", "10x10", "--display", "null", "--", "true")
     assert sized.finish() == 2
     assert "--size does not apply when sharing from a terminal" in sized.text()
@@ -143,8 +166,13 @@ def test_sharing_an_idle_program_costs_glyphcast_no_cpu(terminal: TerminalFactor
 
 def test_when_stdout_goes_away_the_program_runs_on_for_the_viewers() -> None:
     share = subprocess.Popen(
-        glyphcast_argv("share", "--display", "null", "--", "sh", "-c", "echo ready; read x; seq 1 200000; exit 6"),
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=program_env(),
+        glyphcast_argv(
+            "share", "--display", "null", "--", "sh", "-c", "echo ready; read x; seq 1 200000; exit 6"
+        ),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=program_env(),
     )
     assert share.stdout is not None and share.stdin is not None
     assert share.stdout.readline() == b"ready\r\n"
@@ -187,8 +215,9 @@ LESS: list[Step] = [
 ]
 
 
-@pytest.mark.parametrize(("program", "steps"), [(VIM_COMMAND, VIM), ("less {file}", LESS)],
-                         ids=["vim", "less"])
+@pytest.mark.parametrize(
+    ("program", "steps"), [(VIM_COMMAND, VIM), ("less {file}", LESS)], ids=["vim", "less"]
+)
 def test_in_a_real_terminal_the_sharer_sees_what_they_would_see_without_glyphcast(
     program: str, steps: list[Step], tmp_path: Path
 ) -> None:

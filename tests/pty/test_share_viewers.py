@@ -29,8 +29,9 @@ from websockets.sync.client import ClientConnection
 TerminalFactory = Callable[..., Terminal]
 JSON = "glyphcast.json.v1"
 
-ECHO_UNTIL_BYE = ('echo ready; while read line; do echo "said: $line"; '
-                  'if [ "$line" = bye ]; then exit 4; fi; done')
+ECHO_UNTIL_BYE = (
+    'echo ready; while read line; do echo "said: $line"; if [ "$line" = bye ]; then exit 4; fi; done'
+)
 
 
 class Viewer:
@@ -78,7 +79,9 @@ def viewers(term: Terminal) -> Iterator[tuple[Viewer, Viewer]]:
         yield Viewer(watching), Viewer(controlling)
 
 
-def test_viewers_watch_a_controller_types_and_the_programs_exit_ends_the_stream(terminal: TerminalFactory) -> None:
+def test_viewers_watch_a_controller_types_and_the_programs_exit_ends_the_stream(
+    terminal: TerminalFactory,
+) -> None:
     term = terminal("share", "--display", "websocket:port=0", "--", "sh", "-c", ECHO_UNTIL_BYE)
     with viewers(term) as (viewer, controller):
         url = f"ws://127.0.0.1:{viewer.ws.remote_address[1]}/ws"
@@ -118,8 +121,10 @@ def test_viewers_watch_a_controller_types_and_the_programs_exit_ends_the_stream(
     assert "bye" not in term.text().split("said: from the controller")[0]
 
 
-@pytest.mark.parametrize(("signum", "status", "reason"), [(signal.SIGTERM, 143, "terminated (SIGTERM)"),
-                                                          (signal.SIGINT, 130, "interrupted (SIGINT)")])
+@pytest.mark.parametrize(
+    ("signum", "status", "reason"),
+    [(signal.SIGTERM, 143, "terminated (SIGTERM)"), (signal.SIGINT, 130, "interrupted (SIGINT)")],
+)
 def test_share_stopped_by_a_signal_tells_viewers_the_stream_ended_then_exits(
     terminal: TerminalFactory, signum: int, status: int, reason: str
 ) -> None:
@@ -139,8 +144,21 @@ def test_recording_at_the_same_time_plays_in_asciinema_to_the_viewers_screen(
     terminal: TerminalFactory, tmp_path: Path
 ) -> None:
     cast = tmp_path / "shared.cast"
-    term = terminal("share", "--linger", "0", "--display", "websocket:port=0", "--display", f"record:path={cast}", "--",
-                    "sh", "-c", "printf '\\033[1;33mtitle\\033[0m\\n'; " + ECHO_UNTIL_BYE, width=60, height=12)
+    term = terminal(
+        "share",
+        "--linger",
+        "0",
+        "--display",
+        "websocket:port=0",
+        "--display",
+        f"record:path={cast}",
+        "--",
+        "sh",
+        "-c",
+        "printf '\\033[1;33mtitle\\033[0m\\n'; " + ECHO_UNTIL_BYE,
+        width=60,
+        height=12,
+    )
     with viewers(term) as (viewer, _):
         viewer.wait_for(lambda s: s[1] == "ready")
         term.type("one\r")
@@ -161,8 +179,17 @@ def peak_rss_kb(pid: int) -> int:
 
 
 def test_a_flood_never_waits_on_viewers_and_memory_stays_bounded(terminal: TerminalFactory) -> None:
-    term = terminal("share", "--linger", "0", "--display", "websocket:port=0", "--", "sh", "-c",
-                    "echo ready; read x; yes 'a flood of output' | head -c 30000000; echo flood-done; read x")
+    term = terminal(
+        "share",
+        "--linger",
+        "0",
+        "--display",
+        "websocket:port=0",
+        "--",
+        "sh",
+        "-c",
+        "echo ready; read x; yes 'a flood of output' | head -c 30000000; echo flood-done; read x",
+    )
     url, token = addresses(term)
     port = int(url.split(":")[2].split("/")[0])
     with connect(url, JSON) as watching, stalled_client(SimpleNamespace(host="127.0.0.1", port=port)):  # type: ignore[arg-type]
@@ -184,8 +211,17 @@ def test_a_flood_never_waits_on_viewers_and_memory_stays_bounded(terminal: Termi
 def test_controller_input_over_the_meter_is_dropped_with_one_line_on_the_raw_terminal(
     terminal: TerminalFactory,
 ) -> None:
-    term = terminal("share", "--linger", "0", "--display", "websocket:port=0", "--", "sh", "-c",
-                    "stty -icanon -echo; echo ready; cat > /dev/null")
+    term = terminal(
+        "share",
+        "--linger",
+        "0",
+        "--display",
+        "websocket:port=0",
+        "--",
+        "sh",
+        "-c",
+        "stty -icanon -echo; echo ready; cat > /dev/null",
+    )
     with viewers(term) as (viewer, controller):
         viewer.wait_for(lambda s: s[0] == "ready")
         for _ in range(5):  # 5 x 16000 bytes: the first four fit the 64 KiB burst, the fifth does not
@@ -194,15 +230,18 @@ def test_controller_input_over_the_meter_is_dropped_with_one_line_on_the_raw_ter
         term.type("\x03")
         assert term.finish() == 130  # Ctrl-C: cat and sh were interrupted, glyphcast passes it on
     # The sharer's terminal is raw: the log line returns the carriage itself.
-    assert "glyphcast: pty: dropped 1 controller input message(s), 16000 bytes: over the limit of 8192 bytes/s" \
-           " (65536 at once) or the program is not reading its input\r\n" in term.text()
+    assert (
+        "glyphcast: pty: dropped 1 controller input message(s), 16000 bytes: over the limit of 8192 bytes/s"
+        " (65536 at once) or the program is not reading its input\r\n" in term.text()
+    )
 
 
 def test_run_with_the_pty_source_follows_a_controllers_resize(terminal: TerminalFactory) -> None:
     # `read` fails when SIGWINCH interrupts it: the loop goes on reading.
     script = 'trap "stty size" WINCH; echo ready; while :; do read line && echo "got $line"; done'
-    term = terminal("run", "--source", f"pty:command=sh -c '{script}'", "--display", "websocket:port=0",
-                    "--size", "60x12")
+    term = terminal(
+        "run", "--source", f"pty:command=sh -c '{script}'", "--display", "websocket:port=0", "--size", "60x12"
+    )
     with viewers(term) as (viewer, controller):
         viewer.wait_for(lambda s: s[0] == "ready")
         send(controller.ws, {"type": "resize", "width": 100, "height": 30})

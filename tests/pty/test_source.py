@@ -67,7 +67,9 @@ def test_the_program_runs_on_a_pty_of_the_streams_size_with_term_set(watch: Watc
 
 
 def test_keystrokes_written_reach_the_program_and_ctrl_c_is_sigint_to_it(watch: WatchFactory) -> None:
-    watched = watch(["sh", "-c", 'trap "echo caught INT; exit 9" INT; read line; echo "got $line"; sleep 100'])
+    watched = watch(
+        ["sh", "-c", 'trap "echo caught INT; exit 9" INT; read line; echo "got $line"; sleep 100']
+    )
     watched.source.write("hello\r")
     watched.wait_for(lambda s: "got hello" in s)
     watched.source.write("\x03")
@@ -77,8 +79,9 @@ def test_keystrokes_written_reach_the_program_and_ctrl_c_is_sigint_to_it(watch: 
 
 
 def test_a_resize_reaches_the_program_and_the_next_cue_carries_the_size(watch: WatchFactory) -> None:
-    watched = watch(["sh", "-c", 'trap "stty size" WINCH; echo ready; while :; do sleep 0.05; done'],
-                    width=40, height=10)
+    watched = watch(
+        ["sh", "-c", 'trap "stty size" WINCH; echo ready; while :; do sleep 0.05; done'], width=40, height=10
+    )
     watched.wait_for(lambda s: s[0] == "ready")
     watched.source.resize(60, 12)
     screen = watched.wait_for(lambda s: "12 60" in s)
@@ -98,8 +101,10 @@ def test_controller_input_over_the_budget_is_dropped_whole_with_one_log_line(
         watched.wait_for(lambda s: s.count("0123456789") == 2)  # the echo and cat's copy
     assert "too long" not in "\n".join(watched.screen())
     lines = [r.getMessage() for r in caplog.records if "dropped" in r.getMessage()]
-    assert lines == ["pty: dropped 1 controller input message(s), 25 bytes: over the limit of 10 bytes/s "
-                     "(20 at once) or the program is not reading its input"]
+    assert lines == [
+        "pty: dropped 1 controller input message(s), 25 bytes: over the limit of 10 bytes/s "
+        "(20 at once) or the program is not reading its input"
+    ]
 
 
 def test_input_a_program_does_not_read_is_bounded(watch: WatchFactory) -> None:
@@ -178,8 +183,14 @@ with open("/proc/self/status") as status:
 
 
 def peak_rss_kb(command: str) -> int:
-    done = subprocess.run([sys.executable, "-c", FLOOD, command], capture_output=True, text=True, timeout=120,
-                          env=program_env(), stdin=subprocess.DEVNULL)
+    done = subprocess.run(
+        [sys.executable, "-c", FLOOD, command],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=program_env(),
+        stdin=subprocess.DEVNULL,
+    )
     assert done.returncode == 0, done.stderr
     return int(done.stdout.split()[1])
 
@@ -212,9 +223,15 @@ def test_an_unused_source_closes_without_starting_anything() -> None:
 
 def test_peak_rss_helper_measures_this_python() -> None:
     # Sanity for the memory test above: a child that allocates 60 MB shows it.
-    big = subprocess.run([sys.executable, "-c", "import re; b = bytearray(60_000_000); b[::4096] = b'x' * len(b[::4096]); "
-                          "print(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1))"],
-                         capture_output=True, text=True, check=True)
+    big = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import re; b = bytearray(60_000_000); b[::4096] = b'x' * len(b[::4096]); "
+            "print(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert int(big.stdout) > 60_000
-
-

@@ -92,7 +92,9 @@ class FakeClock:
         return False
 
 
-def play(source: Iterable[Any], stream: Stream, *, frames: int | None = None, clock: FakeClock | None = None) -> Any:
+def play(
+    source: Iterable[Any], stream: Stream, *, frames: int | None = None, clock: FakeClock | None = None
+) -> Any:
     """Run ``source`` into ``stream`` with core's Runner on a fake clock (no sleeping)."""
     clock = clock or FakeClock()
     width, height = getattr(source, "width", 80), getattr(source, "height", 24)
@@ -106,7 +108,9 @@ def asciinema() -> str:
     exe = Path(sys.executable).with_name("asciinema")
     found = str(exe) if exe.exists() else shutil.which("asciinema")
     if found is None:
-        pytest.fail("the asciinema CLI is not installed: pip install 'asciinema>=2.4,<3' (tox -e record does)")
+        pytest.fail(
+            "the asciinema CLI is not installed: pip install 'asciinema>=2.4,<3' (tox -e record does)"
+        )
     return found
 
 
@@ -115,7 +119,9 @@ def asciinema_cat(path: Path) -> str:
     done = subprocess.run(
         [asciinema(), "cat", str(path)], capture_output=True, stdin=subprocess.DEVNULL, timeout=30
     )
-    assert done.returncode == 0, f"asciinema cat {path} failed: {done.stderr.decode(errors='replace')[-2000:]}"
+    assert done.returncode == 0, (
+        f"asciinema cat {path} failed: {done.stderr.decode(errors='replace')[-2000:]}"
+    )
     return done.stdout.decode("utf-8")
 
 

@@ -30,7 +30,13 @@ def events(text: str) -> list[list[Any]]:
 
 def test_header_has_the_fields_asciinema_needs_and_the_optional_ones_only_when_given() -> None:
     plain = json.loads(header_line(80, 24, 1700000000))
-    assert plain == {"version": 2, "width": 80, "height": 24, "timestamp": 1700000000, "env": {"TERM": "xterm-256color"}}
+    assert plain == {
+        "version": 2,
+        "width": 80,
+        "height": 24,
+        "timestamp": 1700000000,
+        "env": {"TERM": "xterm-256color"},
+    }
     full = json.loads(header_line(80, 24, 1700000000, title="demo", idle_time_limit=1.5))
     assert full["title"] == "demo" and full["idle_time_limit"] == 1.5
     assert header_line(1, 1, 0).endswith("}\n")
@@ -118,7 +124,6 @@ def test_the_encoded_stream_draws_each_frame_exactly_on_a_terminal() -> None:
         assert got == expected, f"frame {seq}: {first_difference(got, expected)}"
 
 
-
 # -- the cursor ------------------------------------------------------------------
 
 
@@ -128,7 +133,9 @@ def test_a_frame_with_a_cursor_ends_its_event_with_the_cursor_put_back_and_shown
     assert data.endswith("\x1b[2;1Hx\x1b[0m\x1b[K" + "\x1b[1;5H\x1b[?25h")
 
 
-def test_once_a_stream_has_had_a_cursor_a_frame_without_one_hides_it_and_every_event_says_where_it_is() -> None:
+def test_once_a_stream_has_had_a_cursor_a_frame_without_one_hides_it_and_every_event_says_where_it_is() -> (
+    None
+):
     encoder = CastEncoder(10, 3, start=0.0)
     encoder.frame(Frame.from_buffer(["a"], 10, 3, 1, 0.0, cursor=(1, 0)))
     [(_, _, hidden)] = events(encoder.frame(Frame.from_buffer(["ab"], 10, 3, 2, 10.0)))
@@ -147,17 +154,26 @@ def test_a_stream_without_cursors_is_written_as_it_is_drawn() -> None:
 
 
 def test_on_a_terminal_the_cursor_ends_where_each_frame_has_it() -> None:
-    shown = [(["$ vim"], (5, 0)), (["~", "~"], None), (["hello", "~"], (4, 0)), (["hello", "~", ":wq"], (3, 2))]
+    shown = [
+        (["$ vim"], (5, 0)),
+        (["~", "~"], None),
+        (["hello", "~"], (4, 0)),
+        (["hello", "~", ":wq"], (3, 2)),
+    ]
     encoder = CastEncoder(10, 3, start=0.0)
     screen = pyte.Screen(10, 3)
     stream = pyte.Stream(screen)
     for seq, (rows, cursor) in enumerate(shown, 1):
-        for _, _, data in events(encoder.frame(Frame.from_buffer(rows, 10, 3, seq, seq * 100.0, cursor=cursor))):
+        for _, _, data in events(
+            encoder.frame(Frame.from_buffer(rows, 10, 3, seq, seq * 100.0, cursor=cursor))
+        ):
             stream.feed(str(data))
         if cursor is None:
             assert screen.cursor.hidden, f"frame {seq}"
         else:
-            assert (screen.cursor.x, screen.cursor.y, screen.cursor.hidden) == (*cursor, False), f"frame {seq}"
+            assert (screen.cursor.x, screen.cursor.y, screen.cursor.hidden) == (*cursor, False), (
+                f"frame {seq}"
+            )
 
 
 # -- v3 ----------------------------------------------------------------------------
@@ -165,7 +181,11 @@ def test_on_a_terminal_the_cursor_ends_where_each_frame_has_it() -> None:
 
 def test_the_v3_header_has_the_terminal_in_term_and_the_optional_fields_only_when_given() -> None:
     plain = json.loads(header_line(80, 24, 1700000000, version=3))
-    assert plain == {"version": 3, "term": {"cols": 80, "rows": 24, "type": "xterm-256color"}, "timestamp": 1700000000}
+    assert plain == {
+        "version": 3,
+        "term": {"cols": 80, "rows": 24, "type": "xterm-256color"},
+        "timestamp": 1700000000,
+    }
     full = json.loads(header_line(80, 24, 1700000000, title="demo", idle_time_limit=1.5, version=3))
     assert full["title"] == "demo" and full["idle_time_limit"] == 1.5
     with pytest.raises(ValueError, match="v4 is not written"):
@@ -196,7 +216,6 @@ def test_appending_to_v3_continues_from_the_last_event() -> None:
     assert events(encoder.frame(frame(["a"], 1, 1_000_500.0)))[0][0] == 0.5
 
 
-
 # -- parsing --------------------------------------------------------------------
 
 
@@ -219,7 +238,10 @@ def test_parses_v3_intervals_into_absolute_times_and_skips_comments() -> None:
 
 
 def test_parses_v1_as_one_json_object_with_a_stdout_list() -> None:
-    text = json.dumps({"version": 1, "width": 4, "height": 2, "duration": 1.5, "stdout": [[0.5, "hi"], [1.0, "!"]]}, indent=2)
+    text = json.dumps(
+        {"version": 1, "width": 4, "height": 2, "duration": 1.5, "stdout": [[0.5, "hi"], [1.0, "!"]]},
+        indent=2,
+    )
     recording = parse(text, "old.json")
     assert recording.header.version == 1
     assert [(e.time, e.code, e.data) for e in recording.events] == [(0.5, "o", "hi"), (1.5, "o", "!")]
@@ -241,11 +263,23 @@ def test_a_torn_last_line_is_skipped_and_reported() -> None:
         ('{"version": 9, "width": 1, "height": 1}\n', "t.cast:1: unsupported asciicast version 9"),
         ('{"version": 2, "width": 0, "height": 1}\n', "t.cast:1: the header's terminal size"),
         ('{"version": 3, "width": 8, "height": 2}\n', 't.cast:1: a version 3 header needs "term"'),
-        ('{"version": 2, "width": 8, "height": 2}\n[0.5, "o", "a"]\nnot json\n[1, "o", "b"]\n', "t.cast:3: unreadable event"),
-        ('{"version": 2, "width": 8, "height": 2}\n[0.5, "o"]\n[1, "o", "b"]\n', "t.cast:2: unreadable event"),
-        ('{"version": 2, "width": 8, "height": 2}\n[-1, "o", "a"]\n[1, "o", "b"]\n', "t.cast:2: unreadable event"),
+        (
+            '{"version": 2, "width": 8, "height": 2}\n[0.5, "o", "a"]\nnot json\n[1, "o", "b"]\n',
+            "t.cast:3: unreadable event",
+        ),
+        (
+            '{"version": 2, "width": 8, "height": 2}\n[0.5, "o"]\n[1, "o", "b"]\n',
+            "t.cast:2: unreadable event",
+        ),
+        (
+            '{"version": 2, "width": 8, "height": 2}\n[-1, "o", "a"]\n[1, "o", "b"]\n',
+            "t.cast:2: unreadable event",
+        ),
         ('{"version": 2, "width": 8, "height": 2}\n[1, "r", "wide"]\n', "t.cast:2: bad resize event"),
-        ('\n{"version": 2, "width": 8, "height": 2}\n[1, "o", 5]\n[2, "o", "b"]\n', "t.cast:3: unreadable event"),
+        (
+            '\n{"version": 2, "width": 8, "height": 2}\n[1, "o", 5]\n[2, "o", "b"]\n',
+            "t.cast:3: unreadable event",
+        ),
         ('{"version": 1, "width": 8, "height": 2, "stdout": [[0.1, 3]]}', "t.cast: stdout[0]"),
     ],
 )

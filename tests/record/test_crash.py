@@ -24,9 +24,22 @@ from .conftest import asciinema_cat, glyphcast_cli, play
 def start_recording(path: Path, *extra: str) -> subprocess.Popen[bytes]:
     """``glyphcast run`` of the endless demo at a high frame rate into ``record``."""
     return subprocess.Popen(
-        [*glyphcast_cli(), "run", "--source", "demo", "--size", "80x24", "--fps", "240",
-         "--display", f"record:path={path}", *extra],
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            *glyphcast_cli(),
+            "run",
+            "--source",
+            "demo",
+            "--size",
+            "80x24",
+            "--fps",
+            "240",
+            "--display",
+            f"record:path={path}",
+            *extra,
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
 
 
@@ -35,7 +48,10 @@ def wait_for_events(path: Path, process: subprocess.Popen[bytes], count: int, ti
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            pytest.fail(f"glyphcast run exited early ({process.returncode}): {process.stderr.read().decode()}")  # type: ignore[union-attr]
+            assert process.stderr is not None
+            pytest.fail(
+                f"glyphcast run exited early ({process.returncode}): {process.stderr.read().decode()}"
+            )
         if path.exists() and path.read_bytes().count(b"\n") > count:
             return
         time.sleep(0.05)
@@ -58,7 +74,9 @@ def test_sigkill_mid_run_leaves_a_file_asciinema_plays(tmp_path: Path) -> None:
     assert "glyphcast" in output
 
 
-@pytest.mark.parametrize(("signum", "status"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)], ids=["SIGTERM", "Ctrl-C"])
+@pytest.mark.parametrize(
+    ("signum", "status"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)], ids=["SIGTERM", "Ctrl-C"]
+)
 def test_sigterm_and_ctrl_c_close_the_recording_cleanly(tmp_path: Path, signum: int, status: int) -> None:
     path = tmp_path / "stopped.cast"
     process = start_recording(path)
@@ -106,7 +124,9 @@ def reported() -> Iterator[list[tuple[str, str]]]:
     reset_registry()
 
 
-def run_until_disabled(display: RecordDisplay, frames: int = 400, size: tuple[int, int] = (80, 24)) -> tuple[Stream, MemoryDisplay]:
+def run_until_disabled(
+    display: RecordDisplay, frames: int = 400, size: tuple[int, int] = (80, 24)
+) -> tuple[Stream, MemoryDisplay]:
     memory = MemoryDisplay()
     stream = Stream([("record", display), ("memory", memory)], *size)
     stream.init(*size)
@@ -118,7 +138,9 @@ def run_until_disabled(display: RecordDisplay, frames: int = 400, size: tuple[in
     return stream, memory
 
 
-def test_a_path_the_process_may_not_write_disables_record_and_others_go_on(reported: list[tuple[str, str]]) -> None:
+def test_a_path_the_process_may_not_write_disables_record_and_others_go_on(
+    reported: list[tuple[str, str]],
+) -> None:
     # Root may write anywhere but not create files in sysfs: a permission error even for root.
     display = open_display("record", path="/sys/glyphcast-test.cast")
     with Stream([("record", display), ("memory", MemoryDisplay())], 20, 5) as stream:
@@ -204,9 +226,13 @@ def test_a_real_full_disk_disables_record_and_the_file_stays_readable(tiny_disk:
     assert len(recording.events) > 10
 
 
-def test_replaying_into_record_and_memory_when_record_fails_keeps_memory_going(reported: list[tuple[str, str]]) -> None:
+def test_replaying_into_record_and_memory_when_record_fails_keeps_memory_going(
+    reported: list[tuple[str, str]],
+) -> None:
     memory = MemoryDisplay()
-    with Stream([("record", open_display("record", path="/dev/full", overwrite=True)), ("memory", memory)]) as stream:
+    with Stream(
+        [("record", open_display("record", path="/dev/full", overwrite=True)), ("memory", memory)]
+    ) as stream:
         from glyphcast import open_source
 
         from .conftest import DATA

@@ -21,12 +21,32 @@ BIDI = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069
 #: Text as programs and attackers write it: escapes of every kind, controls, wide and combining characters.
 hostile_text = st.lists(
     st.one_of(
-        st.text(alphabet=st.sampled_from("ab é中\u0301\u200d\u202e\x7f\x9b\x9d\x07\r\n\t\b;[]0123456789m?>Pc\\"),
-                 max_size=12),
-        st.sampled_from(["\x1b]0;title\x07", "\x1b]52;c;ZXZpbA==\x1b\\", "\x1b[6n", "\x1b[c", "\x1bc", "\x1b[31m",
-                         "\x1b[38;2;1;2;3m", "\x1b[?1049h", "\x1b[2J", "\x1b[10;10H", "\x1bP$qm\x1b\\", "\x1b",
-                         "\x1b[", "\x1b[999999999999999999C", "\x1b[?25l", "\x1b(0lqk\x1b(B",
-                         "\ud800", "x\udfff"]),  # lone surrogates: JSON's \\ud800 escapes make them
+        st.text(
+            alphabet=st.sampled_from("ab é中\u0301\u200d\u202e\x7f\x9b\x9d\x07\r\n\t\b;[]0123456789m?>Pc\\"),
+            max_size=12,
+        ),
+        st.sampled_from(
+            [
+                "\x1b]0;title\x07",
+                "\x1b]52;c;ZXZpbA==\x1b\\",
+                "\x1b[6n",
+                "\x1b[c",
+                "\x1bc",
+                "\x1b[31m",
+                "\x1b[38;2;1;2;3m",
+                "\x1b[?1049h",
+                "\x1b[2J",
+                "\x1b[10;10H",
+                "\x1bP$qm\x1b\\",
+                "\x1b",
+                "\x1b[",
+                "\x1b[999999999999999999C",
+                "\x1b[?25l",
+                "\x1b(0lqk\x1b(B",
+                "\ud800",
+                "x\udfff",
+            ]
+        ),  # lone surrogates: JSON's \\ud800 escapes make them
     ),
     max_size=8,
 ).map("".join)
@@ -49,7 +69,9 @@ def cast_files(draw: st.DrawFn) -> str:
         events.append([draw(st.floats(0, 5, allow_nan=False)), code, data])
     junk = draw(st.sampled_from(["", "", "[oops\n", "{}\n", "[1, 2]\n", "# comment\n"]))
     if version == 1:
-        return json.dumps({"version": 1, "width": width, "height": height, "stdout": [[e[0], e[2]] for e in events]})
+        return json.dumps(
+            {"version": 1, "width": width, "height": height, "stdout": [[e[0], e[2]] for e in events]}
+        )
     header: dict[str, Any] = {"version": version}
     if version == 3:
         header["term"] = {"cols": width, "rows": height}
@@ -57,7 +79,9 @@ def cast_files(draw: st.DrawFn) -> str:
         header.update(width=width, height=height)
     lines = [json.dumps(header)] + [json.dumps(e) for e in events]
     cut = draw(st.integers(0, len(lines)))
-    return "\n".join(lines[:cut] + [junk.rstrip("\n")] + lines[cut:]) + draw(st.sampled_from(["\n", "", "\n[0.1, \"o"]))
+    return "\n".join(lines[:cut] + [junk.rstrip("\n")] + lines[cut:]) + draw(
+        st.sampled_from(["\n", "", '\n[0.1, "o'])
+    )
 
 
 def only_text_and_sgr(row: str) -> bool:

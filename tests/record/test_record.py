@@ -119,7 +119,9 @@ def test_an_existing_file_is_never_overwritten_unless_asked(tmp_path: Path) -> N
     assert str(path) in message and "overwrite=true" in message and "append=true" in message
     assert isinstance(caught.value, OptionError), "the CLI maps OptionError to exit 2"
     assert path.read_text() == "precious"
-    with Stream([("record", open_display("record", path=str(path), overwrite=True))], width=5, height=1) as stream:
+    with Stream(
+        [("record", open_display("record", path=str(path), overwrite=True))], width=5, height=1
+    ) as stream:
         stream.init(5, 1)
         stream.show(["new"])
     assert json.loads(event_lines(path)[0])["version"] == 2
@@ -133,10 +135,15 @@ def test_an_existing_file_is_never_overwritten_unless_asked(tmp_path: Path) -> N
         ({"path": "{tmp}"}, "is a directory"),
         ({"path": "{tmp}/x.cast", "append": True, "overwrite": True}, "not both"),
         ({"path": "{tmp}/x.cast", "idle_time_limit": 0.0}, "idle_time_limit=0.0 must be seconds > 0"),
-        ({"path": "{tmp}/x.cast", "format": "v4"}, "format='v4' is not a format record writes; choose v2 or v3"),
+        (
+            {"path": "{tmp}/x.cast", "format": "v4"},
+            "format='v4' is not a format record writes; choose v2 or v3",
+        ),
     ],
 )
-def test_bad_options_are_refused_before_anything_is_written(tmp_path: Path, options: dict[str, object], expected: str) -> None:
+def test_bad_options_are_refused_before_anything_is_written(
+    tmp_path: Path, options: dict[str, object], expected: str
+) -> None:
     options = {k: v.format(tmp=tmp_path) if isinstance(v, str) else v for k, v in options.items()}
     with pytest.raises(RecordingError, match=expected.format(tmp=tmp_path)):
         open_display("record", **options)
@@ -163,8 +170,11 @@ def test_a_v3_recording_replays_to_the_same_screens_and_times_as_the_v2_one(tmp_
     events; replay reads it back to what the v2 file of the same frames gives."""
     shown = MemoryDisplay()
     v2, v3 = tmp_path / "demo-v2.cast", tmp_path / "demo-v3.cast"
-    displays = [("v2", open_display("record", path=str(v2))),
-                ("v3", open_display("record", path=str(v3), format="v3", title="three")), ("memory", shown)]
+    displays = [
+        ("v2", open_display("record", path=str(v2))),
+        ("v3", open_display("record", path=str(v3), format="v3", title="three")),
+        ("memory", shown),
+    ]
     with Stream(displays) as stream:
         play(open_source("demo", 40, 10), stream, frames=60)
         stream.marker("half way")
@@ -190,15 +200,21 @@ def test_a_v3_recording_replays_to_the_same_screens_and_times_as_the_v2_one(tmp_
 
 def test_append_to_a_v3_recording_continues_its_intervals(tmp_path: Path) -> None:
     path = tmp_path / "append-v3.cast"
-    path.write_text('{"version": 3, "term": {"cols": 10, "rows": 2}}\n[0.5, "o", "old"]\n# a comment\n[3.75, "x", "0"]\n')
+    path.write_text(
+        '{"version": 3, "term": {"cols": 10, "rows": 2}}\n[0.5, "o", "old"]\n# a comment\n[3.75, "x", "0"]\n'
+    )
     display = open_display("record", path=str(path), append=True, format="v3")
     with Stream([("record", display)], width=10, height=2) as stream:
         stream.init(10, 2)
         stream.show(["new"])
     recording = read_recording(path)
-    assert recording.events[0].data == "old" and recording.events[1].data.endswith("\x1b[1;1Hnew\x1b[0m\x1b[K")
+    assert recording.events[0].data == "old" and recording.events[1].data.endswith(
+        "\x1b[1;1Hnew\x1b[0m\x1b[K"
+    )
     assert recording.events[1].time >= 4.25
-    assert json.loads(event_lines(path)[-1])[0] < 60, "the appended event's time is an interval, not since the start"
+    assert json.loads(event_lines(path)[-1])[0] < 60, (
+        "the appended event's time is an interval, not since the start"
+    )
 
 
 def test_append_in_another_format_than_the_files_is_an_error_saying_which_to_pass(tmp_path: Path) -> None:
@@ -215,7 +231,9 @@ def test_append_in_another_format_than_the_files_is_an_error_saying_which_to_pas
 def test_append_cuts_a_torn_last_line_left_by_a_crash(tmp_path: Path) -> None:
     path = tmp_path / "torn.cast"
     path.write_text('{"version": 2, "width": 10, "height": 2}\n[0.5, "o", "old"]\n[0.7, "o", "half a li')
-    with Stream([("record", open_display("record", path=str(path), append=True))], width=10, height=2) as stream:
+    with Stream(
+        [("record", open_display("record", path=str(path), append=True))], width=10, height=2
+    ) as stream:
         stream.init(10, 2)
         stream.show(["new"])
     recording = read_recording(path)
@@ -242,7 +260,10 @@ def test_append_to_a_recording_of_another_size_is_an_error_naming_both(tmp_path:
 
 def big_rows(n: int, width: int = 200, height: int = 60) -> list[str]:
     """A frame where every row changes: each event is tens of kB, so a pipe fills in a few."""
-    return [f"\x1b[38;5;{(n + y) % 256}m" + f"{n:05d}:{y:03d} ".ljust(width, "#") + "\x1b[0m" for y in range(height)]
+    return [
+        f"\x1b[38;5;{(n + y) % 256}m" + f"{n:05d}:{y:03d} ".ljust(width, "#") + "\x1b[0m"
+        for y in range(height)
+    ]
 
 
 def test_a_stalled_disk_makes_show_wait_at_the_bound_and_loses_no_frame(tmp_path: Path) -> None:

@@ -67,8 +67,10 @@ def test_rgb_cast_becomes_truecolor_sgr_in_the_rebuilt_row() -> None:
 
 def test_frames_carry_the_programs_cursor_and_none_while_it_is_hidden(tmp_path: Path) -> None:
     path = tmp_path / "cursor.cast"
-    path.write_text('{"version": 2, "width": 6, "height": 2}\n[0.1, "o", "ab"]\n[0.2, "o", "\\u001b[2;4H"]\n'
-                    '[0.3, "o", "\\u001b[?25l"]\n[0.4, "r", "8x3"]\n[0.5, "o", "\\u001b[?25h\\u001b[H"]\n')
+    path.write_text(
+        '{"version": 2, "width": 6, "height": 2}\n[0.1, "o", "ab"]\n[0.2, "o", "\\u001b[2;4H"]\n'
+        '[0.3, "o", "\\u001b[?25l"]\n[0.4, "r", "8x3"]\n[0.5, "o", "\\u001b[?25h\\u001b[H"]\n'
+    )
     result = list(open_source("replay", 1, 1, path=str(path)))
     assert [c.cursor for c in result] == [(2, 0), (3, 1), None, None, (0, 0)]
     assert [c.rows for c in result][-1] == ("ab", "", "")
@@ -83,14 +85,20 @@ def test_idle_time_limit_caps_the_gaps_and_speed_divides_the_times() -> None:
 
 def test_the_headers_idle_time_limit_applies_unless_the_option_overrides_it(tmp_path: Path) -> None:
     path = tmp_path / "idle.cast"
-    path.write_text('{"version": 2, "width": 4, "height": 1, "idle_time_limit": 1}\n[0, "o", "a"]\n[10, "o", "b"]\n')
+    path.write_text(
+        '{"version": 2, "width": 4, "height": 1, "idle_time_limit": 1}\n[0, "o", "a"]\n[10, "o", "b"]\n'
+    )
     assert [c.at for c in open_source("replay", 1, 1, path=str(path))] == [0.0, 1.0]
     assert [c.at for c in open_source("replay", 1, 1, path=str(path), idle_time_limit=3.0)] == [0.0, 3.0]
 
 
-def test_loop_starts_again_on_a_fresh_screen_without_a_blank_frame_and_keeps_time_moving(tmp_path: Path) -> None:
+def test_loop_starts_again_on_a_fresh_screen_without_a_blank_frame_and_keeps_time_moving(
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "loop.cast"
-    path.write_text('{"version": 2, "width": 4, "height": 1}\n[0.5, "o", "ab"]\n[1.0, "r", "6x1"]\n[1.2, "o", "c"]\n')
+    path.write_text(
+        '{"version": 2, "width": 4, "height": 1}\n[0.5, "o", "ab"]\n[1.0, "r", "6x1"]\n[1.2, "o", "c"]\n'
+    )
     source = open_source("replay", 1, 1, path=str(path), loop="true")
     first = list(itertools.islice(source, 6))
     assert [(c.at, c.size, c.clear, c.rows) for c in first] == [
@@ -107,7 +115,9 @@ def test_loop_starts_again_on_a_fresh_screen_without_a_blank_frame_and_keeps_tim
 
 def test_markers_reach_displays_and_the_marker_hook(tmp_path: Path) -> None:
     path = tmp_path / "marks.cast"
-    path.write_text('{"version": 2, "width": 4, "height": 1}\n[0.1, "o", "a"]\n[0.2, "m", "chapter"]\n[0.3, "o", "b"]\n')
+    path.write_text(
+        '{"version": 2, "width": 4, "height": 1}\n[0.1, "o", "a"]\n[0.2, "m", "chapter"]\n[0.3, "o", "b"]\n'
+    )
     heard: list[str] = []
 
     class Listener:
@@ -138,10 +148,14 @@ def test_runner_waits_the_recorded_time_between_frames() -> None:
 
 def test_a_recording_made_by_asciinema_rec_replays_with_its_colours(tmp_path: Path) -> None:
     path = tmp_path / "rec.cast"
-    command = "printf '\\033[1;32mgreen bold\\033[0m plain\\r\\n\\033[38;5;208m256\\033[0m \\346\\274\\242\\r\\n'"
+    command = (
+        "printf '\\033[1;32mgreen bold\\033[0m plain\\r\\n\\033[38;5;208m256\\033[0m \\346\\274\\242\\r\\n'"
+    )
     done = subprocess.run(
         [asciinema(), "rec", "-q", "--overwrite", "--cols", "30", "--rows", "5", "-c", command, str(path)],
-        capture_output=True, stdin=subprocess.DEVNULL, timeout=30,
+        capture_output=True,
+        stdin=subprocess.DEVNULL,
+        timeout=30,
     )
     assert done.returncode == 0, done.stderr.decode(errors="replace")
     source = open_source("replay", 1, 1, path=str(path))
@@ -175,7 +189,10 @@ def test_bad_options_are_refused_with_what_is_valid() -> None:
     [
         (None, "no such file"),
         ("", "the file is empty"),
-        ('{"version": 2, "width": 8, "height": 2}\n[0.5, "o", "a"]\n[oops\n[1, "o", "b"]\n', ":3: unreadable event"),
+        (
+            '{"version": 2, "width": 8, "height": 2}\n[0.5, "o", "a"]\n[oops\n[1, "o", "b"]\n',
+            ":3: unreadable event",
+        ),
     ],
     ids=["missing", "empty", "malformed"],
 )
@@ -187,7 +204,10 @@ def test_cli_replay_of_a_bad_file_exits_2_naming_the_file_and_line(
         path.write_text(content)
     done = subprocess.run(
         [*glyphcast_cli(), "replay", str(path), "--display", "null"],
-        capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        stdin=subprocess.DEVNULL,
     )
     assert done.returncode == 2, done.stderr
     assert str(path) in done.stderr and expected in done.stderr
@@ -198,8 +218,19 @@ def test_cli_replay_plays_a_recording_to_the_end_and_exits_0() -> None:
     if shutil.which("glyphcast") is None and not Path(glyphcast_cli()[0]).exists():
         pytest.fail("the glyphcast CLI is not installed")
     done = subprocess.run(
-        [*glyphcast_cli(), "replay", str(DATA / "player-resizing-v3.cast"), "--speed", "20", "--display", "null"],
-        capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL,
+        [
+            *glyphcast_cli(),
+            "replay",
+            str(DATA / "player-resizing-v3.cast"),
+            "--speed",
+            "20",
+            "--display",
+            "null",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        stdin=subprocess.DEVNULL,
     )
     assert done.returncode == 0, done.stderr
 
@@ -210,7 +241,10 @@ def test_cli_replay_refuses_a_size_other_than_the_recordings_with_one_line_sayin
     for command in (["replay", cast], ["run", "--source", f"replay:path={cast}"]):
         done = subprocess.run(
             [*glyphcast_cli(), *command, "--size", "40x10", "--display", "null"],
-            capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            stdin=subprocess.DEVNULL,
         )
         assert done.returncode == 2, done.stderr
         lines = done.stderr.strip().splitlines()
@@ -219,12 +253,19 @@ def test_cli_replay_refuses_a_size_other_than_the_recordings_with_one_line_sayin
     # The recording's own size is no contradiction: it plays.
     done = subprocess.run(
         [*glyphcast_cli(), "replay", cast, "--size", "80x24", "--speed", "20", "--display", "null"],
-        capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        stdin=subprocess.DEVNULL,
     )
     assert done.returncode == 0, done.stderr
     # --help for replay promises no default it would not apply.
     text = subprocess.run(
-        [*glyphcast_cli(), "replay", "--help"], capture_output=True, text=True, timeout=30, env={**os.environ, "COLUMNS": "400"}
+        [*glyphcast_cli(), "replay", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**os.environ, "COLUMNS": "400"},
     ).stdout
     size_help = next(line for line in text.splitlines() if line.strip().startswith("--size"))
     assert "80x24" not in size_help and "own size" in size_help, size_help

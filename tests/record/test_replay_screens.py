@@ -69,7 +69,9 @@ def replay_against_tmux(path: Path, checkpoints: int = 12) -> list[Cue]:
         assert plain(cue.rows) == plain(tmux.screen), f"{where}: text differs from tmux"
         col, row = tmux.cursor
         assert cue.cursor == ((min(col, width - 1), row) if tmux.cursor_visible else None), f"{where}: cursor"
-        difference = cell_difference(frame_cells(cue.rows, width, height), stream_cells(tmux.styled, width, height))
+        difference = cell_difference(
+            frame_cells(cue.rows, width, height), stream_cells(tmux.styled, width, height)
+        )
         assert difference is None, f"{where}: {difference}"
     return cues
 
@@ -91,9 +93,24 @@ def record(path: Path, command: str, keys: Sequence[tuple[float, bytes]], size: 
     env.update(TERM="xterm-256color", SHELL="/bin/sh")
     with open(path.with_suffix(".err"), "w+b") as errors:
         proc = subprocess.Popen(
-            [asciinema(), "rec", "-q", "--overwrite", "--cols", str(size[0]), "--rows", str(size[1]), "-c", command,
-             str(path)],
-            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=errors, env=env, cwd=path.parent,
+            [
+                asciinema(),
+                "rec",
+                "-q",
+                "--overwrite",
+                "--cols",
+                str(size[0]),
+                "--rows",
+                str(size[1]),
+                "-c",
+                command,
+                str(path),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=errors,
+            env=env,
+            cwd=path.parent,
         )
         assert proc.stdin is not None
         try:
@@ -116,8 +133,13 @@ def record(path: Path, command: str, keys: Sequence[tuple[float, bytes]], size: 
 
 @pytest.mark.parametrize(
     "name",
-    ["asciinema-full-v2.cast", "asciinema-full-v3.cast", "player-resizing-v3.cast", "player-rgb-v3.cast",
-     "asciinema-demo-vim-v2.cast"],
+    [
+        "asciinema-full-v2.cast",
+        "asciinema-full-v3.cast",
+        "player-resizing-v3.cast",
+        "player-rgb-v3.cast",
+        "asciinema-demo-vim-v2.cast",
+    ],
 )
 def test_shared_casts_replay_through_the_screens_tmux_shows(name: str) -> None:
     replay_against_tmux(DATA / name, checkpoints=100)
@@ -136,10 +158,16 @@ def test_asciinema_demo_of_vim_ends_on_the_shell_prompt_not_on_vims_screen() -> 
 
 
 # A session in vim and one in less, each between two lines of a shell: (command, keys, size).
-VIM = ("sh -c 'printf \"\\033[1;32mbefore\\033[0m vim\\n\"; vim -u NONE -i NONE -N notes.txt; echo after vim'",
-       [(0.5, b"ihello from vim"), (0.3, b"\x1b"), (0.3, b":wq\r")], (60, 12))
-LESS = ("sh -c 'echo before less; seq -f \"line %g\" 1 100 | less; echo after less'",
-        [(0.5, b" "), (0.3, b"G"), (0.3, b"q")], (60, 12))
+VIM = (
+    "sh -c 'printf \"\\033[1;32mbefore\\033[0m vim\\n\"; vim -u NONE -i NONE -N notes.txt; echo after vim'",
+    [(0.5, b"ihello from vim"), (0.3, b"\x1b"), (0.3, b":wq\r")],
+    (60, 12),
+)
+LESS = (
+    "sh -c 'echo before less; seq -f \"line %g\" 1 100 | less; echo after less'",
+    [(0.5, b" "), (0.3, b"G"), (0.3, b"q")],
+    (60, 12),
+)
 SESSIONS = {"vim": VIM, "less": LESS}
 
 
@@ -147,8 +175,9 @@ def test_a_vim_session_replays_to_tmuxs_screens_and_ends_back_in_the_shell(tmp_p
     cast = record(tmp_path / "vim.cast", *VIM)
     assert (tmp_path / "notes.txt").read_text() == "hello from vim\n", "vim really ran and got the keys"
     cues = replay_against_tmux(cast)
-    assert any(plain(c.rows or ())[0] == "hello from vim" and "~" in plain(c.rows or ()) for c in cues), \
+    assert any(plain(c.rows or ())[0] == "hello from vim" and "~" in plain(c.rows or ()) for c in cues), (
         "vim's own screen showed on the way"
+    )
     last = plain(cues[-1].rows or ())
     assert last[0] == "before vim" and "after vim" in last and "~" not in last
     assert cues[-1].rows is not None and cues[-1].rows[0].startswith("\x1b[0;1;32mbefore")
@@ -170,8 +199,11 @@ def test_top_replays_to_tmuxs_screens(tmp_path: Path) -> None:
 
 def test_a_shell_with_a_coloured_prompt_replays_to_tmuxs_screens(tmp_path: Path) -> None:
     command = "env PS1='\\[\\e[1;34m\\]demo\\[\\e[0m\\] \\$ ' bash --norc --noprofile -i"
-    keys = [(0.5, b"printf '\\e[38;5;208m256\\e[0m \\e[38;2;1;200;3mtrue\\e[0m \\xe6\\xbc\\xa2\\n'\r"),
-            (0.3, b"seq 1 15\r"), (0.3, b"exit\r")]
+    keys = [
+        (0.5, b"printf '\\e[38;5;208m256\\e[0m \\e[38;2;1;200;3mtrue\\e[0m \\xe6\\xbc\\xa2\\n'\r"),
+        (0.3, b"seq 1 15\r"),
+        (0.3, b"exit\r"),
+    ]
     cast = record(tmp_path / "shell.cast", command, keys, (40, 10))
     cues = replay_against_tmux(cast)
     assert "\x1b[0;38;5;208m256\x1b[0m \x1b[0;38;2;1;200;3mtrue\x1b[0m 漢" in [
@@ -192,11 +224,20 @@ def replay_into_record(original: Path, copy: Path, version: int) -> Path:
 
 
 @pytest.mark.parametrize("version", [2, 3])
-def test_a_cast_that_moves_the_cursor_back_recorded_again_ends_on_the_same_cell(tmp_path: Path, version: int) -> None:
+def test_a_cast_that_moves_the_cursor_back_recorded_again_ends_on_the_same_cell(
+    tmp_path: Path, version: int
+) -> None:
     """Before: the recording ended after its last repainted row ("abc" then one cell back ended at col 3)."""
     original = tmp_path / "back.cast"
-    events = [[0.1, "o", "$ abc"], [0.2, "o", "\x1b[D"], [0.3, "o", "\r\n\x1b[?25l$ hidden"], [0.4, "o", "\x1b[?25h"]]
-    original.write_text("\n".join(json.dumps(e) for e in [{"version": 2, "width": 20, "height": 3}, *events]) + "\n")
+    events = [
+        [0.1, "o", "$ abc"],
+        [0.2, "o", "\x1b[D"],
+        [0.3, "o", "\r\n\x1b[?25l$ hidden"],
+        [0.4, "o", "\x1b[?25h"],
+    ]
+    original.write_text(
+        "\n".join(json.dumps(e) for e in [{"version": 2, "width": 20, "height": 3}, *events]) + "\n"
+    )
     copy = replay_into_record(original, tmp_path / "copy.cast", version)
     assert read_recording(copy).header.version == version
     theirs = replay_against_tmux(original, checkpoints=len(events))

@@ -32,8 +32,7 @@ SGR = re.compile(r"\x1b\[[0-9;:]*m")
 OWN_SEQUENCES = re.compile(r"\x1b\[\d+;\d+H|\x1b\[K|\x1b\[H|\x1b\[2J|\x1b\[\?25[hl]")
 BIDI = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 ATTACK = (
-    "\x1b]0;pwned\x07\x1b]52;c;Y3VybCBldmlsIHwgc2g=\x07\x1b[6n\x1b[c\x1bP$qm\x1b\\"
-    "x\u202ey\x7fz\u2066w\x9b6n"
+    "\x1b]0;pwned\x07\x1b]52;c;Y3VybCBldmlsIHwgc2g=\x07\x1b[6n\x1b[c\x1bP$qm\x1b\\x\u202ey\x7fz\u2066w\x9b6n"
 )
 
 
@@ -44,7 +43,11 @@ def limited() -> None:
 def replay_cli(path: Path, *display: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*glyphcast_cli(), "replay", str(path), "--speed", "100", "--display", *(display or ("null",))],
-        capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL, preexec_fn=limited,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+        preexec_fn=limited,
     )
 
 
@@ -75,16 +78,25 @@ def test_a_header_over_the_size_limit_is_a_one_line_error_naming_the_file_and_th
     assert len(lines) == 1 and str(path) in lines[0] and f"{MAX_SIDE}x{MAX_SIDE}" in lines[0], done.stderr
 
 
-def test_a_resize_event_over_the_limit_is_skipped_with_one_warning_and_the_replay_goes_on(tmp_path: Path) -> None:
+def test_a_resize_event_over_the_limit_is_skipped_with_one_warning_and_the_replay_goes_on(
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "resize-bomb.cast"
-    events = [[0.1, "o", "before"]] + [[0.2 + n / 100, "r", "100000x100000"] for n in range(50)] + [
-        [0.9, "r", "20x3"], [1.0, "o", "\r\nafter"], [1.1, "r", "1001x5"]]
-    path.write_text('{"version": 2, "width": 10, "height": 2}\n' + "".join(json.dumps(e) + "\n" for e in events))
+    events = (
+        [[0.1, "o", "before"]]
+        + [[0.2 + n / 100, "r", "100000x100000"] for n in range(50)]
+        + [[0.9, "r", "20x3"], [1.0, "o", "\r\nafter"], [1.1, "r", "1001x5"]]
+    )
+    path.write_text(
+        '{"version": 2, "width": 10, "height": 2}\n' + "".join(json.dumps(e) + "\n" for e in events)
+    )
     out = tmp_path / "out.cast"
     done = replay_cli(path, f"record:path={out}")
     assert done.returncode == 0, (done.returncode, done.stderr[-500:])
     warnings = [line for line in done.stderr.splitlines() if "resize" in line]
-    assert len(warnings) == 1 and str(path) in warnings[0] and f"{MAX_SIDE}x{MAX_SIDE}" in warnings[0], done.stderr
+    assert len(warnings) == 1 and str(path) in warnings[0] and f"{MAX_SIDE}x{MAX_SIDE}" in warnings[0], (
+        done.stderr
+    )
     assert "51" in warnings[0]  # how many were skipped
     recorded = [json.loads(line) for line in out.read_text().splitlines()[1:]]
     assert [e[2] for e in recorded if e[1] == "r"] == ["20x3"]
@@ -100,8 +112,11 @@ def test_the_replay_source_refuses_an_oversized_header_before_any_display_starts
 # -- what a cast's text may carry ------------------------------------------------------------
 def test_replayed_output_reaches_a_recording_as_text_and_sgr_only(tmp_path: Path) -> None:
     path = tmp_path / "evil.cast"
-    path.write_text('{"version": 2, "width": 40, "height": 3}\n' + json.dumps([0.1, "o", "\x1b[32mok\x1b[0m " + ATTACK])
-                    + "\n")
+    path.write_text(
+        '{"version": 2, "width": 40, "height": 3}\n'
+        + json.dumps([0.1, "o", "\x1b[32mok\x1b[0m " + ATTACK])
+        + "\n"
+    )
     out = tmp_path / "out.cast"
     done = replay_cli(path, f"record:path={out}")
     assert done.returncode == 0, done.stderr
@@ -113,8 +128,13 @@ def test_replayed_output_reaches_a_recording_as_text_and_sgr_only(tmp_path: Path
 def test_marker_labels_from_a_cast_are_plain_text_in_the_recording_and_for_displays(tmp_path: Path) -> None:
     path = tmp_path / "marks.cast"
     label = "\x1b]0;pwned\x07chap\x1b[31mter\u202e one\r\n" + "x" * 1000
-    path.write_text('{"version": 2, "width": 10, "height": 1}\n' + json.dumps([0.1, "m", label]) + "\n"
-                    + json.dumps([0.2, "o", "a"]) + "\n")
+    path.write_text(
+        '{"version": 2, "width": 10, "height": 1}\n'
+        + json.dumps([0.1, "m", label])
+        + "\n"
+        + json.dumps([0.2, "o", "a"])
+        + "\n"
+    )
     memory = MemoryDisplay()
     with Stream([("memory", memory)]) as stream:
         play(open_replay(path=str(path)), stream)

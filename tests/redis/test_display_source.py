@@ -68,7 +68,12 @@ def test_frames_clear_resize_and_end_are_published_in_order_as_keyframes_and_del
         stream.end("the demo ended")
     messages = published(redis_server, stream_name)
     assert [(m["type"], m["seq"]) for m in messages] == [
-        ("frame", 1), ("delta", 2), ("clear", 2), ("frame", 3), ("frame", 4), ("end", 4)
+        ("frame", 1),
+        ("delta", 2),
+        ("clear", 2),
+        ("frame", 3),
+        ("frame", 4),
+        ("end", 4),
     ]
     assert messages[0]["cursor"] == (1, 1) and messages[1]["rows"] == [[1, "CD"]]
     assert (messages[4]["width"], messages[4]["height"]) == (8, 3)
@@ -77,7 +82,9 @@ def test_frames_clear_resize_and_end_are_published_in_order_as_keyframes_and_del
     assert display.entries_published == 6 and display.metrics()["redis_up"] == 1
 
 
-def test_the_stream_is_capped_and_a_keyframe_stays_within_it(redis_server: RedisServer, stream_name: str) -> None:
+def test_the_stream_is_capped_and_a_keyframe_stays_within_it(
+    redis_server: RedisServer, stream_name: str
+) -> None:
     display = RedisDisplay(url=redis_server.url, stream=stream_name, maxlen=100, keyframe_interval=3600)
     display.init(10, 2)
     for n in range(1000):
@@ -151,7 +158,9 @@ def test_a_live_source_follows_new_frames_as_they_come(redis_server: RedisServer
     display = RedisDisplay(url=redis_server.url, stream=stream_name)
     display.init(4, 1)
     display.show(["0"])
-    reader, result = following(RedisSource(url=redis_server.url, stream=stream_name, block=0.1, exit_on_end=True))
+    reader, result = following(
+        RedisSource(url=redis_server.url, stream=stream_name, block=0.1, exit_on_end=True)
+    )
     for n in range(1, 30):
         time.sleep(0.005)
         display.show([f"{n}"])
@@ -172,17 +181,27 @@ def test_foreign_and_damaged_entries_are_skipped_and_a_torn_delta_makes_it_seek(
     pipe = redis_server.client().pipeline(transaction=True)
     pipe.xadd(key, {"hello": "world"})
     pipe.xadd(key, as_fields(entries.encode(entries.keyframe(Frame(("a",), 3, 1, 1, 1.0), "r"))))
-    pipe.xadd(key, as_fields(entries.encode(entries.delta(Frame(("c",), 3, 1, 3, 3.0), Frame(("b",), 3, 1, 2, 2.0), "r"))))
+    pipe.xadd(
+        key,
+        as_fields(
+            entries.encode(entries.delta(Frame(("c",), 3, 1, 3, 3.0), Frame(("b",), 3, 1, 2, 2.0), "r"))
+        ),
+    )
     pipe.xadd(key, as_fields(entries.encode(entries.keyframe(Frame(("d",), 3, 1, 4, 4.0), "r"))))
     pipe.xadd(key, as_fields(entries.encode(entries.end(4, "bye", "r"))))
     pipe.execute()
     reader.join(10)
-    assert [(f.seq, f.rows) for f in result[0].frames] == [(1, ("a",)), (4, ("d",))]  # never frame 3 on a screen of 1
+    assert [(f.seq, f.rows) for f in result[0].frames] == [
+        (1, ("a",)),
+        (4, ("d",)),
+    ]  # never frame 3 on a screen of 1
     assert source.bad_entries == 1 and source.end_reason == "bye" and source.seeks == 2
     assert "did not write" in caplog.text
 
 
-def test_a_source_with_nothing_to_read_still_ends_on_duration(redis_server: RedisServer, stream_name: str) -> None:
+def test_a_source_with_nothing_to_read_still_ends_on_duration(
+    redis_server: RedisServer, stream_name: str
+) -> None:
     source = RedisSource(url=redis_server.url, stream=stream_name, block=0.1, exit_on_end=True)
     started = time.monotonic()
     assert list(relay(source, duration=0.5).frames) == []
@@ -194,8 +213,13 @@ def test_a_reader_that_fell_a_batch_behind_skips_to_the_newest_keyframe_in_order
 ) -> None:
     from glyphcast_redis.source import READ_BATCH
 
-    display = RedisDisplay(url=redis_server.url, stream=stream_name, maxlen=4 * READ_BATCH, keyframe_interval=3600,
-                           queue_frames=4 * READ_BATCH)
+    display = RedisDisplay(
+        url=redis_server.url,
+        stream=stream_name,
+        maxlen=4 * READ_BATCH,
+        keyframe_interval=3600,
+        queue_frames=4 * READ_BATCH,
+    )
     display.init(6, 1)
     display.show(["first"])
     source = RedisSource(url=redis_server.url, stream=stream_name, block=0.1, exit_on_end=True)
@@ -211,5 +235,7 @@ def test_a_reader_that_fell_a_batch_behind_skips_to_the_newest_keyframe_in_order
     assert len(seqs) == len(frames), "a relayed frame keeps its producer's number"
     assert source.seeks == 2 and "behind" in source.last_seek
     assert seqs == sorted(seqs) and seqs[-1] == 2 * READ_BATCH - 1
-    assert seqs[0] > READ_BATCH  # from the newest keyframe on (one every maxlen // 4 entries), not the backlog
+    assert (
+        seqs[0] > READ_BATCH
+    )  # from the newest keyframe on (one every maxlen // 4 entries), not the backlog
     assert source.end_reason == "done"

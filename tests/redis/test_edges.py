@@ -51,7 +51,9 @@ def test_viewers_of_two_edges_see_identical_screens_at_identical_seqs_and_the_sa
     try:
         width, height = 10, 2
         rows = ["", ""]
-        with Stream([("redis", RedisDisplay(url=redis_server.url, stream=name)), ("memory", produced)]) as producer:
+        with Stream(
+            [("redis", RedisDisplay(url=redis_server.url, stream=name)), ("memory", produced)]
+        ) as producer:
             producer.init(width, height)
             for n in range(before):
                 producer.show([f"before {n}", ""])
@@ -90,7 +92,9 @@ def test_viewers_of_two_edges_see_identical_screens_at_identical_seqs_and_the_sa
         assert viewer.last is not None and viewer.last[0] == last.seq and viewer.last[1] == last.rows
         for seq, (w, h, lines) in viewer.screens.items():
             frame = shown[seq]
-            assert (w, h, lines) == (frame.width, frame.height, frame.rows), f"seq {seq} is not what the producer showed"
+            assert (w, h, lines) == (frame.width, frame.height, frame.rows), (
+                f"seq {seq} is not what the producer showed"
+            )
     a, b = viewers
     common = a.screens.keys() & b.screens.keys()
     assert last.seq in common

@@ -18,7 +18,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 
-def frame(seq: int, rows: tuple[str, ...] = ("a", "b"), width: int = 4, cursor: tuple[int, int] | None = None) -> Frame:
+def frame(
+    seq: int, rows: tuple[str, ...] = ("a", "b"), width: int = 4, cursor: tuple[int, int] | None = None
+) -> Frame:
     return Frame(rows, width, len(rows), seq, 1000.0 + seq / 3, cursor)
 
 
@@ -49,23 +51,63 @@ def test_a_keyframe_and_a_delta_round_trip_with_seq_ts_rows_and_cursor() -> None
     key = through_redis(entries.keyframe(a, "r1"))
     assert entries.frame_of(key) == a
     delta = through_redis(entries.delta(b, a, "r1"))
-    assert (delta["type"], delta["seq"], delta["base"], delta["ts"], delta["rows"]) == ("delta", 2, 1, 1234.567, [[1, "TWO"]])
+    assert (delta["type"], delta["seq"], delta["base"], delta["ts"], delta["rows"]) == (
+        "delta",
+        2,
+        1,
+        1234.567,
+        [[1, "TWO"]],
+    )
     assert "cursor" not in delta and key["cursor"] == (2, 1) and key["run"] == "r1"
 
 
-@pytest.mark.parametrize("fields", [
-    {},
-    {b"m": b"\xc1"},
-    {b"m": msgpack.packb([1, 2])},
-    {b"m": msgpack.packb({"type": "nope", "run": "r", "seq": 1})},
-    {b"m": msgpack.packb({"type": "frame", "run": "r", "seq": 1, "ts": 1.0, "width": 2, "height": 2, "lines": ["x"]})},
-    {b"m": msgpack.packb({"type": "delta", "run": "r", "seq": 2, "base": 1, "ts": 1.0, "width": 2, "height": 2,
-                          "rows": [[5, "x"]]})},
-    {b"m": msgpack.packb({"type": "frame", "run": "r", "seq": True, "ts": 1.0, "width": 2, "height": 1, "lines": ["x"]})},
-    {b"m": msgpack.packb({"type": "frame", "run": "r", "seq": 1, "ts": float("nan"), "width": 2, "height": 1,
-                          "lines": ["x"]})},
-    {b"m": msgpack.packb({"type": "end", "run": "r", "seq": 1})},
-])
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {},
+        {b"m": b"\xc1"},
+        {b"m": msgpack.packb([1, 2])},
+        {b"m": msgpack.packb({"type": "nope", "run": "r", "seq": 1})},
+        {
+            b"m": msgpack.packb(
+                {"type": "frame", "run": "r", "seq": 1, "ts": 1.0, "width": 2, "height": 2, "lines": ["x"]}
+            )
+        },
+        {
+            b"m": msgpack.packb(
+                {
+                    "type": "delta",
+                    "run": "r",
+                    "seq": 2,
+                    "base": 1,
+                    "ts": 1.0,
+                    "width": 2,
+                    "height": 2,
+                    "rows": [[5, "x"]],
+                }
+            )
+        },
+        {
+            b"m": msgpack.packb(
+                {"type": "frame", "run": "r", "seq": True, "ts": 1.0, "width": 2, "height": 1, "lines": ["x"]}
+            )
+        },
+        {
+            b"m": msgpack.packb(
+                {
+                    "type": "frame",
+                    "run": "r",
+                    "seq": 1,
+                    "ts": float("nan"),
+                    "width": 2,
+                    "height": 1,
+                    "lines": ["x"],
+                }
+            )
+        },
+        {b"m": msgpack.packb({"type": "end", "run": "r", "seq": 1})},
+    ],
+)
 def test_entries_glyphcast_did_not_write_are_refused_in_one_line(fields: dict[bytes, bytes]) -> None:
     with pytest.raises(entries.EntryError) as error:
         entries.decode(fields)
@@ -94,7 +136,10 @@ def test_keyframes_come_on_resize_after_clear_after_a_gap_after_a_failure_and_on
     publisher.failed()
     assert kinds(publisher.plan([frame(6)], now=0)) == ["frame"]
     assert kinds(publisher.plan([frame(7)], now=2.5)) == ["frame"]  # keyframe_interval passed
-    assert kinds(publisher.plan([frame(n) for n in range(8, 13)], now=2.6)) == ["delta"] * 3 + ["frame", "delta"]
+    assert kinds(publisher.plan([frame(n) for n in range(8, 13)], now=2.6)) == ["delta"] * 3 + [
+        "frame",
+        "delta",
+    ]
 
 
 def test_the_end_carries_the_final_frame_and_nothing_follows_it() -> None:
@@ -136,8 +181,10 @@ def test_a_delta_that_does_not_fit_is_lost_and_never_shown() -> None:
 
 def test_after_a_seek_replayed_entries_rebuild_the_screen_without_being_shown_again() -> None:
     publisher, replica, at = Publisher("r", keyframe_interval=60), Replica(4, 2), Positions()
-    messages = [(through_redis(m), at())
-                for m in publisher.plan([frame(1), frame(2, ("q", "b")), frame(3, ("q", "r"))], now=0)]
+    messages = [
+        (through_redis(m), at())
+        for m in publisher.plan([frame(1), frame(2, ("q", "b")), frame(3, ("q", "r"))], now=0)
+    ]
     assert all(isinstance(replica.apply(m, p), Show) for m, p in messages)
     replica.seek()
     assert [replica.apply(m, p) for m, p in messages] == [None, None, None]
@@ -155,11 +202,17 @@ def test_a_restarted_producer_starts_a_new_numbering_and_a_delta_before_its_keyf
 
 def test_a_frame_numbered_far_ahead_does_not_make_the_producer_s_next_frames_look_old() -> None:
     """The red team's seq jump: one forged keyframe froze every edge until the producer restarted."""
-    publisher, replica, at = Publisher("r", keyframe_interval=60, keyframe_entries=3), Replica(4, 2), Positions()
+    publisher, replica, at = (
+        Publisher("r", keyframe_interval=60, keyframe_entries=3),
+        Replica(4, 2),
+        Positions(),
+    )
     assert isinstance(replica.apply(through_redis(publisher.plan([frame(1)], now=0)[0]), at()), Show)
     forged = replica.apply(through_redis(entries.keyframe(frame(10**12, ("pw", "nd")), "r")), at())
     assert isinstance(forged, Show)
-    events = [replica.apply(through_redis(m), at()) for m in publisher.plan([frame(n) for n in range(2, 8)], now=0)]
+    events = [
+        replica.apply(through_redis(m), at()) for m in publisher.plan([frame(n) for n in range(2, 8)], now=0)
+    ]
     # The deltas do not fit the forged screen (the reader seeks); the producer's next keyframe is shown.
     assert isinstance(events[0], Lost)
     shown = [e.frame.seq for e in events if isinstance(e, Show)]
@@ -183,7 +236,9 @@ def test_size_changes_clear_and_end_are_what_the_edge_does() -> None:
     assert isinstance(bigger, Show) and bigger.resized
     assert replica.apply(through_redis(entries.clear(2, "r")), at()) == Clear()
     end = at()
-    assert replica.apply(through_redis(entries.end(2, "the program exited", "r")), end) == End("the program exited")
+    assert replica.apply(through_redis(entries.end(2, "the program exited", "r")), end) == End(
+        "the program exited"
+    )
     assert replica.apply(through_redis(entries.end(2, "the program exited", "r")), end) is None  # replayed
 
 
@@ -205,7 +260,11 @@ steps = st.lists(
 def test_an_edge_shows_exactly_the_frames_the_producer_published_whatever_happened(
     script: list[Step], ending: bool
 ) -> None:
-    publisher, replica, at = Publisher("r", keyframe_interval=60, keyframe_entries=5), Replica(4, 2), Positions()
+    publisher, replica, at = (
+        Publisher("r", keyframe_interval=60, keyframe_entries=5),
+        Replica(4, 2),
+        Positions(),
+    )
     width, height, seq, drop = 4, 2, 0, False
     rows = ["" for _ in range(height)]
     published: dict[int, Frame] = {}
@@ -240,7 +299,9 @@ def test_an_edge_shows_exactly_the_frames_the_producer_published_whatever_happen
         else:
             seq += 1
             rows[value % height] = f"{seq}"
-            events = [Frame(tuple(rows), width, height, seq, float(seq), (seq % width, 0) if seq % 2 else None)]
+            events = [
+                Frame(tuple(rows), width, height, seq, float(seq), (seq % width, 0) if seq % 2 else None)
+            ]
         messages = publisher.plan(events, now=0)
         if drop:
             publisher.failed()
@@ -312,7 +373,12 @@ def test_junk_is_logged_once_per_interval_with_a_count_and_read_ever_more_slowly
         now[0] = 10.5
         junk.skipped("unknown type 'x'")
     lines = [r.getMessage() for r in caplog.records]
-    assert len(lines) == 2 and "an entry" in lines[0] and "10000 entries" in lines[1] and "10001 in all" in lines[1]
+    assert (
+        len(lines) == 2
+        and "an entry" in lines[0]
+        and "10000 entries" in lines[1]
+        and "10001 in all" in lines[1]
+    )
     assert "\x1b" not in lines[0] and "\\x1b]0;t\\x07" in lines[0]
     pauses = [junk.pause() for _ in range(10)]
     assert 0 < pauses[0] < pauses[3] and max(pauses) <= JUNK_PAUSE

@@ -38,7 +38,10 @@ class Run:
         self.output: list[str] = []
         self.process = subprocess.Popen(
             [sys.executable, "-m", "glyphcast", "run", *args],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            stdin=subprocess.DEVNULL,
         )
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -64,13 +67,25 @@ class Run:
 
 def producer(redis_server: RedisServer, stream: str, fps: float) -> Run:
     """The demo at ``fps`` published to Redis: at 0.2 fps it is idle 5 s between frames."""
-    return Run("--source", "demo", "--size", "30x4", "--fps", str(fps),
-               "--display", f"redis:url={redis_server.url},stream={stream}")
+    return Run(
+        "--source",
+        "demo",
+        "--size",
+        "30x4",
+        "--fps",
+        str(fps),
+        "--display",
+        f"redis:url={redis_server.url},stream={stream}",
+    )
 
 
 def edge(redis_server: RedisServer, stream: str, port: int, options: str) -> Run:
-    return Run("--source", f"redis:url={redis_server.url},stream={stream},{options}",
-               "--display", f"websocket:port={port},control=false")
+    return Run(
+        "--source",
+        f"redis:url={redis_server.url},stream={stream},{options}",
+        "--display",
+        f"websocket:port={port},control=false",
+    )
 
 
 @contextmanager
@@ -83,8 +98,9 @@ def running(*runs: Run) -> Iterator[None]:
 
 
 def watch(port: int, edge_run: Run) -> tuple[Viewer, threading.Thread]:
-    assert wait_until(lambda: edge_run.says("serving http://") or edge_run.process.poll() is not None, 30), \
+    assert wait_until(lambda: edge_run.says("serving http://") or edge_run.process.poll() is not None, 30), (
         edge_run.output
+    )
     viewer = Viewer(f"ws://127.0.0.1:{port}/ws")
     thread = viewer.start()
     assert wait_until(lambda: viewer.last is not None, 20), "no frame reached the edge's viewer"
@@ -146,7 +162,9 @@ def test_a_producer_stopped_with_sigterm_is_stalled_at_once_live_again_with_the_
             thread.join(30)
     assert viewer.states() == ["stalled", "live", "stalled"]
     assert viewer.producers[-1][0] - stopped <= NOTICE_WITHIN
-    assert viewer.ended  # the producer's own reason (the redis display's "the producer stopped", or the run's)
+    assert (
+        viewer.ended
+    )  # the producer's own reason (the redis display's "the producer stopped", or the run's)
     assert viewer.ended_at is not None and viewer.ended_at - viewer.producers[-1][0] >= 5.0
     assert viewer.close_code == 1000
 
@@ -195,11 +213,16 @@ def test_viewers_are_told_reconnecting_while_redis_is_away_and_live_when_the_pro
 
 
 # -- the producer's side ------------------------------------------------------------------------------
-def test_an_orderly_stop_publishes_the_end_after_the_last_frame(redis_server: RedisServer, stream_name: str) -> None:
+def test_an_orderly_stop_publishes_the_end_after_the_last_frame(
+    redis_server: RedisServer, stream_name: str
+) -> None:
     with Stream([("redis", RedisDisplay(url=redis_server.url, stream=stream_name))]) as stream:
         stream.init(10, 2)
         stream.show(["last"])
-    written = [entries.decode(fields) for _, fields in entries_in(redis_server.client().xrange(entries.key(stream_name)))]
+    written = [
+        entries.decode(fields)
+        for _, fields in entries_in(redis_server.client().xrange(entries.key(stream_name)))
+    ]
     assert [m["type"] for m in written] == ["frame", "end"]
     assert written[-1]["reason"] == "the producer stopped" and written[-1]["seq"] == 1
 

@@ -70,8 +70,9 @@ def test_end_after_0_never_ends_and_an_edge_that_had_nothing_never_ends() -> Non
     assert waiting.over(10**6)
 
 
-def test_while_redis_is_away_it_is_reconnecting_never_stalled_nor_ended_and_after_it_the_stall_timer_starts_anew(
-) -> None:
+def test_while_redis_is_away_it_is_reconnecting_never_stalled_nor_ended_and_after_it_the_stall_timer_starts_anew() -> (
+    None
+):
     liveness = Liveness(stall_after=3.0, end_after=5.0, now=0.0)
     liveness.heard(1.0)
     liveness.unreachable(2.0)

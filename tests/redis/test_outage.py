@@ -64,7 +64,7 @@ def test_redis_killed_for_3s_the_engine_never_waits_and_edges_and_viewers_are_li
     try:
         assert wait_until(lambda: all(v.last is not None and v.last[0] >= engine.seq - 2 for v in viewers), 5)
         time.sleep(1.0)
-        calm = engine.costs[engine.window() - 30:]
+        calm = engine.costs[engine.window() - 30 :]
 
         own_redis.kill()
         mark = engine.window()
@@ -89,14 +89,17 @@ def test_redis_killed_for_3s_the_engine_never_waits_and_edges_and_viewers_are_li
 
     # The engine's show() did not notice: its p99 during the outage is the p99 of calm times.
     assert len(during) >= 80, "the engine stalled while Redis was away"
-    assert p99(during) <= 2 * p99(calm) + 50e-6, f"show() p99 {p99(during) * 1e6:.0f} us during the outage, " \
-        f"{p99(calm) * 1e6:.0f} us before"
+    assert p99(during) <= 2 * p99(calm) + 50e-6, (
+        f"show() p99 {p99(during) * 1e6:.0f} us during the outage, {p99(calm) * 1e6:.0f} us before"
+    )
     assert max(frozen) < live_seq and recovered < 2.0
     assert display.metrics()["frames_dropped"] > 0 and display.metrics()["redis_outages"] == 1
     # One line when Redis went away and one when it was back, per producer and per edge: no traceback loop.
     ours = [r for r in caplog.records if r.name.startswith("glyphcast")]
     assert not [r for r in ours if r.exc_info], "a traceback was logged"
-    assert len([r for r in ours if "Redis unreachable" in r.getMessage()]) == 3, [r.getMessage() for r in ours]
+    assert len([r for r in ours if "Redis unreachable" in r.getMessage()]) == 3, [
+        r.getMessage() for r in ours
+    ]
     assert len([r for r in ours if "Redis is back" in r.getMessage()]) == 3, [r.getMessage() for r in ours]
     assert len([r for r in ours if r.name == "glyphcast.redis"]) == 6, [r.getMessage() for r in ours]
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], "an error was logged"

@@ -119,8 +119,16 @@ def newest_run(server: RedisServer, stream: str) -> str:
 
 
 def keyframe(run: str, seq: int, lines: list[str], width: int = 20, **extra: Any) -> dict[str, Any]:
-    return {"type": "frame", "run": run, "seq": seq, "ts": 1.0, "width": width, "height": len(lines),
-            "lines": lines, **extra}
+    return {
+        "type": "frame",
+        "run": run,
+        "seq": seq,
+        "ts": 1.0,
+        "width": width,
+        "height": len(lines),
+        "lines": lines,
+        **extra,
+    }
 
 
 # -- seq ------------------------------------------------------------------------------
@@ -130,7 +138,9 @@ def test_a_forged_seq_jump_does_not_freeze_the_edges_on_the_attacker_s_frame(
     with producing(redis_server, stream_name) as shown, following(redis_server, stream_name) as edge:
         assert edge.wait_for(lambda: any(c.rows and c.rows[0].startswith("genuine") for c in edge.frames))
         write(redis_server, stream_name, keyframe(newest_run(redis_server, stream_name), 10**12, ["pwned"]))
-        assert edge.wait_for(lambda: any(c.rows == ("pwned",) for c in edge.frames)), "the forged frame is shown"
+        assert edge.wait_for(lambda: any(c.rows == ("pwned",) for c in edge.frames)), (
+            "the forged frame is shown"
+        )
         forged_at = next(at for at, c in edge.cues if c.rows == ("pwned",))
         time.sleep(2.0)  # the producer goes on: keyframes every 0.3 s
         after = [(at, c) for at, c in edge.cues if at > forged_at and c.rows is not None]
@@ -162,10 +172,34 @@ def test_rows_over_their_bound_are_cut_on_arrival_and_entries_over_theirs_skippe
     big = "\x1b[31m" + "x" * 10_000_000
     with following(redis_server, stream_name) as edge:
         write(redis_server, stream_name, keyframe("r", 1, [big, "y"], width=80))
-        write(redis_server, stream_name, {"type": "delta", "run": "r", "seq": 2, "base": 1, "ts": 2.0, "width": 80,
-                                          "height": 2, "rows": [[1, "x" * (entries.MAX_ENTRY_BYTES + 1)]]})
-        write(redis_server, stream_name, {"type": "delta", "run": "r", "seq": 2, "base": 1, "ts": 2.0, "width": 80,
-                                          "height": 2, "rows": [[1, big]]})
+        write(
+            redis_server,
+            stream_name,
+            {
+                "type": "delta",
+                "run": "r",
+                "seq": 2,
+                "base": 1,
+                "ts": 2.0,
+                "width": 80,
+                "height": 2,
+                "rows": [[1, "x" * (entries.MAX_ENTRY_BYTES + 1)]],
+            },
+        )
+        write(
+            redis_server,
+            stream_name,
+            {
+                "type": "delta",
+                "run": "r",
+                "seq": 2,
+                "base": 1,
+                "ts": 2.0,
+                "width": 80,
+                "height": 2,
+                "rows": [[1, big]],
+            },
+        )
         assert edge.wait_for(lambda: len(edge.frames) >= 2)
     assert all(len(row) <= max_row_chars(80) for c in edge.frames for row in c.rows or ())
     assert edge.frames[0].rows[0] == "\x1b[31m" + "x" * (max_row_chars(80) - 5)  # type: ignore[index]
@@ -177,8 +211,20 @@ def test_rows_with_escape_sequences_reach_displays_as_text_and_sgr_only(
 ) -> None:
     with following(redis_server, stream_name, exit_on_end=True) as edge:
         write(redis_server, stream_name, keyframe("r", 1, ["\x1b[1;31mred\x1b[0m " + ATTACK, "b"]))
-        write(redis_server, stream_name, {"type": "delta", "run": "r", "seq": 2, "base": 1, "ts": 2.0, "width": 20,
-                                          "height": 2, "rows": [[1, ATTACK + "tail"]]})
+        write(
+            redis_server,
+            stream_name,
+            {
+                "type": "delta",
+                "run": "r",
+                "seq": 2,
+                "base": 1,
+                "ts": 2.0,
+                "width": 20,
+                "height": 2,
+                "rows": [[1, ATTACK + "tail"]],
+            },
+        )
         write(redis_server, stream_name, {"type": "end", "run": "r", "seq": 2, "reason": ATTACK + "x" * 1000})
         assert edge.ended.wait(10)
     rows = [row for c in edge.frames for row in c.rows or ()]
@@ -196,8 +242,11 @@ def test_a_forged_end_does_not_end_the_edge_which_goes_on_with_the_producer(
     with producing(redis_server, stream_name) as shown, following(redis_server, stream_name) as edge:
         assert edge.wait_for(lambda: len(edge.frames) > 3)
         for _ in range(20):
-            write(redis_server, stream_name, {"type": "end", "run": newest_run(redis_server, stream_name), "seq": 1,
-                                              "reason": "forged"})
+            write(
+                redis_server,
+                stream_name,
+                {"type": "end", "run": newest_run(redis_server, stream_name), "seq": 1, "reason": "forged"},
+            )
         at = shown[0]
         assert edge.wait_for(lambda: int((edge.frames[-1].rows or ("0 0",))[0].split()[1]) > at + 10)
         assert not edge.ended.is_set() and edge.source.end_reason is None
@@ -205,10 +254,14 @@ def test_a_forged_end_does_not_end_the_edge_which_goes_on_with_the_producer(
     assert 1 <= len(ends) <= 2, [r.getMessage() for r in ends]  # one line per run's end, not one per entry
 
 
-def test_exit_on_end_makes_the_edge_end_with_the_producer(redis_server: RedisServer, stream_name: str) -> None:
+def test_exit_on_end_makes_the_edge_end_with_the_producer(
+    redis_server: RedisServer, stream_name: str
+) -> None:
     with following(redis_server, stream_name, exit_on_end=True) as edge:
         write(redis_server, stream_name, keyframe("r", 1, ["last"]))
-        write(redis_server, stream_name, {"type": "end", "run": "r", "seq": 1, "reason": "the program exited"})
+        write(
+            redis_server, stream_name, {"type": "end", "run": "r", "seq": 1, "reason": "the program exited"}
+        )
         assert edge.ended.wait(10)
     assert edge.source.end_reason == "the program exited"
     assert [c.rows for c in edge.frames] == [("last",)]
@@ -232,8 +285,9 @@ def test_a_flood_of_junk_costs_bounded_cpu_and_log_lines(
 ) -> None:
     caplog.set_level(logging.WARNING, logger="glyphcast.redis")
     seconds = 4.0
-    writer = subprocess.Popen([sys.executable, "-c", JUNK_WRITER, str(redis_server.port), entries.key(stream_name),
-                               str(seconds)])
+    writer = subprocess.Popen(
+        [sys.executable, "-c", JUNK_WRITER, str(redis_server.port), entries.key(stream_name), str(seconds)]
+    )
     source = RedisSource(url=redis_server.url, stream=stream_name, block=0.1)
     cpu, started = time.thread_time(), time.monotonic()
     for _ in source:  # in this thread, so its CPU time is this thread's

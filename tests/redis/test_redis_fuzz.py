@@ -22,14 +22,34 @@ BIDI = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069
 
 hostile_text = st.one_of(
     st.text(max_size=20),
-    st.lists(st.sampled_from(["a", "\x1b]0;t\x07", "\x1b[6n", "\x1b[31m", "\x1b", "\x9b", "\u202e", "\x7f", "\r",
-                              "\x1b]52;c;eA==\x1b\\", "中"]), max_size=10).map("".join),
+    st.lists(
+        st.sampled_from(
+            [
+                "a",
+                "\x1b]0;t\x07",
+                "\x1b[6n",
+                "\x1b[31m",
+                "\x1b",
+                "\x9b",
+                "\u202e",
+                "\x7f",
+                "\r",
+                "\x1b]52;c;eA==\x1b\\",
+                "中",
+            ]
+        ),
+        max_size=10,
+    ).map("".join),
 )
 ints = st.one_of(st.integers(-3, 12), st.sampled_from([0, 1000, 1001, 10_000, 2**53, 2**63 - 1, -(2**63)]))
 scalars = st.one_of(st.none(), st.booleans(), ints, st.floats(), hostile_text, st.binary(max_size=8))
-values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=4),
-                                                      st.dictionaries(st.text(max_size=6), inner, max_size=4)),
-                      max_leaves=12)
+values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=6), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
 
 
 @st.composite
@@ -37,8 +57,12 @@ def messages(draw: st.DrawFn) -> dict[str, Any]:
     """Mostly the shape of glyphcast's entries, with any field replaced by anything."""
     kind = draw(st.sampled_from(["frame", "delta", "clear", "end", "frame", "delta", "nope"]))
     width, height = draw(st.integers(1, 6)), draw(st.integers(1, 4))
-    message: dict[str, Any] = {"type": kind, "run": draw(st.sampled_from(["r", "s", "x" * 100])),
-                               "seq": draw(ints), "ts": draw(st.floats(0, 1e13) | st.floats())}
+    message: dict[str, Any] = {
+        "type": kind,
+        "run": draw(st.sampled_from(["r", "s", "x" * 100])),
+        "seq": draw(ints),
+        "ts": draw(st.floats(0, 1e13) | st.floats()),
+    }
     if kind in ("frame", "delta"):
         message.update(width=width, height=height)
         if draw(st.booleans()):
@@ -47,7 +71,9 @@ def messages(draw: st.DrawFn) -> dict[str, Any]:
         message["lines"] = draw(st.lists(hostile_text, min_size=height, max_size=height) | values)
     if kind == "delta":
         message["base"] = draw(ints)
-        message["rows"] = draw(st.lists(st.tuples(st.integers(-1, height), hostile_text).map(list), max_size=height + 1))
+        message["rows"] = draw(
+            st.lists(st.tuples(st.integers(-1, height), hostile_text).map(list), max_size=height + 1)
+        )
     if kind == "end":
         message["reason"] = draw(hostile_text)
     for _ in range(draw(st.integers(0, 2))):  # anything, anywhere
@@ -84,7 +110,9 @@ def check(message: dict[str, Any]) -> None:
 
 @settings(max_examples=500, deadline=None)
 @given(st.lists(fields, max_size=12))
-def test_any_entries_are_refused_in_one_line_or_rebuild_frames_of_text_and_sgr(stream: list[dict[bytes, Any]]) -> None:
+def test_any_entries_are_refused_in_one_line_or_rebuild_frames_of_text_and_sgr(
+    stream: list[dict[bytes, Any]],
+) -> None:
     replica = Replica(80, 24)
     last_shown: int | None = None
     for n, entry in enumerate(stream):
@@ -99,7 +127,9 @@ def test_any_entries_are_refused_in_one_line_or_rebuild_frames_of_text_and_sgr(s
             replica.seek()
         elif isinstance(event, Show):
             frame = event.frame
-            assert frame.seq != last_shown, "two frames in a row with one seq: the hub would show only the first"
+            assert frame.seq != last_shown, (
+                "two frames in a row with one seq: the hub would show only the first"
+            )
             last_shown = frame.seq
             assert len(frame.rows) == frame.height and all(only_text_and_sgr(row) for row in frame.rows)
         elif isinstance(event, End):

@@ -27,9 +27,20 @@ class EdgeProcess:
     def __init__(self, url: str, stream: str, port: int) -> None:
         self.output: list[str] = []
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "glyphcast", "run", "--source", f"redis:url={url},stream={stream},exit_on_end=true",
-             "--display", f"websocket:port={port},reuse_port=true,control=false"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "glyphcast",
+                "run",
+                "--source",
+                f"redis:url={url},stream={stream},exit_on_end=true",
+                "--display",
+                f"websocket:port={port},reuse_port=true,control=false",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            stdin=subprocess.DEVNULL,
         )
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -77,7 +88,9 @@ def test_two_edge_processes_share_a_port_and_a_dead_edge_s_viewers_resync_on_the
         with edges(redis_server.url, stream_name, port, 2) as (first, second):
             for viewer in viewers:
                 viewer.start()
-            assert wait_until(lambda: all(v.last is not None and v.last[0] >= engine.seq - 3 for v in viewers), 10)
+            assert wait_until(
+                lambda: all(v.last is not None and v.last[0] >= engine.seq - 3 for v in viewers), 10
+            )
 
             os.kill(first.process.pid, signal.SIGKILL)  # no goodbye: its viewers see the connection drop
             killed_at = engine.seq
@@ -88,8 +101,12 @@ def test_two_edge_processes_share_a_port_and_a_dead_edge_s_viewers_resync_on_the
             assert 0 < len(moved) < len(viewers)
             # Each moved viewer reconnected (with the viewer's backoff) to the surviving edge, got a keyframe
             # and follows the live stream again; the others never noticed.
-            assert wait_until(lambda: all(v.connections == 2 and v.last is not None and v.last[0] > killed_at + 15
-                                          for v in moved), 10)
+            assert wait_until(
+                lambda: all(
+                    v.connections == 2 and v.last is not None and v.last[0] > killed_at + 15 for v in moved
+                ),
+                10,
+            )
             assert all(v.connections == 1 for v in viewers if not v.dropped)
             live = engine.seq
             assert wait_until(lambda: all(v.last is not None and v.last[0] >= live for v in viewers), 3)

@@ -58,8 +58,10 @@ def test_a_thousand_viewers_opening_at_once_all_get_their_first_frame(open_hub: 
     times, errors = asyncio.run(burst(f"ws://127.0.0.1:{display.port}/ws", 1000))
     kinds = sorted({repr(e)[:120] for e in errors})
     assert not errors, f"{len(errors)} of 1000 viewers got no first frame: {kinds[:3]}"
-    print(f"\n1000 viewers at once: all got their first frame; the last after {max(times):.2f} s "
-          f"(median {sorted(times)[500]:.2f} s)")
+    print(
+        f"\n1000 viewers at once: all got their first frame; the last after {max(times):.2f} s "
+        f"(median {sorted(times)[500]:.2f} s)"
+    )
 
 
 # -- one process reconnecting as fast as it can ------------------------------------------------
@@ -110,8 +112,10 @@ def test_a_process_reconnecting_in_a_loop_does_not_keep_a_distant_viewer_out(ope
         waits = [distant_viewer(display.port, rtt=0.2) for _ in range(3)]
     finally:
         made, _ = attacker.communicate(timeout=30)
-    print(f"\nan attacker reconnecting from 127.0.0.2 ({int(made) / 4:.0f}/s): a viewer 200 ms away got its "
-          f"first frame after {', '.join(f'{w:.2f}' for w in waits)} s")
+    print(
+        f"\nan attacker reconnecting from 127.0.0.2 ({int(made) / 4:.0f}/s): a viewer 200 ms away got its "
+        f"first frame after {', '.join(f'{w:.2f}' for w in waits)} s"
+    )
     assert max(waits) < 1.5, waits
 
 
@@ -149,10 +153,29 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     folder = tmp_path_factory.mktemp("tls")
     cert, key = folder / "cert.pem", folder / "key.pem"
     subprocess.run(
-        [openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-         "-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1"],
-        check=True, capture_output=True, timeout=60,
+        [
+            openssl,
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
     )
     return cert, key
 
@@ -163,14 +186,19 @@ def server(certificate: tuple[Path, Path]) -> Iterator[tuple[int, int, subproces
     cert, key = certificate
     process = subprocess.Popen(
         [sys.executable, "-c", SERVER, str(cert), str(key)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     try:
         assert process.stdout is not None
         line = process.stdout.readline().split()
         if len(line) != 2:
-            raise RuntimeError(f"the server did not start: {line!r} {process.stderr.read() if process.stderr else ''}")
+            raise RuntimeError(
+                f"the server did not start: {line!r} {process.stderr.read() if process.stderr else ''}"
+            )
         yield int(line[0]), int(line[1]), process
     finally:
         stop_server_process(process)
@@ -224,7 +252,8 @@ def half_open(stack: ExitStack, port: int, count: int, first_bytes: bytes) -> in
 
 
 def test_half_open_plain_and_tls_connections_keep_neither_a_viewer_out_nor_memory_growing(
-    server: tuple[int, int, subprocess.Popen[str]], certificate: tuple[Path, Path],
+    server: tuple[int, int, subprocess.Popen[str]],
+    certificate: tuple[Path, Path],
 ) -> None:
     plain_port, tls_port, process = server
     trust = ssl.create_default_context(cafile=str(certificate[0]))
@@ -246,9 +275,11 @@ def test_half_open_plain_and_tls_connections_keep_neither_a_viewer_out_nor_memor
         plain_wait = viewer(plain_url)
         tls_wait = viewer(tls_url, trust)
         during = rss_mib(process.pid)
-        print(f"\n{opened} half-open connections from 127.0.0.2 ({HALF_OPEN} plain, {HALF_OPEN} TLS): "
-              f"first frame after {plain_wait * 1000:.0f} ms (plain), {tls_wait * 1000:.0f} ms (TLS); "
-              f"server RSS {before:.1f} MiB before, {during:.1f} MiB during")
+        print(
+            f"\n{opened} half-open connections from 127.0.0.2 ({HALF_OPEN} plain, {HALF_OPEN} TLS): "
+            f"first frame after {plain_wait * 1000:.0f} ms (plain), {tls_wait * 1000:.0f} ms (TLS); "
+            f"server RSS {before:.1f} MiB before, {during:.1f} MiB during"
+        )
         assert plain_wait < 1.0, f"a plain viewer waited {plain_wait:.2f} s for its first frame"
         assert tls_wait < 1.0, f"a TLS viewer waited {tls_wait:.2f} s for its first frame"
         assert during - before < 30, f"{opened} half-open connections cost {during - before:.0f} MiB"

@@ -31,7 +31,11 @@ def test_start_logs_the_viewer_and_controller_urls_once_per_server(caplog: pytes
         second.cleanup()
     finally:
         first.cleanup()
-    messages = [r.getMessage() for r in caplog.records if r.name == "glyphcast.websocket" and r.levelno == logging.INFO]
+    messages = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "glyphcast.websocket" and r.levelno == logging.INFO
+    ]
     assert messages.count(f"serving {first.url}") == 1
     controller = [m for m in messages if m.startswith("to control it, open ")]
     assert first.controller_url is not None
@@ -43,7 +47,11 @@ def test_without_a_control_token_only_the_viewer_is_announced(caplog: pytest.Log
     display = open_hub_display("websocket", port=0, control=False)
     display.init(10, 3)
     display.cleanup()
-    messages = [r.getMessage() for r in caplog.records if r.name == "glyphcast.websocket" and r.levelno == logging.INFO]
+    messages = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "glyphcast.websocket" and r.levelno == logging.INFO
+    ]
     assert messages == [f"serving {display.url}"]
 
 
@@ -54,7 +62,9 @@ def test_a_script_without_logging_prints_the_urls(tmp_path: Path) -> None:
         "    d.init(10, 3)\n"
         "    d.show(['x'] * 3)\n"
     )
-    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=20)
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=20
+    )
     assert result.returncode == 0, result.stderr
     assert result.stderr.count("glyphcast: websocket: serving http://127.0.0.1:") == 1
     assert result.stderr.count("glyphcast: websocket: to control it, open http://127.0.0.1:") == 1
@@ -64,7 +74,10 @@ def test_the_cli_prints_the_urls_once(tmp_path: Path) -> None:
     """``glyphcast run`` prints the addresses itself; the display's INFO lines stay below its WARNING level."""
     result = subprocess.run(
         [str(GLYPHCAST), "run", "--frames", "3", "--display", "websocket:port=0"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=20,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=20,
     )
     assert result.returncode == 0, result.stderr
     assert result.stderr.count("serving http://") == 1, result.stderr
@@ -75,13 +88,28 @@ def test_the_cli_prints_the_urls_once(tmp_path: Path) -> None:
     ("local", "allowed", "public", "opened"),
     [
         ("http://127.0.0.1:8765/", (), "", "http://127.0.0.1:8765/"),
-        ("http://127.0.0.1:8765/", ("example.org",), "", "http://127.0.0.1:8765/"),  # a proxy's name: loopback works
+        (
+            "http://127.0.0.1:8765/",
+            ("example.org",),
+            "",
+            "http://127.0.0.1:8765/",
+        ),  # a proxy's name: loopback works
         ("https://127.0.0.1:8443/", (), "", "https://127.0.0.1:8443/"),
         ("https://0.0.0.0:8443/", ("*", "live.example.org"), "", "https://live.example.org:8443/"),
         ("https://127.0.0.1:443/", ("live.example.org",), "", "https://live.example.org/"),
         ("https://0.0.0.0:8443/", ("live.example.org:9443",), "", "https://live.example.org:9443/"),
-        ("http://10.0.0.11:8765/", ("*.example.org", "view.example.org"), "", "http://view.example.org:8765/"),
-        ("http://10.0.0.11:8765/", ("view.example.org",), "https://view.example.org:8443/", "https://view.example.org:8443/"),
+        (
+            "http://10.0.0.11:8765/",
+            ("*.example.org", "view.example.org"),
+            "",
+            "http://view.example.org:8765/",
+        ),
+        (
+            "http://10.0.0.11:8765/",
+            ("view.example.org",),
+            "https://view.example.org:8443/",
+            "https://view.example.org:8443/",
+        ),
     ],
 )
 def test_the_address_users_open_is_the_name_they_must_use(
@@ -93,14 +121,27 @@ def test_the_address_users_open_is_the_name_they_must_use(
 def test_under_tls_the_printed_address_is_the_certificates_name_and_it_answers(tmp_path: Path) -> None:
     cert, key = make_certificate(tmp_path, "glyphcast.example.org")
     server = subprocess.Popen(
-        [str(GLYPHCAST), "run", "--duration", "30", "--port", "0", "--display",
-         f"websocket:allowed_hosts=glyphcast.example.org,certfile={cert},keyfile={key}"],
-        cwd=tmp_path, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL,
+        [
+            str(GLYPHCAST),
+            "run",
+            "--duration",
+            "30",
+            "--port",
+            "0",
+            "--display",
+            f"websocket:allowed_hosts=glyphcast.example.org,certfile={cert},keyfile={key}",
+        ],
+        cwd=tmp_path,
+        stderr=subprocess.PIPE,
+        text=True,
+        stdin=subprocess.DEVNULL,
     )
     try:
         assert server.stderr is not None
         printed = ""
-        while "#control=" not in printed:  # after a warning when the viewer is not built (tox's websocket env)
+        while (
+            "#control=" not in printed
+        ):  # after a warning when the viewer is not built (tox's websocket env)
             line = server.stderr.readline()
             assert line, f"glyphcast exited: {printed}"
             printed += line

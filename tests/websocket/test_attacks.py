@@ -147,7 +147,9 @@ def test_rebinding_host_is_misdirected_before_any_upgrade_or_page(open_hub: Any)
     display = open_hub()
     port = display.port
     evil = f"evil.example:{port}"
-    reply = upgrade(port, {"Origin": f"http://evil.example:{port}", "Sec-WebSocket-Protocol": JSON}, host=evil)
+    reply = upgrade(
+        port, {"Origin": f"http://evil.example:{port}", "Sec-WebSocket-Protocol": JSON}, host=evil
+    )
     assert reply.status == 421, f"a rebinding page got {reply.status} for the upgrade (want 421, no 101)"
     for path in ("/healthz", "/", "/index.html"):
         page = request(port, "GET", path, host=evil)
@@ -282,7 +284,9 @@ def test_crash_probes_get_an_error_reply_and_the_connection_stays_up(
         receive(ws)
         ws.send(text)
         try:
-            while (reply := strict_json(ws.recv(timeout=5)))["type"] == "presence":  # sent as clients come and go
+            while (reply := strict_json(ws.recv(timeout=5)))[
+                "type"
+            ] == "presence":  # sent as clients come and go
                 pass
         except ConnectionClosed as closed:
             pytest.fail(f"{probe}: the server closed the connection ({closed})")
@@ -468,8 +472,12 @@ def test_out_of_descriptors_is_logged_once_and_a_normal_client_gets_in_when_they
         deadline = time.monotonic() + 5  # asyncio retries accept() a second after running out
         while True:
             try:
-                with ws_connect(f"ws://127.0.0.1:{port}/ws", subprotocols=[JSON], open_timeout=1.0,  # type: ignore[list-item]
-                                compression=None) as ws:
+                with ws_connect(
+                    f"ws://127.0.0.1:{port}/ws",
+                    subprotocols=[JSON],  # type: ignore[list-item]
+                    open_timeout=1.0,
+                    compression=None,
+                ) as ws:
                     receive_frame(ws, timeout=1.0)
                     break
             except (TimeoutError, OSError, ConnectionClosed, InvalidStatus):
@@ -611,11 +619,17 @@ def test_a_refused_token_never_reaches_the_log(open_hub: Any, caplog: pytest.Log
 
 
 # == 8. Guessing from many addresses, behind a proxy, on a full server ===================================
-def test_rotating_loopback_source_addresses_gets_no_more_than_the_prefix_and_total_budgets(open_hub: Any) -> None:
+def test_rotating_loopback_source_addresses_gets_no_more_than_the_prefix_and_total_budgets(
+    open_hub: Any,
+) -> None:
     display = open_hub(control_token=CONTROL_TOKEN)
     started = time.monotonic()
-    one_prefix = [upgrade(display.port, bearer(f"guess-{i}"), source=f"127.0.0.{i + 2}").status for i in range(60)]
-    many_prefixes = [upgrade(display.port, bearer(f"guess-{i}"), source=f"127.{i + 1}.0.1").status for i in range(60)]
+    one_prefix = [
+        upgrade(display.port, bearer(f"guess-{i}"), source=f"127.0.0.{i + 2}").status for i in range(60)
+    ]
+    many_prefixes = [
+        upgrade(display.port, bearer(f"guess-{i}"), source=f"127.{i + 1}.0.1").status for i in range(60)
+    ]
     windows = 1 + int((time.monotonic() - started) // WINDOW)  # a slow machine may see the budget twice
     assert set(one_prefix) | set(many_prefixes) <= {403, 429}
     assert one_prefix.count(403) <= PREFIX_LIMIT * windows, f"{one_prefix.count(403)} guesses from one /24"
@@ -655,7 +669,9 @@ def test_behind_a_trusted_proxy_junk_from_other_addresses_never_locks_out_the_co
 def test_an_untrusted_peers_forwarded_for_is_ignored(open_hub: Any) -> None:
     display = open_hub(control_token=CONTROL_TOKEN, trusted_proxies="127.0.0.1")
     statuses = [
-        upgrade(display.port, {**bearer("guess"), "X-Forwarded-For": f"198.51.{i}.1"}, source="127.0.0.2").status
+        upgrade(
+            display.port, {**bearer("guess"), "X-Forwarded-For": f"198.51.{i}.1"}, source="127.0.0.2"
+        ).status
         for i in range(ADDRESS_LIMIT + 3)
     ]  # a new address claimed each time, from a peer that is not a trusted proxy
     assert statuses == [403] * ADDRESS_LIMIT + [429] * 3, statuses
@@ -666,7 +682,11 @@ def test_a_full_server_of_idle_anonymous_viewers_still_lets_the_controller_in(op
     with ExitStack() as idle:
         for _ in range(8):  # upgraded, then silent: never read, never write
             sock = idle.enter_context(socket.create_connection(("127.0.0.1", display.port), timeout=5))
-            lines = ["GET /ws HTTP/1.1", f"Host: 127.0.0.1:{display.port}", *(f"{k}: {v}" for k, v in UPGRADE.items())]
+            lines = [
+                "GET /ws HTTP/1.1",
+                f"Host: 127.0.0.1:{display.port}",
+                *(f"{k}: {v}" for k, v in UPGRADE.items()),
+            ]
             sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
             assert sock.recv(12) == b"HTTP/1.1 101"
         deadline = time.monotonic() + 5

@@ -159,9 +159,14 @@ def test_sessions_at_the_same_point_share_one_multi_message_wire() -> None:
 def test_a_presence_the_codec_has_no_form_for_is_skipped() -> None:
     cache, outbox = EncodeCache(), Outbox(EventCodec())
     frame = next(make_frames(1))
-    outbox.presence(Wire.of(EventCodec().encode({"type": "presence", "viewers": 2, "controllers": 0})), (2, 0))
+    outbox.presence(
+        Wire.of(EventCodec().encode({"type": "presence", "viewers": 2, "controllers": 0})), (2, 0)
+    )
     assert messages(outbox.next(frame, cache))[0] == ["size", 20, 5]
-    assert outbox.presence_counts == (2, 0)  # counted as sent: no presence is queued again for the same counts
+    assert outbox.presence_counts == (
+        2,
+        0,
+    )  # counted as sent: no presence is queued again for the same counts
 
 
 class PlayerCodec(EventCodec):
@@ -187,7 +192,11 @@ def test_a_display_with_only_one_way_codecs_offers_its_player_page_and_no_contro
     try:
         alone = HubDisplay(port=0, codecs=["test.player.v1"], control_token=CONTROL_TOKEN)
         assert alone.controller_url is None and alone.url == "http://127.0.0.1:0/player"
-        mixed = HubDisplay(port=0, codecs=["test.player.v1", "glyphcast.json.v1"], control_token=CONTROL_TOKEN)
-        assert mixed.controller_url == f"http://127.0.0.1:0/#control={CONTROL_TOKEN}" and mixed.url.endswith(":0/")
+        mixed = HubDisplay(
+            port=0, codecs=["test.player.v1", "glyphcast.json.v1"], control_token=CONTROL_TOKEN
+        )
+        assert mixed.controller_url == f"http://127.0.0.1:0/#control={CONTROL_TOKEN}" and mixed.url.endswith(
+            ":0/"
+        )
     finally:
         reset_registry()

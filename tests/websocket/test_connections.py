@@ -31,8 +31,15 @@ def test_client_offering_json_gets_hello_then_frames_in_order(open_hub: Any) -> 
         assert ws.subprotocol == JSON
         hello = receive(ws)
         assert hello == {
-            "type": "hello", "protocol": 1, "server": hello["server"], "codec": JSON,
-            "width": 20, "height": 5, "role": "controller", "codecs": hello["codecs"], "stream": "main",
+            "type": "hello",
+            "protocol": 1,
+            "server": hello["server"],
+            "codec": JSON,
+            "width": 20,
+            "height": 5,
+            "role": "controller",
+            "codecs": hello["codecs"],
+            "stream": "main",
         }
         assert JSON in hello["codecs"]  # and every other installed codec
         assert hello["server"].startswith("glyphcast/")
@@ -266,7 +273,6 @@ def test_clients_see_the_streams_own_seq_and_a_restarted_numbering_as_a_keyframe
         display.show_frame(Frame.from_buffer(["again"], 20, 5, seq=1))  # a new producer
         restarted = receive_frame(ws)
         assert (restarted["type"], restarted["seq"], restarted["lines"][0]) == ("frame", 1, "again")
-
 
 
 def _last_screen_message(ws: Any, idle: float = 0.5) -> dict[str, Any]:

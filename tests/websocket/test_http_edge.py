@@ -48,7 +48,9 @@ def responses(data: bytes) -> list[tuple[int, dict[str, str], bytes]]:
     while data.startswith(b"HTTP/1.1 "):
         head, _, rest = data.partition(b"\r\n\r\n")
         status_line, *lines = head.decode("latin-1").split("\r\n")
-        headers = {name.strip().lower(): value.strip() for name, _, value in (line.partition(":") for line in lines)}
+        headers = {
+            name.strip().lower(): value.strip() for name, _, value in (line.partition(":") for line in lines)
+        }
         length = int(headers.get("content-length", "0"))
         found.append((int(status_line.split()[1]), headers, rest[:length]))
         data = rest[length:]
@@ -111,7 +113,10 @@ def test_a_request_with_a_body_gets_405_and_the_connection_closes(open_hub: Any,
 REFUSALS = {
     "400 bad key": (400, get("/ws", UPGRADE.replace("dGhlIHNhbXBsZSBub25jZQ==", MARKER))),
     "400 bad version": (400, get("/ws", UPGRADE.replace("Version: 13", f"Version: {MARKER}"))),
-    "426 connection header": (426, get("/ws", UPGRADE.replace("Connection: Upgrade", f"Connection: {MARKER}"))),
+    "426 connection header": (
+        426,
+        get("/ws", UPGRADE.replace("Connection: Upgrade", f"Connection: {MARKER}")),
+    ),
     "414 request line": (414, get("/" + MARKER + "a" * MAX_LINE)),
     "431 header line": (431, get("/", f"X-{MARKER}: {'a' * MAX_LINE}\r\n")),
     "431 too many headers": (431, get("/", "".join(f"X-{MARKER}-{n}: 1\r\n" for n in range(200)))),
@@ -120,7 +125,9 @@ REFUSALS = {
 
 
 @pytest.mark.parametrize("case", sorted(REFUSALS))
-def test_refusals_websockets_would_write_carry_our_headers_and_quote_nothing(open_hub: Any, case: str) -> None:
+def test_refusals_websockets_would_write_carry_our_headers_and_quote_nothing(
+    open_hub: Any, case: str
+) -> None:
     display = open_hub()
     want, payload = REFUSALS[case]
     data = exchange(display.port, payload)
@@ -178,8 +185,11 @@ def websockets_parse(head: bytes) -> Request:
     raise AssertionError("websockets wanted more bytes than the head")
 
 
-token = st.text(alphabet="!#$%&'*+.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-", min_size=1,
-                max_size=12)
+token = st.text(
+    alphabet="!#$%&'*+.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-",
+    min_size=1,
+    max_size=12,
+)
 value = st.binary(max_size=40)
 
 
@@ -200,7 +210,7 @@ def test_what_the_head_reader_lets_through_websockets_reads_the_same(
     try:
         found = None
         for start in range(0, len(head), step):
-            found = reader.feed(head[start:start + step]) or found
+            found = reader.feed(head[start : start + step]) or found
     except BadRequest:
         return  # refused by us, with our headers: websockets never sees it
     assert found is not None and found.raw == head[: head.index(b"\r\n\r\n") + 4]

@@ -119,13 +119,19 @@ def test_root_serves_the_packaged_viewer_with_content_types(open_hub: Any, tmp_p
     status, headers, body = http_get(display, "/")
     assert status == 200 and body.startswith(b"<!doctype html>")
     assert headers["content-type"] == "text/html; charset=utf-8"
-    for name, kind in [("viewer.js", "text/javascript"), ("viewer.css", "text/css"), ("glyphcast-viewer.mjs", "text/javascript")]:
+    for name, kind in [
+        ("viewer.js", "text/javascript"),
+        ("viewer.css", "text/css"),
+        ("glyphcast-viewer.mjs", "text/javascript"),
+    ]:
         status, headers, body = http_get(display, "/" + name)
         assert status == 200 and headers["content-type"].startswith(kind), name
         assert body == (viewer / name).read_bytes()
 
 
-def test_player_is_the_asciinema_player_page_and_only_it_may_compile_webassembly(open_hub: Any, tmp_path: Path) -> None:
+def test_player_is_the_asciinema_player_page_and_only_it_may_compile_webassembly(
+    open_hub: Any, tmp_path: Path
+) -> None:
     display = open_hub()
     (tmp_path / "index.html").write_text("<!doctype html><title>viewer</title>")
     (tmp_path / "player.html").write_text("<!doctype html><title>player</title>")
@@ -133,7 +139,9 @@ def test_player_is_the_asciinema_player_page_and_only_it_may_compile_webassembly
     status, headers, body = http_get(display, "/player")
     assert status == 200 and body == b"<!doctype html><title>player</title>"
     assert headers["content-type"] == "text/html; charset=utf-8"
-    assert "script-src 'self' 'wasm-unsafe-eval';" in headers["content-security-policy"]  # asciinema's VT is wasm
+    assert (
+        "script-src 'self' 'wasm-unsafe-eval';" in headers["content-security-policy"]
+    )  # asciinema's VT is wasm
     _, viewer_headers, _ = http_get(display, "/")
     assert "wasm-unsafe-eval" not in viewer_headers["content-security-policy"]
     assert "script-src 'self';" in viewer_headers["content-security-policy"]
@@ -213,7 +221,6 @@ def test_cli_style_options_are_converted_by_the_display_factory() -> None:
     assert display.settings.max_clients == 3 and display.settings.token == "a-view-token-long-enough-to-pass"
     assert display.subprotocols == {JSON} and display.name == "websocket-json"
     display.cleanup()
-
 
 
 def _reuse_port_listener() -> socket.socket:

@@ -33,9 +33,19 @@ REQUESTS = [
     b"GET /" + ATTACK + b" HTTP/1.1\r\nHost: evil.example\r\n\r\n",  # refused for its Host, path quoted
     b"GET /ws/" + ATTACK + b" HTTP/1.1\r\nHost: localhost\r\n" + UPGRADE + b"\r\n",
     b"GET /" + ATTACK + b" HTTP/1.1\r\nHost: localhost\r\n" + UPGRADE + b"\r\n",
-    b"GET /ws HTTP/1.1\r\nHost: localhost\r\n" + UPGRADE + b"Origin: http://a" + C1_ATTACK + b".example\r\n\r\n",
+    b"GET /ws HTTP/1.1\r\nHost: localhost\r\n"
+    + UPGRADE
+    + b"Origin: http://a"
+    + C1_ATTACK
+    + b".example\r\n\r\n",
     b"GET /ws HTTP/1.1\r\nHost: a" + C1_ATTACK + b".example\r\n" + UPGRADE + b"\r\n",
-    b"GET /" + ATTACK + b" HTTP/1.1\r\nHost: localhost\r\nOrigin: http://a" + C1_ATTACK + b"\r\n" + UPGRADE + b"\r\n",
+    b"GET /"
+    + ATTACK
+    + b" HTTP/1.1\r\nHost: localhost\r\nOrigin: http://a"
+    + C1_ATTACK
+    + b"\r\n"
+    + UPGRADE
+    + b"\r\n",
 ]
 #: Bytes that must not reach a terminal from a log line: ESC, BEL, and C1 CSI, OSC and ST (UTF-8).
 RAW = (b"\x1b", b"\x07", b"\xc2\x9b", b"\xc2\x9d", b"\xc2\x9c")
@@ -54,7 +64,9 @@ def test_requests_carrying_escape_sequences_reach_stderr_as_text() -> None:
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "glyphcast", "run", "--source", "demo", "--display", f"websocket:port={port}"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
     )
     try:
         assert wait_for(lambda: _listening(port), timeout=20), "the server never listened"
@@ -82,6 +94,9 @@ def test_addresses_printed_without_logging_are_escaped_too() -> None:
     program = "import sys\nfrom glyphcast_websocket.display import announce\nannounce([sys.argv[1]])\n"
     line = "serving http://127.0.0.1:1/" + ATTACK.decode() + C1_ATTACK.decode("latin-1")
     result = subprocess.run([sys.executable, "-c", program, line], capture_output=True, timeout=30)
-    assert result.returncode == 0 and b"glyphcast: websocket: serving http://127.0.0.1:1/\\x1b]0;pwned" in result.stderr
+    assert (
+        result.returncode == 0
+        and b"glyphcast: websocket: serving http://127.0.0.1:1/\\x1b]0;pwned" in result.stderr
+    )
     for raw in RAW:
         assert raw not in result.stderr, result.stderr

@@ -73,7 +73,9 @@ def test_metrics_parse_with_prometheus_clients_own_parser(open_hub: Any) -> None
 
 def test_openmetrics_is_served_to_a_scraper_that_asks_for_it(open_hub: Any) -> None:
     display = open_hub()
-    status, headers, body = http_get(display, "/metrics", {"Accept": "application/openmetrics-text; version=1.0.0"})
+    status, headers, body = http_get(
+        display, "/metrics", {"Accept": "application/openmetrics-text; version=1.0.0"}
+    )
     assert status == 200
     assert headers["content-type"].startswith("application/openmetrics-text")
     assert body.endswith(b"# EOF\n")
@@ -104,7 +106,11 @@ def test_frames_and_bytes_count_what_clients_were_sent_and_outlive_them(open_hub
         assert metric(during, "glyphcast_clients", stream="main", codec=JSON, role="viewer") == 1
         assert metric(during, "glyphcast_connections_total", stream="main", codec=JSON, role="viewer") == 1
         assert metric(during, "glyphcast_stream_frames_total", stream="main") == 5
-        assert metric(during, "glyphcast_frames_sent_total", stream="main", codec=JSON, kind="full") == seen_frames == 5
+        assert (
+            metric(during, "glyphcast_frames_sent_total", stream="main", codec=JSON, kind="full")
+            == seen_frames
+            == 5
+        )
         assert metric(during, "glyphcast_frames_sent_total", kind="delta") == 0  # json sends whole frames
         assert metric(during, "glyphcast_sent_bytes_total", stream="main", codec=JSON) == framed
     assert wait_for(lambda: not display.room.sessions)
@@ -119,8 +125,14 @@ def test_frames_and_bytes_count_what_clients_were_sent_and_outlive_them(open_hub
 def test_refused_requests_are_counted_by_reason(open_hub: Any) -> None:
     display = open_hub(token=VIEW_TOKEN)
     assert raw_upgrade(display, {"Host": "evil.example"})[0] == 421
-    assert raw_upgrade(display, {"Host": f"127.0.0.1:{display.port}", "Origin": "https://evil.example"})[0] == 403
-    assert raw_upgrade(display, {"Host": f"127.0.0.1:{display.port}", "Origin": "https://evil.example"})[0] == 403
+    assert (
+        raw_upgrade(display, {"Host": f"127.0.0.1:{display.port}", "Origin": "https://evil.example"})[0]
+        == 403
+    )
+    assert (
+        raw_upgrade(display, {"Host": f"127.0.0.1:{display.port}", "Origin": "https://evil.example"})[0]
+        == 403
+    )
     assert raw_upgrade(display, {"Host": f"127.0.0.1:{display.port}"})[0] == 403  # no token
     samples = scrape(display)
     assert metric(samples, "glyphcast_refused_total", stream="main", reason="host") == 1
@@ -142,7 +154,12 @@ def test_a_codec_nobody_serves_is_counted_as_refused(open_hub: Any) -> None:
 
 def test_metrics_need_no_view_token_like_the_page_and_healthz(open_hub: Any) -> None:
     display = open_hub(token=VIEW_TOKEN)
-    assert http_get(display, "/")[0] == http_get(display, "/healthz")[0] == http_get(display, "/metrics")[0] == 200
+    assert (
+        http_get(display, "/")[0]
+        == http_get(display, "/healthz")[0]
+        == http_get(display, "/metrics")[0]
+        == 200
+    )
 
 
 def test_a_resync_is_counted(open_hub: Any) -> None:
@@ -153,7 +170,9 @@ def test_a_resync_is_counted(open_hub: Any) -> None:
         send(ws, {"type": "resync"})
         display.show(["two"])
         receive_frame(ws, seq=2)
-        assert wait_for(lambda: metric(scrape(display), "glyphcast_resyncs_total", stream="main", codec=JSON) == 1)
+        assert wait_for(
+            lambda: metric(scrape(display), "glyphcast_resyncs_total", stream="main", codec=JSON) == 1
+        )
 
 
 def test_a_client_that_stops_reading_counts_write_stalls_and_skipped_frames(open_hub: Any) -> None:
@@ -163,7 +182,9 @@ def test_a_client_that_stops_reading_counts_write_stalls_and_skipped_frames(open
     with stalled_client(display, JSON) as stalled:
         assert wait_for(lambda: len(room.sessions) == 1)
         slow = room.sessions[0]
-        slow.connection.transport.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 16384)
+        slow.connection.transport.get_extra_info("socket").setsockopt(
+            socket.SOL_SOCKET, socket.SO_SNDBUF, 16384
+        )
         display.show(["first"])
         assert wait_for(lambda: slow.outbox.shown is not None)  # from here on, every seq is sent or skipped
         for n in range(2, 301):
@@ -217,7 +238,11 @@ def test_each_stream_is_counted_under_its_own_name(open_hub: Any) -> None:
         receive_frame(in_a, seq=2)
         receive_frame(in_b, seq=1)
         samples = scrape(a)  # one page per port: every stream on it
-        assert metric(samples, "glyphcast_clients", stream="a") == metric(samples, "glyphcast_clients", stream="b") == 1
+        assert (
+            metric(samples, "glyphcast_clients", stream="a")
+            == metric(samples, "glyphcast_clients", stream="b")
+            == 1
+        )
         assert metric(samples, "glyphcast_stream_frames_total", stream="a") == 2
         assert metric(samples, "glyphcast_stream_frames_total", stream="b") == 1
 

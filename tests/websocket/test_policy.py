@@ -388,7 +388,9 @@ def test_five_bad_tokens_in_ten_seconds_get_429_until_it_cools_down() -> None:
     assert isinstance(throttled, Refusal) and throttled.status == 429
     assert int(dict(throttled.headers)["Retry-After"]) == 9  # the first failure (t=0) ages out at t=10
     assert policy.admit(upgrade(headers=bearer(CONTROL_TOKEN)), "192.0.2.1", 1.0) == Admission(CONTROLLER)
-    assert _status(policy.admit(wrong, "198.51.100.2", 1.0)) == 403  # another address (and /24) is not affected
+    assert (
+        _status(policy.admit(wrong, "198.51.100.2", 1.0)) == 403
+    )  # another address (and /24) is not affected
     assert _status(policy.admit(wrong, "192.0.2.1", 9.99)) == 429
     assert _status(policy.admit(wrong, "192.0.2.1", 10.01)) == 403
 
@@ -415,7 +417,9 @@ def test_the_throttle_table_is_bounded_and_forgets_the_oldest() -> None:
 
 
 def test_the_throttle_table_stays_bounded_under_a_flood_of_addresses() -> None:
-    policy = Policy(port=PORT, control_token=CONTROL_TOKEN, throttle=GuessThrottle(max_keys=100, total_limit=10**6))
+    policy = Policy(
+        port=PORT, control_token=CONTROL_TOKEN, throttle=GuessThrottle(max_keys=100, total_limit=10**6)
+    )
     for i in range(5000):
         policy.admit(upgrade(headers=bearer("guess")), f"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}", 0.0)
     assert len(policy.throttle.addresses) == 100 and len(policy.throttle.prefixes) <= 100
@@ -429,10 +433,14 @@ def test_ipv6_failures_count_per_slash_64() -> None:
 
 
 def test_bound_keeps_the_rules_and_the_throttle() -> None:
-    policy = Policy(control_token=CONTROL_TOKEN, allowed_hosts=("a.example",), trusted_proxies=("10.0.0.0/8",))
+    policy = Policy(
+        control_token=CONTROL_TOKEN, allowed_hosts=("a.example",), trusted_proxies=("10.0.0.0/8",)
+    )
     bound = policy.bound(PORT)
     assert bound.port == PORT and bound.throttle is policy.throttle and bound.allowed_hosts == ("a.example",)
-    assert bound.client_address(upgrade(headers=(("X-Forwarded-For", "192.0.2.9"),)), "10.1.1.1") == "192.0.2.9"
+    assert (
+        bound.client_address(upgrade(headers=(("X-Forwarded-For", "192.0.2.9"),)), "10.1.1.1") == "192.0.2.9"
+    )
     assert bound.accepts_origin(f"http://a.example:{PORT}")
 
 
@@ -448,13 +456,31 @@ def test_over_max_clients_the_upgrade_is_refused_with_503_and_retry_after() -> N
 
 # -- admit never raises --------------------------------------------------------------
 header_names = st.sampled_from(
-    ["Host", "Origin", "Authorization", "Sec-WebSocket-Protocol", "X-Forwarded-For", "Forwarded", "host", "Cookie"]
+    [
+        "Host",
+        "Origin",
+        "Authorization",
+        "Sec-WebSocket-Protocol",
+        "X-Forwarded-For",
+        "Forwarded",
+        "host",
+        "Cookie",
+    ]
 )
 header_values = st.one_of(
     st.text(max_size=60),
     st.sampled_from(
-        ["localhost", "[::1]:1", "Bearer x", "glyphcast.token.", "http://localhost:8765", "null", "127.0.0.9",
-         'for="[::1]:80";by=x, for=192.0.2.1', "unknown, 10.0.0.1:80"]
+        [
+            "localhost",
+            "[::1]:1",
+            "Bearer x",
+            "glyphcast.token.",
+            "http://localhost:8765",
+            "null",
+            "127.0.0.9",
+            'for="[::1]:80";by=x, for=192.0.2.1',
+            "unknown, 10.0.0.1:80",
+        ]
     ),
 )
 
@@ -470,9 +496,9 @@ header_values = st.one_of(
 def test_admit_decides_anything_without_raising(
     method: str, target: str, headers: list[tuple[str, str]], upgrade_: bool, remote: str
 ) -> None:
-    decision = Policy(port=PORT, token=VIEW_TOKEN, control_token=CONTROL_TOKEN, trusted_proxies=("127.0.0.0/8",)).admit(
-        Handshake(method, target, tuple(headers), upgrade_), remote, 0.0
-    )
+    decision = Policy(
+        port=PORT, token=VIEW_TOKEN, control_token=CONTROL_TOKEN, trusted_proxies=("127.0.0.0/8",)
+    ).admit(Handshake(method, target, tuple(headers), upgrade_), remote, 0.0)
     assert isinstance(decision, Admission | Refusal)
     if isinstance(decision, Refusal):
         assert decision.status in (400, 403, 405, 421, 429, 503) and "\n" not in decision.reason
@@ -645,5 +671,7 @@ def test_redact_hides_every_form_a_token_travels_in() -> None:
     assert redact(f"glyphcast.json.v1, {encode_token_subprotocol('s3cret')}") == (
         "glyphcast.json.v1, glyphcast.token.[redacted]"
     )
-    assert redact("GET /ws?codec=json&token=s3cret HTTP/1.1") == "GET /ws?codec=json&token=[redacted] HTTP/1.1"
+    assert (
+        redact("GET /ws?codec=json&token=s3cret HTTP/1.1") == "GET /ws?codec=json&token=[redacted] HTTP/1.1"
+    )
     assert redact("Host: 127.0.0.1:8765") == "Host: 127.0.0.1:8765"

@@ -64,14 +64,24 @@ def test_the_schema_declares_every_client_message_type_and_nothing_else() -> Non
 MESSAGES: list[tuple[Any, str, str]] = [
     ({"type": "hello", "client": None}, "bad_field", 'hello: "client" must be a string'),
     ({"type": "hello", "client": "x" * 257}, "out_of_range", 'hello: "client" is longer than 256 characters'),
-    ({"type": "hello", "viewport": {"width": 1}}, "bad_field",
-     'hello: "viewport" must be {"width": number, "height": number}'),
-    ({"type": "hello", "viewport": {"width": 1, "height": 100_001}}, "out_of_range",
-     'hello: "viewport" 1x100001 is outside 0..100000 x 0..100000'),
+    (
+        {"type": "hello", "viewport": {"width": 1}},
+        "bad_field",
+        'hello: "viewport" must be {"width": number, "height": number}',
+    ),
+    (
+        {"type": "hello", "viewport": {"width": 1, "height": 100_001}},
+        "out_of_range",
+        'hello: "viewport" 1x100001 is outside 0..100000 x 0..100000',
+    ),
     ({"type": "ping"}, "bad_field", 'ping: "ts" must be a number'),
     ({"type": "ping", "ts": 1e300}, "out_of_range", 'ping: "ts" must be within +-2**53'),
     ({"type": "resize", "width": 80}, "bad_field", 'resize: "width" and "height" must be integers'),
-    ({"type": "resize", "width": 80, "height": 0}, "out_of_range", "resize: 80x0 is outside 1..1000 x 1..1000"),
+    (
+        {"type": "resize", "width": 80, "height": 0},
+        "out_of_range",
+        "resize: 80x0 is outside 1..1000 x 1..1000",
+    ),
     ({"type": "command"}, "bad_field", 'command: the "command" field is missing'),
     ({"type": "input"}, "bad_field", 'input: "data" must be a string'),
     # input.data's own bound is every string's (16 Ki): the walk, which comes first, says so
@@ -84,8 +94,11 @@ MESSAGES: list[tuple[Any, str, str]] = [
     ({"type": "resync", "x": [0] * 1025}, "out_of_range", "a map or array has more than 1024 entries"),
     ({"type": "resync", "x": {1: 1}}, "bad_message", "map keys must be strings"),
     ({"type": "resync", "x": b""}, "bad_message", "values must be JSON types, not bytes"),
-    ({"type": "resize", "width": 1, "height": 1}, "forbidden",
-     "'resize' needs the controller role; this connection is a viewer"),
+    (
+        {"type": "resize", "width": 1, "height": 1},
+        "forbidden",
+        "'resize' needs the controller role; this connection is a viewer",
+    ),
 ]
 
 

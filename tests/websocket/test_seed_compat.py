@@ -26,11 +26,28 @@ from glyphcast_websocket.testing import (
 pytestmark = pytest.mark.timeout(30)
 
 SEED_METHODS = [
-    "is_available", "init", "show", "set_streaming_mode", "get_streaming_mode", "clear", "cleanup",
-    "client_count", "get_ws_port", "get_http_port", "set_frame_delay", "get_frame_delay",
-    "set_client_connected_callback", "set_client_disconnected_callback", "set_command_callback",
-    "set_controller", "broadcast_state", "get_dimensions",
-    "start_server", "stop_server", "start_http_server", "stop_http_server",
+    "is_available",
+    "init",
+    "show",
+    "set_streaming_mode",
+    "get_streaming_mode",
+    "clear",
+    "cleanup",
+    "client_count",
+    "get_ws_port",
+    "get_http_port",
+    "set_frame_delay",
+    "get_frame_delay",
+    "set_client_connected_callback",
+    "set_client_disconnected_callback",
+    "set_command_callback",
+    "set_controller",
+    "broadcast_state",
+    "get_dimensions",
+    "start_server",
+    "stop_server",
+    "start_http_server",
+    "stop_http_server",
 ]
 
 
@@ -90,7 +107,9 @@ def test_seed_walkthrough_on_the_new_hub() -> None:
         assert display.client_count() == 0
 
         display.show(["before anyone"])
-        with connect(display, None, path="/", token=CONTROL_TOKEN) as ws:  # a seed client: no subprotocol, path /
+        with connect(
+            display, None, path="/", token=CONTROL_TOKEN
+        ) as ws:  # a seed client: no subprotocol, path /
             hello = receive(ws)
             assert hello["type"] == "hello" and hello["width"] == 40
             frame = receive_frame(ws)

@@ -39,8 +39,12 @@ def cli_env(**extra: str) -> dict[str, str]:
 
 def serve(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "glyphcast", "serve", *args], capture_output=True, text=True, timeout=30,
-        env=cli_env(**env), stdin=subprocess.DEVNULL,
+        [sys.executable, "-m", "glyphcast", "serve", *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=cli_env(**env),
+        stdin=subprocess.DEVNULL,
     )
 
 
@@ -49,7 +53,11 @@ def serving(*args: str, streams: int, **env: str) -> Iterator[tuple[int, dict[st
     """``glyphcast serve ARGS`` on a free port; yields the port and each stream's control token, as printed."""
     server = subprocess.Popen(
         [sys.executable, "-m", "glyphcast", "serve", *args, "--display", "websocket:port=0"],
-        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL, text=True, env=cli_env(**env),
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        env=cli_env(**env),
     )
     assert server.stderr is not None
     try:
@@ -84,8 +92,17 @@ def one_line(result: subprocess.CompletedProcess[str]) -> str:
 
 
 def test_one_control_token_from_the_environment_for_several_streams_is_refused_in_one_line() -> None:
-    result = serve("--stream", "a=demo", "--stream", "b=demo", "--display", "websocket:port=0", "--duration", "5",
-                   GLYPHCAST_CONTROL_TOKEN=secrets.token_urlsafe(24))
+    result = serve(
+        "--stream",
+        "a=demo",
+        "--stream",
+        "b=demo",
+        "--display",
+        "websocket:port=0",
+        "--duration",
+        "5",
+        GLYPHCAST_CONTROL_TOKEN=secrets.token_urlsafe(24),
+    )
     assert result.returncode == 2
     line = one_line(result)
     assert "GLYPHCAST_CONTROL_TOKEN would give streams a, b one control token" in line
@@ -93,10 +110,20 @@ def test_one_control_token_from_the_environment_for_several_streams_is_refused_i
 
 
 def test_one_control_token_in_the_display_option_for_several_streams_is_refused() -> None:
-    result = serve("--stream", "a=demo", "--stream", "b=demo", "--duration", "5",
-                   "--display", f"websocket:port=0,control_token={secrets.token_urlsafe(24)}")
+    result = serve(
+        "--stream",
+        "a=demo",
+        "--stream",
+        "b=demo",
+        "--duration",
+        "5",
+        "--display",
+        f"websocket:port=0,control_token={secrets.token_urlsafe(24)}",
+    )
     assert result.returncode == 2
-    assert "control_token in --display websocket would give streams a, b one control token" in one_line(result)
+    assert "control_token in --display websocket would give streams a, b one control token" in one_line(
+        result
+    )
 
 
 def test_each_stream_gets_a_random_control_token_that_controls_it_alone() -> None:
@@ -106,13 +133,24 @@ def test_each_stream_gets_a_random_control_token_that_controls_it_alone() -> Non
         assert role(port, "b", links["a"]) == "refused"
 
 
-def test_control_token_files_give_each_stream_its_own_token_even_with_the_environment_set(tmp_path: Path) -> None:
+def test_control_token_files_give_each_stream_its_own_token_even_with_the_environment_set(
+    tmp_path: Path,
+) -> None:
     own = {name: secrets.token_urlsafe(24) for name in ("a", "b")}
     for name, token in own.items():
         (tmp_path / name).write_text(token + "\n")
-    with serving("--stream", "a=demo", "--stream", "b=demo", "--control-token-file", f"a={tmp_path / 'a'}",
-                 "--control-token-file", f"b={tmp_path / 'b'}", streams=2,
-                 GLYPHCAST_CONTROL_TOKEN=secrets.token_urlsafe(24)) as (port, links):
+    with serving(
+        "--stream",
+        "a=demo",
+        "--stream",
+        "b=demo",
+        "--control-token-file",
+        f"a={tmp_path / 'a'}",
+        "--control-token-file",
+        f"b={tmp_path / 'b'}",
+        streams=2,
+        GLYPHCAST_CONTROL_TOKEN=secrets.token_urlsafe(24),
+    ) as (port, links):
         assert links == own
         assert role(port, "a", own["a"]) == "controller" and role(port, "b", own["a"]) == "refused"
 
@@ -132,9 +170,25 @@ def test_a_control_token_file_for_a_stream_that_does_not_exist_is_refused(tmp_pa
 
 def test_serve_prints_the_address_that_lists_its_streams_and_it_does() -> None:
     server = subprocess.Popen(
-        [sys.executable, "-m", "glyphcast", "serve", "--stream", "a=demo", "--stream", "b=demo", "--port", "0",
-         "--duration", "30"],
-        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL, text=True, env=cli_env(),
+        [
+            sys.executable,
+            "-m",
+            "glyphcast",
+            "serve",
+            "--stream",
+            "a=demo",
+            "--stream",
+            "b=demo",
+            "--port",
+            "0",
+            "--duration",
+            "30",
+        ],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        env=cli_env(),
     )
     assert server.stderr is not None
     try:
@@ -143,7 +197,9 @@ def test_serve_prints_the_address_that_lists_its_streams_and_it_does() -> None:
             line = server.stderr.readline()
             assert line, f"glyphcast serve exited: {printed}"
             printed += line
-        index = re.search(r"glyphcast: websocket: the streams are listed at (http://127\.0\.0\.1:\d+/)\n", printed)
+        index = re.search(
+            r"glyphcast: websocket: the streams are listed at (http://127\.0\.0\.1:\d+/)\n", printed
+        )
         assert index, printed
         with urllib.request.urlopen(index[1], timeout=10) as response:
             page = response.read().decode()
@@ -171,8 +227,9 @@ def test_serve_stops_after_duration_seconds_of_its_clock_and_serves_its_streams_
 
     driver = threading.Thread(target=steps, daemon=True)
     driver.start()
-    code = serve_streams([("a", "demo"), ("b", "demo")], ["websocket:port=0"], size=(20, 5), fps=10,
-                         duration=12.5, clock=clock)
+    code = serve_streams(
+        [("a", "demo"), ("b", "demo")], ["websocket:port=0"], size=(20, 5), fps=10, duration=12.5, clock=clock
+    )
     driver.join(5)
     assert code == EXIT_OK
     assert seen == {"waiting": [12.5], "roles": ["viewer", "viewer"]}

@@ -46,8 +46,14 @@ def test_hello_goes_first_with_the_role_and_codec_then_the_newest_frame() -> Non
     messages = sent(protocol, frame(7))
     assert [m["type"] for m in messages] == ["hello", "frame"]
     assert messages[0] == {
-        "type": "hello", "protocol": 1, "server": "glyphcast/test", "codec": JSON,
-        "width": 4, "height": 1, "role": "controller", "codecs": [],
+        "type": "hello",
+        "protocol": 1,
+        "server": "glyphcast/test",
+        "codec": JSON,
+        "width": 4,
+        "height": 1,
+        "role": "controller",
+        "codecs": [],
     }
     assert messages[1]["seq"] == 7  # the stream's own seq
 
@@ -62,7 +68,9 @@ def test_a_ping_gets_a_pong_and_no_event() -> None:
 def test_controller_messages_become_events() -> None:
     protocol = session("controller")
     assert protocol.receive('{"type": "resize", "width": 100, "height": 30}') == Resize(100, 30)
-    assert protocol.receive('{"type": "command", "command": {"preset": "storm"}}') == Command({"preset": "storm"})
+    assert protocol.receive('{"type": "command", "command": {"preset": "storm"}}') == Command(
+        {"preset": "storm"}
+    )
     assert protocol.receive('{"type": "input", "data": "q"}') == Input("q")
     assert protocol.receive('{"type": "state_request"}') == StateRequested()
     assert sent(protocol) == []  # none of them has a reply of its own

@@ -45,7 +45,9 @@ def test_a_stalled_client_does_not_delay_the_engine_or_a_reading_client(open_hub
         fast = next(s for s in hub.sessions if s is not slow)
         # Keep the kernel's autotuned send buffer (megabytes on loopback) small, so what
         # piles up is visible in the hub's own transport buffer, the part this test bounds.
-        slow.connection.transport.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 16384)
+        slow.connection.transport.get_extra_info("socket").setsockopt(
+            socket.SOL_SOCKET, socket.SO_SNDBUF, 16384
+        )
 
         loaded = timed_shows(display, 1000, FRAMES)
         last = 1000 + FRAMES - 1

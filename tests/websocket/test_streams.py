@@ -122,7 +122,9 @@ def test_stream_names_must_fit_in_a_url() -> None:
 def test_streams_on_one_port_must_share_the_server_s_own_options(open_hub: Any) -> None:
     port = free_port()
     open_hub(port=port, stream="a", token="one-token-for-stream-a-long-enough")
-    open_hub(port=port, stream="b", token="another-token-for-stream-b-long-enough")  # tokens differ per stream: fine
+    open_hub(
+        port=port, stream="b", token="another-token-for-stream-b-long-enough"
+    )  # tokens differ per stream: fine
     other = HubDisplay(port=port, stream="c", write_limit=1024)
     with pytest.raises(DisplayError, match="server's options"):
         other.init(10, 2)
@@ -132,7 +134,9 @@ def test_streams_on_one_port_must_share_the_server_s_own_options(open_hub: Any) 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(shows=st.lists(st.sampled_from(["a", "b"]), min_size=1, max_size=30))
-def test_two_streams_on_one_port_never_mix_frames(two_streams: tuple[Any, Any, Any], shows: list[str]) -> None:
+def test_two_streams_on_one_port_never_mix_frames(
+    two_streams: tuple[Any, Any, Any], shows: list[str]
+) -> None:
     _, a, b = two_streams
     displays = {"a": a, "b": b}
     with connect(a.ws_url, JSON) as on_a, connect(b.ws_url, JSON) as on_b:

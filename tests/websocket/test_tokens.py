@@ -106,8 +106,19 @@ def test_a_short_token_is_refused_at_start_with_one_line_that_says_what_to_do(
 
 def test_the_cli_refuses_a_short_token_before_serving_anything() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "glyphcast", "run", "--frames", "1", "--display", "websocket:port=0,control_token=short"],
-        capture_output=True, text=True, timeout=20,
+        [
+            sys.executable,
+            "-m",
+            "glyphcast",
+            "run",
+            "--frames",
+            "1",
+            "--display",
+            "websocket:port=0,control_token=short",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=20,
     )
     assert result.returncode == 2, result
     lines = result.stderr.strip().splitlines()

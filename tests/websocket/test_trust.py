@@ -41,7 +41,9 @@ def status(decision: Admission | Refusal) -> int:
 
 def answered_403(policy: Policy, guesses: Sequence[tuple[str, float, tuple[tuple[str, str], ...]]]) -> int:
     """How many of ``guesses`` (remote, now, extra headers) were told "invalid token" (403) rather than 429."""
-    statuses = [status(policy.admit(upgrade(WRONG, *headers), remote, now)) for remote, now, headers in guesses]
+    statuses = [
+        status(policy.admit(upgrade(WRONG, *headers), remote, now)) for remote, now, headers in guesses
+    ]
     assert set(statuses) <= {403, 429}, statuses
     return statuses.count(403)
 
@@ -92,14 +94,18 @@ def test_throttled_wrong_tokens_are_not_counted_so_the_wait_does_not_grow() -> N
     for i in range(1000):  # hammering while throttled
         refused = policy.admit(upgrade(WRONG), "192.0.2.1", 1.0 + i * 0.008)
         assert isinstance(refused, Refusal) and refused.status == 429 and refused.log_key == "throttled"
-    assert status(policy.admit(upgrade(WRONG), "192.0.2.1", WINDOW + 0.01)) == 403  # the first failure aged out
+    assert (
+        status(policy.admit(upgrade(WRONG), "192.0.2.1", WINDOW + 0.01)) == 403
+    )  # the first failure aged out
 
 
 def test_missing_and_unreadable_tokens_are_not_guesses() -> None:
     policy = Policy(port=PORT, token=VIEW_TOKEN)
     for i in range(50):
         assert status(policy.admit(upgrade(), "192.0.2.1", i * 0.01)) == 403
-        assert status(policy.admit(upgrade(None, ("Authorization", "Basic eA==")), "192.0.2.1", i * 0.01)) == 400
+        assert (
+            status(policy.admit(upgrade(None, ("Authorization", "Basic eA==")), "192.0.2.1", i * 0.01)) == 400
+        )
     assert status(policy.admit(upgrade(WRONG), "192.0.2.1", 1.0)) == 403  # not throttled
 
 
@@ -133,7 +139,9 @@ def test_without_a_view_token_a_throttled_address_still_watches() -> None:
 
 events = st.lists(
     st.tuples(
-        st.sampled_from(["192.0.2.1", "192.0.2.2", "198.51.100.7", "2001:db8::1", "2001:db8:0:1::1", "127.0.0.1"]),
+        st.sampled_from(
+            ["192.0.2.1", "192.0.2.2", "198.51.100.7", "2001:db8::1", "2001:db8:0:1::1", "127.0.0.1"]
+        ),
         st.sampled_from(["wrong", "none", "control", "view", "garbage"]),
         st.floats(min_value=0.0, max_value=3.0),
         st.sampled_from([(), (("X-Forwarded-For", "203.0.113.5"),), (("Forwarded", "for=203.0.113.6"),)]),
@@ -159,14 +167,18 @@ def test_the_right_token_is_always_admitted_whatever_the_throttle_state(
     extra: tuple[tuple[str, str], ...],
     connected: int,
 ) -> None:
-    policy = Policy(port=PORT, token=VIEW_TOKEN, control_token=CONTROL_TOKEN, trusted_proxies=trusted, max_clients=10)
+    policy = Policy(
+        port=PORT, token=VIEW_TOKEN, control_token=CONTROL_TOKEN, trusted_proxies=trusted, max_clients=10
+    )
     tokens = {"wrong": WRONG, "none": None, "control": CONTROL_TOKEN, "view": VIEW_TOKEN, "garbage": "x"}
     now = 0.0
     for address, kind, step, headers in history:
         now += step / 50  # bursts: many events within one window
         policy.admit(upgrade(tokens[kind], *headers), address, now)
     token = CONTROL_TOKEN if role == CONTROLLER else VIEW_TOKEN
-    decision = policy.admit(upgrade(token, *extra), remote, now, connected=connected if role == CONTROLLER else 0)
+    decision = policy.admit(
+        upgrade(token, *extra), remote, now, connected=connected if role == CONTROLLER else 0
+    )
     assert decision == Admission(role)
 
 
@@ -184,10 +196,24 @@ def forwarded_for(*entries: str) -> tuple[str, str]:
         # from a trusted proxy: the right-most address that is not a trusted proxy itself
         (("127.0.0.1",), "127.0.0.1", (forwarded_for("203.0.113.9"),), "203.0.113.9"),
         (("127.0.0.1",), "127.0.0.1", (forwarded_for("6.6.6.6", "203.0.113.9"),), "203.0.113.9"),
-        (("127.0.0.1", "10.0.0.0/8"), "127.0.0.1", (forwarded_for("6.6.6.6", "203.0.113.9", "10.1.2.3"),),
-         "203.0.113.9"),
-        (("127.0.0.1",), "127.0.0.1", (forwarded_for("6.6.6.6"), forwarded_for("203.0.113.9")), "203.0.113.9"),
-        (("127.0.0.0/8",), "127.0.0.2", (forwarded_for("127.0.0.3"),), "127.0.0.3"),  # all trusted: the left-most
+        (
+            ("127.0.0.1", "10.0.0.0/8"),
+            "127.0.0.1",
+            (forwarded_for("6.6.6.6", "203.0.113.9", "10.1.2.3"),),
+            "203.0.113.9",
+        ),
+        (
+            ("127.0.0.1",),
+            "127.0.0.1",
+            (forwarded_for("6.6.6.6"), forwarded_for("203.0.113.9")),
+            "203.0.113.9",
+        ),
+        (
+            ("127.0.0.0/8",),
+            "127.0.0.2",
+            (forwarded_for("127.0.0.3"),),
+            "127.0.0.3",
+        ),  # all trusted: the left-most
         (("127.0.0.1",), "::ffff:127.0.0.1", (forwarded_for("203.0.113.9"),), "203.0.113.9"),
         (("::1",), "::1", (forwarded_for("2001:db8::5"),), "2001:db8::5"),
         (("127.0.0.1",), "127.0.0.1", (forwarded_for("[2001:db8::5]:4711"),), "2001:db8::5"),
@@ -201,16 +227,46 @@ def forwarded_for(*entries: str) -> tuple[str, str]:
         (("127.0.0.1",), "198.51.100.7", (forwarded_for("203.0.113.9"),), "198.51.100.7"),
         (("10.0.0.0/8",), "127.0.0.1", (("Forwarded", "for=203.0.113.9"),), "127.0.0.1"),
         # RFC 7239 Forwarded
-        (("127.0.0.1",), "127.0.0.1", (("Forwarded", "for=203.0.113.9;proto=https;by=127.0.0.1"),), "203.0.113.9"),
-        (("127.0.0.1",), "127.0.0.1", (("Forwarded", 'for="[2001:db8:cafe::17]:4711"'),), "2001:db8:cafe::17"),
-        (("127.0.0.1",), "127.0.0.1", (("Forwarded", 'For="203.0.113.9:80", for=198.51.100.7'),), "198.51.100.7"),
-        (("127.0.0.1",), "127.0.0.1", (("Forwarded", 'proto=https;host="a,b";for=198.51.100.7'),), "198.51.100.7"),
+        (
+            ("127.0.0.1",),
+            "127.0.0.1",
+            (("Forwarded", "for=203.0.113.9;proto=https;by=127.0.0.1"),),
+            "203.0.113.9",
+        ),
+        (
+            ("127.0.0.1",),
+            "127.0.0.1",
+            (("Forwarded", 'for="[2001:db8:cafe::17]:4711"'),),
+            "2001:db8:cafe::17",
+        ),
+        (
+            ("127.0.0.1",),
+            "127.0.0.1",
+            (("Forwarded", 'For="203.0.113.9:80", for=198.51.100.7'),),
+            "198.51.100.7",
+        ),
+        (
+            ("127.0.0.1",),
+            "127.0.0.1",
+            (("Forwarded", 'proto=https;host="a,b";for=198.51.100.7'),),
+            "198.51.100.7",
+        ),
         (("127.0.0.1",), "127.0.0.1", (("Forwarded", "for=_hidden"),), "127.0.0.1"),
         (("127.0.0.1",), "127.0.0.1", (("Forwarded", "for=unknown"),), "127.0.0.1"),
         (("127.0.0.1",), "127.0.0.1", (("Forwarded", "proto=https"),), "127.0.0.1"),
         # both headers: they must agree, or a client wrote one of them and neither is believed
-        (("127.0.0.1",), "127.0.0.1", (forwarded_for("203.0.113.9"), ("Forwarded", "for=203.0.113.9")), "203.0.113.9"),
-        (("127.0.0.1",), "127.0.0.1", (forwarded_for("203.0.113.9"), ("Forwarded", "for=6.6.6.6")), "127.0.0.1"),
+        (
+            ("127.0.0.1",),
+            "127.0.0.1",
+            (forwarded_for("203.0.113.9"), ("Forwarded", "for=203.0.113.9")),
+            "203.0.113.9",
+        ),
+        (
+            ("127.0.0.1",),
+            "127.0.0.1",
+            (forwarded_for("203.0.113.9"), ("Forwarded", "for=6.6.6.6")),
+            "127.0.0.1",
+        ),
     ],
 )
 def test_the_client_address_behind_trusted_proxies(
@@ -239,7 +295,9 @@ def test_behind_a_trusted_proxy_a_flood_of_junk_never_locks_out_the_controller()
 def test_behind_a_trusted_proxy_the_throttle_keys_on_the_forwarded_address() -> None:
     policy = Policy(port=PORT, control_token=CONTROL_TOKEN, trusted_proxies=("127.0.0.1",))
     for i in range(ADDRESS_LIMIT):
-        assert status(policy.admit(upgrade(WRONG, forwarded_for("198.51.100.7")), "127.0.0.1", i * 0.1)) == 403
+        assert (
+            status(policy.admit(upgrade(WRONG, forwarded_for("198.51.100.7")), "127.0.0.1", i * 0.1)) == 403
+        )
     assert status(policy.admit(upgrade(WRONG, forwarded_for("198.51.100.7")), "127.0.0.1", 1.0)) == 429
     # another client behind the same proxy is not throttled by that one
     assert status(policy.admit(upgrade(WRONG, forwarded_for("203.0.113.50")), "127.0.0.1", 1.0)) == 403
@@ -251,7 +309,9 @@ def test_a_spoofed_forwarded_for_from_an_untrusted_peer_gains_nothing() -> None:
         spoof = forwarded_for(f"203.0.{i}.9")
         expected = 403 if i < ADDRESS_LIMIT else 429
         assert status(policy.admit(upgrade(WRONG, spoof), "198.51.100.7", i * 0.01)) == expected, i
-    claimed = upgrade(None, forwarded_for("10.0.0.1"), ("Forwarded", "for=127.0.0.1"), ("X-Real-IP", "127.0.0.1"))
+    claimed = upgrade(
+        None, forwarded_for("10.0.0.1"), ("Forwarded", "for=127.0.0.1"), ("X-Real-IP", "127.0.0.1")
+    )
     assert policy.admit(claimed, "198.51.100.7", 1.0) == Admission(VIEWER)  # and no role, ever
 
 
@@ -311,6 +371,10 @@ def test_a_full_server_still_admits_controllers_in_reserved_slots() -> None:
     policy = Policy(port=PORT, control_token=CONTROL_TOKEN, max_clients=4)
     assert status(policy.admit(upgrade(), "192.0.2.1", 0.0, connected=4)) == 503
     for connected in range(4, 4 + CONTROLLER_SLOTS):
-        assert policy.admit(upgrade(CONTROL_TOKEN), "192.0.2.1", 0.0, connected=connected) == Admission(CONTROLLER)
-    assert status(policy.admit(upgrade(CONTROL_TOKEN), "192.0.2.1", 0.0, connected=4 + CONTROLLER_SLOTS)) == 503
+        assert policy.admit(upgrade(CONTROL_TOKEN), "192.0.2.1", 0.0, connected=connected) == Admission(
+            CONTROLLER
+        )
+    assert (
+        status(policy.admit(upgrade(CONTROL_TOKEN), "192.0.2.1", 0.0, connected=4 + CONTROLLER_SLOTS)) == 503
+    )
     assert policy.capacity(VIEWER) == 4 and policy.capacity(CONTROLLER) == 4 + CONTROLLER_SLOTS

@@ -19,15 +19,40 @@ PAGE = ROOT / "docs" / "websocket-options.md"
 
 #: The factory's options before they were declared once (name, default): none may change.
 FACTORY_BEFORE = [
-    ("host", "127.0.0.1"), ("port", 8765), ("stream", "main"), ("token", ""), ("token_file", None),
-    ("control_token", ""), ("control_token_file", None), ("control", True), ("allow_origin", ()),
-    ("allowed_hosts", ()), ("public_url", ""), ("frame_ancestors", ()), ("trusted_proxies", ()),
-    ("certfile", ""), ("keyfile", ""), ("max_clients", 256), ("compression", True), ("reuse_port", False),
+    ("host", "127.0.0.1"),
+    ("port", 8765),
+    ("stream", "main"),
+    ("token", ""),
+    ("token_file", None),
+    ("control_token", ""),
+    ("control_token_file", None),
+    ("control", True),
+    ("allow_origin", ()),
+    ("allowed_hosts", ()),
+    ("public_url", ""),
+    ("frame_ancestors", ()),
+    ("trusted_proxies", ()),
+    ("certfile", ""),
+    ("keyfile", ""),
+    ("max_clients", 256),
+    ("compression", True),
+    ("reuse_port", False),
 ]
 #: HubDisplay's keyword options besides its own (codecs, name, stream, width, height).
 HUB_DISPLAY_BEFORE = [
-    "token", "control_token", "allow_origin", "allowed_hosts", "public_url", "frame_ancestors",
-    "trusted_proxies", "certfile", "keyfile", "max_clients", "write_limit", "ping_interval", "compression",
+    "token",
+    "control_token",
+    "allow_origin",
+    "allowed_hosts",
+    "public_url",
+    "frame_ancestors",
+    "trusted_proxies",
+    "certfile",
+    "keyfile",
+    "max_clients",
+    "write_limit",
+    "ping_interval",
+    "compression",
     "reuse_port",
 ]
 
@@ -40,12 +65,23 @@ def test_every_websocket_display_takes_the_declared_options_with_their_defaults(
         assert [(p.name, p.default) for p in parameters] == FACTORY_BEFORE, name
         assert [(o.name, o.default) for o in DISPLAY_OPTIONS] == FACTORY_BEFORE
         for option in DISPLAY_OPTIONS:
-            assert f"``{option.name}``" in (entry.factory.__doc__ or ""), f"{name}'s help misses {option.name}"
+            assert f"``{option.name}``" in (entry.factory.__doc__ or ""), (
+                f"{name}'s help misses {option.name}"
+            )
 
 
 def test_hub_display_takes_the_setting_options_by_keyword() -> None:
     parameters = inspect.signature(HubDisplay).parameters
-    assert list(parameters) == ["host", "port", "codecs", "name", "stream", *HUB_DISPLAY_BEFORE, "width", "height"]
+    assert list(parameters) == [
+        "host",
+        "port",
+        "codecs",
+        "name",
+        "stream",
+        *HUB_DISPLAY_BEFORE,
+        "width",
+        "height",
+    ]
     assert [o.name for o in SETTING_OPTIONS] == HUB_DISPLAY_BEFORE
     assert {o.name for o in OPTIONS if o.audience == PYTHON} == {"write_limit", "ping_interval"}
 

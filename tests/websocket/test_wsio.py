@@ -59,10 +59,17 @@ async def with_server(
     assert isinstance(loop, ListeningLoop)
     with loop.listen_with(listener):
         server = await serve(
-            handle, "127.0.0.1", 0, create_connection=connection_class(listener, answer), compression=None, **kw
+            handle,
+            "127.0.0.1",
+            0,
+            create_connection=connection_class(listener, answer),
+            compression=None,
+            **kw,
         )
     async with server:
-        assert server.sockets == listener.sockets and listener.is_serving()  # serve() went through our listener
+        assert (
+            server.sockets == listener.sockets and listener.is_serving()
+        )  # serve() went through our listener
         port = server.sockets[0].getsockname()[1]
         await body(port, opened)
     assert not listener.is_serving()  # websockets' Server.close() closed it
@@ -91,14 +98,18 @@ def test_paused_above_the_write_limit_drain_resumes_and_closing_stops_writes() -
     async def handler(connection: Connection) -> None:
         connection.transport.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 8192)
         chunk = Wire.of(b"x" * 16384)
-        connection.write_from(lambda latest, cache: chunk, None, EncodeCache())  # returns once above the limit
+        connection.write_from(
+            lambda latest, cache: chunk, None, EncodeCache()
+        )  # returns once above the limit
         observed["paused"] = connection.paused
         observed["buffered"] = connection.buffered
         await asyncio.wait_for(connection.drain(), 10)  # the client reads everything
         observed["resumed"] = connection.writable
         await connection.close()
         observed["after_close"] = connection.writable
-        observed["written_after_close"] = connection.write_from(lambda latest, cache: chunk, None, EncodeCache())
+        observed["written_after_close"] = connection.write_from(
+            lambda latest, cache: chunk, None, EncodeCache()
+        )
 
     async def body(port: int, opened: list[Connection]) -> None:
         async with connect(f"ws://127.0.0.1:{port}", compression=None, max_size=None) as ws:
@@ -137,7 +148,10 @@ def test_a_client_flooding_pings_without_reading_is_dropped() -> None:
         await asyncio.sleep(0.2)
         (connection,) = opened
         assert connection.transport.is_closing()
-        assert connection.buffered <= connection.transport.get_write_buffer_limits()[1] + CONTROL_BACKLOG_LIMIT + 4096
+        assert (
+            connection.buffered
+            <= connection.transport.get_write_buffer_limits()[1] + CONTROL_BACKLOG_LIMIT + 4096
+        )
         writer.close()
 
     run(with_server(handler, body, write_limit=4096, max_queue=4))

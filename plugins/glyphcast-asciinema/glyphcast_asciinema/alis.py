@@ -68,7 +68,15 @@ def string(text: str) -> bytes:
 
 def init(last_id: int, time: int, cols: int, rows: int, text: str) -> bytes:
     """Init: the screen is ``cols`` x ``rows``, ``time`` µs into the stream, drawn by ``text``."""
-    return bytes((INIT,)) + leb128(last_id) + leb128(time) + leb128(cols) + leb128(rows) + bytes((NO_THEME,)) + string(text)
+    return (
+        bytes((INIT,))
+        + leb128(last_id)
+        + leb128(time)
+        + leb128(cols)
+        + leb128(rows)
+        + bytes((NO_THEME,))
+        + string(text)
+    )
 
 
 def output(event_id: int, rel_time: int, text: str) -> bytes:
@@ -117,18 +125,25 @@ class AlisCodec:
 
     def encode_frame(self, frame: Frame) -> bytes:
         """An Init with the whole frame, at its time since the stream started."""
-        return init(frame.seq, self.timeline.since_start(frame.ts), frame.width, frame.height, screen.full(frame))
+        return init(
+            frame.seq, self.timeline.since_start(frame.ts), frame.width, frame.height, screen.full(frame)
+        )
 
     def encode_delta(self, frame: Frame, base: Frame) -> Encoded:
         """One Output with the rows that differ from ``base``; across a resize, a Resize and a repaint."""
         rel_time = self.timeline.between(base.ts, frame.ts)
         if frame.same_shape(base):
             return output(frame.seq, rel_time, screen.changes(frame, base))
-        return [resize(frame.seq, rel_time, frame.width, frame.height), output(frame.seq, 0, screen.full(frame))]
+        return [
+            resize(frame.seq, rel_time, frame.width, frame.height),
+            output(frame.seq, 0, screen.full(frame)),
+        ]
 
     def decode(self, data: bytes) -> Any:
         """ALiS runs one way: asciinema-player sends nothing, so any binary message is refused."""
-        raise CodecError(f"{ALIS_SUBPROTOCOL} carries no client messages (send JSON text, e.g. a ping, if anything)")
+        raise CodecError(
+            f"{ALIS_SUBPROTOCOL} carries no client messages (send JSON text, e.g. a ping, if anything)"
+        )
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.subprotocol}>"

@@ -86,7 +86,9 @@ class _AsciicastCodec:
 
     def decode(self, data: bytes) -> Any:
         """The stream runs one way: asciinema-player sends nothing, so any binary message is refused."""
-        raise CodecError(f"{self.subprotocol} carries no client messages (send JSON text, e.g. a ping, if anything)")
+        raise CodecError(
+            f"{self.subprotocol} carries no client messages (send JSON text, e.g. a ping, if anything)"
+        )
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.subprotocol}>"
@@ -128,7 +130,10 @@ class AsciicastV3Codec(_AsciicastCodec):
 
     def encode_frame(self, frame: Frame) -> Encoded:
         """The frame's size at its time since the start, then the whole frame."""
-        return [event(self.timeline.since_start(frame.ts), "r", size(frame)), event(0, "o", screen.full(frame))]
+        return [
+            event(self.timeline.since_start(frame.ts), "r", size(frame)),
+            event(0, "o", screen.full(frame)),
+        ]
 
     def encode_delta(self, frame: Frame, base: Frame) -> Encoded:
         """The rows that differ from ``base``, after the time since ``base``; across a resize, the new

@@ -23,8 +23,14 @@ from glyphcast_asciinema.timeline import Timeline
 
 DISPLAYS = {
     "websocket-alis": (ALIS_SUBPROTOCOL, "asciinema-player over WebSocket, ALiS v1 (binary events)"),
-    "websocket-asciicast-v2": (ASCIICAST_V2_SUBPROTOCOL, "asciinema-player over WebSocket, asciicast v2 lines"),
-    "websocket-asciicast-v3": (ASCIICAST_V3_SUBPROTOCOL, "asciinema-player over WebSocket, asciicast v3 lines"),
+    "websocket-asciicast-v2": (
+        ASCIICAST_V2_SUBPROTOCOL,
+        "asciinema-player over WebSocket, asciicast v2 lines",
+    ),
+    "websocket-asciicast-v3": (
+        ASCIICAST_V3_SUBPROTOCOL,
+        "asciinema-player over WebSocket, asciicast v3 lines",
+    ),
 }
 
 

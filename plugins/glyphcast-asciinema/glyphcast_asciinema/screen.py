@@ -31,4 +31,6 @@ def full(frame: Frame) -> str:
 
 def changes(frame: Frame, base: Frame) -> str:
     """What turns a screen showing ``base`` (same size) into ``frame``: exactly the rows that differ."""
-    return paint_rows(((index, frame.rows[index]) for index in frame.changed_rows(base)), frame.width) + cursor(frame)
+    return paint_rows(
+        ((index, frame.rows[index]) for index in frame.changed_rows(base)), frame.width
+    ) + cursor(frame)

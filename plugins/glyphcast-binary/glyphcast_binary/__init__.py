@@ -17,4 +17,11 @@ from glyphcast_binary.codec import (
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "SUBPROTOCOL", "UNPACK_LIMITS", "BinaryCodec", "MsgpackCodec", "unpack_client_message"]
+__all__ = [
+    "__version__",
+    "SUBPROTOCOL",
+    "UNPACK_LIMITS",
+    "BinaryCodec",
+    "MsgpackCodec",
+    "unpack_client_message",
+]

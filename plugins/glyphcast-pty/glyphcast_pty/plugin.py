@@ -35,7 +35,9 @@ def open_pty(
 
 @hookimpl
 def register_sources(register: RegisterSource) -> None:
-    register("pty", open_pty, "a terminal program in a pseudo-terminal (vim, a shell, top): its screen as frames")
+    register(
+        "pty", open_pty, "a terminal program in a pseudo-terminal (vim, a shell, top): its screen as frames"
+    )
 
 
 @hookimpl

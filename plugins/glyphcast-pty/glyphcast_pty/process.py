@@ -32,8 +32,22 @@ TERM = "xterm-256color"
 # running glyphcast in the background ignores SIGINT and SIGQUIT, and so on.
 _DEFAULT_SIGNALS = tuple(
     getattr(signal, name)
-    for name in ("SIGPIPE", "SIGXFSZ", "SIGINT", "SIGQUIT", "SIGTERM", "SIGHUP", "SIGTSTP", "SIGTTIN",
-                 "SIGTTOU", "SIGCHLD", "SIGWINCH", "SIGALRM", "SIGUSR1", "SIGUSR2")
+    for name in (
+        "SIGPIPE",
+        "SIGXFSZ",
+        "SIGINT",
+        "SIGQUIT",
+        "SIGTERM",
+        "SIGHUP",
+        "SIGTSTP",
+        "SIGTTIN",
+        "SIGTTOU",
+        "SIGCHLD",
+        "SIGWINCH",
+        "SIGALRM",
+        "SIGUSR1",
+        "SIGUSR2",
+    )
     if hasattr(signal, name)
 )
 

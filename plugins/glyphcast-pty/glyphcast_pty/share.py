@@ -53,17 +53,33 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.description = DESCRIPTION
     parser.epilog = EXAMPLES
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    parser.add_argument("--display", action="append", metavar="NAME[:k=v,...]",
-                        help="where to show it; repeat for several (default: websocket, the browser viewer)")
+    parser.add_argument(
+        "--display",
+        action="append",
+        metavar="NAME[:k=v,...]",
+        help="where to show it; repeat for several (default: websocket, the browser viewer)",
+    )
     add_address_options(parser)
     parser.add_argument("--size", type=size_arg, metavar="WxH", help=SIZE_HELP)
-    parser.add_argument("--fps", type=positive_float, default=30.0,
-                        help="at most this many frames per second (default 30); a quiet screen is shown at once")
-    parser.add_argument("--linger", type=non_negative_float, metavar="S",
-                        help="when the program exits, keep showing its last screen to viewers for S seconds "
-                        "(default: until Ctrl-C when run from a terminal, else 0)")
-    parser.add_argument("program", nargs=argparse.REMAINDER, metavar="-- COMMAND [ARGS...]",
-                        help="the program and its arguments (everything after the first name is its own)")
+    parser.add_argument(
+        "--fps",
+        type=positive_float,
+        default=30.0,
+        help="at most this many frames per second (default 30); a quiet screen is shown at once",
+    )
+    parser.add_argument(
+        "--linger",
+        type=non_negative_float,
+        metavar="S",
+        help="when the program exits, keep showing its last screen to viewers for S seconds "
+        "(default: until Ctrl-C when run from a terminal, else 0)",
+    )
+    parser.add_argument(
+        "program",
+        nargs=argparse.REMAINDER,
+        metavar="-- COMMAND [ARGS...]",
+        help="the program and its arguments (everything after the first name is its own)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -77,20 +93,28 @@ def run(args: argparse.Namespace) -> int:
     elif "websocket" in registry.displays:
         displays = ["websocket"]
     else:
-        raise UsageError("share shows the program in browsers with glyphcast-websocket, which is not installed: "
-                         "pip install glyphcast-websocket (or choose displays: --display record:path=FILE)")
+        raise UsageError(
+            "share shows the program in browsers with glyphcast-websocket, which is not installed: "
+            "pip install glyphcast-websocket (or choose displays: --display record:path=FILE)"
+        )
     if any(parse_spec(spec)[0] == "terminal" for spec in displays):
-        raise UsageError("the terminal display would draw over the program you are using in this terminal; "
-                         "share with --display websocket (the default) or record:path=FILE")
+        raise UsageError(
+            "the terminal display would draw over the program you are using in this terminal; "
+            "share with --display websocket (the default) or record:path=FILE"
+        )
     displays = with_address(displays, registry, args.host, args.port)
     from_terminal = sys.stdin.isatty()
     if from_terminal and args.size is not None:
-        raise UsageError("--size does not apply when sharing from a terminal: the stream has your window's size "
-                         "and follows it; leave --size out")
+        raise UsageError(
+            "--size does not apply when sharing from a terminal: the stream has your window's size "
+            "and follows it; leave --size out"
+        )
     # Found as the program will be (PATH), and said as a shell says it: one line, 127 (126 if not executable).
     if shutil.which(command[0]) is None:
         if os.sep in command[0] and os.path.exists(command[0]):
-            print(f"glyphcast: error: {command[0]}: permission denied (not an executable file)", file=sys.stderr)
+            print(
+                f"glyphcast: error: {command[0]}: permission denied (not an executable file)", file=sys.stderr
+            )
             return EXIT_NOT_EXECUTABLE
         print(f"glyphcast: error: {command[0]}: command not found", file=sys.stderr)
         return EXIT_NOT_FOUND

@@ -90,7 +90,7 @@ def write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         try:
-            view = view[os.write(fd, view):]
+            view = view[os.write(fd, view) :]
         except BlockingIOError:
             select.select([], [fd], [])
 
@@ -176,7 +176,10 @@ class PtySource(ResizableFromAnyThread, WritableSource, ClosableSource, EndingSo
                     log.warning(
                         "pty: dropped %d controller input message(s), %d bytes: over the limit of %d bytes/s "
                         "(%d at once) or the program is not reading its input",
-                        report[0], report[1], self._budget.rate, self._budget.burst,
+                        report[0],
+                        report[1],
+                        self._budget.rate,
+                        self._budget.burst,
                     )
                 return
             self._input += raw
@@ -208,7 +211,9 @@ class PtySource(ResizableFromAnyThread, WritableSource, ClosableSource, EndingSo
             raise RuntimeError("a pty source runs its program once")
         self._started_at = self.clock.now()
         self._apply_resize()
-        self.process = PtyProcess(self.argv, self.width, self.height, env=self.env, modes_from=self.modes_from)
+        self.process = PtyProcess(
+            self.argv, self.width, self.height, env=self.env, modes_from=self.modes_from
+        )
         return self._run(self.process)
 
     def _run(self, process: PtyProcess) -> Iterator[Cue]:
@@ -267,7 +272,9 @@ class PtySource(ResizableFromAnyThread, WritableSource, ClosableSource, EndingSo
                     if data:
                         with self._lock:
                             self._input += data
-                    elif data is not None:  # end of input (a pipe, /dev/null, a closed terminal): the program runs on without it
+                    elif (
+                        data is not None
+                    ):  # end of input (a pipe, /dev/null, a closed terminal): the program runs on without it
                         poller.unregister(keyboard)
                         keyboard = None
             if self._input and pty_open:
@@ -390,8 +397,10 @@ class PtySource(ResizableFromAnyThread, WritableSource, ClosableSource, EndingSo
             self.process.signal_group(signal.SIGCONT)
             if self._let_go.wait(CLOSE_WAIT):
                 return
-            log.warning("pty: the thread iterating the source did not stop within %.0f s; "
-                        "its program was killed", CLOSE_WAIT)
+            log.warning(
+                "pty: the thread iterating the source did not stop within %.0f s; its program was killed",
+                CLOSE_WAIT,
+            )
             self.process.signal_group(signal.SIGKILL)
             return
         self._release()

@@ -66,7 +66,13 @@ def header_line(
     if version == 3:
         header = {"version": 3, "term": {"cols": width, "rows": height, "type": TERM}, "timestamp": timestamp}
     elif version == 2:
-        header = {"version": 2, "width": width, "height": height, "timestamp": timestamp, "env": {"TERM": TERM}}
+        header = {
+            "version": 2,
+            "width": width,
+            "height": height,
+            "timestamp": timestamp,
+            "env": {"TERM": TERM},
+        }
     else:
         raise ValueError(f"asciicast v{version} is not written; choose one of {WRITABLE}")
     if title:
@@ -235,7 +241,9 @@ def _header(obj: Any, name: str, line: int) -> Header:
     else:
         raise AsciicastError(f"{where}: unsupported asciicast version {version!r} (readable: 1, 2, 3)")
     if not (_positive_int(width) and _positive_int(height)):
-        raise AsciicastError(f"{where}: the header's terminal size {width!r}x{height!r} is not two positive integers")
+        raise AsciicastError(
+            f"{where}: the header's terminal size {width!r}x{height!r} is not two positive integers"
+        )
     _check_size(width, height, where)
     limit = obj.get("idle_time_limit")
     title = obj.get("title")
@@ -288,7 +296,9 @@ def _parse_v1(text: str, name: str) -> Recording | None:
         return None
     width, height = obj.get("width"), obj.get("height")
     if not (_positive_int(width) and _positive_int(height)):
-        raise AsciicastError(f"{name}:1: the v1 header's size {width!r}x{height!r} is not two positive integers")
+        raise AsciicastError(
+            f"{name}:1: the v1 header's size {width!r}x{height!r} is not two positive integers"
+        )
     _check_size(width, height, f"{name}:1")
     stdout = obj.get("stdout")
     if not isinstance(stdout, list):
@@ -298,7 +308,13 @@ def _parse_v1(text: str, name: str) -> Recording | None:
     recording.size = (width, height)
     time = 0.0
     for index, item in enumerate(stdout):
-        if not (isinstance(item, list) and len(item) == 2 and _number(item[0]) and item[0] >= 0 and isinstance(item[1], str)):
+        if not (
+            isinstance(item, list)
+            and len(item) == 2
+            and _number(item[0])
+            and item[0] >= 0
+            and isinstance(item[1], str)
+        ):
             raise AsciicastError(f"{name}: stdout[{index}] is {str(item)[:60]}, not [delay, text]")
         time += item[0]
         _add(recording, time, "o", item[1], f"{name}: stdout[{index}]")
@@ -322,7 +338,9 @@ def parse(text: str, name: str = "<recording>") -> Recording:
         recording = _parse_v1(text, name)
         if recording is not None:
             return recording
-        raise AsciicastError(f"{name}:{first + 1}: the header is not valid JSON ({error.msg}); is this an asciicast file?") from None
+        raise AsciicastError(
+            f"{name}:{first + 1}: the header is not valid JSON ({error.msg}); is this an asciicast file?"
+        ) from None
     if isinstance(header_obj, dict) and header_obj.get("version") == 1:
         recording = _parse_v1(text, name)
         if recording is not None:

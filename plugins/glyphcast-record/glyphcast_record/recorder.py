@@ -139,8 +139,10 @@ class RecordDisplay(FrameDisplay):
         self.overwrite = overwrite
         version = _version(format)
         if version is None:
-            raise RecordingError(f"record {self.path}: format={format!r} is not a format record writes; "
-                                 f"choose {' or '.join(f'v{v}' for v in WRITABLE)}")
+            raise RecordingError(
+                f"record {self.path}: format={format!r} is not a format record writes; "
+                f"choose {' or '.join(f'v{v}' for v in WRITABLE)}"
+            )
         #: The asciicast version written: 2 or 3.
         self.version = version
         if append and overwrite:
@@ -150,9 +152,13 @@ class RecordDisplay(FrameDisplay):
         if queue_frames < 1:
             raise RecordingError(f"record {self.path}: queue_frames={queue_frames} must be at least 1")
         if self.path.is_dir():
-            raise RecordingError(f"{self.path} is a directory; give a file name: record:path={self.path}/out.cast")
+            raise RecordingError(
+                f"{self.path} is a directory; give a file name: record:path={self.path}/out.cast"
+            )
         if not self.path.parent.is_dir():
-            raise RecordingError(f"cannot record to {self.path}: directory {self.path.parent} does not exist; create it first")
+            raise RecordingError(
+                f"cannot record to {self.path}: directory {self.path.parent} does not exist; create it first"
+            )
         if self.path.exists() and not (append or overwrite):
             raise RecordingError(
                 f"{self.path} already exists; pass record:overwrite=true to replace it or record:append=true to add to it"
@@ -167,7 +173,9 @@ class RecordDisplay(FrameDisplay):
     # -- FrameDisplay -----------------------------------------------------------
     def start(self) -> None:
         self._fd, self._encoder = self._open()
-        self._writer = threading.Thread(target=self._write_events, name=f"glyphcast-record {self.path}", daemon=True)
+        self._writer = threading.Thread(
+            target=self._write_events, name=f"glyphcast-record {self.path}", daemon=True
+        )
         self._writer.start()
         # An engine that forgets cleanup() at exit still gets a complete file.
         atexit.register(self.cleanup)
@@ -200,7 +208,9 @@ class RecordDisplay(FrameDisplay):
         if writer.is_alive():
             log.error(
                 "recording %s: the disk took more than %.0f s to take the last %d events; the file may end early",
-                self.path, self.close_timeout, len(self._events),
+                self.path,
+                self.close_timeout,
+                len(self._events),
             )
 
     @property
@@ -238,7 +248,9 @@ class RecordDisplay(FrameDisplay):
             flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if self.overwrite or self.append else os.O_EXCL)
             fd = _open_unfollowed(path, flags)
             try:
-                header = header_line(self.width, self.height, int(now), self.title, self.idle_time_limit, self.version)
+                header = header_line(
+                    self.width, self.height, int(now), self.title, self.idle_time_limit, self.version
+                )
                 self._write_all(fd, header.encode())
             except OSError:
                 os.close(fd)
@@ -260,7 +272,11 @@ class RecordDisplay(FrameDisplay):
             raise RecordingError(f"cannot append: {error}") from None
         header = recording.header
         if header.version != self.version:
-            hint = f"pass record:format=v{header.version}" if header.version in WRITABLE else "record to a new file"
+            hint = (
+                f"pass record:format=v{header.version}"
+                if header.version in WRITABLE
+                else "record to a new file"
+            )
             raise RecordingError(
                 f"cannot append to {path}: it is asciicast v{header.version} and this recording is "
                 f"v{self.version}; {hint}"
@@ -362,4 +378,3 @@ class RecordDisplay(FrameDisplay):
         # Free the frames still queued: nothing will write them, and a show() waiting
         # for room raises the failure (recorded first, above) instead of waiting forever.
         self._events.abandon()
-

@@ -38,10 +38,18 @@ def read_recording(path: str | Path) -> Recording:
     # and let the parser skip that torn line.
     recording = parse(raw.decode("utf-8", errors="replace"), str(path))
     if recording.torn_line is not None:
-        log.warning("%s:%d: skipped an incomplete last line (a crash cut the write short)", path, recording.torn_line)
+        log.warning(
+            "%s:%d: skipped an incomplete last line (a crash cut the write short)", path, recording.torn_line
+        )
     if recording.oversized:
-        log.warning("%s is over glyphcast's limit of %dx%d: skipped (%d such resize events in all); the replay "
-                    "keeps the size it had", recording.first_oversized, MAX_SIDE, MAX_SIDE, recording.oversized)
+        log.warning(
+            "%s is over glyphcast's limit of %dx%d: skipped (%d such resize events in all); the replay "
+            "keeps the size it had",
+            recording.first_oversized,
+            MAX_SIDE,
+            MAX_SIDE,
+            recording.oversized,
+        )
     return recording
 
 
@@ -135,5 +143,7 @@ def open_replay(
 ) -> ReplaySource:
     """Factory for the ``replay`` source. The recording's header sets the size; ``width``/``height`` are ignored."""
     if not path:
-        raise AsciicastError("replay needs a recording: --source replay:path=FILE.cast (or glyphcast replay FILE)")
+        raise AsciicastError(
+            "replay needs a recording: --source replay:path=FILE.cast (or glyphcast replay FILE)"
+        )
     return ReplaySource(read_recording(path), speed=speed, idle_time_limit=idle_time_limit, loop=loop)

@@ -35,15 +35,18 @@ examples:
 def configure(parser: argparse.ArgumentParser) -> None:
     """``replay``'s arguments: the file, how to play it, and ``run``'s display options."""
     registry = get_registry()
-    parser.description = ("Play an asciicast v1/v2/v3 recording on displays: "
-                          "a shortcut for `run --source replay:path=FILE,...`.")
+    parser.description = (
+        "Play an asciicast v1/v2/v3 recording on displays: "
+        "a shortcut for `run --source replay:path=FILE,...`."
+    )
     parser.epilog = f"{EXAMPLES}\n{listing(registry)}"
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("file", metavar="FILE", help="the recording (.cast)")
     parser.add_argument("--speed", type=positive_float, help="playback speed factor (default 1)")
     parser.add_argument("--loop", action="store_true", help="start again at the end")
-    parser.add_argument("--idle-time-limit", type=positive_float, metavar="S",
-                        help="shorten pauses longer than S seconds")
+    parser.add_argument(
+        "--idle-time-limit", type=positive_float, metavar="S", help="shorten pauses longer than S seconds"
+    )
     add_run_options(parser, SIZE_HELP, FPS_HELP, default_display=default_displays(registry)[0])
     parser.add_argument("--linger", type=non_negative_float, metavar="S", help=LINGER_HELP)
 

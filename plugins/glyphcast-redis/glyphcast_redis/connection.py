@@ -29,7 +29,12 @@ log = logging.getLogger("glyphcast.redis")
 DEFAULT_URL = "redis://127.0.0.1:6379/0"
 
 #: What a broken connection or a restarting Redis raises (BusyLoadingError: it is loading its data).
-UNREACHABLE: tuple[type[Exception], ...] = (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError, OSError)
+UNREACHABLE: tuple[type[Exception], ...] = (
+    redis.ConnectionError,
+    redis.TimeoutError,
+    redis.BusyLoadingError,
+    OSError,
+)
 
 
 class RedisOptionError(OptionError):

@@ -129,7 +129,9 @@ class RedisDisplay(FrameDisplay):
         if worker is not None:
             worker.join(self.close_timeout + 1.0)
             if worker.is_alive():
-                log.warning("%s: %d events were not published before shutdown", self.outage.what, len(self.backlog))
+                log.warning(
+                    "%s: %d events were not published before shutdown", self.outage.what, len(self.backlog)
+                )
         close_quietly(self._redis)
 
     def is_available(self) -> bool:
@@ -169,7 +171,9 @@ class RedisDisplay(FrameDisplay):
     def _publish(self) -> None:
         backoff = Backoff()
         give_up_at: float | None = None
-        written_at = time.monotonic()  # the last write Redis took: a heartbeat is due HEARTBEAT_INTERVAL after it
+        written_at = (
+            time.monotonic()
+        )  # the last write Redis took: a heartbeat is due HEARTBEAT_INTERVAL after it
         while True:
             if self.outage.down:
                 # Redis was away: after a pause, write the screen as it is now (a keyframe) and the end if
@@ -180,7 +184,11 @@ class RedisDisplay(FrameDisplay):
                 self.publisher.note(batch.items if batch is not None else ())
                 messages = self.publisher.resume(time.monotonic())
             else:
-                idle = None if self.publisher.ended else max(0.0, written_at + HEARTBEAT_INTERVAL - time.monotonic())
+                idle = (
+                    None
+                    if self.publisher.ended
+                    else max(0.0, written_at + HEARTBEAT_INTERVAL - time.monotonic())
+                )
                 batch = self.backlog.take(idle)
                 if batch is None:
                     return  # closed, and everything handed over was written
@@ -203,8 +211,10 @@ class RedisDisplay(FrameDisplay):
                 if self.backlog.closed:
                     give_up_at = give_up_at or time.monotonic() + self.close_timeout
                     if time.monotonic() >= give_up_at:
-                        log.warning("%s: gave up publishing the last events: Redis unreachable at shutdown",
-                                    self.outage.what)
+                        log.warning(
+                            "%s: gave up publishing the last events: Redis unreachable at shutdown",
+                            self.outage.what,
+                        )
                         return
                 continue
             written_at = time.monotonic()
@@ -233,12 +243,16 @@ class RedisDisplay(FrameDisplay):
         try:
             pipe.execute()
         except redis.AuthenticationError as error:
-            self._refused(f"Redis refused the credentials ({escape(error)}); give them in the url: redis://USER:PASSWORD@HOST")
+            self._refused(
+                f"Redis refused the credentials ({escape(error)}); give them in the url: redis://USER:PASSWORD@HOST"
+            )
             return False
         except redis.ResponseError as error:
             if str(error).startswith(("WRONGTYPE", "NOPERM")):
-                self._refused(f"Redis refused the writes to {self.key} ({escape(error)}); choose another stream name "
-                              "or allow this user to XADD to it")
+                self._refused(
+                    f"Redis refused the writes to {self.key} ({escape(error)}); choose another stream name "
+                    "or allow this user to XADD to it"
+                )
                 return False
             self.outage.failed(error, "retrying; see the Redis server's log")
             return False

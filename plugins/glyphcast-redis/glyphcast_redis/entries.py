@@ -139,8 +139,11 @@ def decode(fields: Mapping[Any, Any]) -> dict[str, Any]:
         raise EntryError(f"a delta of {len(rows)} rows on a frame of {height}")
     for row in rows:
         if not (
-            isinstance(row, list) and len(row) == 2 and type(row[0]) is int
-            and 0 <= row[0] < height and isinstance(row[1], str)
+            isinstance(row, list)
+            and len(row) == 2
+            and type(row[0]) is int
+            and 0 <= row[0] < height
+            and isinstance(row[1], str)
         ):
             raise EntryError(f"bad delta row {row!r:.60}")
         row[1] = clean_row(row[1], width)
@@ -162,5 +165,11 @@ def _need(message: dict[str, Any], name: str, kind: Any) -> Any:
 
 def frame_of(message: Mapping[str, Any]) -> Frame:
     """The frame a checked ``frame`` message carries."""
-    return Frame(tuple(message["lines"]), message["width"], message["height"], message["seq"],
-                 float(message["ts"]), message.get("cursor"))
+    return Frame(
+        tuple(message["lines"]),
+        message["width"],
+        message["height"],
+        message["seq"],
+        float(message["ts"]),
+        message.get("cursor"),
+    )

@@ -70,7 +70,11 @@ class Liveness:
     def update(self, now: float) -> ProducerState:
         """The state at ``now``: silence of ``stall_after`` after the last word is a stall."""
         if (self.state == PRODUCER_LIVE or self._recovering) and now - self.heard_at >= self.stall_after:
-            self.state, self.stalled_at, self._recovering = PRODUCER_STALLED, self.heard_at + self.stall_after, False
+            self.state, self.stalled_at, self._recovering = (
+                PRODUCER_STALLED,
+                self.heard_at + self.stall_after,
+                False,
+            )
         return self.state
 
     def over(self, now: float) -> bool:

@@ -11,7 +11,9 @@ from glyphcast_redis.source import open_redis_source
 
 @hookimpl
 def register_displays(register: RegisterDisplay) -> None:
-    register("redis", RedisDisplay, "publishes the stream to a Redis Stream, for edge servers (--source redis)")
+    register(
+        "redis", RedisDisplay, "publishes the stream to a Redis Stream, for edge servers (--source redis)"
+    )
 
 
 @hookimpl

@@ -96,13 +96,24 @@ class Replica:
                 if self.shown_at is None or (self._blank and run == self.run):
                     return None  # joined between a clear (or nothing) and the next keyframe: wait for it
                 return self._lost(f"delta {message['seq']} of run {run} without its base {message['base']}")
-            if message["base"] != screen.seq or (message["width"], message["height"]) != (screen.width, screen.height):
-                return self._lost(f"delta {message['seq']} applies to frame {message['base']}, not {screen.seq}")
+            if message["base"] != screen.seq or (message["width"], message["height"]) != (
+                screen.width,
+                screen.height,
+            ):
+                return self._lost(
+                    f"delta {message['seq']} applies to frame {message['base']}, not {screen.seq}"
+                )
             rows = list(screen.rows)
             for index, line in message["rows"]:
                 rows[index] = line
-            frame = Frame(tuple(rows), screen.width, screen.height, message["seq"], float(message["ts"]),
-                          message.get("cursor"))
+            frame = Frame(
+                tuple(rows),
+                screen.width,
+                screen.height,
+                message["seq"],
+                float(message["ts"]),
+                message.get("cursor"),
+            )
             return self._show(frame, at, new)
         if kind == "heartbeat":
             return None  # the producer is there and shows nothing new (the source listens for it)

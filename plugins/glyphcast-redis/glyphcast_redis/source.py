@@ -93,7 +93,9 @@ class Junk:
     until an entry of glyphcast's comes.
     """
 
-    def __init__(self, what: str, interval: float = LOG_INTERVAL, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, what: str, interval: float = LOG_INTERVAL, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.what = what
         self.interval = interval
         self.clock = clock
@@ -111,8 +113,13 @@ class Junk:
         now = self.clock()
         if now - self._logged_at >= self.interval:
             which = "an entry" if self._unlogged == 1 else f"{self._unlogged} entries"
-            log.warning("%s: skipped %s that glyphcast did not write (the last: %s; %d in all)",
-                        self.what, which, escape(why), self.count)
+            log.warning(
+                "%s: skipped %s that glyphcast did not write (the last: %s; %d in all)",
+                self.what,
+                which,
+                escape(why),
+                self.count,
+            )
             self._logged_at, self._unlogged = now, 0
 
     def fine(self) -> None:
@@ -205,8 +212,12 @@ class RedisSource:
         try:
             found = self._newest_start()
         except UNREACHABLE as error:
-            log.warning("redis source %s: Redis unreachable at start (%s); starting at the given size and "
-                        "waiting for it", redacted(self.url), escape(error))
+            log.warning(
+                "redis source %s: Redis unreachable at start (%s); starting at the given size and "
+                "waiting for it",
+                redacted(self.url),
+                escape(error),
+            )
             return None
         if found[0] is None:
             return None
@@ -258,7 +269,9 @@ class RedisSource:
         if start is not None:
             page = cast(list[Entry], self._redis.xrange(self.key, start[0].decode(), "+", count=READ_BATCH))
             return (page[-1][0].decode() if page else start[0].decode()), page
-        if newest is not None:  # nothing to start from near the end: read on from the newest, wait for a keyframe
+        if (
+            newest is not None
+        ):  # nothing to start from near the end: read on from the newest, wait for a keyframe
             return newest.decode(), [ended] if ended is not None else []
         return "0-0", []  # an empty stream: read every entry as it comes
 
@@ -269,9 +282,14 @@ class RedisSource:
         if now - self._end_logged_at >= LOG_INTERVAL:
             self._end_logged_at = now
             until = f"for {self.end_after:g} s" if self.end_after else "until it publishes again"
-            log.warning("redis source %r: the producer ended the stream (%r; %d ends so far); viewers are told it "
-                        "stalled and see its last screen %s (exit_on_end=true ends this edge with it)",
-                        self.key, reason, self.ends, until)
+            log.warning(
+                "redis source %r: the producer ended the stream (%r; %d ends so far); viewers are told it "
+                "stalled and see its last screen %s (exit_on_end=true ends this edge with it)",
+                self.key,
+                reason,
+                self.ends,
+                until,
+            )
 
     def _tell(self, cue: Cue) -> Cue:
         """``cue``, carrying the producer's state when it is not what viewers were last told."""
@@ -280,9 +298,17 @@ class RedisSource:
             return cue
         previous, self.producer_state = self.producer_state, state
         if state == PRODUCER_STALLED and self.liveness.said is None:
-            then = f"; the stream ends {self.end_after:g} s from now unless it is heard" if self.end_after else ""
-            log.warning("redis source %r: nothing heard from the producer for %g s; viewers are told it stalled%s",
-                        self.key, self.stall_after, then)
+            then = (
+                f"; the stream ends {self.end_after:g} s from now unless it is heard"
+                if self.end_after
+                else ""
+            )
+            log.warning(
+                "redis source %r: nothing heard from the producer for %g s; viewers are told it stalled%s",
+                self.key,
+                self.stall_after,
+                then,
+            )
         elif state == PRODUCER_LIVE and previous == PRODUCER_STALLED:
             log.warning("redis source %r: the producer is heard again; viewers are told it is live", self.key)
         return replace(cue, producer=state)
@@ -324,7 +350,9 @@ class RedisSource:
                     last_id, batch = self._seek()
                     seeking = False
                 else:
-                    reply: Any = self._redis.xread({self.key: last_id}, count=READ_BATCH, block=int(self.block * 1000))
+                    reply: Any = self._redis.xread(
+                        {self.key: last_id}, count=READ_BATCH, block=int(self.block * 1000)
+                    )
                     batch = cast(list[Entry], reply[0][1]) if reply else []
                     if len(batch) >= READ_BATCH:
                         # A whole batch behind: what is in it is old news; skip to the newest keyframe.
@@ -332,7 +360,9 @@ class RedisSource:
                         seeking = True
                         continue
             except UNREACHABLE as error:
-                self.outage.failed(error, "serving the last frame and retrying; will resume at the newest keyframe")
+                self.outage.failed(
+                    error, "serving the last frame and retrying; will resume at the newest keyframe"
+                )
                 liveness.unreachable(time.monotonic())
                 seeking = True
                 pause = backoff.next()
@@ -370,9 +400,16 @@ class RedisSource:
                 if isinstance(event, Show):
                     liveness.shown()
                     frame = event.frame
-                    yield self._tell(Cue(rows=frame.rows, at=shown_at,
-                                         size=(frame.width, frame.height) if event.resized else None,
-                                         cursor=frame.cursor, seq=frame.seq, ts=frame.ts))
+                    yield self._tell(
+                        Cue(
+                            rows=frame.rows,
+                            at=shown_at,
+                            size=(frame.width, frame.height) if event.resized else None,
+                            cursor=frame.cursor,
+                            seq=frame.seq,
+                            ts=frame.ts,
+                        )
+                    )
                 elif isinstance(event, Clear):
                     liveness.shown()
                     yield self._tell(Cue(clear=True, at=shown_at))
@@ -406,5 +443,14 @@ def open_redis_source(
     end_after: float = 30.0,
 ) -> RedisSource:
     """Factory for the ``redis`` source (an edge server's): the producer's stream ``stream`` at ``url``."""
-    return RedisSource(width, height, url=url, stream=stream, block=block, connect_timeout=connect_timeout,
-                       exit_on_end=exit_on_end, stall_after=stall_after, end_after=end_after)
+    return RedisSource(
+        width,
+        height,
+        url=url,
+        stream=stream,
+        block=block,
+        connect_timeout=connect_timeout,
+        exit_on_end=exit_on_end,
+        stall_after=stall_after,
+        end_after=end_after,
+    )

@@ -29,14 +29,20 @@ CONTENT_TYPES = {
     ".wasm": "application/wasm",
 }
 
-NOT_BUILT_HINT = "the viewer was not built: run `make viewer` in the repository, or install a glyphcast-websocket wheel"
+NOT_BUILT_HINT = (
+    "the viewer was not built: run `make viewer` in the repository, or install a glyphcast-websocket wheel"
+)
 
 NOT_BUILT_PAGE = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>glyphcast</title></head>
 <body style="font-family: sans-serif; margin: 2em">
 <h1>glyphcast</h1>
-<p>This server is running, but {NOT_BUILT_HINT.replace("`", "<code>", 1).replace("`", "</code>", 1)
-.replace("`", "<code>", 1).replace("`", "</code>", 1)}.</p>
+<p>This server is running, but {
+    NOT_BUILT_HINT.replace("`", "<code>", 1)
+    .replace("`", "</code>", 1)
+    .replace("`", "<code>", 1)
+    .replace("`", "</code>", 1)
+}.</p>
 <p>WebSocket clients can connect at <code>/ws</code> already.</p>
 </body></html>
 """.encode()

@@ -75,7 +75,9 @@ class Wire:
             return NOTHING
         else:
             return cls.several([cls.of(message) for message in encoded])
-        framed = WireFrame(Opcode.TEXT if text else Opcode.BINARY, payload).serialize(mask=False, extensions=[])
+        framed = WireFrame(Opcode.TEXT if text else Opcode.BINARY, payload).serialize(
+            mask=False, extensions=[]
+        )
         return cls(payload, text, framed)
 
     @classmethod
@@ -84,7 +86,9 @@ class Wire:
         parts = [part for part in parts if part.framed]
         if len(parts) <= 1:
             return parts[0] if parts else NOTHING
-        return cls(b"".join(p.payload for p in parts), parts[0].text, b"".join(p.framed for p in parts), tuple(parts))
+        return cls(
+            b"".join(p.payload for p in parts), parts[0].text, b"".join(p.framed for p in parts), tuple(parts)
+        )
 
     def deflated(self, window_bits: int = 15) -> bytes:
         """This frame for a session with permessage-deflate: compressed (RSV1 set), or, when
@@ -97,7 +101,9 @@ class Wire:
         framed = cache.get(window_bits)
         if framed is None:
             opcode = Opcode.TEXT if self.text else Opcode.BINARY
-            compressed = WireFrame(opcode, self.payload).serialize(mask=False, extensions=[_deflater(window_bits)])
+            compressed = WireFrame(opcode, self.payload).serialize(
+                mask=False, extensions=[_deflater(window_bits)]
+            )
             framed = cache[window_bits] = compressed if len(compressed) < len(self.framed) else self.framed
             DEFLATE_STATS.compressions += 1
         return framed

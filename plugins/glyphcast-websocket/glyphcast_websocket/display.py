@@ -49,7 +49,9 @@ def announce(lines: Iterable[str]) -> None:
             log.info("%s", line)
     else:
         for line in lines:
-            print(f"glyphcast: websocket: {escape(line)}", file=sys.stderr, flush=True)  # stderr may be a terminal
+            print(
+                f"glyphcast: websocket: {escape(line)}", file=sys.stderr, flush=True
+            )  # stderr may be a terminal
 
 
 def _installed_codecs(wanted: Iterable[str] | None) -> list[Codec]:

@@ -106,7 +106,9 @@ class Listeners:
 
     def resize(self, width: int, height: int, client: ClientInfo) -> str | None:
         """Tell the hooks, then (unless one refused) every listener; the first refusal's reason, if any."""
-        results = call_safely("client_resize hook", _hook().client_resize, width=width, height=height, client=client)
+        results = call_safely(
+            "client_resize hook", _hook().client_resize, width=width, height=height, client=client
+        )
         refusals = [r for r in reversed(results or []) if isinstance(r, str) and r]
         if refusals:
             return refusals[0]

@@ -190,5 +190,7 @@ class FanOut:
         if not s.closing:
             s.closing = True
             task = asyncio.get_running_loop().create_task(s.connection.close(code, reason))
-            self._closes.add(task)  # held until done (the loop keeps only weak references), awaited by finish()
+            self._closes.add(
+                task
+            )  # held until done (the loop keeps only weak references), awaited by finish()
             task.add_done_callback(self._closes.discard)

@@ -37,7 +37,9 @@ def choose_subprotocol(offered: Sequence[str], codecs: Mapping[str, Codec], defa
             return str(subprotocol)
     speaks = ", ".join(sorted(codecs)) or "nothing"
     if offered:
-        raise NoCodec(f"none of the offered subprotocols ({_quoted(offered)}) is enabled; this server speaks {speaks}")
+        raise NoCodec(
+            f"none of the offered subprotocols ({_quoted(offered)}) is enabled; this server speaks {speaks}"
+        )
     if default not in codecs:
         raise NoCodec(f"no subprotocol offered and {default} is not enabled; offer one of {speaks}")
     return None

@@ -66,6 +66,7 @@ def shared_deflate() -> ServerPerMessageDeflateFactory:
     """
     return ServerPerMessageDeflateFactory(server_no_context_takeover=True, client_no_context_takeover=True)
 
+
 _client_ids = itertools.count(1)
 
 #: At shutdown after an end, how long clients get to read the final frame and `end` before 1001.
@@ -134,7 +135,9 @@ class Hub:
 
     def _close_room(self, room: NamedStream) -> None:
         code, reason = (
-            (protocol.CLOSE_NORMAL, "stream ended") if room.ended else (protocol.CLOSE_GOING_AWAY, "stream closed")
+            (protocol.CLOSE_NORMAL, "stream ended")
+            if room.ended
+            else (protocol.CLOSE_GOING_AWAY, "stream closed")
         )
         for s in room.sessions:
             room.fanout.close(s, code, reason)
@@ -165,7 +168,9 @@ class Hub:
         one line per kind per interval, never a traceback per connection."""
         error = context.get("exception")
         detail = f": {error}" if error is not None else ""
-        self.ratelog.warning(("loop", context.get("message")), "%s%s", context.get("message", "event loop error"), detail)
+        self.ratelog.warning(
+            ("loop", context.get("message")), "%s%s", context.get("message", "event loop error"), detail
+        )
 
     def _flush_log(self) -> None:
         """Every interval: the counts of log lines a burst suppressed, once the burst is over."""
@@ -180,7 +185,10 @@ class Hub:
         loop.set_exception_handler(self._loop_error)
         s = self.settings
         self.listener = listener = Listener(
-            self.handshakes, self.ratelog, on_protocol=attach, dropped=lambda reason: self.metrics.refused("", reason)
+            self.handshakes,
+            self.ratelog,
+            on_protocol=attach,
+            dropped=lambda reason: self.metrics.refused("", reason),
         )
         with loop.listen_with(listener):
             self._server = await serve(
@@ -247,16 +255,23 @@ class Hub:
         connection.opened()
         request = connection.request
         room = connection.room
-        assert request is not None and isinstance(connection.admission, Admission) and isinstance(room, NamedStream)
+        assert (
+            request is not None
+            and isinstance(connection.admission, Admission)
+            and isinstance(room, NamedStream)
+        )
         role = connection.admission.role or VIEWER
         self.metrics.handshake(room.name, time.monotonic() - connection.accepted_at)
         remote = connection.remote_address
         remote_host = str(remote[0]) if remote else ""
         forwarded = connection.admission.client if connection.admission.client != remote_host else ""
-        if len(room.sessions) >= room.policy.capacity(role):  # admitted at once with others: the last ones wait
+        if len(room.sessions) >= room.policy.capacity(
+            role
+        ):  # admitted at once with others: the last ones wait
             self.metrics.refused(room.name, "full")
             await connection.close(
-                protocol.CLOSE_TRY_AGAIN_LATER, f"server full ({room.settings.max_clients} clients); try again later"
+                protocol.CLOSE_TRY_AGAIN_LATER,
+                f"server full ({room.settings.max_clients} clients); try again later",
             )
             return
         codec = room.codecs.by_subprotocol.get(connection.subprotocol or self.default_subprotocol)
@@ -278,9 +293,21 @@ class Hub:
         s = Session(connection, SessionProtocol(info, codec, room.limits))
         latest = room.latest
         width, height = (latest.width, latest.height) if latest else room.listeners.dimensions()
-        s.protocol.hello(server=SERVER_NAME, width=width, height=height, codecs=room.codecs.by_subprotocol,
-                         stream=room.name)
-        log.info("client %s connected to stream %s from %s (%s, %s)", info.id, room.name, info.remote, info.codec, role)
+        s.protocol.hello(
+            server=SERVER_NAME,
+            width=width,
+            height=height,
+            codecs=room.codecs.by_subprotocol,
+            stream=room.name,
+        )
+        log.info(
+            "client %s connected to stream %s from %s (%s, %s)",
+            info.id,
+            room.name,
+            info.remote,
+            info.codec,
+            role,
+        )
         try:
             room.join(s)
             room.listeners.connected(info)

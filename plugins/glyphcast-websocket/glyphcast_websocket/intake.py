@@ -92,8 +92,16 @@ class Handshakes:
         timeout: float = TIMEOUT,
         patience: float | None = None,
     ) -> None:
-        if limit < 1 or per_address < 1 or waiting < 0 or timeout <= 0 or (patience is not None and patience <= 0):
-            raise ValueError("limit and per_address must be at least 1, waiting at least 0, timeouts positive")
+        if (
+            limit < 1
+            or per_address < 1
+            or waiting < 0
+            or timeout <= 0
+            or (patience is not None and patience <= 0)
+        ):
+            raise ValueError(
+                "limit and per_address must be at least 1, waiting at least 0, timeouts positive"
+            )
         self.limit = limit
         self.per_address = per_address
         self.waiting_limit = waiting

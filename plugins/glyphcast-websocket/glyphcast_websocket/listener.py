@@ -204,7 +204,10 @@ class Listener(asyncio.AbstractServer):
             except OSError as error:
                 if error.errno in _RESOURCE_ERRORS:
                     await self._out_of_resources(error)
-                elif isinstance(error, ConnectionAbortedError) or error.errno in (errno.ECONNABORTED, errno.EPROTO):
+                elif isinstance(error, ConnectionAbortedError) or error.errno in (
+                    errno.ECONNABORTED,
+                    errno.EPROTO,
+                ):
                     continue  # gone before we took it
                 elif listening.fileno() < 0:
                     return  # closed
@@ -250,7 +253,8 @@ class Listener(asyncio.AbstractServer):
         self.ratelog.warning(
             "accept-resources",
             "accept() failed (%s); %s waiting connections closed to make room",
-            error.strerror or error, len(shed),
+            error.strerror or error,
+            len(shed),
         )
         if not shed:  # nothing of ours to give back: wait for handshakes and clients to end
             await asyncio.sleep(SWEEP_INTERVAL)
@@ -307,14 +311,18 @@ class Listener(asyncio.AbstractServer):
         for ticket in started:
             self._start(ticket)
         if late:
-            self.ratelog.info("handshake-timeout", "%d connections dropped: no complete handshake in time", len(late))
+            self.ratelog.info(
+                "handshake-timeout", "%d connections dropped: no complete handshake in time", len(late)
+            )
         if not self.handshakes.full:
             self._room.set()
         if self._serving:
             self._sweeper = self.get_loop().call_later(SWEEP_INTERVAL, self._sweep)
 
 
-def bind(host: str | None, port: int, *, backlog: int = BACKLOG, reuse_port: bool = False) -> list[socket.socket]:
+def bind(
+    host: str | None, port: int, *, backlog: int = BACKLOG, reuse_port: bool = False
+) -> list[socket.socket]:
     """Listening sockets for every address ``host`` names (all interfaces for None or ""), as asyncio binds them.
 
     With port 0 the first socket picks a free port and the others take the same one.
@@ -359,6 +367,8 @@ class ListeningLoop(asyncio.AbstractEventLoop):
     ) -> asyncio.AbstractServer:
         listen = self._listen_with
         if listen is None:
-            server: asyncio.AbstractServer = await super().create_server(protocol_factory, host, port, **kwargs)
+            server: asyncio.AbstractServer = await super().create_server(
+                protocol_factory, host, port, **kwargs
+            )
             return server
         return await listen(protocol_factory, host, port, **kwargs)

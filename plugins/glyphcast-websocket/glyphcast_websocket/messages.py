@@ -61,10 +61,35 @@ MAX_VIEWPORT = 100_000
 MAX_INPUT = 16 * 1024
 
 __all__ = [
-    "BAD_FIELD", "BAD_MESSAGE", "CONTROLLER_TYPES", "FORBIDDEN", "KNOWN_TYPES", "MAX_CLIENT_NAME", "MAX_DEPTH",
-    "MAX_INPUT", "MAX_ITEMS", "MAX_SAFE_INTEGER", "MAX_STRING", "MAX_VIEWPORT", "OUT_OF_RANGE", "RATE_LIMITED",
-    "SAFE", "SCHEMA", "SIDES", "UNKNOWN_TYPE", "VIEWER_TYPES", "VIEWPORT", "Bounds", "Number", "Present",
-    "Rejected", "Size", "Text", "check", "decode", "rate_limited",
+    "BAD_FIELD",
+    "BAD_MESSAGE",
+    "CONTROLLER_TYPES",
+    "FORBIDDEN",
+    "KNOWN_TYPES",
+    "MAX_CLIENT_NAME",
+    "MAX_DEPTH",
+    "MAX_INPUT",
+    "MAX_ITEMS",
+    "MAX_SAFE_INTEGER",
+    "MAX_STRING",
+    "MAX_VIEWPORT",
+    "OUT_OF_RANGE",
+    "RATE_LIMITED",
+    "SAFE",
+    "SCHEMA",
+    "SIDES",
+    "UNKNOWN_TYPE",
+    "VIEWER_TYPES",
+    "VIEWPORT",
+    "Bounds",
+    "Number",
+    "Present",
+    "Rejected",
+    "Size",
+    "Text",
+    "check",
+    "decode",
+    "rate_limited",
 ]
 
 
@@ -194,7 +219,9 @@ class Size:
         width, height = size["width"], size["height"]
         if width not in self.bounds or height not in self.bounds:
             where = "" if self.name is None else f'"{self.name}" '
-            raise Rejected(OUT_OF_RANGE, f"{kind}: {where}{width}x{height} is outside {self.bounds} x {self.bounds}")
+            raise Rejected(
+                OUT_OF_RANGE, f"{kind}: {where}{width}x{height} is outside {self.bounds} x {self.bounds}"
+            )
 
     def _shape(self) -> str:
         what = "integer" if self.integers else "number"
@@ -300,4 +327,6 @@ def check(message: Any, role: str) -> dict[str, Any]:
 
 def rate_limited(bucket: TokenBucket) -> Rejected:
     """The ``error`` for a message over ``bucket``'s rate (one unit per message)."""
-    return Rejected(RATE_LIMITED, f"too many messages: at most {bucket.rate:g}/s (bursts of {bucket.burst:g})")
+    return Rejected(
+        RATE_LIMITED, f"too many messages: at most {bucket.rate:g}/s (bursts of {bucket.burst:g})"
+    )

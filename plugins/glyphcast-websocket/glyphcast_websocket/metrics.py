@@ -133,7 +133,9 @@ class Durations:
         out, total = [], 0
         for bound, count in zip((*self.buckets, float("inf")), self.counts, strict=True):
             total += count
-            out.append((repr(bound) if bound != float("inf") else "+Inf", float(total)))  # as prometheus-client's own
+            out.append(
+                (repr(bound) if bound != float("inf") else "+Inf", float(total))
+            )  # as prometheus-client's own
         return out
 
 
@@ -185,12 +187,17 @@ class HubMetrics:
 
 def collect_streams(streams: Iterable[Stream]) -> Iterator[Metric]:
     """Every stream's counts, as metric families."""
-    clients = GaugeMetricFamily("glyphcast_clients", "Clients connected now.", labels=["stream", "codec", "role"])
+    clients = GaugeMetricFamily(
+        "glyphcast_clients", "Clients connected now.", labels=["stream", "codec", "role"]
+    )
     connections = CounterMetricFamily(
-        "glyphcast_connections", "Clients that completed the WebSocket handshake.",
+        "glyphcast_connections",
+        "Clients that completed the WebSocket handshake.",
         labels=["stream", "codec", "role"],
     )
-    handed = CounterMetricFamily("glyphcast_stream_frames", "Frames the engine handed to the stream.", labels=["stream"])
+    handed = CounterMetricFamily(
+        "glyphcast_stream_frames", "Frames the engine handed to the stream.", labels=["stream"]
+    )
     frames = CounterMetricFamily(
         "glyphcast_frames_sent",
         "Frames written to clients: kind=full (a whole frame; a keyframe for diff codecs) or kind=delta.",
@@ -202,11 +209,13 @@ def collect_streams(streams: Iterable[Stream]) -> Iterator[Metric]:
         labels=["stream", "codec"],
     )
     resyncs = CounterMetricFamily(
-        "glyphcast_resyncs", "resync requests: a client lost track of the frames and got a keyframe.",
+        "glyphcast_resyncs",
+        "resync requests: a client lost track of the frames and got a keyframe.",
         labels=["stream", "codec"],
     )
     sent_bytes = CounterMetricFamily(
-        "glyphcast_sent_bytes", "Bytes written to clients (WebSocket frames: every message, frames or not).",
+        "glyphcast_sent_bytes",
+        "Bytes written to clients (WebSocket frames: every message, frames or not).",
         labels=["stream", "codec"],
     )
     stalls = CounterMetricFamily(
@@ -218,7 +227,9 @@ def collect_streams(streams: Iterable[Stream]) -> Iterator[Metric]:
         name = stream.name
         sessions = stream.sessions
         # Every codec the stream offers, in both roles, even at 0: a dashboard's series do not come and go.
-        now = collections.Counter({(codec, role): 0 for codec in stream.subprotocols for role in (VIEWER, CONTROLLER)})
+        now = collections.Counter(
+            {(codec, role): 0 for codec in stream.subprotocols for role in (VIEWER, CONTROLLER)}
+        )
         for s in sessions:
             now[(s.codec.subprotocol, s.info.role)] += 1
         for (codec, role), count in sorted(now.items()):

@@ -46,19 +46,34 @@ class Option:
 
 #: Where a display serves: the hub (host and port) and the stream on it.
 PLACE = (
-    Option("host", str, DEFAULT_HOST,
-           "the address to listen on; `0.0.0.0` or `::` for every interface (then set a `token`)"),
+    Option(
+        "host",
+        str,
+        DEFAULT_HOST,
+        "the address to listen on; `0.0.0.0` or `::` for every interface (then set a `token`)",
+    ),
     Option("port", int, DEFAULT_PORT, "the port of the viewer page and the WebSocket; `0` picks a free one"),
-    Option("stream", str, MAIN,
-           "the stream's name (a-z, 0-9, `-`, `_`): streams share the port, stream NAME at `/s/NAME/`"),
+    Option(
+        "stream",
+        str,
+        MAIN,
+        "the stream's name (a-z, 0-9, `-`, `_`): streams share the port, stream NAME at `/s/NAME/`",
+    ),
 )
 #: Where the tokens come from besides the options themselves (:mod:`.tokens`): listed after the token they set.
 TOKEN_SOURCES = {
     "token": (
-        Option("token_file", Path | None, None, "read `token` from the first line of this file (argv shows in `ps`)"),
+        Option(
+            "token_file",
+            Path | None,
+            None,
+            "read `token` from the first line of this file (argv shows in `ps`)",
+        ),
     ),
     "control_token": (
-        Option("control_token_file", Path | None, None, "read `control_token` from the first line of this file"),
+        Option(
+            "control_token_file", Path | None, None, "read `control_token` from the first line of this file"
+        ),
         Option("control", bool, True, "`false`: nobody controls the stream (no control token at all)"),
     ),
 }
@@ -70,7 +85,9 @@ def _declared() -> tuple[Option, ...]:
     for setting in dataclasses.fields(Settings):
         said = about(setting)
         if said.audience != FIXED:
-            options.append(Option(setting.name, types[setting.name], setting.default, said.help, said.audience))
+            options.append(
+                Option(setting.name, types[setting.name], setting.default, said.help, said.audience)
+            )
             options.extend(TOKEN_SOURCES.get(setting.name, ()))
     return tuple(options)
 
@@ -86,8 +103,10 @@ SETTING_OPTIONS = tuple(
 
 
 def _parameters(options: Iterable[Option]) -> list[inspect.Parameter]:
-    return [inspect.Parameter(o.name, inspect.Parameter.KEYWORD_ONLY, default=o.default, annotation=o.type)
-            for o in options]
+    return [
+        inspect.Parameter(o.name, inspect.Parameter.KEYWORD_ONLY, default=o.default, annotation=o.type)
+        for o in options
+    ]
 
 
 def give_signature(function: Callable[..., Any], options: Iterable[Option], returns: Any) -> None:

@@ -59,7 +59,8 @@ def allow_wasm(headers: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...
     """``headers`` with WebAssembly compilation added to the Content-Security-Policy's script-src."""
     return tuple(
         (name, value.replace("script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'", 1))
-        if name.lower() == "content-security-policy" else (name, value)
+        if name.lower() == "content-security-policy"
+        else (name, value)
         for name, value in headers
     )
 
@@ -96,7 +97,9 @@ REASONS = {
 }
 
 
-def healthz(state: dict[str, Any], *, headers: Iterable[tuple[str, str]] = (), head: bool = False) -> Response:
+def healthz(
+    state: dict[str, Any], *, headers: Iterable[tuple[str, str]] = (), head: bool = False
+) -> Response:
     """``/healthz``: ``state`` as JSON."""
     return response(200, json.dumps(state).encode(), "application/json", headers=headers, head=head)
 
@@ -106,12 +109,14 @@ def redirect(location: str, *, headers: Iterable[tuple[str, str]] = (), head: bo
     return response(308, f"see {location}\n".encode(), headers=(*headers, ("Location", location)), head=head)
 
 
-def listing(streams: Iterable[tuple[str, str]], *, headers: Iterable[tuple[str, str]] = (),
-            head: bool = False) -> Response:
+def listing(
+    streams: Iterable[tuple[str, str]], *, headers: Iterable[tuple[str, str]] = (), head: bool = False
+) -> Response:
     """``/`` when a port carries several streams: a link to each (name, page path)."""
-    items = "".join(
-        f'<li><a href="{html.escape(path)}">{html.escape(name)}</a></li>' for name, path in streams
-    ) or "<li>none open to watch without a link</li>"
+    items = (
+        "".join(f'<li><a href="{html.escape(path)}">{html.escape(name)}</a></li>' for name, path in streams)
+        or "<li>none open to watch without a link</li>"
+    )
     body = (
         '<!doctype html><meta charset="utf-8"><title>glyphcast streams</title>'
         f"<h1>Streams on this server</h1><ul>{items}</ul>"
@@ -129,8 +134,12 @@ def page(
 ) -> Response:
     """The response to an admitted GET/HEAD of ``path`` that is not a WebSocket upgrade."""
     if path in WEBSOCKET_PATHS[:1]:
-        return response(426, b"this is the WebSocket endpoint: connect with a WebSocket client\n",
-                        headers=(*headers, ("Upgrade", "websocket")), head=head)
+        return response(
+            426,
+            b"this is the WebSocket endpoint: connect with a WebSocket client\n",
+            headers=(*headers, ("Upgrade", "websocket")),
+            head=head,
+        )
     if path == "/healthz":
         return healthz(health(), headers=headers, head=head)
     if path in WASM_PAGES:

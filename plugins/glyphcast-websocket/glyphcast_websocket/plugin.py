@@ -44,7 +44,10 @@ def display_factory(subprotocol: str | None, name: str | None = None) -> Callabl
         host, port, stream = options.pop("host"), options.pop("port"), options["stream"]
         view = tokens.resolve(options.pop("token"), options.pop("token_file"), tokens.VIEW_ENV, "token")
         controlling = tokens.resolve(
-            options.pop("control_token"), options.pop("control_token_file"), tokens.CONTROL_ENV, "control_token"
+            options.pop("control_token"),
+            options.pop("control_token_file"),
+            tokens.CONTROL_ENV,
+            "control_token",
         )
         if not options.pop("control"):
             controlling = ""

@@ -179,7 +179,9 @@ class LibraryLog(logging.LoggerAdapter):  # type: ignore[type-arg]
     ``counted(cause)`` is told of each; lines below WARNING pass through unchanged.
     """
 
-    def __init__(self, logger: logging.Logger, ratelog: RateLimitedLog, counted: Callable[[str], None]) -> None:
+    def __init__(
+        self, logger: logging.Logger, ratelog: RateLimitedLog, counted: Callable[[str], None]
+    ) -> None:
         super().__init__(logger, {})
         self.ratelog = ratelog
         self.counted = counted
@@ -189,10 +191,22 @@ class LibraryLog(logging.LoggerAdapter):  # type: ignore[type-arg]
             self.logger.log(level, msg, *args, **kwargs)
             return
         exc_info = kwargs.get("exc_info")
-        error = sys.exc_info()[1] if exc_info is True else exc_info if isinstance(exc_info, BaseException) else None
+        error = (
+            sys.exc_info()[1]
+            if exc_info is True
+            else exc_info
+            if isinstance(exc_info, BaseException)
+            else None
+        )
         cause = type(error).__name__ if error is not None else "error"
         self.counted(cause)
         text = repr(str(error))[:200] if error is not None else ""
         self.ratelog.log(
-            level, ("library", str(msg), cause), str(msg) + " (%s %s)", *args, cause, text, exc_info=error is not None
+            level,
+            ("library", str(msg), cause),
+            str(msg) + " (%s %s)",
+            *args,
+            cause,
+            text,
+            exc_info=error is not None,
         )

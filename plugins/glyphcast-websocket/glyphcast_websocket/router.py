@@ -93,7 +93,11 @@ class Router:
         headers = policy.page_headers
         if isinstance(decision, Refusal):
             hub.ratelog.warning(
-                decision.log_key, "refused %s %s: %s", quote(handshake.method, 20), quote(path), decision.reason
+                decision.log_key,
+                "refused %s %s: %s",
+                quote(handshake.method, 20),
+                quote(path),
+                decision.reason,
             )
             hub.metrics.refused(room.name if room is not None else "", decision.log_key)
             return pages.response(decision.status, decision.body, headers=(*headers, *decision.headers))
@@ -116,7 +120,9 @@ class Router:
             return pages.redirect(f"{path}/", headers=headers, head=decision.head)
         return pages.page(rest, hub.assets, lambda: self.health(room), headers=headers, head=decision.head)
 
-    def process_response(self, connection: ServerConnection, request: Request, response: Response) -> Response | None:
+    def process_response(
+        self, connection: ServerConnection, request: Request, response: Response
+    ) -> Response | None:
         """websockets' own refusals (a handshake it finds invalid: 400, 426, 500, ...) replaced by ours:
         the same status with the hub's headers, and a body that quotes nothing the client sent."""
         if response.status_code == 101 or "Content-Security-Policy" in response.headers:
@@ -130,24 +136,38 @@ class Router:
             reason = f"no codec in common: this server speaks {', '.join(sorted(room.codecs.by_subprotocol))}"
             key = "codec"  # counted by select_subprotocol already
         else:
-            reason = pages.REASONS.get(response.status_code, "bad request: not a valid WebSocket opening handshake")
+            reason = pages.REASONS.get(
+                response.status_code, "bad request: not a valid WebSocket opening handshake"
+            )
             key = "bad-handshake"
             hub.metrics.refused(room.name if room is not None else "", key)
         hub.ratelog.info(
-            (key, response.status_code), "refused a WebSocket handshake (%d): %s",
-            response.status_code, quote(str(error)) if error is not None else "no reason given",
+            (key, response.status_code),
+            "refused a WebSocket handshake (%d): %s",
+            response.status_code,
+            quote(str(error)) if error is not None else "no reason given",
         )
-        extra = tuple((name, response.headers[name]) for name in ("Upgrade", "Allow") if name in response.headers)
-        return pages.response(response.status_code, f"{reason}\n".encode(), headers=(*policy.page_headers, *extra))
+        extra = tuple(
+            (name, response.headers[name]) for name in ("Upgrade", "Allow") if name in response.headers
+        )
+        return pages.response(
+            response.status_code, f"{reason}\n".encode(), headers=(*policy.page_headers, *extra)
+        )
 
     def bad_request(self, error: BadRequest) -> Response:
         """The answer to a request the hub will not hand to websockets (too long, malformed, with a body)."""
         hub = self.hub
         hub.metrics.refused("", f"http-{error.status}")
-        hub.ratelog.info(("bad-request", error.status), "refused a request (%d): %s", error.status, error.reason)
-        return pages.response(error.status, f"{error.reason}\n".encode(), headers=(*hub.policy.page_headers, *error.headers))
+        hub.ratelog.info(
+            ("bad-request", error.status), "refused a request (%d): %s", error.status, error.reason
+        )
+        return pages.response(
+            error.status, f"{error.reason}\n".encode(), headers=(*hub.policy.page_headers, *error.headers)
+        )
 
-    def select_subprotocol(self, connection: ServerConnection, offered: Sequence[Subprotocol]) -> Subprotocol | None:
+    def select_subprotocol(
+        self, connection: ServerConnection, offered: Sequence[Subprotocol]
+    ) -> Subprotocol | None:
         """The codec a connection gets (:func:`~glyphcast_websocket.handshake.choose_subprotocol`).
 
         The token entry (``glyphcast.token.*``) is never selected, nor quoted in an error.
@@ -156,7 +176,9 @@ class Router:
         room = connection.room
         codecs = codec_subprotocols(offered)
         try:
-            chosen = choose_subprotocol(codecs, room.codecs.by_subprotocol if room else {}, self.hub.default_subprotocol)
+            chosen = choose_subprotocol(
+                codecs, room.codecs.by_subprotocol if room else {}, self.hub.default_subprotocol
+            )
         except NoCodec as error:
             self.hub.metrics.refused(room.name if room else "", "codec")
             raise NegotiationError(str(error)) from None
@@ -164,7 +186,9 @@ class Router:
 
     def listed(self) -> list[tuple[str, str]]:
         """(name, page path) of the streams ``/`` lists: those anyone may watch (no view token)."""
-        return [(room.name, f"/s/{room.name}/") for room in self.hub.rooms.values() if not room.settings.token]
+        return [
+            (room.name, f"/s/{room.name}/") for room in self.hub.rooms.values() if not room.settings.token
+        ]
 
     def health(self, room: NamedStream | None = None) -> dict[str, Any]:
         """``/healthz``: the server, then the stream asked about and every stream.
@@ -173,7 +197,9 @@ class Router:
         with ``clients_total`` counting every stream's clients.
         """
         hub = self.hub
-        stream: Mapping[str, Any] = room.health() if room is not None else {"clients_total": len(hub.sessions)}
+        stream: Mapping[str, Any] = (
+            room.health() if room is not None else {"clients_total": len(hub.sessions)}
+        )
         return {
             "status": "ok",
             "server": pages.SERVER_NAME,

@@ -169,7 +169,9 @@ class Policy:
         """The client's address: ``remote``, or behind a trusted proxy the address it forwards."""
         if not self._proxies:
             return remote
-        return client_address(remote, request.get_all("X-Forwarded-For"), request.get_all("Forwarded"), self._proxies)
+        return client_address(
+            remote, request.get_all("X-Forwarded-For"), request.get_all("Forwarded"), self._proxies
+        )
 
     @property
     def warnings(self) -> list[str]:

@@ -76,7 +76,9 @@ def parse_stream(text: str) -> tuple[str, str]:
     """``NAME=SOURCE[:k=v,...]`` for ``serve --stream``."""
     name, eq, spec = text.partition("=")
     if not eq or not name or not spec:
-        raise argparse.ArgumentTypeError(f"expected NAME=SOURCE like demo=demo or talk=replay:path=talk.cast, got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"expected NAME=SOURCE like demo=demo or talk=replay:path=talk.cast, got {text!r}"
+        )
     return name.strip(), spec.strip()
 
 
@@ -93,23 +95,47 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.description = DESCRIPTION
     parser.epilog = f"{EXAMPLES}\n{listing(get_registry())}"
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    parser.add_argument("--stream", action="append", type=parse_stream, required=True, metavar="NAME=SOURCE",
-                        help="a stream and its source (NAME: a-z, 0-9, - and _); repeat for each stream")
-    parser.add_argument("--display", action="append", metavar="NAME[:k=v,...]",
-                        help="where every stream is served (default: websocket); each stream gets stream=NAME")
+    parser.add_argument(
+        "--stream",
+        action="append",
+        type=parse_stream,
+        required=True,
+        metavar="NAME=SOURCE",
+        help="a stream and its source (NAME: a-z, 0-9, - and _); repeat for each stream",
+    )
+    parser.add_argument(
+        "--display",
+        action="append",
+        metavar="NAME[:k=v,...]",
+        help="where every stream is served (default: websocket); each stream gets stream=NAME",
+    )
     add_address_options(parser)
-    parser.add_argument("--control-token-file", action="append", type=parse_token_file, default=[],
-                        metavar="NAME=PATH", help="stream NAME's control token, on the first line of PATH "
-                        "(default: a random one per stream, printed with its stream's control link)")
-    parser.add_argument("--size", type=size_arg, metavar="WxH", help="frame size of sources that take one (default 80x24)")
+    parser.add_argument(
+        "--control-token-file",
+        action="append",
+        type=parse_token_file,
+        default=[],
+        metavar="NAME=PATH",
+        help="stream NAME's control token, on the first line of PATH "
+        "(default: a random one per stream, printed with its stream's control link)",
+    )
+    parser.add_argument(
+        "--size", type=size_arg, metavar="WxH", help="frame size of sources that take one (default 80x24)"
+    )
     parser.add_argument("--fps", type=positive_float, default=30.0, help="frames per second (default 30)")
     parser.add_argument("--duration", type=positive_float, metavar="S", help="stop serving after S seconds")
 
 
 def run(args: argparse.Namespace) -> int:
     displays = with_address(args.display or ["websocket"], get_registry(), args.host, args.port)
-    return serve(args.stream, displays, size=args.size, fps=args.fps, duration=args.duration,
-                 control_token_files=dict(args.control_token_file))
+    return serve(
+        args.stream,
+        displays,
+        size=args.size,
+        fps=args.fps,
+        duration=args.duration,
+        control_token_files=dict(args.control_token_file),
+    )
 
 
 def _check_control_tokens(
@@ -118,8 +144,10 @@ def _check_control_tokens(
     """Refuse what would give several streams one control token: whoever controls one would control them all."""
     unknown = sorted(set(control_token_files) - set(names))
     if unknown:
-        raise UsageError(f"--control-token-file names no --stream: {', '.join(unknown)} "
-                         f"(the streams are {', '.join(names)})")
+        raise UsageError(
+            f"--control-token-file names no --stream: {', '.join(unknown)} "
+            f"(the streams are {', '.join(names)})"
+        )
     sharing = [name for name in names if name not in control_token_files]
     if len(sharing) < 2:
         return
@@ -133,8 +161,13 @@ def _check_control_tokens(
         if bound.get("control") is False:
             continue
         given = next((key for key in ("control_token", "control_token_file") if bound.get(key)), None)
-        shared = f"{given} in --display {name}" if given else tokens.CONTROL_ENV if os.environ.get(
-            tokens.CONTROL_ENV, "").strip() else None
+        shared = (
+            f"{given} in --display {name}"
+            if given
+            else tokens.CONTROL_ENV
+            if os.environ.get(tokens.CONTROL_ENV, "").strip()
+            else None
+        )
         if shared:
             raise UsageError(
                 f"{shared} would give streams {', '.join(sharing)} one control token, and whoever controls one "
@@ -167,8 +200,10 @@ def serve(
         name = parse_spec(spec)[0]
         entry = registry.displays.get(name)
         if entry is not None and "stream" not in option_names(entry.factory):
-            raise UsageError(f"display {name!r} cannot carry named streams (it has no 'stream' option); "
-                             "serve needs a display like websocket")
+            raise UsageError(
+                f"display {name!r} cannot carry named streams (it has no 'stream' option); "
+                "serve needs a display like websocket"
+            )
     _check_control_tokens(names, display_specs, control_token_files)
     err = sys.stderr
     size = size or (80, 24)
@@ -182,10 +217,15 @@ def serve(
         bound: list[dict[str, Any]] = [{} for _ in display_specs]
         for name, spec in streams:
             sources.append(open_source_spec(spec, size, fps))
-            stream = open_displays([
-                (display, {**bound[i], "stream": name, **_own_token(display, control_token_files.get(name))})
-                for i, display in enumerate(display_specs)
-            ])
+            stream = open_displays(
+                [
+                    (
+                        display,
+                        {**bound[i], "stream": name, **_own_token(display, control_token_files.get(name))},
+                    )
+                    for i, display in enumerate(display_specs)
+                ]
+            )
             lanes.append((name, sources[-1], stream))
             if not start_displays(stream, sources[-1].width, sources[-1].height, err):
                 return EXIT_FAILED
@@ -199,8 +239,14 @@ def serve(
                 runner = Runner(source, stream, fps=fps)
                 runners.append(runner)
                 controls.enter_context(controlled_by_clients(runner, stream=name))
-                threads.append(threading.Thread(target=_serve_lane, args=(runner, source, stream),
-                                                name=f"glyphcast-stream-{name}", daemon=True))
+                threads.append(
+                    threading.Thread(
+                        target=_serve_lane,
+                        args=(runner, source, stream),
+                        name=f"glyphcast-stream-{name}",
+                        daemon=True,
+                    )
+                )
             for thread in threads:
                 thread.start()
             clock.wait(duration)
@@ -233,7 +279,11 @@ def _print_index(lanes: Sequence[tuple[str, Source, Stream]], err: TextIO) -> No
             index = page.removesuffix(f"s/{name}/")
             if index not in shown:
                 shown.add(index)
-                print(f"glyphcast: {attached.name}: the streams are listed at {escape(index)}", file=err, flush=True)
+                print(
+                    f"glyphcast: {attached.name}: the streams are listed at {escape(index)}",
+                    file=err,
+                    flush=True,
+                )
 
 
 def _own_token(display_spec: str, path: Path | None) -> dict[str, Any]:

@@ -64,20 +64,24 @@ class Settings:
     """
 
     token: str = _setting(
-        "", "a token every client needs, even to watch (at least 128 bits); or `token_file`, `GLYPHCAST_TOKEN`",
+        "",
+        "a token every client needs, even to watch (at least 128 bits); or `token_file`, `GLYPHCAST_TOKEN`",
         policy=True,
     )
     control_token: str = _setting(
-        "", "the token that makes a client a controller (at least 128 bits); or `control_token_file`, "
+        "",
+        "the token that makes a client a controller (at least 128 bits); or `control_token_file`, "
         "`GLYPHCAST_CONTROL_TOKEN`; without one, a random one per run",
         policy=True,
     )
     allow_origin: tuple[str, ...] = _setting(
-        (), "browser origins that may connect besides the server's own pages, comma-separated; `*` for any",
+        (),
+        "browser origins that may connect besides the server's own pages, comma-separated; `*` for any",
         policy=True,
     )
     allowed_hosts: tuple[str, ...] = _setting(
-        (), "host names answered besides this machine's (the DNS-rebinding check), comma-separated: "
+        (),
+        "host names answered besides this machine's (the DNS-rebinding check), comma-separated: "
         "`example.com`, `example.com:443`, `*.example.com`; `*` for any",
         policy=True,
     )
@@ -85,54 +89,75 @@ class Settings:
         "", "the address viewers open behind a reverse proxy (its origin is served too)", policy=True
     )
     frame_ancestors: tuple[str, ...] = _setting(
-        (), "origins that may show the viewer in a frame, comma-separated (default: only the server itself)",
+        (),
+        "origins that may show the viewer in a frame, comma-separated (default: only the server itself)",
         policy=True,
     )
     trusted_proxies: tuple[str, ...] = _setting(
-        (), "addresses or networks (`127.0.0.1,10.0.0.0/8`) whose `X-Forwarded-For`/`Forwarded` name the "
+        (),
+        "addresses or networks (`127.0.0.1,10.0.0.0/8`) whose `X-Forwarded-For`/`Forwarded` name the "
         "client, for the wrong-token throttle and the logs",
         policy=True,
     )
-    certfile: str = _setting("", "a PEM certificate (full chain): serve https and wss, with `keyfile`", server=True)
+    certfile: str = _setting(
+        "", "a PEM certificate (full chain): serve https and wss, with `keyfile`", server=True
+    )
     keyfile: str = _setting("", "the PEM private key of `certfile`", server=True)
     max_clients: int = _setting(
-        256, f"viewers connected at once; controllers have {CONTROLLER_SLOTS} more places", policy=True, at_least=1
+        256,
+        f"viewers connected at once; controllers have {CONTROLLER_SLOTS} more places",
+        policy=True,
+        at_least=1,
     )
     max_handshakes: int = _setting(
-        intake.LIMIT, "connections in their opening handshake at once; at the cap the server stops accepting "
+        intake.LIMIT,
+        "connections in their opening handshake at once; at the cap the server stops accepting "
         "(the rest wait in the listen backlog)",
-        audience=FIXED, server=True,
+        audience=FIXED,
+        server=True,
     )
     max_handshakes_per_address: int = _setting(
-        intake.PER_ADDRESS, "connections of one address in their opening handshake; more wait their turn",
-        audience=FIXED, server=True,
+        intake.PER_ADDRESS,
+        "connections of one address in their opening handshake; more wait their turn",
+        audience=FIXED,
+        server=True,
     )
     write_limit: int = _setting(
-        32 * 1024, "bytes buffered for a client's socket above which its session waits for the socket to drain "
+        32 * 1024,
+        "bytes buffered for a client's socket above which its session waits for the socket to drain "
         "(and then gets the newest frame)",
-        audience=PYTHON, server=True,
+        audience=PYTHON,
+        server=True,
     )
     open_timeout: float = _setting(
-        intake.TIMEOUT, "seconds a connection has for its opening handshake, TLS included, from its TCP accept",
-        audience=FIXED, server=True,
+        intake.TIMEOUT,
+        "seconds a connection has for its opening handshake, TLS included, from its TCP accept",
+        audience=FIXED,
+        server=True,
     )
     ping_interval: float = _setting(
-        20.0, "seconds between WebSocket pings; a client that does not answer within as long is closed",
-        audience=PYTHON, server=True,
+        20.0,
+        "seconds between WebSocket pings; a client that does not answer within as long is closed",
+        audience=PYTHON,
+        server=True,
     )
     ping_timeout: float = _setting(
-        20.0, "seconds a ping waits for its pong (HubDisplay's `ping_interval` sets both)",
-        audience=FIXED, server=True,
+        20.0,
+        "seconds a ping waits for its pong (HubDisplay's `ping_interval` sets both)",
+        audience=FIXED,
+        server=True,
     )
     rate: float = _setting(50.0, "messages a client may send per second, on average", audience=FIXED)
     burst: float = _setting(100.0, "messages a client may send at once", audience=FIXED)
     compression: bool = _setting(
-        True, "offer permessage-deflate, each message compressed once for every client that takes it; "
+        True,
+        "offer permessage-deflate, each message compressed once for every client that takes it; "
         "`false` to turn it off",
         server=True,
     )
     reuse_port: bool = _setting(
-        False, "SO_REUSEPORT: several processes (edge servers of one stream) listen on one port and the "
+        False,
+        "SO_REUSEPORT: several processes (edge servers of one stream) listen on one port and the "
         "kernel spreads connections among them",
         server=True,
     )

@@ -272,7 +272,11 @@ def scrape(target: HubDisplay, headers: dict[str, str] | None = None) -> list[An
 def metric(samples: Sequence[Any], name: str, **labels: str) -> float:
     """The sum of the samples called ``name`` whose labels include ``labels`` (0 when there are none)."""
     return float(
-        sum(s.value for s in samples if s.name == name and all(s.labels.get(k) == v for k, v in labels.items()))
+        sum(
+            s.value
+            for s in samples
+            if s.name == name and all(s.labels.get(k) == v for k, v in labels.items())
+        )
     )
 
 
@@ -316,11 +320,15 @@ def chromium(executable: str = "/usr/bin/chromium", extra_args: Sequence[str] = 
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        raise BrowserUnavailable("the playwright Python package is not installed (pip install playwright)") from None
+        raise BrowserUnavailable(
+            "the playwright Python package is not installed (pip install playwright)"
+        ) from None
     if not os.access(executable, os.X_OK):
         raise BrowserUnavailable(f"no Chromium at {executable} (apt-get install chromium)")
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=executable, headless=True, args=[*CHROMIUM_ARGS, *extra_args])
+        browser = pw.chromium.launch(
+            executable_path=executable, headless=True, args=[*CHROMIUM_ARGS, *extra_args]
+        )
         try:
             yield browser
         finally:

@@ -146,7 +146,6 @@ class Connection(ServerConnection):
         """Open, and not closing: writing to it is allowed (a write to a lost transport only logs)."""
         return self.protocol.state is State.OPEN and not self.transport.is_closing()
 
-
     def write_from(
         self,
         next_wire: Callable[[Frame | None, EncodeCache], Wire | None],
@@ -180,7 +179,6 @@ class Connection(ServerConnection):
     def writable(self) -> bool:
         """Open and below its write limit: a write now goes out without queueing up."""
         return not self.paused and self.open
-
 
     @property
     def buffered(self) -> int:
