@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import certificates
 import pytest
 from glyphcast.cli import build_parser
 from glyphcast.options import option_names, parse_spec
@@ -175,33 +176,7 @@ class Local:
 
     def certificate(self, names: list[str]) -> tuple[Path, Path]:
         openssl = need("openssl")
-        cert, key = self.folder / "cert.pem", self.folder / "key.pem"
-        san = ",".join([*(f"DNS:{name}" for name in names), "IP:127.0.0.1"])
-        subprocess.run(
-            [
-                openssl,
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:prime256v1",
-                "-nodes",
-                "-keyout",
-                str(key),
-                "-out",
-                str(cert),
-                "-days",
-                "2",
-                "-subj",
-                "/CN=glyphcast docs",
-                "-addext",
-                f"subjectAltName={san}",
-            ],
-            check=True,
-            capture_output=True,
-            timeout=60,
-        )
+        cert, key = certificates.make_certificate(openssl, self.folder, *names, subject="glyphcast docs")
         self.cert = cert
         return cert, key
 

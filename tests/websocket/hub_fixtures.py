@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import certificates
 import glyphcast
 import pytest
 from glyphcast.plugins import load_registry, reset_registry
@@ -27,34 +28,7 @@ def make_certificate(folder: Path, *names: str) -> tuple[Path, Path]:
     openssl = shutil.which("openssl")
     if openssl is None:
         pytest.skip("needs the openssl command (apt-get install openssl)")
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    san = ",".join([*(f"DNS:{name}" for name in names), "IP:127.0.0.1"])
-    subprocess.run(
-        [
-            openssl,
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-            "-days",
-            "2",
-            "-subj",
-            "/CN=glyphcast test",
-            "-addext",
-            f"subjectAltName={san}",
-        ],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-    return cert, key
+    return certificates.make_certificate(openssl, folder, *names)
 
 
 @pytest.fixture
